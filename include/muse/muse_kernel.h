@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * MUSE: MTD in userspace -- the wire protocol between the kernel module
+ * (/dev/muse) and a userspace server such as libmuse.
+ *
+ * Every message is framed like FUSE: a request starts with struct
+ * fuse_in_header, a reply with struct fuse_out_header (both from the
+ * system's <linux/fuse.h>).  This header only adds MUSE's opcodes and
+ * bodies.  doc/protocol.md is the complete specification.
+ *
+ * Compatibility: the "compat" layouts below are byte-for-byte those of the
+ * original MUSE v2 patch series (opcodes 8192..8198).  Everything else is
+ * an extension that both sides must agree on at MUSE_INIT: a kernel that
+ * offers extensions sends the longer struct muse_init_in, and a server that
+ * accepts some of them answers with the longer struct muse_init_out.  A peer
+ * that speaks only v2 never sees an extended struct.
+ *
+ * All fields are little-endian host order, unsigned, naturally aligned and
+ * free of implicit padding, so the header compiles identically in the
+ * kernel and in userspace and for 32- and 64-bit userspace.
+ */
+#ifndef _LINUX_MUSE_KERNEL_H
+#define _LINUX_MUSE_KERNEL_H
+
+#include <linux/types.h>
+
+/* FUSE kernel ABI major version carried in MUSE_INIT. */
+#define MUSE_FUSE_KERNEL_VERSION	7
+/* The lowest FUSE minor version a v2 kernel accepts in the INIT reply. */
+#define MUSE_FUSE_MIN_MINOR		33
+
+/* Upper bound of the NUL-separated KEY=VALUE info block after init_out. */
+#define MUSE_INIT_INFO_MAX		4096
+
+/* Opcodes: MUSE v2 numbering, above FUSE's and CUSE's (CUSE_INIT 4096). */
+enum muse_opcode {
+	MUSE_INIT	= 8192,
+	MUSE_ERASE	= 8193,
+	MUSE_READ	= 8194,
+	MUSE_WRITE	= 8195,
+	MUSE_MARKBAD	= 8196,
+	MUSE_ISBAD	= 8197,
+	MUSE_SYNC	= 8198,
+};
+
+/*
+ * Extension flags, offered by the kernel in muse_init_in.flags and
+ * accepted (a subset) by the server in muse_init_out.flags.
+ *
+ * MUSE_EXT_OOB:	READ/WRITE carry OOB (muse_*_in.ooboffs/ooblen) in
+ *			the modes of MUSE_IO_OOB_PLACE/_AUTO/_RAW, and a
+ *			single request may move in-band data and OOB
+ *			together (data first, then OOB).
+ * MUSE_EXT_LARGE_IO:	a READ/WRITE may span several pages, up to the
+ *			negotiated max_read/max_write bytes.  Without it every
+ *			READ/WRITE stays inside one page, as in v2.
+ * MUSE_EXT_ECC_STATS:	read replies carry bit-flip statistics
+ *			(muse_read_out.max_bitflips/corrected/failed).
+ *
+ * Any accepted flag switches the connection to the extended READ/WRITE
+ * layouts (the *_ext sizes below); an extended init_out with flags == 0
+ * keeps the compat layouts.
+ */
+#define MUSE_EXT_OOB		(1U << 0)
+#define MUSE_EXT_LARGE_IO	(1U << 1)
+#define MUSE_EXT_ECC_STATS	(1U << 2)
+#define MUSE_EXT_ALL		(MUSE_EXT_OOB | MUSE_EXT_LARGE_IO | \
+				 MUSE_EXT_ECC_STATS)
+
+/*
+ * muse_read_in.flags / muse_write_in.flags.  v2 always sends 0, which
+ * means in-band data through ECC.  The bit values are those of MUSE v3;
+ * bit 0 (v3's "in-band") is not used: len says whether data moves.
+ * At most one of the three mode bits may be set; none means
+ * MUSE_IO_OOB_PLACE.
+ */
+#define MUSE_IO_OOB_AUTO	(1U << 1)	/* MTD_OPS_AUTO_OOB */
+#define MUSE_IO_OOB_PLACE	(1U << 2)	/* MTD_OPS_PLACE_OOB */
+#define MUSE_IO_RAW		(1U << 3)	/* MTD_OPS_RAW */
+#define MUSE_IO_MODE_MASK	(MUSE_IO_OOB_AUTO | MUSE_IO_OOB_PLACE | \
+				 MUSE_IO_RAW)
+
+/*
+ * MUSE_INIT request body.  A v2 kernel sends only the first two fields
+ * (MUSE_COMPAT_INIT_IN_SIZE bytes); an extended kernel sends all of them.
+ */
+struct muse_init_in {
+	__u32	fuse_major;	/* MUSE_FUSE_KERNEL_VERSION */
+	__u32	fuse_minor;	/* the kernel's FUSE minor version */
+	/* extended kernels only: */
+	__u32	flags;		/* MUSE_EXT_* the kernel offers */
+	__u32	max_io;		/* largest READ/WRITE payload it can carry */
+	__u32	reserved[2];	/* 0 */
+};
+#define MUSE_COMPAT_INIT_IN_SIZE	8
+
+/*
+ * MUSE_INIT reply body, followed by the info block (at most
+ * MUSE_INIT_INFO_MAX bytes of NUL-separated KEY=VALUE strings).  A server
+ * answers a v2 kernel with the first four fields only
+ * (MUSE_COMPAT_INIT_OUT_SIZE bytes), an extended kernel with all of them.
+ */
+struct muse_init_out {
+	__u32	fuse_major;	/* MUSE_FUSE_KERNEL_VERSION */
+	__u32	fuse_minor;	/* >= MUSE_FUSE_MIN_MINOR */
+	__u32	max_read;	/* largest READ payload the server accepts */
+	__u32	max_write;	/* largest WRITE payload the server accepts */
+	/* replies to extended kernels only: */
+	__u32	flags;		/* MUSE_EXT_* accepted, subset of offered */
+	__u32	reserved[3];	/* 0 */
+};
+#define MUSE_COMPAT_INIT_OUT_SIZE	16
+
+/* MUSE_ERASE request body; the reply has no body. */
+struct muse_erase_in {
+	__u64	addr;
+	__u64	len;
+};
+
+/*
+ * MUSE_READ request body.  The compat layout ends after flags/padding
+ * (MUSE_COMPAT_READ_IN_SIZE); with extensions ooboffs/ooblen follow.
+ */
+struct muse_read_in {
+	__u64	addr;		/* v2: dataaddr */
+	__u64	len;		/* v2: datalen; in-band bytes to read */
+	__u32	flags;		/* MUSE_IO_* */
+	__u32	padding;
+	/* extended connections only: */
+	__u32	ooboffs;	/* offset into the first page's OOB area */
+	__u32	ooblen;		/* OOB bytes to read */
+};
+#define MUSE_COMPAT_READ_IN_SIZE	24
+
+/*
+ * MUSE_READ reply body, followed by datalen bytes of data and (extended)
+ * ooblen bytes of OOB.  soft_error is 0 or a negative errno stored in a
+ * u32: -EUCLEAN (corrected bit flips) and -EBADMSG (uncorrectable) still
+ * come with the full data; any other value fails the read.
+ */
+struct muse_read_out {
+	__u64	datalen;
+	__u32	soft_error;
+	__u32	padding;
+	/* extended connections only: */
+	__u32	ooblen;		/* OOB bytes that follow the data */
+	__u32	max_bitflips;	/* most bits corrected in one ECC step */
+	__u32	corrected;	/* bits corrected in this read */
+	__u32	failed;		/* ECC steps that could not be corrected */
+};
+#define MUSE_COMPAT_READ_OUT_SIZE	16
+
+/*
+ * MUSE_WRITE request body, followed by len bytes of data and (extended)
+ * ooblen bytes of OOB.
+ */
+struct muse_write_in {
+	__u64	addr;		/* v2: dataaddr */
+	__u64	len;		/* v2: datalen */
+	__u32	flags;		/* MUSE_IO_* */
+	__u32	padding;
+	/* extended connections only: */
+	__u32	ooboffs;
+	__u32	ooblen;
+};
+#define MUSE_COMPAT_WRITE_IN_SIZE	24
+
+/* MUSE_WRITE reply body. */
+struct muse_write_out {
+	__u64	datalen;	/* in-band bytes written */
+	__u32	soft_error;	/* 0 or a negative errno: fails the write */
+	__u32	padding;
+	/* extended connections only: */
+	__u32	ooblen;		/* OOB bytes written */
+	__u32	padding2;
+};
+#define MUSE_COMPAT_WRITE_OUT_SIZE	16
+
+/* MUSE_MARKBAD request body; the reply has no body. */
+struct muse_markbad_in {
+	__u64	addr;
+};
+
+/* MUSE_ISBAD request body. */
+struct muse_isbad_in {
+	__u64	addr;
+};
+
+/* MUSE_ISBAD reply body: result is 0 (good) or 1 (bad). */
+struct muse_isbad_out {
+	__u32	result;
+	__u32	padding;
+};
+
+/* MUSE_SYNC has no body in either direction. */
+
+/*
+ * Keys of the INIT info block, values in decimal.  v2 keys are sent to
+ * every kernel; the others only to extended kernels, because a v2 kernel
+ * logs a warning for every key it does not know.
+ */
+#define MUSE_KEY_NAME		"NAME"		/* v2, required */
+#define MUSE_KEY_TYPE		"TYPE"		/* v2, MTD_* type */
+#define MUSE_KEY_FLAGS		"FLAGS"		/* v2, MTD_WRITEABLE... */
+#define MUSE_KEY_SIZE		"SIZE"		/* v2, bytes */
+#define MUSE_KEY_WRITESIZE	"WRITESIZE"	/* v2, page bytes */
+#define MUSE_KEY_ERASESIZE	"ERASESIZE"	/* v2, block bytes */
+#define MUSE_KEY_WRITEBUFSIZE	"WRITEBUFSIZE"
+#define MUSE_KEY_OOBSIZE	"OOBSIZE"
+#define MUSE_KEY_OOBAVAIL	"OOBAVAIL"
+#define MUSE_KEY_SUBPAGESHIFT	"SUBPAGESHIFT"
+#define MUSE_KEY_ECCSTRENGTH	"ECCSTRENGTH"	/* bits per ECC step */
+#define MUSE_KEY_ECCSTEP	"ECCSTEP"	/* bytes per ECC step */
+#define MUSE_KEY_BITFLIPTHRESHOLD "BITFLIPTHRESHOLD"
+#define MUSE_KEY_PARTSCMDLINE	"PARTSCMDLINE"	/* mtdparts syntax */
+
+#ifdef __KERNEL__
+#define MUSE_STATIC_ASSERT(expr, msg)	static_assert(expr, msg)
+#else
+#define MUSE_STATIC_ASSERT(expr, msg)	_Static_assert(expr, msg)
+#endif
+
+MUSE_STATIC_ASSERT(sizeof(struct muse_init_in) == 24, "muse_init_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_init_out) == 32, "muse_init_out");
+MUSE_STATIC_ASSERT(sizeof(struct muse_erase_in) == 16, "muse_erase_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_read_in) == 32, "muse_read_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_read_out) == 32, "muse_read_out");
+MUSE_STATIC_ASSERT(sizeof(struct muse_write_in) == 32, "muse_write_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_write_out) == 24, "muse_write_out");
+MUSE_STATIC_ASSERT(sizeof(struct muse_markbad_in) == 8, "muse_markbad_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_in) == 8, "muse_isbad_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_out) == 8, "muse_isbad_out");
+
+#endif /* _LINUX_MUSE_KERNEL_H */
