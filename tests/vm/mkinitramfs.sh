@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Build a busybox initramfs that boots straight into one test scenario.
+#
+# mkinitramfs.sh --out FILE.cpio.gz --modules-dir /lib/modules/<ver>
+#                [--module NAME]... [--ko PATH]... [--bin PATH]...
+#                [--file SRC:DST]... [--scenarios DIR]...
+#
+#   --module NAME   a module of the kernel's modules dir, with its dependencies
+#                   (built-in modules are skipped, missing ones are an error)
+#   --ko PATH       an out-of-tree module (e.g. muse.ko); goes to extra/, its
+#                   "depends" are resolved like --module
+#   --bin PATH      an executable for /usr/bin, with the libraries ldd names
+#   --file SRC:DST  any file, copied to DST inside the image
+#   --scenarios DIR every *.sh of DIR goes to /scenarios (later dirs win)
+#
+# /init is guest-init.sh; tests/vm/scenarios/lib.sh is always included.  The
+# list of what went in is written to /etc/muse-initramfs for the scenarios
+# (they skip, rather than fail, when a component was not built at all).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+die() {
+	echo "mkinitramfs.sh: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+out=
+moddir=
+modules=
+kos=
+bins=
+files=
+scendirs=
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case "$1" in
+	--out) out=$2 ;;
+	--modules-dir) moddir=$2 ;;
+	--module) modules="$modules $2" ;;
+	--ko) kos="$kos $2" ;;
+	--bin) bins="$bins $2" ;;
+	--file) files="$files $2" ;;
+	--scenarios) scendirs="$scendirs $2" ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[ -n "$out" ] && [ -n "$moddir" ] || usage
+[ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep not found"
+moddir=$(cd "$moddir" && pwd)
+kver=$(basename "$moddir")
+
+busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
+command -v depmod >/dev/null || PATH=$PATH:/sbin:/usr/sbin
+command -v depmod >/dev/null || die "depmod not found (apt-get install kmod)"
+command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/muse-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+manifest=$stage/etc/muse-initramfs
+
+mkdir -p "$stage/bin" "$stage/sbin" "$stage/usr/bin" "$stage/usr/sbin" \
+	"$stage/usr/local/lib" "$stage/etc" "$stage/proc" "$stage/sys" \
+	"$stage/dev" "$stage/tmp" "$stage/run" "$stage/mnt" "$stage/root" \
+	"$stage/scenarios" "$stage/lib/modules/$kver"
+: >"$manifest"
+
+# Copy a file to the same path inside the image, following symlinks.
+copy_abs() {
+	mkdir -p "$stage$(dirname "$1")"
+	cp -L "$1" "$stage$1"
+}
+
+# The shared libraries of an ELF file.  System libraries keep their path (the
+# dynamic loader finds them there); any other (e.g. libmuse.so in a build
+# tree) goes to /usr/local/lib, which guest-init puts on LD_LIBRARY_PATH.
+copy_libs() {
+	# A static binary makes ldd fail: nothing to copy then.
+	libs=$(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p') || true
+	for lib in $libs; do
+		case "$lib" in
+		/lib/*|/lib64/*|/usr/lib/*) copy_abs "$lib" ;;
+		*) cp -L "$lib" "$stage/usr/local/lib/" ;;
+		esac
+	done
+}
+
+# Busybox and its applets.  Applets go to /bin so that the real tools in
+# /usr/sbin and /usr/bin (mtd-utils' ubirename, ...) come first in PATH.
+cp -L "$busybox" "$stage/bin/busybox"
+copy_libs "$busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+done
+
+# mtd-utils: every tool a scenario may want.
+mtd_tools="flash_erase flash_eraseall flashcp flash_lock flash_unlock
+	nandwrite nanddump nandtest nandflipbits mtd_debug mtdinfo mtdpart lsmtd
+	ubiformat ubiattach ubidetach ubimkvol ubirmvol ubirsvol ubinfo
+	ubiupdatevol ubinize ubicrc32 ubirename ubiblock mkfs.ubifs
+	mkfs.jffs2 jffs2dump jffs2reader sumtool"
+for tool in $mtd_tools; do
+	path=$(PATH=/usr/sbin:/sbin:/usr/bin:/bin command -v "$tool") ||
+		die "$tool not found (apt-get install mtd-utils)"
+	cp -L "$path" "$stage/usr/sbin/$tool"
+	copy_libs "$path"
+done
+echo "mtd-utils" >>"$manifest"
+
+for bin in $bins; do
+	[ -x "$bin" ] || die "--bin $bin: not an executable file"
+	cp -L "$bin" "$stage/usr/bin/"
+	copy_libs "$bin"
+	echo "bin $(basename "$bin")" >>"$manifest"
+done
+
+for spec in $files; do
+	src=${spec%%:*}
+	dst=${spec#*:}
+	[ "$src" != "$spec" ] && [ -n "$dst" ] || die "--file $spec: want SRC:DST"
+	[ -f "$src" ] || die "--file $spec: $src not found"
+	mkdir -p "$stage$(dirname "$dst")"
+	cp -L "$src" "$stage$dst"
+	echo "file $dst" >>"$manifest"
+done
+
+# Kernel modules.  modules.dep already lists the whole dependency closure
+# of each module, so one lookup per requested name is enough.
+modname() {
+	basename "$1" | sed 's/\.ko\(\.[a-z]*\)\{0,1\}$//; s/-/_/g'
+}
+
+add_module() {
+	want=$(echo "$1" | sed 's/-/_/g')
+	line=$(awk -F: -v want="$want" '{
+		n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n)
+		gsub(/-/, "_", n)
+		if (n == want) { print; exit }
+	}' "$moddir/modules.dep")
+	if [ -z "$line" ]; then
+		if sed 's/.*\///; s/\.ko$//; s/-/_/g' "$moddir/modules.builtin" |
+			grep -qx "$want"; then
+			return 0
+		fi
+		die "module $1 is neither in $moddir/modules.dep nor built in"
+	fi
+	for rel in $(echo "$line" | tr -d ':'); do
+		mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
+		cp "$moddir/$rel" "$stage/lib/modules/$kver/$rel"
+	done
+	echo "module $want" >>"$manifest"
+}
+
+for mod in $modules; do
+	add_module "$mod"
+done
+
+for ko in $kos; do
+	[ -f "$ko" ] || die "--ko $ko: not found"
+	mkdir -p "$stage/lib/modules/$kver/extra"
+	cp "$ko" "$stage/lib/modules/$kver/extra/"
+	deps=$(/sbin/modinfo -F depends "$ko" 2>/dev/null || modinfo -F depends "$ko")
+	for dep in $(echo "$deps" | tr ',' ' '); do
+		add_module "$dep"
+	done
+	echo "module $(modname "$ko")" >>"$manifest"
+done
+
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$kver/"
+done
+depmod -b "$stage" "$kver" || die "depmod failed"
+
+cp "$here/guest-init.sh" "$stage/init"
+chmod 755 "$stage/init"
+for dir in "$here/scenarios" $scendirs; do
+	[ -d "$dir" ] || die "--scenarios $dir: not a directory"
+	for s in "$dir"/*.sh; do
+		[ -f "$s" ] && cp "$s" "$stage/scenarios/"
+	done
+done
+chmod 755 "$stage"/scenarios/*.sh
+
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+	gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Boot a kernel under QEMU with a test initramfs and run one scenario.
+#
+# run-scenario.sh --kernel BZIMAGE --initrd FILE --scenario NAME
+#                 [--timeout SECONDS] [--mem MB] [--smp N]
+#                 [--append "EXTRA CMDLINE"] [--log FILE]
+#
+# Exit status: 0 PASS, 77 SKIP (or nothing to boot), 1 FAIL, timeout, missing
+# result line, or a kernel splat (BUG, WARNING, Oops, panic, hung task,
+# KASAN, UBSAN, lockdep, kmemleak) anywhere in the console log.  On failure
+# the whole console log is printed.
+set -eu
+
+usage() {
+	sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+kernel=
+initrd=
+scenario=
+timeout=300
+mem=512
+smp=2
+append=
+log=
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case "$1" in
+	--kernel) kernel=$2 ;;
+	--initrd) initrd=$2 ;;
+	--scenario) scenario=$2 ;;
+	--timeout) timeout=$2 ;;
+	--mem) mem=$2 ;;
+	--smp) smp=$2 ;;
+	--append) append=$2 ;;
+	--log) log=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$scenario" ] || usage
+
+skip() {
+	echo "SKIP $scenario: $*"
+	exit 77
+}
+command -v qemu-system-x86_64 >/dev/null ||
+	skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+[ -r "$kernel" ] || skip "kernel image $kernel not readable"
+[ -r "$initrd" ] || skip "initramfs $initrd not found"
+
+if [ -z "$log" ]; then
+	log=$(mktemp "${TMPDIR:-/tmp}/muse-vm-$scenario.XXXXXX")
+	trap 'rm -f "$log"' EXIT
+fi
+
+# The guest gives up 20 s before the host does, so that it can still dump
+# the blocked tasks and print its result line.
+guest_limit=$((timeout > 40 ? timeout - 20 : timeout))
+start=$(date +%s)
+status=0
+timeout -k 5 "$timeout" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+	-nographic -no-reboot -nic none \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic muse.scenario=$scenario muse.timeout=$guest_limit $append" \
+	</dev/null >"$log" 2>&1 || status=$?
+elapsed=$(($(date +%s) - start))
+
+fail() {
+	echo "FAIL $scenario: $* (after ${elapsed}s)"
+	echo "---------------- console log ----------------"
+	tr -d '\r' <"$log"
+	echo "---------------- end of console log ----------------"
+	echo "FAIL $scenario: $*"
+	exit 1
+}
+
+[ "$status" -ne 124 ] && [ "$status" -ne 137 ] ||
+	fail "QEMU timed out after ${timeout}s"
+
+splats='BUG:|WARNING:|Oops|Kernel panic|blocked for more than|KASAN:|UBSAN:'
+splats="$splats|possible circular locking|possible recursive locking"
+splats="$splats|inconsistent lock state|suspicious RCU usage"
+splats="$splats|INFO: lockdep|unreferenced object|general protection fault"
+if grep -Eq "$splats" "$log"; then
+	echo "kernel splat:"
+	grep -En "$splats" "$log" | head -n 20
+	fail "the kernel log shows a splat"
+fi
+
+result=$(tr -d '\r' <"$log" |
+	sed -n "s/^MUSE-SCENARIO-RESULT: \([A-Z]*\) $scenario\$/\1/p" | tail -n 1)
+case "$result" in
+PASS)
+	echo "PASS $scenario (${elapsed}s)"
+	exit 0
+	;;
+SKIP)
+	tr -d '\r' <"$log" | grep -E "^(SKIP|guest-init)" || true
+	echo "SKIP $scenario (${elapsed}s)"
+	exit 77
+	;;
+FAIL) fail "the scenario failed" ;;
+*) fail "no result line (QEMU exit status $status)" ;;
+esac

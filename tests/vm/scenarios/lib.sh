@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=sh
+#
+# Helpers shared by the guest scenarios (sourced; POSIX sh for busybox).
+#
+# A scenario exits 0 for PASS, 77 for SKIP, anything else for FAIL; guest-init
+# turns that into the result line.  Helpers that check something call fail()
+# on a mismatch, so a scenario reads as a list of expectations.
+
+set -eu
+
+# fail MSG: stop the scenario as failed, with the kernel's last words.
+fail() {
+	echo "FAIL: $*"
+	echo "--- last kernel messages ---"
+	dmesg | tail -n 40
+	echo "--- /proc/mtd ---"
+	cat /proc/mtd
+	exit 1
+}
+
+# skip MSG: the scenario cannot run here (a component was not built).
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# step MSG: say what comes next, so a failure is easy to place in the log.
+step() {
+	echo "=== $*"
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+	echo "ok: $1 = $3"
+}
+
+# expect_fail WHAT CMD...: CMD must exit non-zero.
+expect_fail() {
+	what=$1
+	shift
+	if "$@"; then
+		fail "$what: '$*' succeeded"
+	fi
+	echo "ok: $what failed as it must"
+}
+
+# require_bin NAME: skip unless NAME was put into the initramfs.
+require_bin() {
+	grep -qx "bin $1" /etc/muse-initramfs ||
+		skip "$1 was not built, so it is not in the initramfs"
+}
+
+# load_modules NAME...: modprobe each; a module in the image must load.
+load_modules() {
+	for m in "$@"; do
+		modprobe "$m" || fail "modprobe $m"
+	done
+}
+
+# load_muse: load muse.ko (skip only when the build did not produce it).
+load_muse() {
+	grep -qx "module muse" /etc/muse-initramfs ||
+		skip "muse.ko was not built (kmod disabled or no kernel headers)"
+	modprobe muse || fail "modprobe muse"
+	[ -c /dev/muse ] || fail "/dev/muse missing after modprobe muse"
+}
+
+# mtd_by_name NAME: the /dev/mtdN whose name is NAME, or nothing.
+mtd_by_name() {
+	sed -n "s/^mtd\([0-9]*\): .* \"$1\"\$/\/dev\/mtd\1/p" /proc/mtd | head -n 1
+}
+
+# mtd_num /dev/mtdN: N
+mtd_num() {
+	echo "${1#/dev/mtd}"
+}
+
+# mtd_attr /dev/mtdN ATTR: a sysfs attribute of the MTD.
+mtd_attr() {
+	cat "/sys/class/mtd/mtd$(mtd_num "$1")/$2"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	tries=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_ramflash NAME ARGS...: start ramflash serving an MTD called NAME
+# in the background and wait until the MTD is registered.  Sets MTD
+# (/dev/mtdN of the device, or of its first partition), RAMFLASH_PID and
+# RAMFLASH_LOG.
+start_ramflash() {
+	rf_name=$1
+	shift
+	RAMFLASH_LOG=/tmp/ramflash-$rf_name.log
+	echo "+ ramflash --name $rf_name $*"
+	ramflash --name "$rf_name" "$@" >"$RAMFLASH_LOG" 2>&1 &
+	RAMFLASH_PID=$!
+	if ! wait_for 20 ramflash_registered "$rf_name"; then
+		cat "$RAMFLASH_LOG"
+		fail "ramflash $rf_name did not register an MTD"
+	fi
+	MTD=$(sed -n 's/^mtd\([0-9]*\): .*/\/dev\/mtd\1/p' /proc/mtd |
+		while read -r dev; do
+			ramflash_owns "$dev" "$rf_name" && echo "$dev" && break
+		done)
+	wait_for 10 test -c "$MTD" || fail "$MTD did not appear"
+	echo "ramflash $rf_name (pid $RAMFLASH_PID) serves $MTD"
+}
+
+# The MTD is ours if its name is NAME or it is a partition of NAME (the
+# kernel then names the partitions, and the parent's name is in sysfs
+# only when the master is registered too; the partition's parent link
+# points to the muse device).
+ramflash_owns() {
+	n=$(mtd_attr "$1" name)
+	[ "$n" = "$2" ] && return 0
+	parent=/sys/class/mtd/mtd$(mtd_num "$1")/device
+	[ -e "$parent" ] && grep -qs "$2" "$parent"/name 2>/dev/null
+}
+
+ramflash_registered() {
+	kill -0 "$RAMFLASH_PID" 2>/dev/null || {
+		cat "$RAMFLASH_LOG"
+		fail "ramflash exited before registering"
+	}
+	for dev in $(sed -n 's/^mtd\([0-9]*\): .*/\/dev\/mtd\1/p' /proc/mtd); do
+		ramflash_owns "$dev" "$1" && return 0
+	done
+	return 1
+}
+
+# stop_ramflash: SIGTERM the server, expect a clean exit, wait until its MTD
+# is gone.
+stop_ramflash() {
+	kill -TERM "$RAMFLASH_PID"
+	rc=0
+	wait "$RAMFLASH_PID" || rc=$?
+	[ "$rc" -eq 0 ] || {
+		cat "$RAMFLASH_LOG"
+		fail "ramflash exited with status $rc after SIGTERM"
+	}
+	wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered after ramflash exit"
+}
+
+mtd_gone() {
+	! grep -q "^mtd$(mtd_num "$1"):" /proc/mtd
+}
+
+# random_file PATH BYTES: reproducible-enough random data (urandom).
+random_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# sum FILE: its sha256.
+sum() {
+	sha256sum "$1" | cut -d' ' -f1
+}
