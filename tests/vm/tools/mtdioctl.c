@@ -61,29 +61,18 @@ static int die_errno(const char *what)
 	return 1;
 }
 
-static int cmd_isbad(const char *dev, uint64_t offset)
+/* MEMGETBADBLOCK / MEMSETBADBLOCK on one block; returns the ioctl result. */
+static int block_ioctl(const char *dev, int flags, unsigned long request,
+		       const char *name, uint64_t offset)
 {
-	int fd = open_mtd(dev, O_RDONLY);
+	int fd = open_mtd(dev, flags);
 	loff_t ofs = (loff_t)offset;
-	int ret = ioctl(fd, MEMGETBADBLOCK, &ofs);
+	int ret = ioctl(fd, request, &ofs);
 
 	close(fd);
 	if (ret < 0)
-		return die_errno("MEMGETBADBLOCK");
-	printf("%d\n", ret);
-	return 0;
-}
-
-static int cmd_markbad(const char *dev, uint64_t offset)
-{
-	int fd = open_mtd(dev, O_RDWR);
-	loff_t ofs = (loff_t)offset;
-	int ret = ioctl(fd, MEMSETBADBLOCK, &ofs);
-
-	close(fd);
-	if (ret < 0)
-		return die_errno("MEMSETBADBLOCK");
-	return 0;
+		exit(die_errno(name));
+	return ret;
 }
 
 static int cmd_badblocks(const char *dev)
@@ -186,10 +175,17 @@ int main(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	if (!strcmp(argv[1], "isbad") && argc == 4)
-		return cmd_isbad(argv[2], parse_u64(argv[3]));
-	if (!strcmp(argv[1], "markbad") && argc == 4)
-		return cmd_markbad(argv[2], parse_u64(argv[3]));
+	if (!strcmp(argv[1], "isbad") && argc == 4) {
+		printf("%d\n", block_ioctl(argv[2], O_RDONLY, MEMGETBADBLOCK,
+					    "MEMGETBADBLOCK",
+					    parse_u64(argv[3])));
+		return 0;
+	}
+	if (!strcmp(argv[1], "markbad") && argc == 4) {
+		block_ioctl(argv[2], O_RDWR, MEMSETBADBLOCK, "MEMSETBADBLOCK",
+			    parse_u64(argv[3]));
+		return 0;
+	}
 	if (!strcmp(argv[1], "badblocks") && argc == 3)
 		return cmd_badblocks(argv[2]);
 	if (!strcmp(argv[1], "eccstats") && argc == 3)
