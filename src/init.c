@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * MUSE_INIT: version check, extension negotiation and the info block that
+ * describes the device (doc/protocol.md section 3).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "muse_i.h"
+
+_Static_assert(FUSE_KERNEL_MINOR_VERSION >= MUSE_FUSE_MIN_MINOR,
+	       "<linux/fuse.h> is older than MUSE requires");
+
+struct info_block {
+	char data[MUSE_INIT_INFO_MAX];
+	size_t len;
+	bool overflow;
+};
+
+/* Append one NUL-terminated KEY=VALUE string. */
+__attribute__((format(printf, 3, 4)))
+static void info_add(struct info_block *info, const char *key,
+		     const char *fmt, ...)
+{
+	size_t room = sizeof(info->data) - info->len;
+	va_list ap;
+	int n, m;
+
+	n = snprintf(info->data + info->len, room, "%s=", key);
+	if (n < 0 || (size_t)n >= room) {
+		info->overflow = true;
+		return;
+	}
+	va_start(ap, fmt);
+	m = vsnprintf(info->data + info->len + n, room - n, fmt, ap);
+	va_end(ap);
+	/* The terminating NUL written by vsnprintf is part of the block. */
+	if (m < 0 || (size_t)(n + m) >= room) {
+		info->overflow = true;
+		return;
+	}
+	info->len += n + m + 1;
+}
+
+static void info_add_u32(struct info_block *info, const char *key,
+			 uint32_t value)
+{
+	info_add(info, key, "%" PRIu32, value);
+}
+
+/* Keys for every kernel: the v2 set. */
+static void build_v2_keys(const struct muse_session *se,
+			  struct info_block *info)
+{
+	const struct muse_device *dev = &se->dev;
+
+	if (se->name)
+		info_add(info, MUSE_KEY_NAME, "%s", se->name);
+	else
+		info_add(info, MUSE_KEY_NAME, "muse-%ld", (long)getpid());
+	info_add_u32(info, MUSE_KEY_TYPE, dev->type);
+	info_add_u32(info, MUSE_KEY_FLAGS, dev->flags);
+	info_add(info, MUSE_KEY_SIZE, "%" PRIu64, dev->size);
+	info_add_u32(info, MUSE_KEY_WRITESIZE, dev->writesize);
+	info_add_u32(info, MUSE_KEY_ERASESIZE, dev->erasesize);
+}
+
+/* Keys only an extended kernel knows; defaults are left out. */
+static void build_ext_keys(const struct muse_session *se,
+			   struct info_block *info)
+{
+	const struct muse_device *dev = &se->dev;
+
+	if (dev->writebufsize != dev->writesize)
+		info_add_u32(info, MUSE_KEY_WRITEBUFSIZE, dev->writebufsize);
+	if (se->oobsize) {
+		info_add_u32(info, MUSE_KEY_OOBSIZE, se->oobsize);
+		info_add_u32(info, MUSE_KEY_OOBAVAIL, dev->oobavail);
+	}
+	if (dev->subpage_shift)
+		info_add_u32(info, MUSE_KEY_SUBPAGESHIFT, dev->subpage_shift);
+	if (dev->ecc_strength) {
+		info_add_u32(info, MUSE_KEY_ECCSTRENGTH, dev->ecc_strength);
+		info_add_u32(info, MUSE_KEY_ECCSTEP, dev->ecc_step);
+	}
+	if (dev->bitflip_threshold)
+		info_add_u32(info, MUSE_KEY_BITFLIPTHRESHOLD,
+			     dev->bitflip_threshold);
+	if (se->partitions)
+		info_add(info, MUSE_KEY_PARTSCMDLINE, "%s", se->partitions);
+}
+
+/*
+ * Decide what the connection will use.  A v2 peer (or a session that
+ * refuses extensions) gets exactly what a v2 server offers: one page per
+ * request and no OOB.  An extended peer gets the extensions the device
+ * needs among those offered: OOB iff the device has OOB, ECC_STATS iff it
+ * has ECC, LARGE_IO iff it wants more than one write buffer per request
+ * and the kernel can carry more.
+ */
+static void negotiate(struct muse_session *se, bool ext_reply,
+		      const struct muse_init_in *in)
+{
+	const struct muse_device *dev = &se->dev;
+	unsigned int wanted = 0;
+	uint32_t large;
+
+	se->ext = 0;
+	se->oobsize = 0;
+	se->ext_layout = false;
+	if (!ext_reply) {
+		/* A v2 kernel knows no WRITEBUFSIZE: its unit is a page. */
+		se->unit = dev->writesize;
+		return;
+	}
+
+	large = dev->max_io < in->max_io ? dev->max_io : in->max_io;
+	large -= large % dev->writebufsize;
+	if (dev->oobsize)
+		wanted |= MUSE_EXT_OOB;
+	if (dev->ecc_strength)
+		wanted |= MUSE_EXT_ECC_STATS;
+	if (large > dev->writebufsize)
+		wanted |= MUSE_EXT_LARGE_IO;
+
+	se->ext = wanted & in->flags;
+	se->unit = se->ext & MUSE_EXT_LARGE_IO ? large : dev->writebufsize;
+	se->oobsize = se->ext & MUSE_EXT_OOB ? dev->oobsize : 0;
+	se->ext_layout = se->ext != 0;
+}
+
+/**
+ * muse_handle_init() - answer MUSE_INIT.
+ * @req: the request.
+ *
+ * A body that is neither the v2 nor the extended size, or a FUSE major
+ * other than 7, is answered with -EPROTO and leaves the session
+ * uninitialised.
+ *
+ * Return: 0, or the negative errno of sending the reply.
+ */
+int muse_handle_init(struct muse_req *req)
+{
+	struct muse_session *se = req->se;
+	struct muse_init_in in;
+	struct muse_init_out out;
+	struct info_block info;
+	struct iovec iov[3];
+	bool ext_reply;
+	int ret;
+
+	if (req->bodylen != MUSE_COMPAT_INIT_IN_SIZE &&
+	    req->bodylen != sizeof(in))
+		return muse_reply_err(req, -EPROTO);
+	memset(&in, 0, sizeof(in));
+	memcpy(&in, req->body, req->bodylen);
+	if (in.fuse_major != MUSE_FUSE_KERNEL_VERSION)
+		return muse_reply_err(req, -EPROTO);
+
+	ext_reply = req->bodylen == sizeof(in) &&
+		    !(se->flags & MUSE_SESSION_NO_EXTENSIONS);
+	negotiate(se, ext_reply, &in);
+
+	info.len = 0;
+	info.overflow = false;
+	build_v2_keys(se, &info);
+	if (ext_reply)
+		build_ext_keys(se, &info);
+	/* Cannot happen for a validated device; never send a cut block. */
+	if (info.overflow)
+		return muse_reply_err(req, -EINVAL);
+
+	memset(&out, 0, sizeof(out));
+	out.fuse_major = MUSE_FUSE_KERNEL_VERSION;
+	out.fuse_minor = FUSE_KERNEL_MINOR_VERSION;
+	out.max_read = se->unit;
+	out.max_write = se->unit;
+	out.flags = se->ext;
+
+	iov[1].iov_base = &out;
+	iov[1].iov_len = ext_reply ? sizeof(out) : MUSE_COMPAT_INIT_OUT_SIZE;
+	iov[2].iov_base = info.data;
+	iov[2].iov_len = info.len;
+	ret = muse_reply_iov(req, 0, iov, 3);
+	if (!ret)
+		se->initialised = true;
+	return ret;
+}
+
+int muse_session_init(struct muse_session *se)
+{
+	ssize_t n;
+	int ret;
+
+	if (se->fd < 0)
+		return -EBADF;
+	if (se->initialised)
+		return -EALREADY;
+
+	n = muse_receive(se, se->buf, se->bufsize);
+	if (n < 0)
+		return (int)n;
+	ret = muse_handle_received(se, se->buf, (size_t)n, se->bufsize);
+	if (ret < 0)
+		return ret;
+	return se->initialised ? 0 : -EPROTO;
+}
