@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * dispatch-bench: the cost of libmuse itself per request.
+ *
+ * Feeds canned page-sized MUSE_READ and MUSE_WRITE requests to
+ * muse_session_handle_buf() (parse, validate, dispatch to a callback that
+ * only copies the page, build the reply) and compares that with a baseline
+ * that copies the same bytes and nothing else.  The difference is what
+ * the library adds on top of the unavoidable data copy.
+ *
+ * Each measured loop is its own non-inlined function so that
+ * `valgrind --tool=callgrind --toggle-collect=<loop>` counts exactly its
+ * instructions (bench/run-inprocess.sh does that).
+ *
+ * Output: one line per loop,
+ *   RESULT <loop> <iterations> <seconds> <ns/request> <requests/s>
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/fuse.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+#define PAGE		2048u
+#define OOB		64u
+#define BLOCK		(64u * PAGE)
+#define DEVICE_SIZE	(4u * 1024 * 1024)
+#define PAGES		(DEVICE_SIZE / PAGE)
+
+static uint8_t storage[DEVICE_SIZE];
+
+struct canned {
+	uint8_t read_req[sizeof(struct fuse_in_header) +
+			 sizeof(struct muse_read_in)];
+	size_t read_len;
+	uint8_t write_req[sizeof(struct fuse_in_header) +
+			  sizeof(struct muse_write_in) + PAGE];
+	size_t write_len;
+	size_t write_data_off;
+	uint8_t reply[sizeof(struct fuse_out_header) +
+		      sizeof(struct muse_read_out) + PAGE + OOB];
+};
+
+static int copy_out(void *userdata, const struct muse_io *io,
+		    struct muse_ecc_result *ecc)
+{
+	memcpy(io->buf, storage + io->addr, io->len);
+	return 0;
+}
+
+static int copy_in(void *userdata, const struct muse_io *io)
+{
+	memcpy(storage + io->addr, io->buf, io->len);
+	return 0;
+}
+
+static const struct muse_ops ops = {
+	.read = copy_out,
+	.write = copy_in,
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fill_header(void *buf, uint32_t len, uint32_t opcode,
+			uint64_t unique)
+{
+	struct fuse_in_header h = {
+		.len = len,
+		.opcode = opcode,
+		.unique = unique,
+		.nodeid = FUSE_ROOT_ID,
+	};
+
+	memcpy(buf, &h, sizeof(h));
+}
+
+/* Answer an extended MUSE_INIT offering everything, like our kernel does. */
+static int handshake(struct muse_session *se, struct canned *c)
+{
+	uint8_t req[sizeof(struct fuse_in_header) + sizeof(struct muse_init_in)];
+	struct muse_init_in in = {
+		.fuse_major = MUSE_FUSE_KERNEL_VERSION,
+		.fuse_minor = MUSE_FUSE_MIN_MINOR,
+		.flags = MUSE_EXT_ALL,
+		.max_io = 65536,
+	};
+	struct fuse_out_header out;
+	ssize_t n;
+
+	fill_header(req, sizeof(req), MUSE_INIT, 1);
+	memcpy(req + sizeof(struct fuse_in_header), &in, sizeof(in));
+	n = muse_session_handle_buf(se, req, sizeof(req), c->reply,
+				    sizeof(c->reply));
+	if (n < (ssize_t)sizeof(out)) {
+		fprintf(stderr, "dispatch-bench: INIT: %s\n",
+			n < 0 ? strerror(-n) : "no reply");
+		return -1;
+	}
+	memcpy(&out, c->reply, sizeof(out));
+	if (out.error) {
+		fprintf(stderr, "dispatch-bench: INIT answered %s\n",
+			strerror(-out.error));
+		return -1;
+	}
+	return 0;
+}
+
+static void build_requests(struct muse_session *se, struct canned *c)
+{
+	int extended = muse_session_extensions(se) != 0;
+	size_t hdr = sizeof(struct fuse_in_header);
+	size_t rin = extended ? sizeof(struct muse_read_in) :
+				MUSE_COMPAT_READ_IN_SIZE;
+	size_t win = extended ? sizeof(struct muse_write_in) :
+				MUSE_COMPAT_WRITE_IN_SIZE;
+	struct muse_read_in r = { .len = PAGE };
+	struct muse_write_in w = { .len = PAGE };
+
+	c->read_len = hdr + rin;
+	fill_header(c->read_req, c->read_len, MUSE_READ, 2);
+	memcpy(c->read_req + hdr, &r, rin);
+
+	c->write_data_off = hdr + win;
+	c->write_len = c->write_data_off + PAGE;
+	fill_header(c->write_req, c->write_len, MUSE_WRITE, 3);
+	memcpy(c->write_req + hdr, &w, win);
+	for (size_t i = 0; i < PAGE; i++)
+		c->write_req[c->write_data_off + i] = (uint8_t)(i * 7 + 3);
+}
+
+/* Point a canned request at page @i (the addr field follows the header). */
+static inline void set_addr(uint8_t *req, uint64_t i)
+{
+	uint64_t addr = (i % PAGES) * PAGE;
+
+	memcpy(req + sizeof(struct fuse_in_header), &addr, sizeof(addr));
+}
+
+/* The error of the last reply: a benchmark of failing requests is void. */
+static inline int32_t reply_error(const struct canned *c)
+{
+	struct fuse_out_header out;
+
+	memcpy(&out, c->reply, sizeof(out));
+	return out.error;
+}
+
+/* Handle @n requests from @req, each aimed at the next page. */
+static inline int handle_many(struct muse_session *se, struct canned *c,
+			      uint8_t *req, size_t len, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		set_addr(req, i);
+		if (muse_session_handle_buf(se, req, len, c->reply,
+					    sizeof(c->reply)) <= 0 ||
+		    reply_error(c))
+			return -1;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+loop_read_libmuse(struct muse_session *se, struct canned *c, unsigned long n)
+{
+	return handle_many(se, c, c->read_req, c->read_len, n);
+}
+
+static __attribute__((noinline)) int
+loop_write_libmuse(struct muse_session *se, struct canned *c, unsigned long n)
+{
+	return handle_many(se, c, c->write_req, c->write_len, n);
+}
+
+/*
+ * The baselines do the same data movement as the callbacks above, from the
+ * same buffers, without the library: the cost every server pays anyway.
+ */
+static __attribute__((noinline)) int
+loop_read_memcpy(struct muse_session *se, struct canned *c, unsigned long n)
+{
+	size_t data_off = sizeof(struct fuse_out_header) +
+			  sizeof(struct muse_read_out);
+
+	for (unsigned long i = 0; i < n; i++) {
+		set_addr(c->read_req, i);
+		memcpy(c->reply + data_off, storage + (i % PAGES) * PAGE, PAGE);
+		__asm__ volatile("" : : "r"(c->reply) : "memory");
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+loop_write_memcpy(struct muse_session *se, struct canned *c, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		set_addr(c->write_req, i);
+		memcpy(storage + (i % PAGES) * PAGE,
+		       c->write_req + c->write_data_off, PAGE);
+		__asm__ volatile("" : : "r"(storage) : "memory");
+	}
+	return 0;
+}
+
+struct loop {
+	const char *name;
+	int (*run)(struct muse_session *se, struct canned *c, unsigned long n);
+};
+
+static const struct loop loops[] = {
+	{ "read-libmuse", loop_read_libmuse },
+	{ "read-memcpy", loop_read_memcpy },
+	{ "write-libmuse", loop_write_libmuse },
+	{ "write-memcpy", loop_write_memcpy },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dispatch-bench [--iterations N] [--only LOOP]\n"
+		"  LOOP: read-libmuse read-memcpy write-libmuse write-memcpy\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const struct muse_device dev = {
+		.name = "dispatch-bench",
+		.type = MUSE_TYPE_NAND,
+		.flags = MUSE_FLAG_WRITEABLE,
+		.size = DEVICE_SIZE,
+		.writesize = PAGE,
+		.erasesize = BLOCK,
+		.oobsize = OOB,
+		.oobavail = OOB - 2,
+	};
+	unsigned long iterations = 1000000;
+	const char *only = NULL;
+	struct muse_session *se;
+	static struct canned c;
+	int ch, ret, matched = 0;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			errno = 0;
+			iterations = strtoul(optarg, &end, 0);
+			if (errno || *end || !iterations) {
+				fprintf(stderr, "dispatch-bench: bad --iterations '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o': only = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	ret = muse_session_new(&dev, &ops, sizeof(ops), 0, NULL, &se);
+	if (ret < 0) {
+		fprintf(stderr, "dispatch-bench: muse_session_new: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	if (handshake(se, &c) < 0) {
+		muse_session_destroy(se);
+		return 1;
+	}
+	build_requests(se, &c);
+
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		const struct loop *l = &loops[i];
+		double start, secs;
+
+		if (only && strcmp(only, l->name))
+			continue;
+		matched = 1;
+		start = now();
+		if (l->run(se, &c, iterations) < 0) {
+			fprintf(stderr, "dispatch-bench: %s: a request failed\n",
+				l->name);
+			muse_session_destroy(se);
+			return 1;
+		}
+		secs = now() - start;
+		printf("RESULT %s %lu %.6f %.1f %.0f\n", l->name, iterations,
+		       secs, secs * 1e9 / iterations, iterations / secs);
+	}
+	muse_session_destroy(se);
+	if (!matched) {
+		fprintf(stderr, "dispatch-bench: no loop named '%s'\n", only);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * mtdbench: throughput of an MTD character device (/dev/mtdN) for
+ * eraseblock-sized and page-sized reads and writes and for erases.
+ *
+ * The same program measures MUSE, mtdram and nandsim so that their numbers
+ * are comparable: same access pattern, same buffer sizes, time taken with
+ * CLOCK_MONOTONIC around the system calls only.  Every read is checked
+ * against what was written (outside the timed region), so a fast but
+ * wrong device cannot produce a number.
+ *
+ * Output: one line per phase,
+ *   RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s>
+ * which bench/run-e2e.sh collects into a table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <mtd/mtd-user.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+struct bench {
+	int fd;
+	const char *label;
+	struct mtd_info_user info;
+	uint32_t blocks;	/* eraseblocks used, from 0 */
+	uint32_t page;		/* bytes per page-sized request */
+	unsigned int repeat;
+	uint8_t *pattern;	/* blocks * erasesize bytes of test data */
+	uint8_t *buf;		/* one eraseblock */
+};
+
+struct phase_time {
+	uint64_t bytes;
+	uint64_t ops;
+	double seconds;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "mtdbench: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static void report(const struct bench *b, const char *phase,
+		   const struct phase_time *t)
+{
+	double mibs = t->seconds > 0 ? t->bytes / t->seconds / 1048576.0 : 0;
+	double opss = t->seconds > 0 ? t->ops / t->seconds : 0;
+
+	printf("RESULT %s %s %" PRIu64 " %.6f %.3f %.1f\n", b->label, phase,
+	       t->bytes, t->seconds, mibs, opss);
+	fflush(stdout);
+}
+
+static void erase_all(const struct bench *b, struct phase_time *t)
+{
+	for (uint32_t i = 0; i < b->blocks; i++) {
+		struct erase_info_user ei = {
+			.start = i * b->info.erasesize,
+			.length = b->info.erasesize,
+		};
+		double start = now();
+
+		if (ioctl(b->fd, MEMERASE, &ei) < 0)
+			die("MEMERASE", errno);
+		t->seconds += now() - start;
+		t->bytes += b->info.erasesize;
+		t->ops++;
+	}
+}
+
+/*
+ * Write the pattern over all blocks, or read it back and verify it, in
+ * requests of @chunk bytes.
+ */
+static void transfer_all(const struct bench *b, int writing, uint32_t chunk,
+			 struct phase_time *t)
+{
+	uint64_t total = (uint64_t)b->blocks * b->info.erasesize;
+
+	for (uint64_t off = 0; off < total; off += chunk) {
+		double start = now();
+		ssize_t n = writing ? pwrite(b->fd, b->pattern + off, chunk, off) :
+				      pread(b->fd, b->buf, chunk, off);
+
+		t->seconds += now() - start;
+		if (n < 0)
+			die(writing ? "pwrite" : "pread", errno);
+		if ((size_t)n != chunk)
+			die(writing ? "short pwrite" : "short pread", EIO);
+		if (!writing && memcmp(b->buf, b->pattern + off, chunk)) {
+			fprintf(stderr, "mtdbench: data read at %#" PRIx64
+				" differs from what was written\n", off);
+			exit(1);
+		}
+		t->bytes += chunk;
+		t->ops++;
+	}
+}
+
+static void run(struct bench *b)
+{
+	struct phase_time erase = { 0 }, ebw = { 0 }, ebr = { 0 };
+	struct phase_time pgw = { 0 }, pgr = { 0 }, scratch = { 0 };
+
+	for (unsigned int r = 0; r < b->repeat; r++) {
+		erase_all(b, &erase);
+		transfer_all(b, 1, b->info.erasesize, &ebw);
+		transfer_all(b, 0, b->info.erasesize, &ebr);
+		erase_all(b, &scratch);
+		transfer_all(b, 1, b->page, &pgw);
+		transfer_all(b, 0, b->page, &pgr);
+	}
+	report(b, "erase", &erase);
+	report(b, "eb-write", &ebw);
+	report(b, "eb-read", &ebr);
+	report(b, "page-write", &pgw);
+	report(b, "page-read", &pgr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mtdbench [options] /dev/mtdN\n"
+		"  --label NAME     name on the RESULT lines (default: the device)\n"
+		"  --blocks N       eraseblocks to use from block 0 (default: all)\n"
+		"  --page BYTES     size of page-sized requests (default: writesize,\n"
+		"                   or 2048 on devices with 1-byte pages)\n"
+		"  --repeat N       passes over the area (default 1)\n"
+		"  --seed N         seed of the test data (default 1)\n");
+}
+
+static unsigned long parse_number(const char *opt, const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || *end || end == arg || v == 0) {
+		fprintf(stderr, "mtdbench: %s wants a positive number, not '%s'\n",
+			opt, arg);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "blocks", required_argument, NULL, 'b' },
+		{ "page", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct bench b = { .repeat = 1 };
+	unsigned long blocks = 0, seed = 1;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': b.label = optarg; break;
+		case 'b': blocks = parse_number("--blocks", optarg); break;
+		case 'p': b.page = parse_number("--page", optarg); break;
+		case 'r': b.repeat = parse_number("--repeat", optarg); break;
+		case 's': seed = parse_number("--seed", optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!b.label)
+		b.label = argv[optind];
+
+	b.fd = open(argv[optind], O_RDWR);
+	if (b.fd < 0)
+		die(argv[optind], errno);
+	if (ioctl(b.fd, MEMGETINFO, &b.info) < 0)
+		die("MEMGETINFO", errno);
+	if (!b.info.erasesize || !b.info.writesize || !b.info.size)
+		die("device reports a zero size", EINVAL);
+
+	uint32_t avail = b.info.size / b.info.erasesize;
+
+	if (blocks > avail) {
+		fprintf(stderr, "mtdbench: --blocks %lu but the device has %u\n",
+			blocks, avail);
+		return 2;
+	}
+	b.blocks = blocks ? blocks : avail;
+	if (!b.page)
+		b.page = b.info.writesize > 1 ? b.info.writesize : 2048;
+	if (b.page % b.info.writesize || b.info.erasesize % b.page) {
+		fprintf(stderr, "mtdbench: --page %u must be a multiple of the "
+			"page size %u and divide the eraseblock size %u\n",
+			b.page, b.info.writesize, b.info.erasesize);
+		return 2;
+	}
+
+	size_t area = (size_t)b.blocks * b.info.erasesize;
+
+	b.pattern = malloc(area);
+	b.buf = malloc(b.info.erasesize);
+	if (!b.pattern || !b.buf)
+		die("malloc", ENOMEM);
+	/* Random-looking data, so no backend can shortcut runs of 0xff. */
+	srandom(seed);
+	for (size_t i = 0; i < area; i++)
+		b.pattern[i] = random() & 0xff;
+
+	printf("DEVICE %s %s size=%llu erasesize=%u writesize=%u oobsize=%u "
+	       "blocks=%u page=%u repeat=%u\n", b.label, argv[optind],
+	       (unsigned long long)b.info.size, b.info.erasesize,
+	       b.info.writesize, b.info.oobsize, b.blocks, b.page, b.repeat);
+	run(&b);
+	free(b.pattern);
+	free(b.buf);
+	close(b.fd);
+	return 0;
+}
