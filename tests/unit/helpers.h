@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared pieces of the libmuse unit tests: a small test device whose
+ * callbacks record what they were asked, request builders, and reply
+ * checks that compare against explicit bytes.
+ */
+#ifndef MUSE_TEST_HELPERS_H
+#define MUSE_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <linux/fuse.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+/* Little-endian bytes of a value, for writing expected replies out. */
+#define LE16(v) ((v) & 0xff), (((v) >> 8) & 0xff)
+#define LE32(v) LE16((v) & 0xffff), LE16(((v) >> 16) & 0xffff)
+#define LE64(v) LE32((uint64_t)(v) & 0xffffffffU), LE32((uint64_t)(v) >> 32)
+/* A fuse_out_header. */
+#define OUT_HDR(len, err, unique) LE32(len), LE32((uint32_t)(err)), LE64(unique)
+
+/*
+ * The test device: tiny pages so that whole replies can be written out.
+ * 16-byte pages, 4 pages per 64-byte block, 16 blocks; 4 OOB bytes per
+ * page of which 2 are free; 4-bit ECC per 16 bytes (threshold 3); up to
+ * two pages per request.
+ */
+#define TDEV_SIZE	1024
+#define TDEV_PAGE	16
+#define TDEV_BLOCK	64
+#define TDEV_OOB	4
+#define TDEV_OOBAVAIL	2
+#define TDEV_MAX_IO	32
+extern const struct muse_device test_nand;
+
+/* What one callback invocation was asked. */
+struct call {
+	char op;		/* 'r' 'w' 'e' 'i' 'm' 's' */
+	uint64_t addr;
+	uint64_t len;
+	size_t ooblen;
+	uint32_t ooboffs;
+	enum muse_oob_mode mode;
+	unsigned char data[64];	/* a write's data, then its OOB */
+};
+
+/*
+ * The recorder behind test_ops.  Reads fill data with (addr + i) & 0xff
+ * and OOB with 0xa0 + i, and report ecc[n] for the n-th call.
+ */
+struct recorder {
+	struct call calls[64];
+	unsigned int ncalls;
+	int ret[64];			/* what the n-th call returns */
+	struct muse_ecc_result ecc[64];
+	int isbad_result;
+};
+extern const struct muse_ops test_ops;
+
+/* A session serving @dev with test_ops recording into @rec. */
+struct muse_session *new_session(const struct muse_device *dev,
+				 unsigned int flags, struct recorder *rec);
+
+/* Build a request: header (len = 40 + bodylen, @unique) and @body. */
+size_t build_req(void *buf, uint32_t opcode, uint64_t unique,
+		 const void *body, size_t bodylen);
+
+/* Run @req through muse_session_handle_buf() into @reply (4096 bytes). */
+ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
+	       void *reply);
+
+/* INIT as a v2 kernel / as an extended kernel offering @flags, @max_io. */
+void init_v2(struct muse_session *se);
+void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io);
+
+/* Body builders for READ/WRITE in the compat or extended layout. */
+size_t io_body(void *buf, int ext, uint64_t addr, uint64_t len,
+	       uint32_t flags, uint32_t ooboffs, uint32_t ooblen);
+
+/* Assert @n bytes at @got equal @want (hex dump of both on mismatch). */
+void assert_bytes(const void *got, size_t n, const void *want, size_t m);
+
+/* Assert a header-only error reply for @unique. */
+void assert_err_reply(const void *reply, ssize_t n, uint64_t unique, int err);
+
+/* Send a request to the session and expect an error reply. */
+void expect_error(struct muse_session *se, uint32_t opcode, const void *body,
+		  size_t bodylen, int err);
+
+#endif /* MUSE_TEST_HELPERS_H */
