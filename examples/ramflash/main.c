@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash: a flash simulator served to the kernel's MTD layer through
+ * libmuse.  See doc/ramflash.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "server.h"
+#include "sim.h"
+
+/* Exit statuses; documented in --help and doc/ramflash.md. */
+enum {
+	RF_EXIT_OK = 0,
+	RF_EXIT_RUNTIME = 1,
+	RF_EXIT_USAGE = 2,
+	RF_EXIT_POWER_CUT = 3,
+};
+
+int main(int argc, char *argv[])
+{
+	struct rf_options opts;
+	struct rf_sim *sim;
+	char err[256];
+	bool served = false;
+	int ret, status;
+
+	ret = rf_options_parse(&opts, argc, argv, stdout, err, sizeof(err));
+	if (ret != RF_PARSE_RUN) {
+		rf_options_free(&opts);
+		if (ret == RF_PARSE_DONE)
+			return RF_EXIT_OK;
+		fprintf(stderr, "ramflash: %s\n", err);
+		return RF_EXIT_USAGE;
+	}
+	if (opts.print_mtd) {
+		rf_print_geometry(stdout, opts.name, &opts.cfg.geo);
+		rf_options_free(&opts);
+		return RF_EXIT_OK;
+	}
+	ret = rf_sim_open(&sim, &opts.cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ramflash: %s\n", err);
+		rf_options_free(&opts);
+		return RF_EXIT_RUNTIME;
+	}
+	ret = rf_server_run(&opts, sim, &served);
+	status = ret ? RF_EXIT_RUNTIME : RF_EXIT_OK;
+	if (rf_sim_power_cut_done(sim)) {
+		status = RF_EXIT_POWER_CUT;
+		if (opts.verbosity != RF_QUIET)
+			fprintf(stderr, "ramflash: simulated power cut, exiting\n");
+	}
+	if (served)
+		rf_server_report(&opts, sim);
+	ret = rf_sim_close(sim);
+	if (ret) {
+		fprintf(stderr, "ramflash: flushing the image failed: %s\n",
+			strerror(-ret));
+		status = RF_EXIT_RUNTIME;
+	}
+	rf_options_free(&opts);
+	return status;
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash command line: presets, parsing and validation.
+ *
+ * Geometry options override the preset whatever their order on the
+ * command line, so they are collected first and applied at the end.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faults.h"
+#include "options.h"
+
+#define KIB	1024U
+#define MIB	(1024U * KIB)
+
+/* Presets; the oob_avail of NAND chips is derived from their ECC. */
+const struct rf_chip rf_chips[] = {
+	{ "slc-8m", "8 MiB SLC NAND, 2 KiB pages, 128 KiB blocks, 64 B OOB (small, for tests)",
+	  { RF_TYPE_NAND, 8ULL * MIB, 2048, 128 * KIB, 0, 64, RF_GEO_DEFAULT,
+	    512, 4, 512, 0 } },
+	{ "slc-32m", "32 MiB SLC NAND, 2 KiB pages, 128 KiB blocks, 64 B OOB (the default)",
+	  { RF_TYPE_NAND, 32ULL * MIB, 2048, 128 * KIB, 0, 64, RF_GEO_DEFAULT,
+	    512, 4, 512, 0 } },
+	{ "slc-128m", "128 MiB (1 Gbit) SLC NAND, 2 KiB pages, 128 KiB blocks, 64 B OOB, like MT29F1G08",
+	  { RF_TYPE_NAND, 128ULL * MIB, 2048, 128 * KIB, 0, 64, RF_GEO_DEFAULT,
+	    512, 4, 512, 0 } },
+	{ "slc-512m-4k", "512 MiB SLC NAND, 4 KiB pages, 256 KiB blocks, 224 B OOB, 8 bit/512 B ECC",
+	  { RF_TYPE_NAND, 512ULL * MIB, 4096, 256 * KIB, 0, 224, RF_GEO_DEFAULT,
+	    1024, 8, 512, 0 } },
+	{ "mlc-256m", "256 MiB MLC NAND, 4 KiB pages, 256 KiB blocks, 224 B OOB, 24 bit/1 KiB ECC",
+	  { RF_TYPE_MLC_NAND, 256ULL * MIB, 4096, 256 * KIB, 0, 224,
+	    RF_GEO_DEFAULT, 4096, 24, 1024, 0 } },
+	{ "nor-16m", "16 MiB NOR, 64 KiB sectors, 512 B write buffer, like S29GL128",
+	  { RF_TYPE_NOR, 16ULL * MIB, 1, 64 * KIB, 512, 0, 0, 1, 0, 0, 0 } },
+	{ "ram-16m", "16 MiB RAM, 128 KiB erase unit, like mtdram",
+	  { RF_TYPE_RAM, 16ULL * MIB, 1, 128 * KIB, 64, 0, 0, 1, 0, 0, 0 } },
+	{ NULL, NULL, { 0 } },
+};
+
+/* The preset a bare --type starts from. */
+static const char *const rf_type_chip[] = {
+	[RF_TYPE_NAND] = "slc-32m",
+	[RF_TYPE_MLC_NAND] = "mlc-256m",
+	[RF_TYPE_NOR] = "nor-16m",
+	[RF_TYPE_RAM] = "ram-16m",
+};
+
+const struct rf_chip *rf_find_chip(const char *name)
+{
+	const struct rf_chip *c;
+
+	for (c = rf_chips; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static const char rf_usage[] =
+"Usage: ramflash [OPTION]...\n"
+"Serve a simulated raw flash device (MTD) from userspace through /dev/muse.\n"
+"\n"
+"Chip and geometry (sizes take K, M, G suffixes):\n"
+"  --chip NAME            start from a preset (see --list-chips; default " RF_DEFAULT_CHIP ")\n"
+"  --list-chips           list the presets and exit\n"
+"  --type TYPE            nand | mlc-nand | nor | ram\n"
+"  --size BYTES           device size, a multiple of the erase size\n"
+"  --page-size BYTES      page (minimal write unit); NAND only\n"
+"  --erase-size BYTES     eraseblock size\n"
+"  --oob-size BYTES       OOB bytes per page (NAND)\n"
+"  --oob-avail BYTES      free OOB bytes per page for AUTO mode: the last\n"
+"                         BYTES of the OOB area (default: what the bad-block\n"
+"                         marker and a BCH code of the ECC strength leave)\n"
+"  --subpage-size BYTES   NAND program unit; the page size means no subpages\n"
+"  --writebuf-size BYTES  largest write the chip buffers (NOR default 512)\n"
+"  --ecc-strength BITS    bits correctable per ECC step (0: no ECC)\n"
+"  --ecc-step BYTES       bytes per ECC step\n"
+"  --bitflip-threshold N  flips per step from which reads report -EUCLEAN\n"
+"  --name NAME            MTD name (default " RF_DEFAULT_NAME ")\n"
+"  --partitions PARTS     partitions in mtdparts syntax, e.g. 1M(boot),-(ubi)\n"
+"  --max-io BYTES         largest request to negotiate (default one eraseblock)\n"
+"  --nand-reprogram MODE  allow | refuse a second program of a NAND subpage\n"
+"                         without erase (default: refuse on MLC, allow on SLC)\n"
+"\n"
+"Backing store:\n"
+"  --image FILE           keep data, OOB, bad blocks and erase counts in FILE\n"
+"                         (created if missing; must match the geometry)\n"
+"\n"
+"Fault injection (all off by default, deterministic for a given --seed):\n"
+"  --seed N               seed of every pseudo-random decision (default 0)\n"
+"  --bad-blocks LIST      factory bad blocks, e.g. 3,10-12\n"
+"  --bad-block-count N    N more factory bad blocks picked from the seed\n"
+"  --endurance N          a block survives N erases; the next one fails with\n"
+"                         -EIO and the block is bad from then on\n"
+"  --bitflip-rate P       chance (0..1) per ECC step and read of bit flips\n"
+"  --bitflip-max N        a hit flips 1..N bits (default: the ECC strength)\n"
+"  --read-disturb N       every N reads of a block since its erase add one\n"
+"                         flipped bit per ECC step\n"
+"  --retention N          every N device operations since a block was first\n"
+"                         programmed add one flipped bit per ECC step\n"
+"  --fail-program LIST    programs in these blocks fail with -EIO\n"
+"  --fail-erase LIST      erases of these blocks fail with -EIO\n"
+"  --power-cut-after N    N programs/erases complete, the next one is torn\n"
+"                         and ramflash exits with status 3\n"
+"  --power-cut-random A-B like --power-cut-after with N drawn in [A, B]\n"
+"  --latency-read US      microseconds per page read\n"
+"  --latency-program US   microseconds per page programmed\n"
+"  --latency-erase US     microseconds per block erased\n"
+"\n"
+"Running:\n"
+"  --device PATH          the MUSE control device (default " RF_DEFAULT_DEVICE ")\n"
+"  --threads N            worker threads (default 2)\n"
+"  --stats FILE           write statistics as JSON on SIGUSR1 and at exit\n"
+"  --compat               speak MUSE v2 only (no OOB, one page per request)\n"
+"  --print-mtd            print the MTD that would be registered and exit\n"
+"  -q, --quiet            print errors only\n"
+"  -v, --verbose          log every injected fault and refused request\n"
+"  -h, --help             this help\n"
+"  --version              print the version\n"
+"\n"
+"SIGUSR1 prints statistics; SIGINT/SIGTERM stop serving and flush the image.\n"
+"Exit status: 0 done, 1 runtime error, 2 bad usage, 3 simulated power cut.\n";
+
+enum rf_opt {
+	OPT_CHIP = 256, OPT_LIST_CHIPS, OPT_TYPE, OPT_SIZE, OPT_PAGE_SIZE,
+	OPT_ERASE_SIZE, OPT_OOB_SIZE, OPT_OOB_AVAIL, OPT_SUBPAGE_SIZE,
+	OPT_WRITEBUF_SIZE, OPT_ECC_STRENGTH, OPT_ECC_STEP,
+	OPT_BITFLIP_THRESHOLD, OPT_NAME, OPT_PARTITIONS, OPT_MAX_IO,
+	OPT_NAND_REPROGRAM, OPT_IMAGE, OPT_SEED, OPT_BAD_BLOCKS,
+	OPT_BAD_BLOCK_COUNT, OPT_ENDURANCE, OPT_BITFLIP_RATE, OPT_BITFLIP_MAX,
+	OPT_READ_DISTURB, OPT_RETENTION, OPT_FAIL_PROGRAM, OPT_FAIL_ERASE,
+	OPT_POWER_CUT_AFTER, OPT_POWER_CUT_RANDOM, OPT_LATENCY_READ,
+	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
+	OPT_STATS, OPT_COMPAT, OPT_PRINT_MTD, OPT_VERSION,
+};
+
+static const struct option rf_long_options[] = {
+	{ "chip", required_argument, NULL, OPT_CHIP },
+	{ "list-chips", no_argument, NULL, OPT_LIST_CHIPS },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+	{ "erase-size", required_argument, NULL, OPT_ERASE_SIZE },
+	{ "oob-size", required_argument, NULL, OPT_OOB_SIZE },
+	{ "oob-avail", required_argument, NULL, OPT_OOB_AVAIL },
+	{ "subpage-size", required_argument, NULL, OPT_SUBPAGE_SIZE },
+	{ "writebuf-size", required_argument, NULL, OPT_WRITEBUF_SIZE },
+	{ "ecc-strength", required_argument, NULL, OPT_ECC_STRENGTH },
+	{ "ecc-step", required_argument, NULL, OPT_ECC_STEP },
+	{ "bitflip-threshold", required_argument, NULL, OPT_BITFLIP_THRESHOLD },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "partitions", required_argument, NULL, OPT_PARTITIONS },
+	{ "max-io", required_argument, NULL, OPT_MAX_IO },
+	{ "nand-reprogram", required_argument, NULL, OPT_NAND_REPROGRAM },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "bad-blocks", required_argument, NULL, OPT_BAD_BLOCKS },
+	{ "bad-block-count", required_argument, NULL, OPT_BAD_BLOCK_COUNT },
+	{ "endurance", required_argument, NULL, OPT_ENDURANCE },
+	{ "bitflip-rate", required_argument, NULL, OPT_BITFLIP_RATE },
+	{ "bitflip-max", required_argument, NULL, OPT_BITFLIP_MAX },
+	{ "read-disturb", required_argument, NULL, OPT_READ_DISTURB },
+	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "fail-program", required_argument, NULL, OPT_FAIL_PROGRAM },
+	{ "fail-erase", required_argument, NULL, OPT_FAIL_ERASE },
+	{ "power-cut-after", required_argument, NULL, OPT_POWER_CUT_AFTER },
+	{ "power-cut-random", required_argument, NULL, OPT_POWER_CUT_RANDOM },
+	{ "latency-read", required_argument, NULL, OPT_LATENCY_READ },
+	{ "latency-program", required_argument, NULL, OPT_LATENCY_PROGRAM },
+	{ "latency-erase", required_argument, NULL, OPT_LATENCY_ERASE },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "compat", no_argument, NULL, OPT_COMPAT },
+	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+int rf_parse_size(const char *text, uint64_t *out)
+{
+	static const char *const suffixes = "KMG";
+	const char *unit;
+	uint64_t v;
+	char *end;
+	int shift;
+
+	if (*text < '0' || *text > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, strncmp(text, "0x", 2) ? 10 : 16);
+	if (errno || end == text)
+		return -EINVAL;
+	if (*end) {
+		unit = strchr(suffixes, *end & ~0x20);
+		if (!unit || !*unit)
+			return -EINVAL;
+		end++;
+		if (strcmp(end, "") && strcmp(end, "iB") && strcmp(end, "B"))
+			return -EINVAL;
+		shift = 10 * (int)(unit - suffixes + 1);
+		if (v > UINT64_MAX >> shift)
+			return -EINVAL;
+		v <<= shift;
+	}
+	*out = v;
+	return 0;
+}
+
+static int rf_parse_u64(const char *text, uint64_t *out)
+{
+	char *end;
+
+	if (*text < '0' || *text > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int rf_opt_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int rf_opt_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Geometry fields given on the command line, applied over the preset. */
+enum rf_geo_field {
+	GEO_TYPE, GEO_SIZE, GEO_PAGE, GEO_ERASE, GEO_OOB, GEO_OOB_AVAIL,
+	GEO_SUBPAGE, GEO_WRITEBUF, GEO_ECC_STRENGTH, GEO_ECC_STEP,
+	GEO_THRESHOLD, GEO_FIELDS,
+};
+
+struct rf_geo_overrides {
+	bool set[GEO_FIELDS];
+	uint64_t value[GEO_FIELDS];
+	enum rf_type type;
+	const struct rf_chip *chip;
+};
+
+static const struct {
+	int opt;
+	enum rf_geo_field field;
+	uint64_t max;
+} rf_geo_opts[] = {
+	{ OPT_SIZE, GEO_SIZE, UINT64_MAX },
+	{ OPT_PAGE_SIZE, GEO_PAGE, UINT32_MAX },
+	{ OPT_ERASE_SIZE, GEO_ERASE, UINT32_MAX },
+	{ OPT_OOB_SIZE, GEO_OOB, UINT32_MAX },
+	{ OPT_OOB_AVAIL, GEO_OOB_AVAIL, UINT32_MAX - 1 },
+	{ OPT_SUBPAGE_SIZE, GEO_SUBPAGE, UINT32_MAX },
+	{ OPT_WRITEBUF_SIZE, GEO_WRITEBUF, UINT32_MAX },
+	{ OPT_ECC_STRENGTH, GEO_ECC_STRENGTH, UINT32_MAX },
+	{ OPT_ECC_STEP, GEO_ECC_STEP, UINT32_MAX },
+	{ OPT_BITFLIP_THRESHOLD, GEO_THRESHOLD, UINT32_MAX },
+};
+
+static int rf_parse_type(const char *text, enum rf_type *type)
+{
+	static const enum rf_type types[] = {
+		RF_TYPE_NAND, RF_TYPE_MLC_NAND, RF_TYPE_NOR, RF_TYPE_RAM,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (!strcmp(text, rf_type_name(types[i]))) {
+			*type = types[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Build the geometry: preset (or the type's preset), then the overrides. */
+static int rf_build_geometry(struct rf_geometry *geo,
+			     const struct rf_geo_overrides *ov,
+			     char *err, size_t errlen)
+{
+	const struct rf_chip *chip = ov->chip;
+
+	if (!chip)
+		chip = rf_find_chip(ov->set[GEO_TYPE] ? rf_type_chip[ov->type] :
+				    RF_DEFAULT_CHIP);
+	*geo = chip->geo;
+	if (ov->set[GEO_TYPE] && geo->type != ov->type) {
+		/* Across families nothing carries over: the type's preset. */
+		if (rf_type_is_nand(ov->type) != rf_type_is_nand(geo->type))
+			*geo = rf_find_chip(rf_type_chip[ov->type])->geo;
+		geo->type = ov->type;
+	}
+	if (ov->set[GEO_SIZE])
+		geo->size = ov->value[GEO_SIZE];
+	if (ov->set[GEO_PAGE]) {
+		geo->page_size = (uint32_t)ov->value[GEO_PAGE];
+		/* A new page size invalidates derived sizes not given. */
+		if (!ov->set[GEO_SUBPAGE])
+			geo->subpage_size = 0;
+		if (!ov->set[GEO_WRITEBUF])
+			geo->writebuf_size = 0;
+	}
+	if (ov->set[GEO_ERASE])
+		geo->erase_size = (uint32_t)ov->value[GEO_ERASE];
+	if (ov->set[GEO_OOB])
+		geo->oob_size = (uint32_t)ov->value[GEO_OOB];
+	if (ov->set[GEO_OOB_AVAIL])
+		geo->oob_avail = (uint32_t)ov->value[GEO_OOB_AVAIL];
+	if (ov->set[GEO_SUBPAGE])
+		geo->subpage_size = (uint32_t)ov->value[GEO_SUBPAGE];
+	if (ov->set[GEO_WRITEBUF])
+		geo->writebuf_size = (uint32_t)ov->value[GEO_WRITEBUF];
+	if (ov->set[GEO_ECC_STRENGTH])
+		geo->ecc_strength = (uint32_t)ov->value[GEO_ECC_STRENGTH];
+	if (ov->set[GEO_ECC_STEP])
+		geo->ecc_step = (uint32_t)ov->value[GEO_ECC_STEP];
+	if (ov->set[GEO_THRESHOLD])
+		geo->bitflip_threshold = (uint32_t)ov->value[GEO_THRESHOLD];
+	if (!rf_type_is_nand(geo->type) && ov->set[GEO_PAGE] &&
+	    geo->page_size != 1)
+		return rf_opt_error(err, errlen, "--page-size: %s flash is written byte by byte",
+				    rf_type_name(geo->type));
+	return rf_geometry_complete(geo, err, errlen);
+}
+
+static void rf_list_chips(FILE *out)
+{
+	const struct rf_chip *c;
+
+	for (c = rf_chips; c->name; c++)
+		fprintf(out, "%-12s %-8s %s\n", c->name, rf_type_name(c->geo.type),
+			c->description);
+}
+
+void rf_print_geometry(FILE *out, const char *name,
+		       const struct rf_geometry *geo)
+{
+	fprintf(out, "%s: %s, %" PRIu64 " bytes, page %" PRIu32
+		", eraseblock %" PRIu32 ", writebuf %" PRIu32 ", oob %" PRIu32
+		" (%" PRIu32 " free), subpage %" PRIu32 ", ecc %" PRIu32
+		" bits/%" PRIu32 " bytes\n", name, rf_type_name(geo->type),
+		geo->size, geo->page_size, geo->erase_size, geo->writebuf_size,
+		geo->oob_size, geo->oob_avail, geo->subpage_size,
+		geo->ecc_strength, geo->ecc_step);
+}
+
+/* Options that take a plain decimal number, with their range. */
+static const struct {
+	int opt;
+	uint64_t min, max;
+} rf_number_opts[] = {
+	{ OPT_SEED, 0, UINT64_MAX },
+	{ OPT_BAD_BLOCK_COUNT, 0, UINT64_MAX },
+	{ OPT_RETENTION, 1, UINT64_MAX },
+	{ OPT_POWER_CUT_AFTER, 0, UINT64_MAX },
+	{ OPT_ENDURANCE, 1, UINT32_MAX },
+	{ OPT_BITFLIP_MAX, 1, UINT32_MAX },
+	{ OPT_READ_DISTURB, 1, UINT32_MAX },
+	{ OPT_LATENCY_READ, 0, UINT32_MAX },
+	{ OPT_LATENCY_PROGRAM, 0, UINT32_MAX },
+	{ OPT_LATENCY_ERASE, 0, UINT32_MAX },
+	{ OPT_THREADS, 1, 256 },
+};
+
+static void rf_store_number(struct rf_options *o, int opt, uint64_t v)
+{
+	struct rf_faults *f = &o->cfg.faults;
+
+	switch (opt) {
+	case OPT_SEED:
+		f->seed = v;
+		break;
+	case OPT_BAD_BLOCK_COUNT:
+		f->bad_block_count = v;
+		break;
+	case OPT_RETENTION:
+		f->retention = v;
+		break;
+	case OPT_POWER_CUT_AFTER:
+		f->power_cut = true;
+		f->power_cut_after = v;
+		break;
+	case OPT_ENDURANCE:
+		f->endurance = (uint32_t)v;
+		break;
+	case OPT_BITFLIP_MAX:
+		f->bitflip_max = (uint32_t)v;
+		break;
+	case OPT_READ_DISTURB:
+		f->read_disturb = (uint32_t)v;
+		break;
+	case OPT_LATENCY_READ:
+		f->latency_read_us = (uint32_t)v;
+		break;
+	case OPT_LATENCY_PROGRAM:
+		f->latency_program_us = (uint32_t)v;
+		break;
+	case OPT_LATENCY_ERASE:
+		f->latency_erase_us = (uint32_t)v;
+		break;
+	case OPT_THREADS:
+		o->threads = (unsigned int)v;
+		break;
+	}
+}
+
+static const char *rf_opt_name(int opt);
+
+/* Number options; *handled tells whether @opt is one. */
+static int rf_parse_number_opt(struct rf_options *o, int opt, const char *arg,
+			       bool *handled, char *err, size_t errlen)
+{
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(rf_number_opts) / sizeof(rf_number_opts[0]); i++) {
+		if (rf_number_opts[i].opt != opt)
+			continue;
+		*handled = true;
+		if (rf_parse_u64(arg, &v) || v < rf_number_opts[i].min ||
+		    v > rf_number_opts[i].max)
+			return rf_opt_error(err, errlen,
+				"--%s: '%s' is not a number in [%" PRIu64 ", %" PRIu64 "]",
+				rf_opt_name(opt), arg, rf_number_opts[i].min,
+				rf_number_opts[i].max);
+		rf_store_number(o, opt, v);
+		return 0;
+	}
+	*handled = false;
+	return 0;
+}
+
+static int rf_parse_power_cut_range(const char *arg, uint64_t range[2])
+{
+	const char *dash = strchr(arg, '-');
+	char first[32];
+
+	if (!dash || dash == arg || (size_t)(dash - arg) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, arg, (size_t)(dash - arg));
+	first[dash - arg] = '\0';
+	if (rf_parse_u64(first, &range[0]) || rf_parse_u64(dash + 1, &range[1]))
+		return -EINVAL;
+	return range[0] <= range[1] ? 0 : -EINVAL;
+}
+
+/* Handle one option that is neither geometry nor a plain number. */
+static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
+			      int opt, const char *arg, uint64_t pc_range[2],
+			      char *err, size_t errlen)
+{
+	struct rf_faults *f = &o->cfg.faults;
+	char *end;
+
+	switch (opt) {
+	case OPT_CHIP:
+		ov->chip = rf_find_chip(arg);
+		return ov->chip ? 0 : rf_opt_error(err, errlen,
+			"--chip: unknown chip '%s' (see --list-chips)", arg);
+	case OPT_TYPE:
+		ov->set[GEO_TYPE] = true;
+		return rf_parse_type(arg, &ov->type) ? rf_opt_error(err, errlen,
+			"--type: '%s' is not nand, mlc-nand, nor or ram", arg) : 0;
+	case OPT_NAME:
+		o->name = arg;
+		return *arg ? 0 : rf_opt_error(err, errlen, "--name: empty name");
+	case OPT_PARTITIONS:
+		o->partitions = arg;
+		return 0;
+	case OPT_NAND_REPROGRAM:
+		if (!strcmp(arg, "allow"))
+			o->cfg.reprogram = RF_REPROGRAM_ALLOW;
+		else if (!strcmp(arg, "refuse"))
+			o->cfg.reprogram = RF_REPROGRAM_REFUSE;
+		else
+			return rf_opt_error(err, errlen,
+				"--nand-reprogram: '%s' is not allow or refuse", arg);
+		return 0;
+	case OPT_IMAGE:
+		o->cfg.image_path = arg;
+		return 0;
+	case OPT_BAD_BLOCKS:
+		return rf_block_list_parse(arg, &f->bad_blocks, err, errlen);
+	case OPT_FAIL_PROGRAM:
+		return rf_block_list_parse(arg, &f->fail_program, err, errlen);
+	case OPT_FAIL_ERASE:
+		return rf_block_list_parse(arg, &f->fail_erase, err, errlen);
+	case OPT_BITFLIP_RATE:
+		errno = 0;
+		f->bitflip_rate = strtod(arg, &end);
+		if (errno || end == arg || *end || !(f->bitflip_rate >= 0) ||
+		    f->bitflip_rate > 1)
+			return rf_opt_error(err, errlen,
+				"--bitflip-rate: '%s' is not a probability in [0, 1]", arg);
+		return 0;
+	case OPT_POWER_CUT_RANDOM:
+		f->power_cut = true;
+		return rf_parse_power_cut_range(arg, pc_range) ?
+			rf_opt_error(err, errlen,
+				"--power-cut-random: '%s' is not a range MIN-MAX", arg) : 0;
+	case OPT_DEVICE:
+		o->device = arg;
+		return 0;
+	case OPT_STATS:
+		o->stats_path = arg;
+		return 0;
+	case OPT_COMPAT:
+		o->compat = true;
+		return 0;
+	case OPT_PRINT_MTD:
+		o->print_mtd = true;
+		return 0;
+	case 'q':
+		o->verbosity = RF_QUIET;
+		return 0;
+	case 'v':
+		o->verbosity = RF_VERBOSE;
+		return 0;
+	default:
+		return rf_opt_error(err, errlen, "unhandled option");
+	}
+}
+
+static const char *rf_opt_name(int opt)
+{
+	const struct option *lo;
+
+	for (lo = rf_long_options; lo->name; lo++)
+		if (lo->val == opt)
+			return lo->name;
+	return "?";
+}
+
+/* Sizes: geometry fields and --max-io. */
+static int rf_parse_size_opt(struct rf_options *o, struct rf_geo_overrides *ov,
+			     int opt, const char *arg, bool *handled,
+			     char *err, size_t errlen)
+{
+	uint64_t v;
+	size_t i;
+
+	*handled = true;
+	if (opt == OPT_MAX_IO) {
+		if (rf_parse_size(arg, &v) || !v || v > UINT32_MAX)
+			return rf_opt_error(err, errlen,
+				"--max-io: '%s' is not a size up to 4G-1", arg);
+		o->max_io = (uint32_t)v;
+		return 0;
+	}
+	for (i = 0; i < sizeof(rf_geo_opts) / sizeof(rf_geo_opts[0]); i++) {
+		if (rf_geo_opts[i].opt != opt)
+			continue;
+		if (rf_parse_size(arg, &v) || v > rf_geo_opts[i].max)
+			return rf_opt_error(err, errlen,
+				"--%s: '%s' is not a valid size", rf_opt_name(opt),
+				arg);
+		ov->set[rf_geo_opts[i].field] = true;
+		ov->value[rf_geo_opts[i].field] = v;
+		return 0;
+	}
+	*handled = false;
+	return 0;
+}
+
+/* Cross-option checks once everything is known. */
+static int rf_finish_options(struct rf_options *o, const uint64_t pc_range[2],
+			     bool pc_random, char *err, size_t errlen)
+{
+	struct rf_faults *f = &o->cfg.faults;
+	const struct rf_geometry *geo = &o->cfg.geo;
+
+	if (pc_random)
+		f->power_cut_after = pc_range[0] +
+			rf_hash(f->seed, RF_HASH_POWER_CUT, 0, 0) %
+			(pc_range[1] - pc_range[0] + 1);
+	if (!o->max_io)
+		o->max_io = geo->erase_size;
+	if (o->max_io < geo->writebuf_size)
+		return rf_opt_error(err, errlen,
+			"--max-io: %" PRIu32 " is below the write buffer size %" PRIu32,
+			o->max_io, geo->writebuf_size);
+	if (o->compat && geo->oob_size)
+		return rf_opt_error(err, errlen,
+			"--compat: MUSE v2 has no OOB; add --oob-size 0");
+	if (o->cfg.reprogram != RF_REPROGRAM_DEFAULT &&
+	    !rf_type_is_nand(geo->type))
+		return rf_opt_error(err, errlen,
+			"--nand-reprogram: only for NAND types");
+	if (o->verbosity == RF_VERBOSE)
+		o->cfg.log = stderr;
+	return 0;
+}
+
+int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
+		     char *err, size_t errlen)
+{
+	struct rf_geo_overrides ov;
+	uint64_t pc_range[2] = { 0, 0 };
+	bool pc_random = false, handled;
+	int opt, ret;
+
+	memset(o, 0, sizeof(*o));
+	memset(&ov, 0, sizeof(ov));
+	o->name = RF_DEFAULT_NAME;
+	o->device = RF_DEFAULT_DEVICE;
+	o->threads = RF_DEFAULT_THREADS;
+	o->verbosity = RF_NORMAL;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qvh", rf_long_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(rf_usage, out);
+			return RF_PARSE_DONE;
+		case OPT_LIST_CHIPS:
+			rf_list_chips(out);
+			return RF_PARSE_DONE;
+		case OPT_VERSION:
+			fprintf(out, "ramflash %s\n", RAMFLASH_VERSION);
+			return RF_PARSE_DONE;
+		case '?':
+			return rf_opt_error(err, errlen, "unknown option '%s' (see --help)",
+					    argv[optind - 1]);
+		case ':':
+			return rf_opt_error(err, errlen, "option '%s' needs a value",
+					    argv[optind - 1]);
+		default:
+			break;
+		}
+		ret = rf_parse_size_opt(o, &ov, opt, optarg, &handled, err, errlen);
+		if (!ret && !handled)
+			ret = rf_parse_number_opt(o, opt, optarg, &handled, err,
+						  errlen);
+		if (ret)
+			return ret;
+		if (handled)
+			continue;
+		pc_random |= opt == OPT_POWER_CUT_RANDOM;
+		ret = rf_parse_other_opt(o, &ov, opt, optarg, pc_range, err,
+					 errlen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return rf_opt_error(err, errlen, "unexpected argument '%s'",
+				    argv[optind]);
+	ret = rf_build_geometry(&o->cfg.geo, &ov, err, errlen);
+	if (ret)
+		return ret;
+	return rf_finish_options(o, pc_range, pc_random, err, errlen);
+}
+
+void rf_options_free(struct rf_options *o)
+{
+	rf_block_list_free(&o->cfg.faults.bad_blocks);
+	rf_block_list_free(&o->cfg.faults.fail_program);
+	rf_block_list_free(&o->cfg.faults.fail_erase);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ramflash server: the simulation core behind libmuse's struct muse_ops.
+ */
+#ifndef RAMFLASH_SERVER_H
+#define RAMFLASH_SERVER_H
+
+#include <muse/muse.h>
+
+#include "options.h"
+#include "sim.h"
+
+/**
+ * rf_muse_device() - the MTD description of the simulated chip.
+ * @opts:	options (name, partitions, max_io).
+ * @geo:	the completed geometry.
+ * @dev:	receives the description; strings point into @opts.
+ */
+void rf_muse_device(const struct rf_options *opts,
+		    const struct rf_geometry *geo, struct muse_device *dev);
+
+/**
+ * rf_server_run() - register the MTD and serve it until told to stop.
+ * @opts:	the options.
+ * @sim:	the chip.
+ * @served:	set once the kernel accepted the device.
+ *
+ * SIGINT and SIGTERM end the loop, SIGUSR1 prints statistics (and writes
+ * --stats); the caller flushes the image afterwards.
+ *
+ * Return: 0 after a clean stop or a simulated power cut, or a negative
+ * errno after printing why (-ENOENT: no MUSE device, -EINVAL: the kernel
+ * refused the geometry).
+ */
+int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
+		  bool *served);
+
+/**
+ * rf_server_report() - print the statistics (unless quiet) and write the
+ * --stats JSON.
+ * @opts:	the options.
+ * @sim:	the chip.
+ */
+void rf_server_report(const struct rf_options *opts, struct rf_sim *sim);
+
+#endif /* RAMFLASH_SERVER_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ramflash simulation core: a flash chip model with NAND, NOR and RAM
+ * semantics, fault injection and an optional persistent image.
+ *
+ * The core knows nothing about libmuse or the kernel; server.c maps
+ * struct muse_ops onto these functions.  Every function that can fail
+ * returns 0 (or a non-negative value) or a negative errno.
+ *
+ * Concurrency: every operation may be called from several threads at once.
+ * Each eraseblock has its own reader/writer lock (reads share it, programs
+ * and erases own it), counters are atomic, and no global lock is taken on
+ * the data path.
+ */
+#ifndef RAMFLASH_SIM_H
+#define RAMFLASH_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum rf_type {
+	RF_TYPE_NAND,		/* SLC NAND */
+	RF_TYPE_MLC_NAND,	/* MLC NAND */
+	RF_TYPE_NOR,		/* NOR: bit-writeable at any byte */
+	RF_TYPE_RAM,		/* RAM: plain overwrite, erase optional */
+};
+
+/* What a second program of a NAND (sub)page without an erase does. */
+enum rf_reprogram {
+	RF_REPROGRAM_DEFAULT,	/* refuse for MLC, allow for SLC */
+	RF_REPROGRAM_ALLOW,	/* AND the new data into the old */
+	RF_REPROGRAM_REFUSE,	/* fail with -EIO, count it */
+};
+
+/* rf_geometry.oob_avail: derive it from the OOB and ECC sizes. */
+#define RF_GEO_DEFAULT	UINT32_MAX
+
+/*
+ * Zero page_size, erase_size, writebuf_size, subpage_size and ecc_step get
+ * the type's defaults in rf_geometry_complete().
+ */
+struct rf_geometry {
+	enum rf_type type;
+	uint64_t size;		/* bytes, multiple of erase_size */
+	uint32_t page_size;	/* minimal write unit (1 for NOR/RAM) */
+	uint32_t erase_size;	/* eraseblock bytes */
+	uint32_t writebuf_size;	/* largest atomic write; multiple of page */
+	uint32_t oob_size;	/* OOB bytes per page (NAND only) */
+	uint32_t oob_avail;	/* free OOB bytes: [oob_size - oob_avail, oob_size);
+				 * RF_GEO_DEFAULT: what the ECC leaves free */
+	uint32_t subpage_size;	/* NAND program unit; == page_size: none */
+	uint32_t ecc_strength;	/* correctable bits per ECC step, 0: no ECC */
+	uint32_t ecc_step;	/* bytes per ECC step */
+	uint32_t bitflip_threshold; /* 0: kernel default */
+};
+
+/* OOB addressing, MTD's MTD_OPS_* modes. */
+enum rf_oob_mode {
+	RF_OOB_PLACE,	/* ooboffs within the whole OOB area */
+	RF_OOB_AUTO,	/* only the free bytes, packed */
+	RF_OOB_RAW,	/* no ECC on data either */
+};
+
+/* A list of eraseblock numbers (sorted, without duplicates). */
+struct rf_block_list {
+	uint64_t *blocks;
+	size_t count;
+	size_t capacity;
+};
+
+/* Fault models; all zero means none. */
+struct rf_faults {
+	uint64_t seed;
+	struct rf_block_list bad_blocks;	/* factory bad blocks */
+	uint64_t bad_block_count;		/* plus this many random ones */
+	uint32_t endurance;		/* erases a block survives, 0: forever */
+	double bitflip_rate;		/* chance per ECC step and read */
+	uint32_t bitflip_max;		/* flips per hit, 0: ecc_strength */
+	uint32_t read_disturb;		/* reads per flip per step, 0: off */
+	uint64_t retention;		/* ops per flip per step, 0: off */
+	struct rf_block_list fail_program;
+	struct rf_block_list fail_erase;
+	bool power_cut;			/* power_cut_after is in force */
+	uint64_t power_cut_after;	/* programs+erases that complete */
+	uint32_t latency_read_us;	/* per page read */
+	uint32_t latency_program_us;	/* per page programmed */
+	uint32_t latency_erase_us;	/* per block erased */
+};
+
+/* Called to spend simulated latency; the default sleeps. */
+typedef void (*rf_delay_fn)(void *arg, uint32_t usec);
+
+struct rf_config {
+	struct rf_geometry geo;
+	enum rf_reprogram reprogram;
+	struct rf_faults faults;
+	const char *image_path;		/* NULL: anonymous memory */
+	rf_delay_fn delay;		/* NULL: nanosleep */
+	void *delay_arg;
+	FILE *log;			/* injected faults are logged here */
+};
+
+/* Why a block is bad; stored in the image, so the values are fixed. */
+enum rf_bad_reason {
+	RF_BLOCK_GOOD = 0,
+	RF_BLOCK_FACTORY_BAD = 1,	/* --bad-blocks / --bad-block-count */
+	RF_BLOCK_MARKED_BAD = 2,	/* MARKBAD from the kernel */
+	RF_BLOCK_WORN_OUT = 3,		/* --endurance exceeded */
+};
+
+/* One read or write, as struct muse_io. */
+struct rf_io {
+	uint64_t addr;
+	size_t len;
+	void *buf;
+	size_t ooblen;
+	uint32_t ooboffs;
+	void *oobbuf;
+	enum rf_oob_mode mode;
+};
+
+/* ECC outcome of a read, as struct muse_ecc_result. */
+struct rf_ecc {
+	unsigned int corrected;
+	unsigned int max_bitflips;
+	unsigned int failed;
+};
+
+/* Returned by the operation a power cut interrupts, and by all later ones. */
+#define RF_POWER_CUT	(-ESHUTDOWN)
+
+struct rf_sim;
+struct rf_stats;
+
+/**
+ * rf_geometry_complete() - fill defaults and validate a geometry.
+ * @geo:	the geometry; zero fields get the type's defaults.
+ * @err:	receives a one-line reason on failure.
+ * @errlen:	size of @err.
+ *
+ * Return: 0, or -EINVAL with @err set.
+ */
+int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen);
+
+/* rf_type_is_nand() - whether @type has pages, OOB and bad blocks. */
+bool rf_type_is_nand(enum rf_type type);
+
+/* rf_type_name() - the --type spelling of @type. */
+const char *rf_type_name(enum rf_type type);
+
+/**
+ * rf_sim_open() - create the chip.
+ * @simp:	receives the simulator.
+ * @cfg:	geometry (completed), faults, backing store; copied.
+ * @err:	receives a one-line reason on failure.
+ * @errlen:	size of @err.
+ *
+ * With an image path the file is created (erased, factory bad blocks
+ * marked) or, if it exists, checked against the geometry and reused.
+ *
+ * Return: 0, -EINVAL (bad configuration, image of another geometry),
+ * -ENOMEM, or the errno of a failed file operation; @err says which.
+ */
+int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
+		char *err, size_t errlen);
+
+/**
+ * rf_sim_close() - flush the image and free the chip.
+ * @sim: the simulator, or NULL.
+ *
+ * Return: 0, or the negative errno of a failed flush.
+ */
+int rf_sim_close(struct rf_sim *sim);
+
+/**
+ * rf_sim_read() - read data and/or OOB.
+ * @sim:	the simulator.
+ * @io:		what to read; buffers are filled.
+ * @ecc:	receives the ECC outcome (zeroed for RAW and clean reads).
+ *
+ * Return: 0, -EINVAL for a request outside the device or a bad OOB range,
+ * RF_POWER_CUT after a power cut.
+ */
+int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc);
+
+/**
+ * rf_sim_write() - program data and/or OOB.
+ * @sim:	the simulator.
+ * @io:		what to write.
+ *
+ * Return: 0; -EINVAL for a misaligned NAND write, a request outside the
+ * device or a bad OOB range; -EIO for a refused reprogram, an injected
+ * program failure or a worn-out block; RF_POWER_CUT if a power cut
+ * interrupted it (or came before).
+ */
+int rf_sim_write(struct rf_sim *sim, const struct rf_io *io);
+
+/**
+ * rf_sim_erase() - erase whole eraseblocks.
+ * @sim:	the simulator.
+ * @addr:	start, a multiple of the eraseblock size.
+ * @len:	bytes, a non-zero multiple of the eraseblock size.
+ *
+ * Return: 0, -EINVAL, -EIO (bad block, injected failure, wear-out; the
+ * blocks before the failing one are erased), RF_POWER_CUT.
+ */
+int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len);
+
+/**
+ * rf_sim_isbad() - whether the eraseblock at @addr is bad.
+ * Return: 1 bad, 0 good, -EINVAL for a bad address.
+ */
+int rf_sim_isbad(struct rf_sim *sim, uint64_t addr);
+
+/**
+ * rf_sim_markbad() - mark the eraseblock at @addr bad (also writes the
+ * bad-block marker into the first page's OOB).
+ * Return: 0, -EINVAL, RF_POWER_CUT.
+ */
+int rf_sim_markbad(struct rf_sim *sim, uint64_t addr);
+
+/**
+ * rf_sim_sync() - write the image back to its file (msync).
+ * Return: 0 or a negative errno.
+ */
+int rf_sim_sync(struct rf_sim *sim);
+
+/* rf_sim_power_cut_done() - whether the simulated power cut happened. */
+bool rf_sim_power_cut_done(const struct rf_sim *sim);
+
+/* rf_sim_geometry() - the geometry in force. */
+const struct rf_geometry *rf_sim_geometry(const struct rf_sim *sim);
+
+/* rf_sim_stats() - the simulator's counters. */
+struct rf_stats *rf_sim_stats(struct rf_sim *sim);
+
+/* rf_sim_blocks() - the number of eraseblocks. */
+uint64_t rf_sim_blocks(const struct rf_sim *sim);
+
+/* rf_sim_erase_count() - erases of block @block so far. */
+uint32_t rf_sim_erase_count(const struct rf_sim *sim, uint64_t block);
+
+/* rf_sim_bad_reason() - why block @block is bad, RF_BLOCK_GOOD if not. */
+enum rf_bad_reason rf_sim_bad_reason(const struct rf_sim *sim, uint64_t block);
+
+#endif /* RAMFLASH_SIM_H */
