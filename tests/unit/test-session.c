@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Session creation: device validation, ops copying, fd handling. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define NAME65 "0123456789012345678901234567890123456789012345678901234567890123X"
+
+/* Apply one mistake to a copy of the test device. */
+struct bad_device {
+	const char *what;
+	void (*spoil)(struct muse_device *dev);
+};
+
+#define SPOIL(name, stmt) \
+	static void name(struct muse_device *dev) { stmt; }
+
+SPOIL(size_zero, dev->size = 0)
+SPOIL(writesize_zero, dev->writesize = 0)
+SPOIL(erasesize_zero, dev->erasesize = 0)
+SPOIL(erasesize_not_pages, dev->erasesize = 24)
+SPOIL(size_not_blocks, dev->size = 1000)
+SPOIL(writebuf_not_pages, dev->writebufsize = 24)
+SPOIL(writebuf_not_dividing_block, dev->writebufsize = 48)
+SPOIL(oobavail_above_oobsize, dev->oobavail = 5)
+SPOIL(name_empty, dev->name = "")
+SPOIL(name_too_long, dev->name = NAME65)
+SPOIL(type_absent, dev->type = 0)
+SPOIL(type_ubi_volume, dev->type = 7)
+SPOIL(type_unknown, dev->type = 5)
+SPOIL(flags_unknown, dev->flags |= 1)
+SPOIL(subpage_too_small, dev->subpage_shift = 5)
+SPOIL(subpage_shift_huge, dev->subpage_shift = 40)
+SPOIL(ecc_without_step, dev->ecc_step = 0)
+SPOIL(ecc_step_not_dividing_page, dev->ecc_step = 5)
+SPOIL(threshold_above_strength, dev->bitflip_threshold = 5)
+SPOIL(ecc_step_without_strength, dev->ecc_strength = 0)
+SPOIL(max_io_not_writebufs, dev->max_io = 24)
+SPOIL(huge_requests, (dev->writesize = 1, dev->erasesize = 1024,
+		      dev->oobsize = 1024, dev->oobavail = 0,
+		      dev->ecc_strength = 0, dev->ecc_step = 0,
+		      dev->max_io = 1U << 20))
+SPOIL(parts_empty, dev->partitions = "")
+SPOIL(parts_prefixed, dev->partitions = "mtdparts=t:1M(a)")
+SPOIL(parts_with_mtd_id, dev->partitions = "t:1M(a)")
+SPOIL(parts_two_devices, dev->partitions = "1M(a);2M(b)")
+SPOIL(parts_rest_not_last, dev->partitions = "-(a),1M(b)")
+SPOIL(parts_unclosed_name, dev->partitions = "1M(a")
+SPOIL(parts_empty_name, dev->partitions = "1M()")
+SPOIL(parts_space, dev->partitions = "1M(a) ,2M")
+SPOIL(parts_bad_suffix, dev->partitions = "1Q")
+SPOIL(parts_trailing_comma, dev->partitions = "1M(a),")
+SPOIL(parts_bad_offset, dev->partitions = "1M@(a)")
+
+static void invalid_descriptions_are_einval(void **state)
+{
+	static const struct bad_device bad[] = {
+#define BAD(name) { #name, name }
+		BAD(size_zero), BAD(writesize_zero), BAD(erasesize_zero),
+		BAD(erasesize_not_pages), BAD(size_not_blocks),
+		BAD(writebuf_not_pages), BAD(writebuf_not_dividing_block),
+		BAD(oobavail_above_oobsize), BAD(name_empty),
+		BAD(name_too_long), BAD(type_absent), BAD(type_ubi_volume),
+		BAD(type_unknown), BAD(flags_unknown), BAD(subpage_too_small),
+		BAD(subpage_shift_huge), BAD(ecc_without_step),
+		BAD(ecc_step_not_dividing_page), BAD(threshold_above_strength),
+		BAD(ecc_step_without_strength), BAD(max_io_not_writebufs),
+		BAD(huge_requests), BAD(parts_empty), BAD(parts_prefixed),
+		BAD(parts_with_mtd_id), BAD(parts_two_devices),
+		BAD(parts_rest_not_last), BAD(parts_unclosed_name),
+		BAD(parts_empty_name), BAD(parts_space), BAD(parts_bad_suffix),
+		BAD(parts_trailing_comma), BAD(parts_bad_offset),
+#undef BAD
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct muse_device dev = test_nand;
+		/* Not NULL, to see that a failure clears it. */
+		struct muse_session *se = (struct muse_session *)&dev;
+		int ret;
+
+		bad[i].spoil(&dev);
+		ret = muse_session_new(&dev, NULL, 0, 0, NULL, &se);
+		if (ret != -EINVAL)
+			fail_msg("%s: got %d", bad[i].what, ret);
+		assert_null(se);
+	}
+}
+
+static void valid_descriptions(void **state)
+{
+	static const struct muse_device nor = {
+		.type = MUSE_TYPE_NOR, .flags = MUSE_FLAG_WRITEABLE |
+		MUSE_FLAG_BIT_WRITEABLE, .size = 16U << 20, .writesize = 1,
+		.erasesize = 65536, .writebufsize = 256, .max_io = 65536,
+		.name = "0123456789012345678901234567890123456789012345678901"
+			"234567890123",
+		.partitions = "1M(boot)ro,0x100000@0x200000(data)lk,-(rest)",
+	};
+	struct muse_session *se = NULL;
+
+	assert_int_equal(muse_session_new(&nor, NULL, 0, 0, NULL, &se), 0);
+	muse_session_destroy(se);
+	assert_int_equal(muse_session_new(&test_nand, NULL, 0,
+					  MUSE_SESSION_SPLIT_PAGES |
+					  MUSE_SESSION_NO_EXTENSIONS,
+					  NULL, &se), 0);
+	muse_session_destroy(se);
+	muse_session_destroy(NULL);
+}
+
+static void bad_arguments_are_einval(void **state)
+{
+	struct muse_session *se = NULL;
+
+	assert_int_equal(muse_session_new(NULL, NULL, 0, 0, NULL, &se),
+			 -EINVAL);
+	assert_int_equal(muse_session_new(&test_nand, NULL, 0, 0, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(muse_session_new(&test_nand, NULL, 0, 1U << 2, NULL,
+					  &se), -EINVAL);
+	assert_int_equal(muse_session_new(&test_nand, NULL, 8, 0, NULL, &se),
+			 -EINVAL);
+}
+
+static int never_called(void *userdata)
+{
+	fail_msg("a callback beyond ops_size was used");
+	return 0;
+}
+
+/* Only ops_size bytes of the ops count; the rest are defaults. */
+static void ops_size_limits_the_copy(void **state)
+{
+	struct muse_ops ops = { .sync = never_called };
+	const unsigned char want[] = { OUT_HDR(16, 0, 9) };
+	unsigned char req[64], reply[64];
+	struct muse_session *se = NULL;
+	size_t n;
+
+	assert_int_equal(muse_session_new(&test_nand, &ops,
+					  offsetof(struct muse_ops, sync), 0,
+					  NULL, &se), 0);
+	init_v2(se);
+	n = build_req(req, MUSE_SYNC, 9, NULL, 0);
+	assert_bytes(reply, (size_t)handle(se, req, n, reply), want,
+		     sizeof(want));
+	muse_session_destroy(se);
+}
+
+/* A caller built against a newer header may pass more, if unset. */
+static void larger_ops_must_be_zero_beyond_ours(void **state)
+{
+	struct {
+		struct muse_ops ops;
+		void (*newer)(void);
+	} big = { .ops = { .sync = never_called } };
+	struct muse_session *se = NULL;
+
+	assert_int_equal(muse_session_new(&test_nand, &big.ops, sizeof(big), 0,
+					  NULL, &se), 0);
+	muse_session_destroy(se);
+	big.newer = (void (*)(void))never_called;
+	assert_int_equal(muse_session_new(&test_nand, &big.ops, sizeof(big), 0,
+					  NULL, &se), -EINVAL);
+}
+
+static void fd_handling(void **state)
+{
+	struct recorder rec;
+	struct muse_session *se = new_session(&test_nand, 0, &rec);
+	int p[2];
+
+	assert_int_equal(muse_session_fd(se), -EBADF);
+	assert_int_equal(muse_session_init(se), -EBADF);
+	assert_int_equal(muse_session_loop(se), -EBADF);
+	assert_int_equal(muse_session_process(se), -EBADF);
+	assert_int_equal(muse_session_set_fd(se, -1), -EBADF);
+	assert_int_equal(muse_session_open(se, "/nonexistent/muse"), -ENOENT);
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(muse_session_set_fd(se, p[0]), 0);
+	assert_int_equal(muse_session_fd(se), p[0]);
+	assert_true(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	assert_int_equal(muse_session_set_fd(se, p[1]), -EBUSY);
+	assert_int_equal(muse_session_open(se, "/dev/null"), -EBUSY);
+	/* Not initialised yet. */
+	assert_int_equal(muse_session_loop(se), -EINVAL);
+	assert_int_equal(muse_session_loop_mt(se, 2), -EINVAL);
+	assert_int_equal(muse_session_process(se), -EINVAL);
+	muse_session_destroy(se);
+	/* The session did not own the fd: it is still open. */
+	assert_int_equal(close(p[0]), 0);
+	assert_int_equal(close(p[1]), 0);
+}
+
+static void exit_flag(void **state)
+{
+	struct recorder rec;
+	struct muse_session *se = new_session(&test_nand, 0, &rec);
+
+	assert_int_equal(muse_session_exited(se), 0);
+	muse_session_exit(se);
+	muse_session_exit(se);
+	assert_int_equal(muse_session_exited(se), 1);
+	muse_session_destroy(se);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(invalid_descriptions_are_einval),
+		cmocka_unit_test(valid_descriptions),
+		cmocka_unit_test(bad_arguments_are_einval),
+		cmocka_unit_test(ops_size_limits_the_copy),
+		cmocka_unit_test(larger_ops_must_be_zero_beyond_ours),
+		cmocka_unit_test(fd_handling),
+		cmocka_unit_test(exit_flag),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
