@@ -93,49 +93,42 @@ wait_for() {
 	done
 }
 
-# start_ramflash NAME ARGS...: start ramflash serving an MTD called NAME
-# in the background and wait until the MTD is registered.  Sets MTD
-# (/dev/mtdN of the device, or of its first partition), RAMFLASH_PID and
-# RAMFLASH_LOG.
-start_ramflash() {
+# spawn_ramflash NAME ARGS...: start ramflash serving an MTD called NAME
+# in the background.  Sets RAMFLASH_PID and RAMFLASH_LOG.
+spawn_ramflash() {
 	rf_name=$1
 	shift
 	RAMFLASH_LOG=/tmp/ramflash-$rf_name.log
 	echo "+ ramflash --name $rf_name $*"
 	ramflash --name "$rf_name" "$@" >"$RAMFLASH_LOG" 2>&1 &
 	RAMFLASH_PID=$!
-	if ! wait_for 20 ramflash_registered "$rf_name"; then
+}
+
+# start_ramflash NAME ARGS...: spawn_ramflash, then wait until the MTD
+# NAME is registered and set MTD to its /dev/mtdN.
+start_ramflash() {
+	spawn_ramflash "$@"
+	wait_for_mtd "$1"
+}
+
+# wait_for_mtd NAME: wait until ramflash registered an MTD (or partition)
+# called NAME; set MTD to its /dev/mtdN.
+wait_for_mtd() {
+	if ! wait_for 20 ramflash_serves "$1"; then
 		cat "$RAMFLASH_LOG"
-		fail "ramflash $rf_name did not register an MTD"
+		fail "ramflash did not register an MTD called $1"
 	fi
-	MTD=$(sed -n 's/^mtd\([0-9]*\): .*/\/dev\/mtd\1/p' /proc/mtd |
-		while read -r dev; do
-			ramflash_owns "$dev" "$rf_name" && echo "$dev" && break
-		done)
+	MTD=$(mtd_by_name "$1")
 	wait_for 10 test -c "$MTD" || fail "$MTD did not appear"
-	echo "ramflash $rf_name (pid $RAMFLASH_PID) serves $MTD"
+	echo "ramflash (pid $RAMFLASH_PID) serves $1 as $MTD"
 }
 
-# The MTD is ours if its name is NAME or it is a partition of NAME (the
-# kernel then names the partitions, and the parent's name is in sysfs
-# only when the master is registered too; the partition's parent link
-# points to the muse device).
-ramflash_owns() {
-	n=$(mtd_attr "$1" name)
-	[ "$n" = "$2" ] && return 0
-	parent=/sys/class/mtd/mtd$(mtd_num "$1")/device
-	[ -e "$parent" ] && grep -qs "$2" "$parent"/name 2>/dev/null
-}
-
-ramflash_registered() {
-	kill -0 "$RAMFLASH_PID" 2>/dev/null || {
+ramflash_serves() {
+	if ! kill -0 "$RAMFLASH_PID" 2>/dev/null; then
 		cat "$RAMFLASH_LOG"
-		fail "ramflash exited before registering"
-	}
-	for dev in $(sed -n 's/^mtd\([0-9]*\): .*/\/dev\/mtd\1/p' /proc/mtd); do
-		ramflash_owns "$dev" "$1" && return 0
-	done
-	return 1
+		fail "ramflash exited before registering $1"
+	fi
+	[ -n "$(mtd_by_name "$1")" ]
 }
 
 # stop_ramflash: SIGTERM the server, expect a clean exit, wait until its MTD

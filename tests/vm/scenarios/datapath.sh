@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The data path through /dev/mtdN: flash_erase, nandwrite, nanddump (with
+# and without OOB), mtd_debug and plain unaligned reads give back exactly
+# what was written; nandtest passes; what was written is in ramflash's
+# image after it exits (a second ramflash on the image serves it again).
+# A NOR device served at the same time checks the byte-granular path.
+. /scenarios/lib.sh
+
+require_bin ramflash
+load_modules mtd
+load_muse
+
+page=2048
+oob=64
+block=131072
+img=/tmp/nand.img
+
+step "NAND: 4 MiB, 2 KiB pages, 128 KiB blocks, 64 B OOB"
+start_ramflash nand --type nand --size 4MiB --page-size $page \
+	--erase-size 128KiB --oob-size $oob --image "$img"
+nand=$MTD
+flash_erase -q "$nand" 0 0
+expect_eq "erased flash reads 0xff" \
+	"$(head -c $block /dev/zero | tr '\0' '\377' | sha256sum | cut -d' ' -f1)" \
+	"$(dd if="$nand" bs=$block count=1 2>/dev/null | sha256sum | cut -d' ' -f1)"
+
+step "nandwrite / nanddump, in-band only"
+random_file /tmp/data.bin $((2 * block))
+nandwrite -q "$nand" /tmp/data.bin
+nanddump -q -l $((2 * block)) -f /tmp/data.out "$nand"
+expect_eq "2 blocks via nandwrite/nanddump" "$(sum /tmp/data.bin)" "$(sum /tmp/data.out)"
+
+step "unaligned reads through read(2)"
+# 1000-byte reads starting 3000 bytes in: every request crosses pages.
+dd if="$nand" of=/tmp/unaligned.out bs=1000 skip=3 count=200 2>/dev/null
+dd if=/tmp/data.bin of=/tmp/unaligned.ref bs=1000 skip=3 count=200 2>/dev/null
+expect_eq "unaligned dd read" "$(sum /tmp/unaligned.ref)" "$(sum /tmp/unaligned.out)"
+
+step "nandwrite -o / nanddump -o, data and OOB"
+# Page + OOB records.  The first two OOB bytes stay 0xff: they are the
+# bad-block marker of the first page.
+pages=$((block / page))
+: >/tmp/oob.bin
+i=0
+while [ "$i" -lt "$pages" ]; do
+	head -c $page /dev/urandom >>/tmp/oob.bin
+	printf '\377\377' >>/tmp/oob.bin
+	head -c $((oob - 2)) /dev/urandom >>/tmp/oob.bin
+	i=$((i + 1))
+done
+flash_erase -q "$nand" $((2 * block)) 1
+nandwrite -q -o -s $((2 * block)) "$nand" /tmp/oob.bin
+nanddump -q -o -s $((2 * block)) -l $block -f /tmp/oob.out "$nand"
+expect_eq "one block with OOB" "$(sum /tmp/oob.bin)" "$(sum /tmp/oob.out)"
+nanddump -q -s $((2 * block)) -l $block -f /tmp/oob-data.out "$nand"
+i=0
+: >/tmp/oob-data.ref
+while [ "$i" -lt "$pages" ]; do
+	dd if=/tmp/oob.bin bs=$((page + oob)) skip=$i count=1 2>/dev/null |
+		head -c $page >>/tmp/oob-data.ref
+	i=$((i + 1))
+done
+expect_eq "the same block without OOB" "$(sum /tmp/oob-data.ref)" "$(sum /tmp/oob-data.out)"
+
+step "mtd_debug erase / write / read"
+random_file /tmp/dbg.bin $block
+mtd_debug erase "$nand" $((3 * block)) $block >/dev/null
+mtd_debug write "$nand" $((3 * block)) $block /tmp/dbg.bin >/dev/null
+mtd_debug read "$nand" $((3 * block)) $block /tmp/dbg.out >/dev/null
+expect_eq "mtd_debug round trip" "$(sum /tmp/dbg.bin)" "$(sum /tmp/dbg.out)"
+
+step "nandtest on 8 blocks"
+nandtest -p 2 -s 7 -o $((16 * block)) -l $((8 * block)) "$nand" >/tmp/nandtest.log 2>&1 || {
+	cat /tmp/nandtest.log
+	fail "nandtest"
+}
+echo "ok: nandtest passed"
+
+step "NOR at the same time: 1 MiB, 64 KiB sectors"
+nand_pid=$RAMFLASH_PID
+start_ramflash nor --type nor --size 1MiB --erase-size 64KiB
+nor=$MTD
+nor_pid=$RAMFLASH_PID
+expect_eq "NOR type" nor "$(mtd_attr "$nor" type)"
+flash_erase -q "$nor" 0 0
+random_file /tmp/nor.bin 100001
+mtd_debug write "$nor" 12345 100001 /tmp/nor.bin >/dev/null
+mtd_debug read "$nor" 12345 100001 /tmp/nor.out >/dev/null
+expect_eq "NOR unaligned write/read" "$(sum /tmp/nor.bin)" "$(sum /tmp/nor.out)"
+stop_ramflash
+RAMFLASH_PID=$nand_pid
+MTD=$nand
+[ "$nor_pid" != "$nand_pid" ] || fail "one ramflash served both devices"
+
+step "the image after ramflash exits"
+stop_ramflash
+start_ramflash nand --type nand --size 4MiB --page-size $page \
+	--erase-size 128KiB --oob-size $oob --image "$img"
+nanddump -q -l $((2 * block)) -f /tmp/data.again "$MTD"
+expect_eq "data from the image" "$(sum /tmp/data.bin)" "$(sum /tmp/data.again)"
+nanddump -q -o -s $((2 * block)) -l $block -f /tmp/oob.again "$MTD"
+expect_eq "data and OOB from the image" "$(sum /tmp/oob.bin)" "$(sum /tmp/oob.again)"
+stop_ramflash
+rmmod muse

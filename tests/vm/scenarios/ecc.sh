@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# ECC reporting end to end.  ramflash's bit-flip model is deterministic:
+# --bitflip-rate 1 --bitflip-max 1 flips exactly one bit in every ECC step
+# of every read, and --read-disturb 1 adds one more flip per step for each
+# earlier read of the block since its erase.  With 2 KiB pages and 512-byte
+# steps one page read therefore has 4 steps with a known number of flips,
+# and the kernel's counters must move by exactly that much.
+. /scenarios/lib.sh
+
+require_bin ramflash
+require_bin mtdioctl
+load_modules mtd
+load_muse
+
+page=2048
+block=131072
+steps=4
+nand="--type nand --size 2MiB --page-size $page --erase-size 128KiB --oob-size 64 --ecc-step 512"
+
+# ecc_field FILE NAME: a "name value" line of mtdioctl's output.
+ecc_field() {
+	sed -n "s/^$2 //p" "$1"
+}
+
+# write_page OFFSET: program one page of known random data at OFFSET.
+write_page() {
+	random_file /tmp/page.bin $page
+	nandwrite -q -s "$1" "$MTD" /tmp/page.bin
+}
+
+# memread OFFSET: MEMREAD one page to /tmp/read.out, report in /tmp/read.txt.
+memread() {
+	mtdioctl read "$MTD" "$1" $page /tmp/read.out >/tmp/read.txt
+	cat /tmp/read.txt | tr '\n' ' '
+	echo
+}
+
+step "correctable: 1 flip per step, strength 4, threshold 3"
+# shellcheck disable=SC2086 # nand is a word list
+start_ramflash ecc $nand --ecc-strength 4 --bitflip-threshold 3 \
+	--bitflip-rate 1 --bitflip-max 1 --seed 1
+expect_eq "sysfs ecc_strength" 4 "$(mtd_attr "$MTD" ecc_strength)"
+expect_eq "sysfs ecc_step_size" 512 "$(mtd_attr "$MTD" ecc_step_size)"
+expect_eq "sysfs bitflip_threshold" 3 "$(mtd_attr "$MTD" bitflip_threshold)"
+flash_erase -q "$MTD" 0 1
+write_page 0
+mtdioctl eccstats "$MTD" >/tmp/before.txt
+memread 0
+expect_eq "MEMREAD result below the threshold" ok "$(ecc_field /tmp/read.txt result)"
+expect_eq "MEMREAD corrected" $steps "$(ecc_field /tmp/read.txt corrected)"
+expect_eq "MEMREAD max_bitflips" 1 "$(ecc_field /tmp/read.txt max_bitflips)"
+expect_eq "MEMREAD failed" 0 "$(ecc_field /tmp/read.txt failed)"
+expect_eq "corrected data" "$(sum /tmp/page.bin)" "$(sum /tmp/read.out)"
+mtdioctl eccstats "$MTD" >/tmp/after.txt
+expect_eq "ECCGETSTATS corrected delta" $steps \
+	$(($(ecc_field /tmp/after.txt corrected) - $(ecc_field /tmp/before.txt corrected)))
+expect_eq "ECCGETSTATS failed delta" 0 \
+	$(($(ecc_field /tmp/after.txt failed) - $(ecc_field /tmp/before.txt failed)))
+expect_eq "sysfs corrected_bits" "$(ecc_field /tmp/after.txt corrected)" \
+	"$(mtd_attr "$MTD" corrected_bits)"
+# Two pages in one MEMREAD: twice the flips.
+write_page $page
+mtdioctl eccstats "$MTD" >/tmp/before.txt
+mtdioctl read "$MTD" 0 $((2 * page)) /tmp/two.out >/tmp/read.txt
+expect_eq "MEMREAD of 2 pages corrected" $((2 * steps)) "$(ecc_field /tmp/read.txt corrected)"
+mtdioctl eccstats "$MTD" >/tmp/after.txt
+expect_eq "ECCGETSTATS corrected delta for 2 pages" $((2 * steps)) \
+	$(($(ecc_field /tmp/after.txt corrected) - $(ecc_field /tmp/before.txt corrected)))
+# A raw read bypasses ECC: the flips are visible, nothing is counted.
+mtdioctl read "$MTD" 0 $page /tmp/raw.out raw >/tmp/read.txt
+expect_eq "raw MEMREAD result" ok "$(ecc_field /tmp/read.txt result)"
+expect_eq "raw MEMREAD corrected" 0 "$(ecc_field /tmp/read.txt corrected)"
+stop_ramflash
+
+step "at the threshold: -EUCLEAN"
+# shellcheck disable=SC2086
+start_ramflash ecc $nand --ecc-strength 4 --bitflip-threshold 1 \
+	--bitflip-rate 1 --bitflip-max 1 --seed 1
+flash_erase -q "$MTD" 0 1
+write_page 0
+memread 0
+expect_eq "MEMREAD result at the threshold" EUCLEAN "$(ecc_field /tmp/read.txt result)"
+expect_eq "corrected data with EUCLEAN" "$(sum /tmp/page.bin)" "$(sum /tmp/read.out)"
+stop_ramflash
+
+step "uncorrectable: strength 1, the second read of a block sees 2 flips per step"
+# shellcheck disable=SC2086
+start_ramflash ecc $nand --ecc-strength 1 --bitflip-threshold 1 \
+	--bitflip-rate 1 --bitflip-max 1 --read-disturb 1 --seed 1
+flash_erase -q "$MTD" 0 1
+write_page 0
+memread 0
+expect_eq "first read: corrected" EUCLEAN "$(ecc_field /tmp/read.txt result)"
+mtdioctl eccstats "$MTD" >/tmp/before.txt
+memread 0
+expect_eq "second read: MEMREAD result" EBADMSG "$(ecc_field /tmp/read.txt result)"
+expect_eq "second read: MEMREAD failed" $steps "$(ecc_field /tmp/read.txt failed)"
+mtdioctl eccstats "$MTD" >/tmp/after.txt
+expect_eq "ECCGETSTATS failed delta" $steps \
+	$(($(ecc_field /tmp/after.txt failed) - $(ecc_field /tmp/before.txt failed)))
+expect_eq "sysfs ecc_failures" "$(ecc_field /tmp/after.txt failed)" \
+	"$(mtd_attr "$MTD" ecc_failures)"
+[ "$(sum /tmp/page.bin)" != "$(sum /tmp/read.out)" ] ||
+	fail "uncorrectable read returned clean data"
+echo "ok: uncorrectable data comes back with its flips"
+# read(2) of /dev/mtdN hides -EBADMSG but must still deliver the data.
+dd if="$MTD" of=/tmp/dd.out bs=$page count=1 2>/dev/null ||
+	fail "read(2) over an uncorrectable page failed"
+stop_ramflash
+rmmod muse

@@ -1,0 +1,143 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Faults under a real flash stack.
+# 1. Wear-out: with --endurance, an eraseblock that has been erased too often
+#    fails its erase; UBI must mark it bad (MARKBAD reaches ramflash), use a
+#    reserved block and keep every file.
+# 2. Power cut: ramflash cuts power after a given number of programs and
+#    erases while UBIFS writes files one by one, each with fsync; after
+#    serving the same --image again, every file whose fsync succeeded is
+#    there with its contents.
+. /scenarios/lib.sh
+
+require_bin ramflash
+require_bin mtdioctl
+load_modules mtd ubi zstd ubifs
+load_muse
+
+geometry="--type nand --size 8MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
+
+# files_sha DIR: checksums of the regular files under DIR, sorted.
+files_sha() {
+	(cd "$1" && find . -type f | sort | xargs -r sha256sum)
+}
+
+# json_counter FILE NAME: a top-level counter of ramflash's --stats JSON.
+json_counter() {
+	tr ',{}' '\n\n\n' <"$1" | sed -n "s/^ *\"$2\": *\([0-9]*\) *\$/\1/p" | head -n 1
+}
+
+step "wear-out: --endurance 12 on 64 blocks"
+# shellcheck disable=SC2086 # geometry is a word list
+start_ramflash wear $geometry --endurance 12 --stats /tmp/wear.json
+ubiformat -y -q "$MTD"
+# Reserve 10% of the blocks for bad-block handling (the default, 2%, is
+# less than one block of 64).
+ubiattach -p "$MTD" -d 0 -b 100 >/dev/null
+ubimkvol /dev/ubi0 -N wear -m >/dev/null
+mkdir -p /mnt/wear
+mount -t ubifs ubi0:wear /mnt/wear
+mkdir /mnt/wear/keep
+for i in 1 2 3 4; do
+	head -c 100000 /dev/urandom >/mnt/wear/keep/f$i
+done
+sync
+files_sha /mnt/wear/keep >/tmp/keep.sha256
+head -c 1000000 /dev/urandom >/tmp/churn
+round=0
+while [ "$(cat /sys/class/ubi/ubi0/bad_peb_count)" -eq 0 ]; do
+	round=$((round + 1))
+	[ "$round" -le 60 ] || fail "no block went bad after 60 rounds of rewriting"
+	for i in 1 2 3; do
+		cp /tmp/churn /mnt/wear/churn$i
+	done
+	sync
+	rm /mnt/wear/churn*
+	sync
+	# Force UBIFS to commit so that unmapped LEBs get erased.
+	mount -o remount,rw /mnt/wear
+done
+bad=$(cat /sys/class/ubi/ubi0/bad_peb_count)
+echo "ok: UBI marked $bad block(s) bad after $round rounds"
+[ "$(mtdioctl badblocks "$MTD" | wc -l)" -ge "$bad" ] ||
+	fail "MEMGETBADBLOCK shows fewer bad blocks than UBI marked"
+umount /mnt/wear
+mount -t ubifs ubi0:wear /mnt/wear
+files_sha /mnt/wear/keep >/tmp/keep.after
+cmp -s /tmp/keep.sha256 /tmp/keep.after || fail "files lost after wear-out"
+echo "ok: kept files intact"
+umount /mnt/wear
+ubidetach -d 0
+stop_ramflash
+worn=$(json_counter /tmp/wear.json worn_out_blocks)
+marked=$(json_counter /tmp/wear.json markbad)
+[ "${worn:-0}" -ge 1 ] || fail "ramflash counted no worn-out block: $(cat /tmp/wear.json)"
+[ "${marked:-0}" -ge "$bad" ] || fail "ramflash saw $marked MARKBAD, UBI marked $bad"
+echo "ok: ramflash: $worn worn out, $marked MARKBAD requests"
+
+img=/tmp/cut.img
+step "power cut: prepare UBIFS on an image"
+# shellcheck disable=SC2086
+start_ramflash cut $geometry --image "$img"
+ubiformat -y -q "$MTD"
+ubiattach -p "$MTD" -d 0 >/dev/null
+ubimkvol /dev/ubi0 -N cut -m >/dev/null
+mkdir -p /mnt/cut
+mount -t ubifs ubi0:cut /mnt/cut
+mkdir /mnt/cut/before
+for i in 1 2 3; do
+	head -c 50000 /dev/urandom >/mnt/cut/before/f$i
+done
+sync
+files_sha /mnt/cut/before >/tmp/before.sha256
+umount /mnt/cut
+ubidetach -d 0
+stop_ramflash
+
+step "power cut after 400 programs/erases while writing fsync'ed files"
+# shellcheck disable=SC2086
+start_ramflash cut $geometry --image "$img" --power-cut-after 400
+ubiattach -p "$MTD" -d 0 >/dev/null
+mount -t ubifs ubi0:cut /mnt/cut
+mkdir -p /mnt/cut/during /tmp/synced
+: >/tmp/synced.list
+i=0
+while [ "$i" -lt 300 ]; do
+	head -c $((4096 + i * 97)) /dev/urandom >/tmp/synced/g$i
+	if ! dd if=/tmp/synced/g$i of=/mnt/cut/during/g$i bs=4096 conv=fsync 2>/dev/null; then
+		break
+	fi
+	echo "g$i" >>/tmp/synced.list
+	i=$((i + 1))
+done
+[ "$i" -lt 300 ] || fail "the power cut never happened"
+echo "power cut while writing file g$i; $(wc -l </tmp/synced.list) files were fsync'ed"
+# The flash is dead: unmounting and detaching must still work.
+umount /mnt/cut || fail "umount after the power cut"
+ubidetach -d 0 || fail "ubidetach after the power cut"
+kill -TERM "$RAMFLASH_PID"
+wait "$RAMFLASH_PID" || true
+wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered"
+
+step "power back: serve the image again, recover"
+# shellcheck disable=SC2086
+start_ramflash cut $geometry --image "$img"
+ubiattach -p "$MTD" -d 0 >/dev/null
+mount -t ubifs ubi0:cut /mnt/cut
+files_sha /mnt/cut/before >/tmp/before.after
+cmp -s /tmp/before.sha256 /tmp/before.after ||
+	fail "files written before the power cut changed"
+while read -r f; do
+	[ -f "/mnt/cut/during/$f" ] || fail "fsync'ed file $f is gone"
+	[ "$(sum "/tmp/synced/$f")" = "$(sum "/mnt/cut/during/$f")" ] ||
+		fail "fsync'ed file $f has other contents"
+done </tmp/synced.list
+echo "ok: all $(wc -l </tmp/synced.list) fsync'ed files recovered intact"
+# The recovered file system must be writable again.
+echo "after" >/mnt/cut/after
+sync
+umount /mnt/cut
+ubidetach -d 0
+stop_ramflash
+rmmod muse
