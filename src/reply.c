@@ -6,6 +6,7 @@
  * for muse_session_handle_buf().
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,16 +29,39 @@ int muse_clamp_errno(int ret)
 	return ret;
 }
 
+/*
+ * The fd is non-blocking for the sake of reads.  /dev/muse takes a reply
+ * at once, but a socket standing in for it may be full: wait for room
+ * rather than drop the reply.
+ */
+static int wait_writable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	while (poll(&pfd, 1, -1) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 static int sink_write(struct muse_reply_sink *sink, const struct iovec *iov,
 		      int count, size_t total)
 {
 	ssize_t n;
 
-	do {
+	for (;;) {
 		n = writev(sink->fd, iov, count);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
+		if (n >= 0)
+			break;
+		if (errno == EAGAIN) {
+			int ret = wait_writable(sink->fd);
+
+			if (ret)
+				return ret;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
 	/* One write takes one whole reply; anything else lost the reply. */
 	return (size_t)n == total ? 0 : -EIO;
 }

@@ -275,7 +275,8 @@ static ssize_t read_request(struct muse_session *se, void *buf, size_t size)
  * @size:	its size.
  *
  * Return: bytes read, -ECANCELED after muse_session_exit(), -ENODEV when
- * the connection is gone, or another negative errno.
+ * the connection is gone (which also counts as exit), or another negative
+ * errno.
  */
 ssize_t muse_receive(struct muse_session *se, void *buf, size_t size)
 {
@@ -291,11 +292,13 @@ ssize_t muse_receive(struct muse_session *se, void *buf, size_t size)
 		if (atomic_load(&se->exited))
 			return -ECANCELED;
 		n = read_request(se, buf, size);
+		/* Hung up and nothing left to read: do not spin. */
+		if (!n && hangup)
+			n = -ENODEV;
+		if (n == -ENODEV)
+			muse_session_exit(se);
 		if (n)
 			return n;
-		/* Hung up and nothing left to read: do not spin. */
-		if (hangup)
-			return -ENODEV;
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -375,12 +378,8 @@ static int serve_one(struct muse_session *se, void *buf, size_t size)
 {
 	ssize_t n = muse_receive(se, buf, size);
 
-	if (n == -ECANCELED)
+	if (n == -ECANCELED || n == -ENODEV)
 		return 1;
-	if (n == -ENODEV) {
-		muse_session_exit(se);
-		return 1;
-	}
 	if (n < 0)
 		return (int)n;
 	return reply_status(se, muse_handle_received(se, buf, (size_t)n, size));
