@@ -21,8 +21,10 @@ static ssize_t run(struct muse_session *se, uint32_t opcode, const void *body,
 	unsigned char full[256], req[512];
 	size_t n;
 
-	memcpy(full, body, bodylen);
-	memcpy(full + bodylen, payload, paylen);
+	if (bodylen)
+		memcpy(full, body, bodylen);
+	if (paylen)
+		memcpy(full + bodylen, payload, paylen);
 	n = build_req(req, opcode, U, full, bodylen + paylen);
 	return handle(se, req, n, reply);
 }

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Install the build into a scratch DESTDIR and build a downstream program
+# with nothing but `pkg-config --cflags --libs libmuse`, as a packager or
+# user would.  Also checks the ABI surface: soname and muse_* exports only.
+#
+# Usage: install-test.sh BUILD_DIR CC [EXTRA_CFLAGS...]
+set -eu
+
+build=$1
+cc=$2
+shift 2
+
+command -v pkg-config >/dev/null 2>&1 || { echo "no pkg-config"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+
+if ! meson install -C "$build" --no-rebuild --destdir "$root" \
+	--tags devel,runtime >"$tmp/install.log" 2>&1; then
+	cat "$tmp/install.log"
+	exit 1
+fi
+
+pc=$(find "$root" -name libmuse.pc | head -n 1)
+[ -n "$pc" ] || { echo "libmuse.pc was not installed"; exit 1; }
+export PKG_CONFIG_LIBDIR="${pc%/*}"
+export PKG_CONFIG_SYSROOT_DIR="$root"
+
+cat >"$tmp/downstream.c" <<'PROG'
+#include <stdio.h>
+#include <string.h>
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+#include <linux/fuse.h>
+
+int main(void)
+{
+	const struct muse_device dev = {
+		.type = MUSE_TYPE_NAND, .size = 1 << 20,
+		.writesize = 2048, .erasesize = 128 << 10,
+	};
+	struct {
+		struct fuse_in_header h;
+		struct muse_init_in in;
+	} req = {
+		{ .len = sizeof(req), .opcode = MUSE_INIT, .unique = 1 },
+		{ .fuse_major = 7, .fuse_minor = 38 },
+	};
+	unsigned char reply[4096];
+	struct muse_session *se;
+	ssize_t n;
+
+	if (muse_session_new(&dev, NULL, 0, 0, NULL, &se))
+		return 1;
+	n = muse_session_handle_buf(se, &req, sizeof(req), reply,
+				    sizeof(reply));
+	muse_session_destroy(se);
+	/* header + v2 init_out + at least NAME=... */
+	if (n < 16 + MUSE_COMPAT_INIT_OUT_SIZE + 7) {
+		fprintf(stderr, "INIT reply: %zd\n", n);
+		return 1;
+	}
+	puts("downstream ok");
+	return 0;
+}
+PROG
+
+# shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
+"$cc" "$@" $(pkg-config --cflags libmuse) -o "$tmp/downstream" \
+	"$tmp/downstream.c" $(pkg-config --libs libmuse)
+
+lib=$(find "$root" -name 'libmuse.so.0' | head -n 1)
+[ -n "$lib" ] || { echo "libmuse.so.0 was not installed"; exit 1; }
+LD_LIBRARY_PATH="${lib%/*}" "$tmp/downstream"
+
+if command -v readelf >/dev/null 2>&1; then
+	readelf -d "$lib" | grep -q 'SONAME.*\[libmuse\.so\.0\]' ||
+		{ echo "soname is not libmuse.so.0"; exit 1; }
+	# Every defined dynamic symbol is muse_* (or the version node).
+	leaked=$(readelf --dyn-syms -W "$lib" |
+		awk '$7 != "UND" && $5 == "GLOBAL" { sub(/@.*/, "", $8); print $8 }' |
+		grep -v -e '^muse_' -e '^MUSE_0\.1$' || true)
+	[ -z "$leaked" ] || { echo "exported beyond muse_*: $leaked"; exit 1; }
+fi
+echo "install test ok"
