@@ -463,17 +463,24 @@ static uint64_t rf_oob_last_page(const struct rf_sim *sim,
 	       (io->ooboffs + io->ooblen - 1) / per;
 }
 
+uint32_t rf_oob_free_offset(const struct rf_geometry *geo)
+{
+	uint32_t spare = geo->oob_size - geo->oob_avail;
+
+	return spare < RF_BAD_BLOCK_MARKER_BYTES ? spare :
+	       RF_BAD_BLOCK_MARKER_BYTES;
+}
+
 /*
  * Where the request's OOB lands in @page: AUTO addresses the free bytes
- * [oob_size - oob_avail, oob_size), PLACE and RAW the whole area.  The
+ * (see rf_oob_free_offset()), PLACE and RAW the whole area.  The
  * first page starts at ooboffs, the following ones at 0.
  */
 static bool rf_oob_span(const struct rf_sim *sim, const struct rf_io *io,
 			uint64_t page, struct rf_oob_span *span)
 {
 	uint32_t per = rf_oob_per_page(sim, io->mode);
-	uint32_t base = io->mode == RF_OOB_AUTO ?
-			sim->geo.oob_size - sim->geo.oob_avail : 0;
+	uint32_t base = io->mode == RF_OOB_AUTO ? rf_oob_free_offset(&sim->geo) : 0;
 	uint64_t first = io->addr / sim->geo.page_size;
 	uint32_t off;
 

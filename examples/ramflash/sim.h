@@ -48,8 +48,9 @@ struct rf_geometry {
 	uint32_t erase_size;	/* eraseblock bytes */
 	uint32_t writebuf_size;	/* largest atomic write; multiple of page */
 	uint32_t oob_size;	/* OOB bytes per page (NAND only) */
-	uint32_t oob_avail;	/* free OOB bytes: [oob_size - oob_avail, oob_size);
-				 * RF_GEO_DEFAULT: what the ECC leaves free */
+	uint32_t oob_avail;	/* free OOB bytes (AUTO mode), see
+				 * rf_oob_free_offset(); RF_GEO_DEFAULT: what
+				 * the marker and the ECC bytes leave */
 	uint32_t subpage_size;	/* NAND program unit; == page_size: none */
 	uint32_t ecc_strength;	/* correctable bits per ECC step, 0: no ECC */
 	uint32_t ecc_step;	/* bytes per ECC step */
@@ -143,6 +144,18 @@ struct rf_stats;
  * Return: 0, or -EINVAL with @err set.
  */
 int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen);
+
+/**
+ * rf_oob_free_offset() - where the free OOB bytes start in a page's OOB.
+ * @geo: the geometry.
+ *
+ * The layout is the kernel module's: a bad-block marker of up to two bytes
+ * at offset 0, then the oob_avail free bytes, then the ECC bytes.  When
+ * fewer than two bytes are left over, the marker shrinks.
+ *
+ * Return: the offset of the first free byte.
+ */
+uint32_t rf_oob_free_offset(const struct rf_geometry *geo);
 
 /* rf_type_is_nand() - whether @type has pages, OOB and bad blocks. */
 bool rf_type_is_nand(enum rf_type type);

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash core: fault models with fixed seeds and exact expectations.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "faults.h"
+#include "helpers.h"
+#include "stats.h"
+
+static unsigned int t_popcount_diff(const uint8_t *a, const uint8_t *b,
+				    size_t len)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		n += (unsigned int)__builtin_popcount(a[i] ^ b[i]);
+	return n;
+}
+
+static void test_splitmix64_reference(void **state)
+{
+	uint64_t s = 0;
+
+	/* The published splitmix64 sequence for state 0. */
+	assert_true(rf_splitmix64(&s) == 0xe220a8397b1dcdafULL);
+	assert_true(rf_splitmix64(&s) == 0x6e789e6aa1b965f4ULL);
+	assert_true(rf_hash(1, RF_HASH_BITFLIP_HIT, 2, 3) ==
+		    rf_hash(1, RF_HASH_BITFLIP_HIT, 2, 3));
+	assert_true(rf_hash(1, RF_HASH_BITFLIP_HIT, 2, 3) !=
+		    rf_hash(1, RF_HASH_BITFLIP_HIT, 3, 2));
+	assert_true(rf_hash(1, RF_HASH_BITFLIP_HIT, 2, 3) !=
+		    rf_hash(2, RF_HASH_BITFLIP_HIT, 2, 3));
+	assert_true(rf_unit(UINT64_MAX) < 1.0);
+	assert_true(rf_unit(0) == 0.0);
+}
+
+static void test_block_lists(void **state)
+{
+	struct rf_block_list list = { 0 };
+	char err[128];
+
+	assert_int_equal(rf_block_list_parse("40,10-12,3", &list, err,
+					     sizeof(err)), 0);
+	assert_int_equal(list.count, 5);
+	assert_true(list.blocks[0] == 3 && list.blocks[1] == 10 &&
+		    list.blocks[2] == 11 && list.blocks[3] == 12 &&
+		    list.blocks[4] == 40);
+	assert_true(rf_block_list_contains(&list, 11));
+	assert_false(rf_block_list_contains(&list, 13));
+	/* Duplicates are merged. */
+	assert_int_equal(rf_block_list_parse("11,3", &list, err, sizeof(err)), 0);
+	assert_int_equal(list.count, 5);
+	rf_block_list_free(&list);
+	assert_int_equal(rf_block_list_parse("5-3", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_block_list_parse("", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_block_list_parse("1,,2", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_block_list_parse("x", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_block_list_parse("1-", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_block_list_parse("0-99999999", &list, err,
+					     sizeof(err)), -EINVAL);
+	rf_block_list_free(&list);
+}
+
+static void test_weak_cells(void **state)
+{
+	uint8_t two[T_ECC_STEP] = { 0 }, three[T_ECC_STEP] = { 0 };
+	uint8_t part[16] = { 0 };
+	size_t i;
+
+	rf_flip_bits(9, 4, 0, T_ECC_STEP, 2, two, 0, sizeof(two));
+	rf_flip_bits(9, 4, 0, T_ECC_STEP, 3, three, 0, sizeof(three));
+	assert_int_equal(t_popcount_diff(two, (uint8_t[T_ECC_STEP]){ 0 },
+					 T_ECC_STEP), 2);
+	assert_int_equal(t_popcount_diff(three, (uint8_t[T_ECC_STEP]){ 0 },
+					 T_ECC_STEP), 3);
+	/* More flips hit a superset of the cells. */
+	for (i = 0; i < T_ECC_STEP; i++)
+		assert_int_equal(two[i] & ~three[i], 0);
+	/* Every bit of the step, once each: all bytes become 0xff. */
+	memset(three, 0, sizeof(three));
+	rf_flip_bits(9, 4, 0, T_ECC_STEP, T_ECC_STEP * 8 + 50, three, 0,
+		     sizeof(three));
+	t_assert_filled(three, sizeof(three), 0xff);
+	/* Cells outside the window are left alone. */
+	rf_flip_bits(9, 4, 0, T_ECC_STEP, T_ECC_STEP * 8, part, 100,
+		     sizeof(part));
+	t_assert_filled(part, sizeof(part), 0xff);
+}
+
+/* Write @pattern into page 0 of block 0. */
+static void t_fill_page(struct rf_sim *sim, uint8_t pattern, uint8_t *page)
+{
+	memset(page, pattern, T_PAGE);
+	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
+}
+
+static void test_random_bitflips_corrected(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_ecc ecc;
+	struct rf_sim *sim;
+	int i;
+
+	/* Rate 1 with at most 1 flip: each step has exactly one. */
+	cfg.faults.bitflip_rate = 1.0;
+	cfg.faults.bitflip_max = 1;
+	sim = t_open(&cfg);
+	t_fill_page(sim, 0x96, page);
+	for (i = 0; i < 3; i++) {
+		t_read(sim, 0, back, T_PAGE, &ecc);
+		assert_memory_equal(back, page, T_PAGE);
+		assert_int_equal(ecc.corrected, 2);
+		assert_int_equal(ecc.max_bitflips, 1);
+		assert_int_equal(ecc.failed, 0);
+	}
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), flips_random), 6);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), ecc_corrected_bits), 6);
+	/* RAW reads see the flips: one bit per step. */
+	struct rf_io io = { .addr = 0, .len = T_PAGE, .buf = back,
+			    .mode = RF_OOB_RAW };
+
+	assert_int_equal(rf_sim_read(sim, &io, &ecc), 0);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	assert_int_equal(t_popcount_diff(back, page, T_PAGE), 2);
+	rf_sim_close(sim);
+}
+
+/* The ECC results of 64 reads of one page under @seed. */
+static void t_rate_run(uint64_t seed, struct rf_ecc results[64],
+		       unsigned int *hits, unsigned int *failed)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_sim *sim;
+	int i;
+
+	cfg.faults.bitflip_rate = 0.25;
+	cfg.faults.bitflip_max = 3;	/* > strength 2: some fail */
+	cfg.faults.seed = seed;
+	sim = t_open(&cfg);
+	t_fill_page(sim, 0x00, page);
+	*hits = *failed = 0;
+	for (i = 0; i < 64; i++) {
+		t_read(sim, 0, back, T_PAGE, &results[i]);
+		*hits += results[i].corrected ? 1 : 0;
+		*failed += results[i].failed;
+		/* Failed steps come back with their flips, others clean. */
+		if (!results[i].failed)
+			assert_memory_equal(back, page, T_PAGE);
+		else
+			assert_true(t_popcount_diff(back, page, T_PAGE) >= 3);
+	}
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), ecc_failed_steps),
+			 *failed);
+	rf_sim_close(sim);
+}
+
+static void test_random_bitflips_deterministic(void **state)
+{
+	struct rf_ecc a[64], b[64], c[64];
+	unsigned int hits, failed, hits2, failed2;
+
+	t_rate_run(42, a, &hits, &failed);
+	t_rate_run(42, b, &hits2, &failed2);
+	assert_memory_equal(a, b, sizeof(a));
+	/* 128 step reads at 1/4: about 32 hits, a third uncorrectable. */
+	assert_in_range(hits + failed, 12, 60);
+	assert_in_range(failed, 1, 30);
+	t_rate_run(43, c, &hits2, &failed2);
+	assert_memory_not_equal(a, c, sizeof(a));
+}
+
+static void test_read_disturb(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_ecc ecc;
+	struct rf_sim *sim;
+
+	/* Every 2 reads since the erase add a flip per step. */
+	cfg.faults.read_disturb = 2;
+	sim = t_open(&cfg);
+	t_fill_page(sim, 0x5a, page);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 0 reads before: clean */
+	assert_int_equal(ecc.corrected, 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 1 */
+	assert_int_equal(ecc.corrected, 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 2: one flip per step */
+	assert_int_equal(ecc.corrected, 2);
+	assert_int_equal(ecc.max_bitflips, 1);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 3 */
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 4: two per step */
+	assert_int_equal(ecc.corrected, 4);
+	assert_int_equal(ecc.max_bitflips, 2);
+	assert_memory_equal(back, page, T_PAGE);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 5 */
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* 6: three > strength 2 */
+	assert_int_equal(ecc.corrected, 0);
+	assert_int_equal(ecc.failed, 2);
+	assert_int_equal(t_popcount_diff(back, page, T_PAGE), 6);
+	/* A read of another block does not disturb this one's count... */
+	t_read(sim, T_BLOCK, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	/* ...and an erase resets it. */
+	assert_int_equal(rf_sim_erase(sim, 0, T_BLOCK), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	t_assert_filled(back, T_PAGE, 0xff);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), flips_disturb),
+			 2 * (1 + 1 + 2 + 2 + 3));
+	rf_sim_close(sim);
+}
+
+static void test_retention(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_ecc ecc;
+	struct rf_sim *sim;
+
+	/* One flip per step every 3 operations since the first program. */
+	cfg.faults.retention = 3;
+	sim = t_open(&cfg);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* unprogrammed: no aging */
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.corrected, 0);
+	t_fill_page(sim, 0xc3, page);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* age 1 */
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* age 2 */
+	assert_int_equal(ecc.corrected, 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);	/* age 3 */
+	assert_int_equal(ecc.corrected, 2);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), flips_retention), 2);
+	/* Erasing makes the block young again. */
+	assert_int_equal(rf_sim_erase(sim, 0, T_BLOCK), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.corrected, 0);
+	rf_sim_close(sim);
+}
+
+static void test_flip_models_need_nand(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NOR);
+	struct rf_sim *sim;
+	char err[256];
+
+	cfg.faults.read_disturb = 5;
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NAND"));
+}
+
+static void test_wear_out(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE];
+	struct rf_sim *sim;
+
+	cfg.faults.endurance = 2;
+	sim = t_open(&cfg);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
+	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 1);
+	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_WORN_OUT);
+	assert_int_equal(rf_sim_erase_count(sim, 1), 2);
+	memset(page, 0, sizeof(page));
+	assert_int_equal(t_write(sim, T_BLOCK, page, T_PAGE), -EIO);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), worn_out_blocks), 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), bad_block_erases), 1);
+	/* Other blocks are unaffected. */
+	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
+	/* A multi-block erase stops at the worn block. */
+	assert_int_equal(rf_sim_erase(sim, 0, 3 * T_BLOCK), -EIO);
+	assert_int_equal(rf_sim_erase_count(sim, 0), 1);
+	assert_int_equal(rf_sim_erase_count(sim, 2), 0);
+	rf_sim_close(sim);
+}
+
+static void test_fail_lists(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_sim *sim;
+
+	assert_int_equal(rf_block_list_add(&cfg.faults.fail_program, 1), 0);
+	assert_int_equal(rf_block_list_add(&cfg.faults.fail_erase, 2), 0);
+	sim = t_open(&cfg);
+	rf_block_list_free(&cfg.faults.fail_program);
+	rf_block_list_free(&cfg.faults.fail_erase);
+	memset(page, 0x12, sizeof(page));
+	assert_int_equal(t_write(sim, T_BLOCK + T_PAGE, page, T_PAGE), -EIO);
+	t_read(sim, T_BLOCK + T_PAGE, back, T_PAGE, NULL);
+	t_assert_filled(back, T_PAGE, 0xff);
+	assert_int_equal(t_write(sim, 2 * T_BLOCK, page, T_PAGE), 0);
+	assert_int_equal(rf_sim_erase(sim, 2 * T_BLOCK, T_BLOCK), -EIO);
+	t_read(sim, 2 * T_BLOCK, back, T_PAGE, NULL);
+	t_assert_filled(back, T_PAGE, 0x12);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), program_failures), 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), erase_failures), 1);
+	/* The failures are not bad blocks by themselves. */
+	assert_int_equal(rf_sim_isbad(sim, 2 * T_BLOCK), 0);
+	rf_sim_close(sim);
+}
+
+struct t_delays {
+	uint32_t usec[8];
+	int calls;
+};
+
+static void t_record_delay(void *arg, uint32_t usec)
+{
+	struct t_delays *d = arg;
+
+	if (d->calls < 8)
+		d->usec[d->calls] = usec;
+	d->calls++;
+}
+
+static void test_latency_hook(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t buf[3 * T_PAGE];
+	struct t_delays d = { { 0 }, 0 };
+	struct rf_sim *sim;
+
+	cfg.faults.latency_read_us = 10;
+	cfg.faults.latency_program_us = 20;
+	cfg.faults.latency_erase_us = 30;
+	cfg.delay = t_record_delay;
+	cfg.delay_arg = &d;
+	sim = t_open(&cfg);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(t_write(sim, 0, buf, 2 * T_PAGE), 0);
+	/* Pages 3 of block 0 and 0-1 of block 1: one call per block. */
+	t_read(sim, 3 * T_PAGE, buf, 3 * T_PAGE, NULL);
+	assert_int_equal(rf_sim_erase(sim, 0, 2 * T_BLOCK), 0);
+	assert_int_equal(d.calls, 5);
+	assert_int_equal(d.usec[0], 40);
+	assert_int_equal(d.usec[1], 10);
+	assert_int_equal(d.usec[2], 20);
+	assert_int_equal(d.usec[3], 30);
+	assert_int_equal(d.usec[4], 30);
+	rf_sim_close(sim);
+}
+
+static void test_power_cut_counts_operations(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE];
+	struct rf_ecc ecc;
+	struct rf_sim *sim;
+
+	cfg.faults.power_cut = true;
+	cfg.faults.power_cut_after = 2;
+	sim = t_open(&cfg);
+	memset(page, 0, sizeof(page));
+	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
+	t_read(sim, 0, page, T_PAGE, &ecc);	/* reads do not count */
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	assert_false(rf_sim_power_cut_done(sim));
+	assert_int_equal(t_write(sim, T_PAGE, page, T_PAGE), RF_POWER_CUT);
+	assert_true(rf_sim_power_cut_done(sim));
+	/* The chip is dead from now on, and nothing changes. */
+	struct rf_io io = { .addr = 0, .len = T_PAGE, .buf = page };
+
+	assert_int_equal(rf_sim_read(sim, &io, &ecc), RF_POWER_CUT);
+	assert_int_equal(t_write(sim, 2 * T_PAGE, page, T_PAGE), RF_POWER_CUT);
+	assert_int_equal(rf_sim_erase(sim, 0, T_BLOCK), RF_POWER_CUT);
+	assert_int_equal(rf_sim_markbad(sim, 0), RF_POWER_CUT);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), power_cuts), 1);
+	assert_int_equal(rf_sim_erase_count(sim, 0), 0);
+	rf_sim_close(sim);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_splitmix64_reference),
+		cmocka_unit_test(test_block_lists),
+		cmocka_unit_test(test_weak_cells),
+		cmocka_unit_test(test_random_bitflips_corrected),
+		cmocka_unit_test(test_random_bitflips_deterministic),
+		cmocka_unit_test(test_read_disturb),
+		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_flip_models_need_nand),
+		cmocka_unit_test(test_wear_out),
+		cmocka_unit_test(test_fail_lists),
+		cmocka_unit_test(test_latency_hook),
+		cmocka_unit_test(test_power_cut_counts_operations),
+	};
+
+	return cmocka_run_group_tests_name("ramflash-faults", tests, NULL, NULL);
+}
