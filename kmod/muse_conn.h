@@ -18,6 +18,7 @@
 #include <linux/mtd/mtd.h>
 #include <linux/mtd/partitions.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -86,6 +87,8 @@ struct muse_conn {
 	bool connected;
 	/* Set by the INIT write, read by release: the file serialises them. */
 	bool registered;
+	/* The server thread inside mtd_device_register(), else NULL. */
+	struct task_struct *registering;
 	/* One for the open file, one per _get_device() of an MTD user. */
 	refcount_t ref;
 	struct delayed_work timeout_work;

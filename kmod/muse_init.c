@@ -344,11 +344,15 @@ static int muse_register(struct muse_conn *conn, const struct muse_desc *desc)
 	}
 
 	/*
-	 * MTD notifiers may send I/O from within the registration; other
-	 * server threads (or the same one, after this write) answer it.
+	 * The server thread that registers cannot answer requests meanwhile;
+	 * muse_mtd_block_isbad() knows it by this (see there).  I/O from MTD
+	 * notifiers, from other tasks, is answered by other server threads
+	 * or by this one once the write returned.
 	 */
+	WRITE_ONCE(conn->registering, current);
 	err = mtd_device_register(&conn->mtd, parts ? parts->parts : NULL,
 				  parts ? parts->nr : 0);
+	WRITE_ONCE(conn->registering, NULL);
 	if (err)
 		pr_err("%s: mtd_device_register failed: %d\n", conn->name, err);
 	else
