@@ -4,6 +4,7 @@
  * bad blocks) on the tiny test chip of helpers.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "faults.h"
@@ -336,6 +337,83 @@ static void test_geometry_validation(void **state)
 	assert_int_equal(rf_oob_free_offset(&geo), 2);
 }
 
+#define T_THREADS 4
+#define T_ROUNDS 200
+
+struct t_worker {
+	struct rf_sim *sim;
+	unsigned int block;	/* the block this worker owns */
+	int errors;
+};
+
+/*
+ * Each worker erases, programs and checks its own block while reading
+ * block 0, which all of them share; run under ASan/TSan this also checks
+ * the locking.
+ */
+static void *t_worker_run(void *arg)
+{
+	struct t_worker *w = arg;
+	uint8_t page[T_PAGE], back[T_PAGE], shared[T_PAGE];
+	struct rf_ecc ecc;
+	int round;
+	unsigned int p;
+
+	for (round = 0; round < T_ROUNDS; round++) {
+		w->errors += rf_sim_erase(w->sim, w->block * T_BLOCK, T_BLOCK) != 0;
+		for (p = 0; p < T_PAGES_PER_BLOCK; p++) {
+			memset(page, (int)(w->block * 16 + p + round), sizeof(page));
+			w->errors += t_write(w->sim, w->block * T_BLOCK + p * T_PAGE,
+					     page, T_PAGE) != 0;
+		}
+		for (p = 0; p < T_PAGES_PER_BLOCK; p++) {
+			struct rf_io io = { .addr = w->block * T_BLOCK + p * T_PAGE,
+					    .len = T_PAGE, .buf = back };
+			struct rf_io sh = { .addr = 0, .len = T_PAGE,
+					    .buf = shared };
+
+			w->errors += rf_sim_read(w->sim, &io, &ecc) != 0;
+			w->errors += back[0] != (uint8_t)(w->block * 16 + p + round) ||
+				     back[T_PAGE - 1] != back[0];
+			w->errors += rf_sim_read(w->sim, &sh, &ecc) != 0;
+			w->errors += shared[0] != 0x42;
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_blocks(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	struct t_worker workers[T_THREADS];
+	pthread_t threads[T_THREADS];
+	uint8_t page[T_PAGE];
+	struct rf_sim *sim;
+	int i;
+
+	cfg.reprogram = RF_REPROGRAM_REFUSE;
+	sim = t_open(&cfg);
+	memset(page, 0x42, sizeof(page));
+	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
+	for (i = 0; i < T_THREADS; i++) {
+		workers[i] = (struct t_worker){ .sim = sim, .block = 1 + i };
+		assert_int_equal(pthread_create(&threads[i], NULL, t_worker_run,
+						&workers[i]), 0);
+	}
+	for (i = 0; i < T_THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(workers[i].errors, 0);
+		assert_int_equal(rf_sim_erase_count(sim, 1 + i), T_ROUNDS);
+	}
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), erases),
+			 T_THREADS * T_ROUNDS);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), writes),
+			 1 + T_THREADS * T_ROUNDS * T_PAGES_PER_BLOCK);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), reads),
+			 2 * T_THREADS * T_ROUNDS * T_PAGES_PER_BLOCK);
+	rf_sim_close(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_markbad_and_isbad),
 		cmocka_unit_test(test_factory_bad_blocks),
 		cmocka_unit_test(test_geometry_validation),
+		cmocka_unit_test(test_concurrent_blocks),
 	};
 
 	return cmocka_run_group_tests_name("ramflash-sim", tests, NULL, NULL);
