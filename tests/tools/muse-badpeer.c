@@ -862,6 +862,56 @@ static void check_close_in_flight(int fd, struct request *req)
 	result("mtd-gone-after-close", !mtd_exists(BADPEER_NAME), NULL);
 }
 
+#define TIMEOUT_PARAM "/sys/module/muse/parameters/request_timeout"
+
+static bool write_param(const char *value)
+{
+	FILE *f = fopen(TIMEOUT_PARAM, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(value, f) >= 0;
+	return !fclose(f) && ok;
+}
+
+/*
+ * With request_timeout set, a request left unanswered aborts the whole
+ * connection: the MTD user gets EIO and the server's reads ENODEV.
+ */
+static void check_request_timeout(struct request *req)
+{
+	const char *name = "request-timeout-aborts";
+	struct timespec start, end;
+	int fd, status, err;
+	pid_t pid;
+
+	fd = start_server(req, name);
+	if (fd < 0)
+		return;
+	if (!write_param("1")) {
+		result(name, false, "cannot set %s: %s", TIMEOUT_PARAM,
+		       strerror(errno));
+		close(fd);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid = start_user(DO_READ);
+	err = read_request(fd, req);
+	/* Not answered: the module must give up after about a second. */
+	waitpid(pid, &status, 0);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	write_param("0");
+	result(name, !err && WIFEXITED(status) && WEXITSTATUS(status) == EIO &&
+	       end.tv_sec - start.tv_sec <= 5,
+	       "request %d, MTD user status 0x%x after %ld s", err, status,
+	       (long)(end.tv_sec - start.tv_sec));
+	result("read-enodev-after-timeout", connection_dead(fd), NULL);
+	close(fd);
+	result("mtd-gone-after-timeout-close", !mtd_exists(BADPEER_NAME),
+	       NULL);
+}
+
 static void run_reply_cases(struct request *req)
 {
 	size_t i;
@@ -875,6 +925,7 @@ static void run_reply_cases(struct request *req)
 		run_reply_case(fd, &reply_cases[i], req);
 	check_ecc_stats(fd, req);
 	check_close_in_flight(fd, req);
+	check_request_timeout(req);
 }
 
 static void usage(FILE *f)
