@@ -179,7 +179,7 @@ static int muse_check_geometry(struct muse_desc *desc)
 	u32 rem;
 
 	if (!desc->size || !desc->writesize || !desc->erasesize)
-		return muse_reject("SIZE, WRITESIZE and ERASESIZE must be non-zero (%llu, %llu, %llu)",
+		return muse_reject("zero SIZE, WRITESIZE or ERASESIZE (%llu, %llu, %llu)",
 				   desc->size, desc->writesize,
 				   desc->erasesize);
 	if (desc->erasesize > U32_MAX || desc->erasesize % desc->writesize)
@@ -198,7 +198,7 @@ static int muse_check_geometry(struct muse_desc *desc)
 		desc->writebufsize = desc->writesize;
 	if (!desc->writebufsize || desc->writebufsize % desc->writesize ||
 	    desc->erasesize % desc->writebufsize)
-		return muse_reject("WRITEBUFSIZE %llu is not a multiple of WRITESIZE dividing ERASESIZE",
+		return muse_reject("WRITEBUFSIZE %llu: no multiple of WRITESIZE dividing ERASESIZE",
 				   desc->writebufsize);
 	if (desc->writebufsize > muse_max_io)
 		return muse_reject("WRITEBUFSIZE %llu exceeds max_io %u",
