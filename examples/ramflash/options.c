@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,19 +224,6 @@ static int rf_parse_u64(const char *text, uint64_t *out)
 	return errno || *end ? -EINVAL : 0;
 }
 
-static int rf_opt_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int rf_opt_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Geometry fields given on the command line, applied over the preset. */
 enum rf_geo_field {
 	GEO_TYPE, GEO_SIZE, GEO_PAGE, GEO_ERASE, GEO_OOB, GEO_OOB_AVAIL,
@@ -330,7 +316,7 @@ static int rf_build_geometry(struct rf_geometry *geo,
 		geo->bitflip_threshold = (uint32_t)ov->value[GEO_THRESHOLD];
 	if (!rf_type_is_nand(geo->type) && ov->set[GEO_PAGE] &&
 	    geo->page_size != 1)
-		return rf_opt_error(err, errlen, "--page-size: %s flash is written byte by byte",
+		return rf_errorf(err, errlen, "--page-size: %s flash is written byte by byte",
 				    rf_type_name(geo->type));
 	return rf_geometry_complete(geo, err, errlen);
 }
@@ -431,7 +417,7 @@ static int rf_parse_number_opt(struct rf_options *o, int opt, const char *arg,
 		*handled = true;
 		if (rf_parse_u64(arg, &v) || v < rf_number_opts[i].min ||
 		    v > rf_number_opts[i].max)
-			return rf_opt_error(err, errlen,
+			return rf_errorf(err, errlen,
 				"--%s: '%s' is not a number in [%" PRIu64 ", %" PRIu64 "]",
 				rf_opt_name(opt), arg, rf_number_opts[i].min,
 				rf_number_opts[i].max);
@@ -467,15 +453,15 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	switch (opt) {
 	case OPT_CHIP:
 		ov->chip = rf_find_chip(arg);
-		return ov->chip ? 0 : rf_opt_error(err, errlen,
+		return ov->chip ? 0 : rf_errorf(err, errlen,
 			"--chip: unknown chip '%s' (see --list-chips)", arg);
 	case OPT_TYPE:
 		ov->set[GEO_TYPE] = true;
-		return rf_parse_type(arg, &ov->type) ? rf_opt_error(err, errlen,
+		return rf_parse_type(arg, &ov->type) ? rf_errorf(err, errlen,
 			"--type: '%s' is not nand, mlc-nand, nor or ram", arg) : 0;
 	case OPT_NAME:
 		o->name = arg;
-		return *arg ? 0 : rf_opt_error(err, errlen, "--name: empty name");
+		return *arg ? 0 : rf_errorf(err, errlen, "--name: empty name");
 	case OPT_PARTITIONS:
 		o->partitions = arg;
 		return 0;
@@ -485,7 +471,7 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		else if (!strcmp(arg, "refuse"))
 			o->cfg.reprogram = RF_REPROGRAM_REFUSE;
 		else
-			return rf_opt_error(err, errlen,
+			return rf_errorf(err, errlen,
 				"--nand-reprogram: '%s' is not allow or refuse", arg);
 		return 0;
 	case OPT_IMAGE:
@@ -502,13 +488,13 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		f->bitflip_rate = strtod(arg, &end);
 		if (errno || end == arg || *end || !(f->bitflip_rate >= 0) ||
 		    f->bitflip_rate > 1)
-			return rf_opt_error(err, errlen,
+			return rf_errorf(err, errlen,
 				"--bitflip-rate: '%s' is not a probability in [0, 1]", arg);
 		return 0;
 	case OPT_POWER_CUT_RANDOM:
 		f->power_cut = true;
 		return rf_parse_power_cut_range(arg, pc_range) ?
-			rf_opt_error(err, errlen,
+			rf_errorf(err, errlen,
 				"--power-cut-random: '%s' is not a range MIN-MAX", arg) : 0;
 	case OPT_DEVICE:
 		o->device = arg;
@@ -529,7 +515,7 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		o->verbosity = RF_VERBOSE;
 		return 0;
 	default:
-		return rf_opt_error(err, errlen, "unhandled option");
+		return rf_errorf(err, errlen, "unhandled option");
 	}
 }
 
@@ -554,7 +540,7 @@ static int rf_parse_size_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	*handled = true;
 	if (opt == OPT_MAX_IO) {
 		if (rf_parse_size(arg, &v) || !v || v > UINT32_MAX)
-			return rf_opt_error(err, errlen,
+			return rf_errorf(err, errlen,
 				"--max-io: '%s' is not a size up to 4G-1", arg);
 		o->max_io = (uint32_t)v;
 		return 0;
@@ -563,7 +549,7 @@ static int rf_parse_size_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		if (rf_geo_opts[i].opt != opt)
 			continue;
 		if (rf_parse_size(arg, &v) || v > rf_geo_opts[i].max)
-			return rf_opt_error(err, errlen,
+			return rf_errorf(err, errlen,
 				"--%s: '%s' is not a valid size", rf_opt_name(opt),
 				arg);
 		ov->set[rf_geo_opts[i].field] = true;
@@ -588,15 +574,15 @@ static int rf_finish_options(struct rf_options *o, const uint64_t pc_range[2],
 	if (!o->max_io)
 		o->max_io = geo->erase_size;
 	if (o->max_io < geo->writebuf_size)
-		return rf_opt_error(err, errlen,
+		return rf_errorf(err, errlen,
 			"--max-io: %" PRIu32 " is below the write buffer size %" PRIu32,
 			o->max_io, geo->writebuf_size);
 	if (o->compat && geo->oob_size)
-		return rf_opt_error(err, errlen,
+		return rf_errorf(err, errlen,
 			"--compat: MUSE v2 has no OOB; add --oob-size 0");
 	if (o->cfg.reprogram != RF_REPROGRAM_DEFAULT &&
 	    !rf_type_is_nand(geo->type))
-		return rf_opt_error(err, errlen,
+		return rf_errorf(err, errlen,
 			"--nand-reprogram: only for NAND types");
 	if (o->verbosity == RF_VERBOSE)
 		o->cfg.log = stderr;
@@ -632,10 +618,10 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 			fprintf(out, "ramflash %s\n", RAMFLASH_VERSION);
 			return RF_PARSE_DONE;
 		case '?':
-			return rf_opt_error(err, errlen, "unknown option '%s' (see --help)",
+			return rf_errorf(err, errlen, "unknown option '%s' (see --help)",
 					    argv[optind - 1]);
 		case ':':
-			return rf_opt_error(err, errlen, "option '%s' needs a value",
+			return rf_errorf(err, errlen, "option '%s' needs a value",
 					    argv[optind - 1]);
 		default:
 			break;
@@ -655,7 +641,7 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 			return ret;
 	}
 	if (optind < argc)
-		return rf_opt_error(err, errlen, "unexpected argument '%s'",
+		return rf_errorf(err, errlen, "unexpected argument '%s'",
 				    argv[optind]);
 	ret = rf_build_geometry(&o->cfg.geo, &ov, err, errlen);
 	if (ret)

@@ -77,10 +77,7 @@ static uint32_t rf_bch_bytes(uint32_t step, uint32_t strength)
 
 #define RF_BAD_BLOCK_MARKER_BYTES	2
 
-static int rf_geo_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int rf_geo_error(char *err, size_t errlen, const char *fmt, ...)
+int rf_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,21 +101,21 @@ static int rf_nand_geometry_complete(struct rf_geometry *geo, char *err,
 	if (!geo->ecc_step)
 		geo->ecc_step = 512;
 	if (!rf_is_pow2(geo->page_size) || geo->page_size < 256)
-		return rf_geo_error(err, errlen, "NAND page size %" PRIu32
+		return rf_errorf(err, errlen, "NAND page size %" PRIu32
 				    " is not a power of two >= 256",
 				    geo->page_size);
 	if (geo->subpage_size > geo->page_size ||
 	    !rf_is_pow2(geo->page_size / geo->subpage_size) ||
 	    geo->page_size % geo->subpage_size)
-		return rf_geo_error(err, errlen, "subpage size %" PRIu32
+		return rf_errorf(err, errlen, "subpage size %" PRIu32
 				    " must be the page size divided by a power of two",
 				    geo->subpage_size);
 	if (geo->ecc_strength && geo->page_size % geo->ecc_step)
-		return rf_geo_error(err, errlen, "ECC step %" PRIu32
+		return rf_errorf(err, errlen, "ECC step %" PRIu32
 				    " does not divide the page size %" PRIu32,
 				    geo->ecc_step, geo->page_size);
 	if (geo->ecc_strength > geo->ecc_step * 8)
-		return rf_geo_error(err, errlen, "ECC strength %" PRIu32
+		return rf_errorf(err, errlen, "ECC strength %" PRIu32
 				    " exceeds the bits of a step", geo->ecc_strength);
 	if (geo->oob_avail == RF_GEO_DEFAULT) {
 		ecc_bytes = geo->ecc_strength ?
@@ -138,7 +135,7 @@ int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen)
 
 	if (geo->type != RF_TYPE_NAND && geo->type != RF_TYPE_MLC_NAND &&
 	    geo->type != RF_TYPE_NOR && geo->type != RF_TYPE_RAM)
-		return rf_geo_error(err, errlen, "unknown flash type %d",
+		return rf_errorf(err, errlen, "unknown flash type %d",
 				    (int)geo->type);
 	if (nand) {
 		ret = rf_nand_geometry_complete(geo, err, errlen);
@@ -147,10 +144,10 @@ int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen)
 	} else {
 		if (geo->oob_size || (geo->oob_avail && geo->oob_avail !=
 				      RF_GEO_DEFAULT))
-			return rf_geo_error(err, errlen, "%s flash has no OOB",
+			return rf_errorf(err, errlen, "%s flash has no OOB",
 					    rf_type_name(geo->type));
 		if (geo->ecc_strength)
-			return rf_geo_error(err, errlen, "%s flash has no ECC",
+			return rf_errorf(err, errlen, "%s flash has no ECC",
 					    rf_type_name(geo->type));
 		geo->oob_avail = 0;
 		if (!geo->page_size)
@@ -161,7 +158,7 @@ int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen)
 		if (!geo->subpage_size)
 			geo->subpage_size = geo->page_size;
 		if (geo->subpage_size != geo->page_size)
-			return rf_geo_error(err, errlen, "%s flash has no subpages",
+			return rf_errorf(err, errlen, "%s flash has no subpages",
 					    rf_type_name(geo->type));
 	}
 	if (!geo->writebuf_size)
@@ -170,26 +167,26 @@ int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen)
 	if (!geo->size)
 		geo->size = 32ULL << 20;
 	if (geo->erase_size % geo->page_size)
-		return rf_geo_error(err, errlen, "erase size %" PRIu32
+		return rf_errorf(err, errlen, "erase size %" PRIu32
 				    " is not a multiple of the page size %" PRIu32,
 				    geo->erase_size, geo->page_size);
 	if (geo->erase_size < geo->page_size * 2 && nand)
-		return rf_geo_error(err, errlen, "a NAND eraseblock needs two pages or more");
+		return rf_errorf(err, errlen, "a NAND eraseblock needs two pages or more");
 	if (geo->writebuf_size % geo->page_size ||
 	    geo->erase_size % geo->writebuf_size)
-		return rf_geo_error(err, errlen, "write buffer size %" PRIu32
+		return rf_errorf(err, errlen, "write buffer size %" PRIu32
 				    " must be a multiple of the page size dividing the erase size",
 				    geo->writebuf_size);
 	if (geo->size % geo->erase_size)
-		return rf_geo_error(err, errlen, "device size %" PRIu64
+		return rf_errorf(err, errlen, "device size %" PRIu64
 				    " is not a multiple of the erase size %" PRIu32,
 				    geo->size, geo->erase_size);
 	if (geo->oob_avail > geo->oob_size)
-		return rf_geo_error(err, errlen, "OOB avail %" PRIu32
+		return rf_errorf(err, errlen, "OOB avail %" PRIu32
 				    " exceeds the OOB size %" PRIu32,
 				    geo->oob_avail, geo->oob_size);
 	if (geo->bitflip_threshold > geo->ecc_strength)
-		return rf_geo_error(err, errlen, "bit-flip threshold %" PRIu32
+		return rf_errorf(err, errlen, "bit-flip threshold %" PRIu32
 				    " exceeds the ECC strength %" PRIu32,
 				    geo->bitflip_threshold, geo->ecc_strength);
 	return 0;
@@ -267,7 +264,7 @@ static int rf_apply_factory_bad(struct rf_sim *sim, char *err, size_t errlen)
 	if (!f->bad_blocks.count && !f->bad_block_count)
 		return 0;
 	if (!rf_type_is_nand(sim->geo.type))
-		return rf_geo_error(err, errlen, "bad blocks need a NAND type");
+		return rf_errorf(err, errlen, "bad blocks need a NAND type");
 	ret = rf_copy_block_list(&list, &f->bad_blocks);
 	if (!ret)
 		ret = rf_pick_bad_blocks(f->seed, f->bad_block_count,
@@ -354,12 +351,12 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 			     f->retention;
 	if (sim->flips_enabled && !rf_type_is_nand(sim->geo.type)) {
 		rf_sim_free(sim);
-		return rf_geo_error(err, errlen,
+		return rf_errorf(err, errlen,
 				    "bit-flip models need a NAND type");
 	}
 	if (f->bitflip_rate < 0 || f->bitflip_rate > 1) {
 		rf_sim_free(sim);
-		return rf_geo_error(err, errlen, "bit-flip rate must be in [0, 1]");
+		return rf_errorf(err, errlen, "bit-flip rate must be in [0, 1]");
 	}
 	sim->refuse_reprogram = cfg->reprogram == RF_REPROGRAM_REFUSE ||
 		(cfg->reprogram == RF_REPROGRAM_DEFAULT &&

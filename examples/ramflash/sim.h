@@ -136,6 +136,17 @@ struct rf_sim;
 struct rf_stats;
 
 /**
+ * rf_errorf() - format a one-line error message into @err.
+ * @err:	the buffer.
+ * @errlen:	its size.
+ * @fmt:	printf format.
+ *
+ * Return: -EINVAL, so that callers can return rf_errorf(...).
+ */
+int rf_errorf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
  * rf_geometry_complete() - fill defaults and validate a geometry.
  * @geo:	the geometry; zero fields get the type's defaults.
  * @err:	receives a one-line reason on failure.
