@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -400,6 +401,67 @@ static void process_one_at_a_time(void **state)
 	assert_int_equal(muse_session_exited(l->se), 1);
 }
 
+/*
+ * A reply the other end refuses (here: too big for the socket, EMSGSIZE,
+ * as the kernel would refuse a malformed one with EINVAL) is logged once
+ * and serving goes on.
+ */
+static void refused_replies_are_logged_once(void **state)
+{
+	static const struct muse_device big = {
+		.name = "big", .type = MUSE_TYPE_NOR, .size = 1 << 20,
+		.writesize = 4096, .erasesize = 65536, .max_io = 65536,
+	};
+	const struct muse_init_in in = {
+		.fuse_major = 7, .fuse_minor = 38,
+		.flags = MUSE_EXT_ALL, .max_io = 65536,
+	};
+	const unsigned char want[] = { OUT_HDR(16, 0, 4) };
+	struct link *l = *state;
+	unsigned char body[32], reply[4096];
+	char log[512] = "";
+	int sndbuf = 4096, saved_stderr;
+	FILE *captured = tmpfile();
+	size_t n;
+
+	muse_session_destroy(l->se);
+	assert_int_equal(muse_session_new(&big, &loop_ops, sizeof(loop_ops),
+					  0, NULL, &l->se), 0);
+	assert_int_equal(muse_session_set_fd(l->se, l->sfd), 0);
+	send_req(l->kfd, MUSE_INIT, 1, &in, sizeof(in));
+	assert_int_equal(muse_session_init(l->se), 0);
+	assert_true(recv_reply(l->kfd, reply, sizeof(reply)) > 0);
+	assert_int_equal(muse_session_max_io(l->se), 65536);
+	assert_int_equal(setsockopt(l->sfd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				    sizeof(sndbuf)), 0);
+
+	n = io_body(body, 1, 0, 65536, 0, 0, 0);
+	send_req(l->kfd, MUSE_READ, 2, body, n);
+	send_req(l->kfd, MUSE_READ, 3, body, n);
+	send_req(l->kfd, MUSE_SYNC, 4, NULL, 0);
+
+	assert_non_null(captured);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	dup2(fileno(captured), 2);
+	assert_int_equal(muse_session_process(l->se), 1);
+	assert_int_equal(muse_session_process(l->se), 1);
+	assert_int_equal(muse_session_process(l->se), 1);
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+
+	rewind(captured);
+	n = fread(log, 1, sizeof(log) - 1, captured);
+	fclose(captured);
+	log[n] = '\0';
+	assert_non_null(strstr(log, "libmuse: a reply was refused"));
+	assert_null(strstr(strchr(log, '\n') + 1, "libmuse"));
+	/* Only the SYNC got through. */
+	assert_bytes(reply, (size_t)recv_reply(l->kfd, reply, sizeof(reply)),
+		     want, sizeof(want));
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -417,6 +479,7 @@ int main(void)
 		T(exit_from_signal_stops_mt_loop),
 		T(hangup_ends_mt_loop),
 		T(process_one_at_a_time),
+		T(refused_replies_are_logged_once),
 	};
 
 	/* A reply to a closed socket must fail with EPIPE, not kill us. */
