@@ -339,7 +339,7 @@ static void log_reply_error(struct muse_session *se, int err)
 		return;
 	errno = -err;
 	fprintf(stderr,
-		"libmuse: a reply was refused: %m (further refusals are not logged)\n");
+		"libmuse: cannot answer a request: %m (further such errors are not logged)\n");
 }
 
 /*
