@@ -59,7 +59,7 @@ moddir=$(cd "$moddir" && pwd)
 kver=$(basename "$moddir")
 
 busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
-command -v depmod >/dev/null || PATH=$PATH:/sbin:/usr/sbin
+PATH=$PATH:/sbin:/usr/sbin
 command -v depmod >/dev/null || die "depmod not found (apt-get install kmod)"
 command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
 
@@ -165,9 +165,15 @@ done
 
 for ko in $kos; do
 	[ -f "$ko" ] || die "--ko $ko: not found"
+	# A module built for another kernel would only fail in the guest.
+	vermagic=$(modinfo -F vermagic "$ko")
+	case "$vermagic" in
+	"$kver "*) ;;
+	*) die "--ko $ko is built for '${vermagic%% *}', the image is for $kver (set -Dkdir=)" ;;
+	esac
 	mkdir -p "$stage/lib/modules/$kver/extra"
 	cp "$ko" "$stage/lib/modules/$kver/extra/"
-	deps=$(/sbin/modinfo -F depends "$ko" 2>/dev/null || modinfo -F depends "$ko")
+	deps=$(modinfo -F depends "$ko")
 	for dep in $(echo "$deps" | tr ',' ' '); do
 		add_module "$dep"
 	done

@@ -148,6 +148,23 @@ mtd_gone() {
 	! grep -q "^mtd$(mtd_num "$1"):" /proc/mtd
 }
 
+# run_badpeer COMMAND: run muse-badpeer's cases (init-cases, reply-cases),
+# which must all pass and leave no MTD behind.  Skipped with a note when
+# muse-badpeer was not built.
+run_badpeer() {
+	if ! grep -qx "bin muse-badpeer" /etc/muse-initramfs; then
+		echo "note: muse-badpeer was not built; its $1 did not run"
+		return 0
+	fi
+	step "muse-badpeer $1"
+	muse-badpeer "$1" >/tmp/badpeer.log 2>&1 || {
+		cat /tmp/badpeer.log
+		fail "muse-badpeer $1"
+	}
+	grep -c '^PASS' /tmp/badpeer.log | sed 's/^/ok: muse-badpeer cases passed: /'
+	expect_eq "MTDs left after muse-badpeer" "" "$(sed -n '2,$p' /proc/mtd)"
+}
+
 # random_file PATH BYTES: reproducible-enough random data (urandom).
 random_file() {
 	head -c "$2" /dev/urandom >"$1"

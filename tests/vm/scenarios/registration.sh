@@ -46,10 +46,8 @@ start_ramflash reg-nand --type nand --size 4MiB --page-size 2048 \
 	--ecc-strength 4 --ecc-step 512 --bitflip-threshold 3
 check_proc_mtd "$MTD" 4194304 131072 reg-nand
 check_attrs "$MTD" "type=nand size=4194304 erasesize=131072 writesize=2048
-	oobsize=64 subpagesize=512 ecc_strength=4 ecc_step_size=512
+	oobsize=64 oobavail=34 subpagesize=512 ecc_strength=4 ecc_step_size=512
 	bitflip_threshold=3 flags=0x400 name=reg-nand numeraseregions=0"
-oobavail=$(mtd_attr "$MTD" oobavail)
-[ "$oobavail" -gt 0 ] && [ "$oobavail" -le 64 ] || fail "NAND oobavail $oobavail"
 check_mtdinfo "$MTD" "Type:                           nand" \
 	"Eraseblock size:                131072 bytes, 128.0 KiB" \
 	"Amount of eraseblocks:          32 (4194304 bytes, 4.0 MiB)" \
@@ -66,7 +64,7 @@ start_ramflash reg-mlc --type mlc-nand --size 8MiB --page-size 4096 \
 check_proc_mtd "$MTD" 8388608 262144 reg-mlc
 # bitflip_threshold defaults to 3/4 of the strength.
 check_attrs "$MTD" "type=mlc-nand size=8388608 erasesize=262144 writesize=4096
-	oobsize=224 subpagesize=4096 ecc_strength=24 ecc_step_size=1024
+	oobsize=224 oobavail=54 subpagesize=4096 ecc_strength=24 ecc_step_size=1024
 	bitflip_threshold=18 flags=0x400 name=reg-mlc"
 check_mtdinfo "$MTD" "Type:                           mlc-nand" \
 	"Minimum input/output unit size: 4096 bytes" \
@@ -91,25 +89,34 @@ check_attrs "$MTD" "type=ram size=1048576 erasesize=4096 writesize=1
 	oobsize=0 ecc_strength=0 flags=0x1c00 name=reg-ram"
 stop_ramflash
 
-step "partitions"
-spawn_ramflash reg-parts --type nand --size 4MiB --page-size 2048 \
-	--erase-size 128KiB --oob-size 64 --partitions "1M(boot),512K(env),-(ubi)"
-wait_for_mtd ubi
-ubi_part=$MTD
-boot=$(mtd_by_name boot)
-env=$(mtd_by_name env)
-[ -n "$boot" ] && [ -n "$env" ] || fail "partitions missing: $(cat /proc/mtd)"
-check_proc_mtd "$boot" 1048576 131072 boot
-check_proc_mtd "$env" 524288 131072 env
-check_proc_mtd "$ubi_part" 2621440 131072 ubi
-expect_eq "partition offset of env" 1048576 "$(mtd_attr "$env" offset)"
-expect_eq "partition writesize" 2048 "$(mtd_attr "$env" writesize)"
-# The whole device is not registered as well (CONFIG_MTD_PARTITIONED_MASTER
-# is off in Debian's kernel).
-[ -z "$(mtd_by_name reg-parts)" ] || fail "master registered next to its partitions"
-MTD=$boot
-stop_ramflash
-[ -z "$(mtd_by_name ubi)" ] || fail "partition ubi left after ramflash exit"
+# check_partitions NAME ARGS...: ramflash with --partitions
+# "1M(boot),512K(env),-(ubi)" on a 4 MiB device of 128 KiB blocks; the
+# three partitions appear at their offsets and the whole device does not
+# (CONFIG_MTD_PARTITIONED_MASTER is off in Debian's kernel).
+check_partitions() {
+	spawn_ramflash "$@" --size 4MiB --erase-size 128KiB \
+		--partitions "1M(boot),512K(env),-(ubi)"
+	wait_for_mtd ubi
+	ubi_part=$MTD
+	boot=$(mtd_by_name boot)
+	env=$(mtd_by_name env)
+	[ -n "$boot" ] && [ -n "$env" ] || fail "partitions missing: $(cat /proc/mtd)"
+	check_proc_mtd "$boot" 1048576 131072 boot
+	check_proc_mtd "$env" 524288 131072 env
+	check_proc_mtd "$ubi_part" 2621440 131072 ubi
+	expect_eq "partition offset of env" 1048576 "$(mtd_attr "$env" offset)"
+	expect_eq "partition offset of ubi" 1572864 "$(mtd_attr "$ubi_part" offset)"
+	[ -z "$(mtd_by_name "$1")" ] || fail "master registered next to its partitions"
+	MTD=$boot
+	stop_ramflash
+	[ -z "$(mtd_by_name ubi)" ] || fail "partition ubi left after ramflash exit"
+}
+
+step "partitions on NOR"
+check_partitions parts-nor --type nor
+
+step "partitions on NAND (the kernel asks for bad blocks while registering them)"
+check_partitions parts-nand --type nand --page-size 2048 --oob-size 64
 
 step "descriptions the module refuses"
 # libmuse checks the syntax of --partitions, the kernel checks that they
@@ -136,16 +143,9 @@ refuse "partition not eraseblock aligned" "not eraseblock aligned" \
 	--type nand --size 4MiB --page-size 2048 --erase-size 128KiB \
 	--oob-size 64 --partitions "100K(odd),-(rest)"
 
+dmesg -c >/dev/null
+run_badpeer init-cases
 if grep -qx "bin muse-badpeer" /etc/muse-initramfs; then
-	step "muse-badpeer INIT cases"
-	muse-badpeer --init >/tmp/badpeer.log 2>&1 || {
-		cat /tmp/badpeer.log
-		fail "muse-badpeer INIT cases"
-	}
-	cat /tmp/badpeer.log
 	dmesg | grep -q "INIT rejected" || fail "no 'INIT rejected' kernel message"
-	[ "$(wc -l </proc/mtd)" -eq 1 ] || fail "badpeer left an MTD: $(cat /proc/mtd)"
-else
-	echo "note: muse-badpeer was not built; its INIT cases did not run"
 fi
 rmmod muse
