@@ -57,6 +57,7 @@ struct link {
 	struct muse_session *se;
 	int kfd;		/* the "kernel" end */
 	int sfd;		/* the session's end */
+	unsigned int workers;	/* for run_loop(): 0 is muse_session_loop() */
 };
 
 static int setup(void **state)
@@ -261,11 +262,13 @@ static void check_reply(const unsigned char *reply, ssize_t n,
 	}
 }
 
-static void *loop_mt_main(void *arg)
+static void *run_loop(void *arg)
 {
 	struct link *l = arg;
 
-	return (void *)(intptr_t)muse_session_loop_mt(l->se, 4);
+	if (!l->workers)
+		return (void *)(intptr_t)muse_session_loop(l->se);
+	return (void *)(intptr_t)muse_session_loop_mt(l->se, l->workers);
 }
 
 static void mt_loop_serves_concurrent_clients(void **state)
@@ -280,7 +283,8 @@ static void mt_loop_serves_concurrent_clients(void **state)
 
 	assert_non_null(seen);
 	handshake(l);
-	assert_int_equal(pthread_create(&server, NULL, loop_mt_main, l), 0);
+	l->workers = 4;
+	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
 	for (k = 0; k < CLIENTS; k++) {
 		clients[k].l = l;
 		clients[k].id = k;
@@ -310,15 +314,15 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void exit_from_thread_stops_mt_loop(void **state)
+static void check_exit_from_thread(struct link *l, unsigned int workers)
 {
-	struct link *l = *state;
 	pthread_t server;
 	double t;
 	void *ret;
 
 	handshake(l);
-	assert_int_equal(pthread_create(&server, NULL, loop_mt_main, l), 0);
+	l->workers = workers;
+	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
 	usleep(50000);
 	t = now();
 	muse_session_exit(l->se);
@@ -326,6 +330,16 @@ static void exit_from_thread_stops_mt_loop(void **state)
 	assert_int_equal((intptr_t)ret, 0);
 	assert_true(now() - t < 1.0);
 	assert_int_equal(muse_session_exited(l->se), 1);
+}
+
+static void exit_from_thread_stops_loop(void **state)
+{
+	check_exit_from_thread(*state, 0);
+}
+
+static void exit_from_thread_stops_mt_loop(void **state)
+{
+	check_exit_from_thread(*state, 4);
 }
 
 static struct muse_session *signalled_session;
@@ -366,20 +380,31 @@ static void exit_from_signal_stops_mt_loop(void **state)
 	assert_int_equal(muse_session_exited(l->se), 1);
 }
 
-static void hangup_ends_mt_loop(void **state)
+/* The other end closing is the end of the connection: return 0. */
+static void check_hangup(struct link *l, unsigned int workers)
 {
-	struct link *l = *state;
 	pthread_t server;
 	void *ret;
 
 	handshake(l);
-	assert_int_equal(pthread_create(&server, NULL, loop_mt_main, l), 0);
+	l->workers = workers;
+	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
 	usleep(20000);
 	close(l->kfd);
 	l->kfd = -1;
 	pthread_join(server, &ret);
 	assert_int_equal((intptr_t)ret, 0);
 	assert_int_equal(muse_session_exited(l->se), 1);
+}
+
+static void hangup_ends_loop(void **state)
+{
+	check_hangup(*state, 0);
+}
+
+static void hangup_ends_mt_loop(void **state)
+{
+	check_hangup(*state, 3);
 }
 
 static void process_one_at_a_time(void **state)
@@ -474,9 +499,11 @@ int main(void)
 		T(init_ends_on_exit),
 		T(init_ends_on_hangup),
 		T(mt_loop_serves_concurrent_clients),
+		T(exit_from_thread_stops_loop),
 		T(exit_from_thread_stops_mt_loop),
 		T(exit_from_signal_stops_loop),
 		T(exit_from_signal_stops_mt_loop),
+		T(hangup_ends_loop),
 		T(hangup_ends_mt_loop),
 		T(process_one_at_a_time),
 		T(refused_replies_are_logged_once),
