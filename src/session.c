@@ -70,6 +70,9 @@ static int copy_ops(struct muse_ops *dst, const struct muse_ops *ops,
 	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
+	/* Whole callbacks only: a partly copied pointer would be garbage. */
+	if (ops_size % sizeof(dst->read))
+		return -EINVAL;
 	if (ops_size > sizeof(*dst)) {
 		for (i = 0; i < ops_size - sizeof(*dst); i++)
 			if (extra[i])

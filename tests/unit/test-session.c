@@ -125,6 +125,9 @@ static void bad_arguments_are_einval(void **state)
 					  &se), -EINVAL);
 	assert_int_equal(muse_session_new(&test_nand, NULL, 8, 0, NULL, &se),
 			 -EINVAL);
+	/* Not a whole number of callbacks. */
+	assert_int_equal(muse_session_new(&test_nand, &test_ops, 3, 0, NULL,
+					  &se), -EINVAL);
 }
 
 static int never_called(void *userdata)
