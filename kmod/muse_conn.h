@@ -98,6 +98,11 @@ struct muse_conn {
 	u32 ext_flags;		/* MUSE_EXT_* accepted by the server */
 	u32 unit;		/* no READ/WRITE crosses a multiple of this */
 	char name[MUSE_NAME_MAX + 1];
+	/*
+	 * NAND: one bit per eraseblock known to be bad, so that the MTD's
+	 * bad_blocks statistic counts each once; NULL when not tracked.
+	 */
+	unsigned long *known_bad;
 };
 
 static inline bool muse_eraseblock_aligned(u64 val,
@@ -138,6 +143,6 @@ int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
 			  struct muse_parts *out);
 
 /* muse_mtd.c */
-void muse_mtd_setup(struct muse_conn *conn);
+int muse_mtd_setup(struct muse_conn *conn);
 
 #endif /* MUSE_CONN_H */

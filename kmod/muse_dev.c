@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
@@ -190,6 +191,7 @@ void muse_conn_put(struct muse_conn *conn)
 {
 	if (!refcount_dec_and_test(&conn->ref))
 		return;
+	bitmap_free(conn->known_bad);
 	kfree(conn);
 	module_put(THIS_MODULE);
 }
@@ -306,6 +308,25 @@ static bool muse_readable(struct muse_conn *conn)
 	return !READ_ONCE(conn->connected) || !list_empty(&conn->pending);
 }
 
+/*
+ * The payload of READ and WRITE moves straight between the server and the
+ * MTD caller's buffer.  That buffer may be a slab object without a usercopy
+ * region (JFFS2 reads node headers into objects of its own caches), which
+ * hardened usercopy would refuse; its size is the request's, checked by the
+ * MTD core and here against the reply, so the unchecked copy is used.
+ */
+static bool muse_payload_to_iter(const void *buf, size_t len,
+				 struct iov_iter *to)
+{
+	return _copy_to_iter(buf, len, to) == len;
+}
+
+static bool muse_payload_from_iter(void *buf, size_t len,
+				   struct iov_iter *from)
+{
+	return _copy_from_iter(buf, len, from) == len;
+}
+
 /* Copy one whole request to the server; the caller owns req (BUSY). */
 static int muse_copy_request(struct muse_req *req, struct iov_iter *to)
 {
@@ -325,8 +346,8 @@ static int muse_copy_request(struct muse_req *req, struct iov_iter *to)
 		return -EFAULT;
 	if (req->opcode != MUSE_WRITE)
 		return 0;
-	if (copy_to_iter(req->data, req->datalen, to) != req->datalen ||
-	    copy_to_iter(req->oob, req->ooblen, to) != req->ooblen)
+	if (!muse_payload_to_iter(req->data, req->datalen, to) ||
+	    !muse_payload_to_iter(req->oob, req->ooblen, to))
 		return -EFAULT;
 	return 0;
 }
@@ -418,8 +439,8 @@ static int muse_copy_read_reply(struct muse_conn *conn, struct muse_req *req,
 		return 0;
 	}
 
-	if (copy_from_iter(req->data, req->datalen, from) != req->datalen ||
-	    copy_from_iter(req->oob, req->ooblen, from) != req->ooblen)
+	if (!muse_payload_from_iter(req->data, req->datalen, from) ||
+	    !muse_payload_from_iter(req->oob, req->ooblen, from))
 		return -EFAULT;
 	return 0;
 }

@@ -297,8 +297,8 @@ static int muse_parse_init_reply(struct muse_desc *desc, u8 *body,
 }
 
 /* Fill in the MTD and negotiated state from a checked description. */
-static void muse_apply_desc(struct muse_conn *conn,
-			    const struct muse_desc *desc)
+static int muse_apply_desc(struct muse_conn *conn,
+			   const struct muse_desc *desc)
 {
 	struct mtd_info *mtd = &conn->mtd;
 	u32 unit = desc->writebufsize;
@@ -326,7 +326,7 @@ static void muse_apply_desc(struct muse_conn *conn,
 	mtd->ecc_strength = desc->ecc_strength;
 	mtd->ecc_step_size = desc->ecc_step;
 	mtd->bitflip_threshold = desc->bitflip_threshold;
-	muse_mtd_setup(conn);
+	return muse_mtd_setup(conn);
 }
 
 static int muse_register(struct muse_conn *conn, const struct muse_desc *desc)
@@ -420,7 +420,9 @@ ssize_t muse_process_init_reply(struct muse_conn *conn,
 	if (ret)
 		goto fail;
 
-	muse_apply_desc(conn, desc);
+	ret = muse_apply_desc(conn, desc);
+	if (ret)
+		goto fail;
 	if (!READ_ONCE(conn->connected)) {
 		/* Timed out meanwhile. */
 		ret = -ENODEV;

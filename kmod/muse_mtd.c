@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -160,8 +161,12 @@ struct muse_ecc_result {
 	bool failed;
 };
 
-/* Account one READ reply's bit flips as doc/protocol.md 4.3 says. */
+/*
+ * Account one READ reply's bit flips as doc/protocol.md 4.3 says, in the
+ * device's statistics and in those of this read (MEMREAD reports them).
+ */
 static void muse_account_ecc(struct muse_conn *conn, struct muse_req *req,
+			     struct mtd_oob_ops *ops,
 			     struct muse_ecc_result *ecc)
 {
 	struct muse_read_out *out = &req->out.read;
@@ -180,6 +185,10 @@ static void muse_account_ecc(struct muse_conn *conn, struct muse_req *req,
 	ecc->max_bitflips = max(ecc->max_bitflips, max_bitflips);
 	if (failed)
 		ecc->failed = true;
+	if (ops->stats) {
+		ops->stats->corrected_bitflips += corrected;
+		ops->stats->uncorrectable_errors += failed;
+	}
 	if (corrected || failed) {
 		spin_lock(&conn->lock);
 		conn->mtd.ecc_stats.corrected += corrected;
@@ -214,7 +223,7 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 		if (err)
 			return err;
 		if (opcode == MUSE_READ)
-			muse_account_ecc(conn, &req, &ecc);
+			muse_account_ecc(conn, &req, ops, &ecc);
 		ops->retlen += req.datalen;
 		ops->oobretlen += req.ooblen;
 
@@ -265,6 +274,42 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 	return 0;
 }
 
+/*
+ * Tracking more blocks than this costs more memory than the statistic is
+ * worth (2 MiB of bitmap).
+ */
+#define MUSE_MAX_TRACKED_BLOCKS	BIT(24)
+
+/*
+ * A block was found bad (by ISBAD) or marked bad (by MARKBAD): count it
+ * once in the MTD's bad_blocks.  The MTD core itself counts a MARKBAD in
+ * the partitions above the master; a block found bad is counted in the
+ * partition holding it here, like the initial scan of a NAND driver.
+ */
+static void muse_note_bad(struct muse_conn *conn, u64 addr, bool found)
+{
+	struct mtd_info *mtd = &conn->mtd;
+	struct mtd_info *part;
+
+	if (!conn->known_bad ||
+	    test_and_set_bit(div_u64(addr, mtd->erasesize), conn->known_bad))
+		return;
+
+	spin_lock(&conn->lock);
+	mtd->ecc_stats.badblocks++;
+	spin_unlock(&conn->lock);
+	if (!found)
+		return;
+
+	mutex_lock(&mtd->master.partitions_lock);
+	list_for_each_entry(part, &mtd->partitions, part.node) {
+		if (addr >= part->part.offset &&
+		    addr - part->part.offset < part->part.size)
+			part->ecc_stats.badblocks++;
+	}
+	mutex_unlock(&mtd->master.partitions_lock);
+}
+
 /* Start of the eraseblock containing ofs (the core checked ofs). */
 static u64 muse_block_start(struct mtd_info *mtd, loff_t ofs)
 {
@@ -291,7 +336,11 @@ static int muse_mtd_block_isbad(struct mtd_info *mtd, loff_t ofs)
 	muse_req_init(&req, MUSE_ISBAD, sizeof(req.in.isbad));
 	req.in.isbad.addr = muse_block_start(mtd, ofs);
 	err = muse_send(conn, &req);
-	return err ? err : req.out.isbad.result;
+	if (err)
+		return err;
+	if (req.out.isbad.result)
+		muse_note_bad(conn, req.in.isbad.addr, true);
+	return req.out.isbad.result;
 }
 
 static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
@@ -305,10 +354,7 @@ static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 	err = muse_send(conn, &req);
 	if (err)
 		return err;
-	/* The core counts bad blocks of partitions, drivers their own. */
-	spin_lock(&conn->lock);
-	mtd->ecc_stats.badblocks++;
-	spin_unlock(&conn->lock);
+	muse_note_bad(conn, req.in.markbad.addr, false);
 	return 0;
 }
 
@@ -338,9 +384,12 @@ static void muse_mtd_put_device(struct mtd_info *mtd)
 /**
  * muse_mtd_setup() - install the MTD operations of a described device
  * @conn:	connection whose MTD geometry is filled in
+ *
+ * Return: 0 or -ENOMEM.
  */
-void muse_mtd_setup(struct muse_conn *conn)
+int muse_mtd_setup(struct muse_conn *conn)
 {
+	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
 	struct mtd_info *mtd = &conn->mtd;
 
 	mtd->owner = THIS_MODULE;
@@ -353,7 +402,13 @@ void muse_mtd_setup(struct muse_conn *conn)
 	if (mtd->type == MTD_NANDFLASH || mtd->type == MTD_MLCNANDFLASH) {
 		mtd->_block_isbad = muse_mtd_block_isbad;
 		mtd->_block_markbad = muse_mtd_block_markbad;
+		if (blocks <= MUSE_MAX_TRACKED_BLOCKS) {
+			conn->known_bad = bitmap_zalloc(blocks, GFP_KERNEL);
+			if (!conn->known_bad)
+				return -ENOMEM;
+		}
 	}
 	if (mtd->oobsize)
 		mtd_set_ooblayout(mtd, &muse_ooblayout_ops);
+	return 0;
 }
