@@ -11,7 +11,7 @@
 
 require_bin ramflash
 require_bin mtdioctl
-load_modules mtd
+load_modules mtd ubi
 load_muse
 
 page=2048
@@ -24,10 +24,11 @@ ecc_field() {
 	sed -n "s/^$2 //p" "$1"
 }
 
-# write_page OFFSET: program one page of known random data at OFFSET.
+# write_page OFFSET: program one page of random data, kept in
+# /tmp/page-OFFSET.bin, at OFFSET.
 write_page() {
-	random_file /tmp/page.bin $page
-	nandwrite -q -s "$1" "$MTD" /tmp/page.bin
+	random_file "/tmp/page-$1.bin" $page
+	nandwrite -q -s "$1" "$MTD" "/tmp/page-$1.bin"
 }
 
 # memread OFFSET: MEMREAD one page to /tmp/read.out, report in /tmp/read.txt.
@@ -48,11 +49,6 @@ flash_erase -q "$MTD" 0 1
 write_page 0
 mtdioctl eccstats "$MTD" >/tmp/before.txt
 memread 0
-expect_eq "MEMREAD result below the threshold" ok "$(ecc_field /tmp/read.txt result)"
-expect_eq "MEMREAD corrected" $steps "$(ecc_field /tmp/read.txt corrected)"
-expect_eq "MEMREAD max_bitflips" 1 "$(ecc_field /tmp/read.txt max_bitflips)"
-expect_eq "MEMREAD failed" 0 "$(ecc_field /tmp/read.txt failed)"
-expect_eq "corrected data" "$(sum /tmp/page.bin)" "$(sum /tmp/read.out)"
 mtdioctl eccstats "$MTD" >/tmp/after.txt
 expect_eq "ECCGETSTATS corrected delta" $steps \
 	$(($(ecc_field /tmp/after.txt corrected) - $(ecc_field /tmp/before.txt corrected)))
@@ -60,6 +56,12 @@ expect_eq "ECCGETSTATS failed delta" 0 \
 	$(($(ecc_field /tmp/after.txt failed) - $(ecc_field /tmp/before.txt failed)))
 expect_eq "sysfs corrected_bits" "$(ecc_field /tmp/after.txt corrected)" \
 	"$(mtd_attr "$MTD" corrected_bits)"
+# MEMREAD says -EUCLEAN for any corrected bit, whatever the threshold.
+expect_eq "MEMREAD result" EUCLEAN "$(ecc_field /tmp/read.txt result)"
+expect_eq "MEMREAD corrected" $steps "$(ecc_field /tmp/read.txt corrected)"
+expect_eq "MEMREAD max_bitflips" 1 "$(ecc_field /tmp/read.txt max_bitflips)"
+expect_eq "MEMREAD failed" 0 "$(ecc_field /tmp/read.txt failed)"
+expect_eq "corrected data" "$(sum /tmp/page-0.bin)" "$(sum /tmp/read.out)"
 # Two pages in one MEMREAD: twice the flips.
 write_page $page
 mtdioctl eccstats "$MTD" >/tmp/before.txt
@@ -72,18 +74,29 @@ expect_eq "ECCGETSTATS corrected delta for 2 pages" $((2 * steps)) \
 mtdioctl read "$MTD" 0 $page /tmp/raw.out raw >/tmp/read.txt
 expect_eq "raw MEMREAD result" ok "$(ecc_field /tmp/read.txt result)"
 expect_eq "raw MEMREAD corrected" 0 "$(ecc_field /tmp/read.txt corrected)"
+expect_eq "bytes a raw read shows flipped" $steps "$(cmp -l /tmp/page-0.bin /tmp/raw.out | wc -l)"
 stop_ramflash
 
-step "at the threshold: -EUCLEAN"
-# shellcheck disable=SC2086
-start_ramflash ecc $nand --ecc-strength 4 --bitflip-threshold 1 \
-	--bitflip-rate 1 --bitflip-max 1 --seed 1
-flash_erase -q "$MTD" 0 1
-write_page 0
-memread 0
-expect_eq "MEMREAD result at the threshold" EUCLEAN "$(ecc_field /tmp/read.txt result)"
-expect_eq "corrected data with EUCLEAN" "$(sum /tmp/page.bin)" "$(sum /tmp/read.out)"
-stop_ramflash
+# The threshold decides what in-kernel users see: UBI scrubs a PEB when
+# a read returns -EUCLEAN and logs "fixable bit-flip detected".
+for threshold in 3 1; do
+	step "UBI over 1 flip per step with bitflip_threshold $threshold"
+	# shellcheck disable=SC2086
+	start_ramflash ecc $nand --ecc-strength 4 --bitflip-threshold $threshold \
+		--bitflip-rate 1 --bitflip-max 1 --seed 1
+	ubiformat -y -q "$MTD"
+	dmesg -c >/dev/null
+	ubiattach -p "$MTD" -d 0 >/dev/null
+	scrubs=$(dmesg | grep -c "fixable bit-flip detected" || true)
+	ubidetach -d 0
+	stop_ramflash
+	if [ "$threshold" -eq 3 ]; then
+		expect_eq "UBI bit-flip reports below the threshold" 0 "$scrubs"
+	else
+		[ "$scrubs" -gt 0 ] || fail "UBI saw no bit-flip at the threshold"
+		echo "ok: UBI reported $scrubs fixable bit-flips at the threshold"
+	fi
+done
 
 step "uncorrectable: strength 1, the second read of a block sees 2 flips per step"
 # shellcheck disable=SC2086
@@ -93,6 +106,7 @@ flash_erase -q "$MTD" 0 1
 write_page 0
 memread 0
 expect_eq "first read: corrected" EUCLEAN "$(ecc_field /tmp/read.txt result)"
+expect_eq "first read: MEMREAD failed" 0 "$(ecc_field /tmp/read.txt failed)"
 mtdioctl eccstats "$MTD" >/tmp/before.txt
 memread 0
 expect_eq "second read: MEMREAD result" EBADMSG "$(ecc_field /tmp/read.txt result)"
@@ -102,7 +116,7 @@ expect_eq "ECCGETSTATS failed delta" $steps \
 	$(($(ecc_field /tmp/after.txt failed) - $(ecc_field /tmp/before.txt failed)))
 expect_eq "sysfs ecc_failures" "$(ecc_field /tmp/after.txt failed)" \
 	"$(mtd_attr "$MTD" ecc_failures)"
-[ "$(sum /tmp/page.bin)" != "$(sum /tmp/read.out)" ] ||
+[ "$(sum /tmp/page-0.bin)" != "$(sum /tmp/read.out)" ] ||
 	fail "uncorrectable read returned clean data"
 echo "ok: uncorrectable data comes back with its flips"
 # read(2) of /dev/mtdN hides -EBADMSG but must still deliver the data.
