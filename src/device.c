@@ -179,8 +179,6 @@ static int validate_oob_and_ecc(const struct muse_device *dev)
  */
 int muse_device_validate(const struct muse_device *dev)
 {
-	uint32_t writebufsize;
-	size_t unit;
 	int ret;
 
 	if (!type_is_known(dev->type) || (dev->flags & ~MUSE_DEVICE_FLAGS))
@@ -196,11 +194,24 @@ int muse_device_validate(const struct muse_device *dev)
 	if (ret)
 		return ret;
 
-	writebufsize = dev->writebufsize ? dev->writebufsize : dev->writesize;
-	unit = dev->max_io > writebufsize ? dev->max_io : writebufsize;
-	if (!muse_request_size(unit, dev->writesize, dev->oobsize))
+	if (!muse_request_size(muse_device_max_unit(dev), dev->writesize,
+			       dev->oobsize))
 		return -EINVAL;
 	return 0;
+}
+
+/**
+ * muse_device_max_unit() - the largest I/O unit INIT may negotiate.
+ * @dev: a description with valid geometry.
+ *
+ * Return: max_io or one write buffer, whichever is larger.
+ */
+uint32_t muse_device_max_unit(const struct muse_device *dev)
+{
+	uint32_t writebufsize = dev->writebufsize ? dev->writebufsize :
+						    dev->writesize;
+
+	return dev->max_io > writebufsize ? dev->max_io : writebufsize;
 }
 
 /**

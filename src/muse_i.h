@@ -93,6 +93,7 @@ struct muse_req {
 /* device.c */
 int muse_device_validate(const struct muse_device *dev);
 uint32_t muse_device_bitflip_threshold(const struct muse_device *dev);
+uint32_t muse_device_max_unit(const struct muse_device *dev);
 size_t muse_request_size(uint32_t unit, uint32_t writesize,
 			 uint32_t oobsize);
 

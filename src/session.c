@@ -123,7 +123,6 @@ int muse_session_new(const struct muse_device *dev, const struct muse_ops *ops,
 		     struct muse_session **sep)
 {
 	struct muse_session *se;
-	uint32_t unit;
 	int ret;
 
 	if (!sep || !dev || (ops_size && !ops) ||
@@ -152,10 +151,8 @@ int muse_session_new(const struct muse_device *dev, const struct muse_ops *ops,
 		goto err;
 
 	/* Large enough for any unit INIT may negotiate. */
-	unit = se->dev.max_io > se->dev.writebufsize ? se->dev.max_io :
-						       se->dev.writebufsize;
-	se->bufsize = muse_request_size(unit, se->dev.writesize,
-					se->dev.oobsize);
+	se->bufsize = muse_request_size(muse_device_max_unit(&se->dev),
+					se->dev.writesize, se->dev.oobsize);
 	se->buf = malloc(se->bufsize);
 	if (!se->buf) {
 		ret = -ENOMEM;
