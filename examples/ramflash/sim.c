@@ -409,6 +409,11 @@ bool rf_sim_power_cut_done(const struct rf_sim *sim)
 	return atomic_load(&sim->powered_off);
 }
 
+bool rf_sim_created(const struct rf_sim *sim)
+{
+	return sim->img.created;
+}
+
 const struct rf_geometry *rf_sim_geometry(const struct rf_sim *sim)
 {
 	return &sim->geo;

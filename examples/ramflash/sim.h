@@ -254,6 +254,9 @@ int rf_sim_sync(struct rf_sim *sim);
 /* rf_sim_power_cut_done() - whether the simulated power cut happened. */
 bool rf_sim_power_cut_done(const struct rf_sim *sim);
 
+/* rf_sim_created() - whether the store was created (not a reused image). */
+bool rf_sim_created(const struct rf_sim *sim);
+
 /* rf_sim_geometry() - the geometry in force. */
 const struct rf_geometry *rf_sim_geometry(const struct rf_sim *sim);
 

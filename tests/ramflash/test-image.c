@@ -65,12 +65,14 @@ static void test_factory_bad_blocks_only_at_creation(void **state)
 
 	assert_int_equal(rf_block_list_add(&cfg.faults.bad_blocks, 4), 0);
 	sim = t_open(&cfg);
+	assert_true(rf_sim_created(sim));
 	assert_int_equal(rf_sim_isbad(sim, 4 * T_BLOCK), 1);
 	rf_sim_close(sim);
 	/* A reused image keeps its own bad blocks. */
 	rf_block_list_free(&cfg.faults.bad_blocks);
 	assert_int_equal(rf_block_list_add(&cfg.faults.bad_blocks, 6), 0);
 	sim = t_open(&cfg);
+	assert_false(rf_sim_created(sim));
 	assert_int_equal(rf_sim_isbad(sim, 4 * T_BLOCK), 1);
 	assert_int_equal(rf_sim_isbad(sim, 6 * T_BLOCK), 0);
 	rf_sim_close(sim);
