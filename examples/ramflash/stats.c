@@ -80,9 +80,12 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 
 	fprintf(out, "{\n  \"geometry\": {\"type\": \"%s\", \"size\": %" PRIu64
 		", \"page_size\": %" PRIu32 ", \"erase_size\": %" PRIu32
-		", \"oob_size\": %" PRIu32 ", \"blocks\": %" PRIu64 "},\n",
+		", \"oob_size\": %" PRIu32 ", \"oob_avail\": %" PRIu32
+		", \"subpage_size\": %" PRIu32 ", \"ecc_strength\": %" PRIu32
+		", \"ecc_step\": %" PRIu32 ", \"blocks\": %" PRIu64 "},\n",
 		rf_type_name(geo->type), geo->size, geo->page_size,
-		geo->erase_size, geo->oob_size, blocks);
+		geo->erase_size, geo->oob_size, geo->oob_avail,
+		geo->subpage_size, geo->ecc_strength, geo->ecc_step, blocks);
 	fprintf(out, "  \"power_cut\": %s,\n",
 		rf_sim_power_cut_done(sim) ? "true" : "false");
 	fprintf(out, "  \"counters\": {");

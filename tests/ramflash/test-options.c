@@ -290,7 +290,11 @@ static void test_stats_json(void **state)
 	out = open_memstream(&text, &len);
 	assert_int_equal(rf_stats_write_json(sim, out), 0);
 	fclose(out);
-	assert_non_null(strstr(text, "\"type\": \"nand\""));
+	assert_non_null(strstr(text, "\"type\": \"nand\", \"size\": 16384, "
+			       "\"page_size\": 512, \"erase_size\": 2048, "
+			       "\"oob_size\": 16, \"oob_avail\": 6, "
+			       "\"subpage_size\": 256, \"ecc_strength\": 2, "
+			       "\"ecc_step\": 256, \"blocks\": 8}"));
 	assert_non_null(strstr(text, "\"writes\": 1,"));
 	assert_non_null(strstr(text, "\"write_bytes\": 512,"));
 	assert_non_null(strstr(text, "\"reads\": 1,"));
