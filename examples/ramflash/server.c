@@ -16,12 +16,6 @@
 #include "server.h"
 #include "stats.h"
 
-struct rf_server {
-	const struct rf_options *opts;
-	struct rf_sim *sim;
-	struct muse_session *se;
-};
-
 static struct muse_session *volatile rf_signal_session;
 static volatile sig_atomic_t rf_stop_requested;
 static int rf_report_pipe[2] = { -1, -1 };
@@ -225,22 +219,31 @@ static int rf_install_signals(void)
 	return 0;
 }
 
-static int rf_session_start(struct rf_server *srv)
+int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
+		   struct rf_sim *sim)
 {
-	const struct rf_options *opts = srv->opts;
-	const struct rf_geometry *geo = rf_sim_geometry(srv->sim);
 	struct muse_device dev;
 	int ret;
 
-	rf_muse_device(opts, geo, &dev);
+	srv->opts = opts;
+	srv->sim = sim;
+	srv->se = NULL;
+	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
 	ret = muse_session_new(&dev, &rf_ops, sizeof(rf_ops),
 			       opts->compat ? MUSE_SESSION_NO_EXTENSIONS : 0,
 			       srv, &srv->se);
-	if (ret) {
+	if (ret)
 		fprintf(stderr, "ramflash: libmuse refused the device description: %s\n",
 			strerror(-ret));
-		return ret;
-	}
+	return ret;
+}
+
+/* Open the MUSE device and register the MTD. */
+static int rf_server_register(struct rf_server *srv)
+{
+	const struct rf_options *opts = srv->opts;
+	int ret;
+
 	ret = muse_session_open(srv->se, opts->device);
 	if (ret) {
 		fprintf(stderr, "ramflash: cannot open %s: %s%s\n", opts->device,
@@ -259,7 +262,7 @@ static int rf_session_start(struct rf_server *srv)
 		return ret;
 	}
 	if (opts->verbosity != RF_QUIET) {
-		rf_print_geometry(stderr, opts->name, geo);
+		rf_print_geometry(stderr, opts->name, rf_sim_geometry(srv->sim));
 		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads\n",
 			opts->name, muse_session_extensions(srv->se),
 			muse_session_max_io(srv->se), opts->threads);
@@ -270,7 +273,7 @@ static int rf_session_start(struct rf_server *srv)
 int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		  bool *served)
 {
-	struct rf_server srv = { .opts = opts, .sim = sim };
+	struct rf_server srv;
 	pthread_t reporter;
 	bool reporting = false;
 	int ret;
@@ -280,12 +283,14 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		fprintf(stderr, "ramflash: pipe: %s\n", strerror(errno));
 		return ret;
 	}
-	ret = rf_install_signals();
+	ret = rf_server_init(&srv, opts, sim);
+	if (!ret)
+		ret = rf_install_signals();
 	if (!ret)
 		ret = -pthread_create(&reporter, NULL, rf_reporter, &srv);
 	reporting = !ret;
 	if (!ret)
-		ret = rf_session_start(&srv);
+		ret = rf_server_register(&srv);
 	*served = !ret;
 	if (!ret) {
 		rf_signal_session = srv.se;

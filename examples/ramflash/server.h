@@ -10,6 +10,26 @@
 #include "options.h"
 #include "sim.h"
 
+/* The userdata of the libmuse callbacks. */
+struct rf_server {
+	const struct rf_options *opts;
+	struct rf_sim *sim;
+	struct muse_session *se;
+};
+
+/**
+ * rf_server_init() - create the libmuse session serving @sim, without an
+ * fd yet (rf_server_run() opens the device; tests feed requests with
+ * muse_session_handle_buf()).
+ * @srv:	receives the server; free srv->se with muse_session_destroy().
+ * @opts:	the options; must outlive @srv.
+ * @sim:	the chip.
+ *
+ * Return: 0, or the negative errno of muse_session_new() after printing it.
+ */
+int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
+		   struct rf_sim *sim);
+
 /**
  * rf_muse_device() - the MTD description of the simulated chip.
  * @opts:	options (name, partitions, max_io).

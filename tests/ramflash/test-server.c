@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash server: the simulator behind libmuse, driven with raw MUSE
+ * requests through muse_session_handle_buf(), as the kernel would send
+ * them, without a kernel.
+ */
+#include <errno.h>
+#include <linux/fuse.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+#include "helpers.h"
+#include "options.h"
+#include "server.h"
+
+#define T_REPLY_SIZE (256 * 1024)
+
+struct t_server {
+	struct rf_options opts;
+	struct rf_sim *sim;
+	struct rf_server srv;
+	uint64_t unique;
+	unsigned char *req;
+	unsigned char *reply;
+};
+
+/* Start a server from a ramflash command line (NULL-terminated). */
+static void t_server_start(struct t_server *t, const char *const *args)
+{
+	char *argv[32] = { "ramflash" };
+	char err[256];
+	int argc = 1;
+
+	while (args[argc - 1])
+		argv[argc] = (char *)args[argc - 1], argc++;
+	memset(t, 0, sizeof(*t));
+	if (rf_options_parse(&t->opts, argc, argv, stdout, err, sizeof(err)))
+		fail_msg("options: %s", err);
+	if (rf_sim_open(&t->sim, &t->opts.cfg, err, sizeof(err)))
+		fail_msg("sim: %s", err);
+	assert_int_equal(rf_server_init(&t->srv, &t->opts, t->sim), 0);
+	t->req = calloc(1, T_REPLY_SIZE);
+	t->reply = calloc(1, T_REPLY_SIZE);
+	assert_non_null(t->req);
+	assert_non_null(t->reply);
+}
+
+static void t_server_stop(struct t_server *t)
+{
+	muse_session_destroy(t->srv.se);
+	rf_sim_close(t->sim);
+	rf_options_free(&t->opts);
+	free(t->req);
+	free(t->reply);
+}
+
+/*
+ * Send one request: header, @body of @body_len bytes, @payload of
+ * @payload_len bytes.  Returns the reply's error; the body is in t->reply
+ * after the fuse_out_header.
+ */
+static int t_request(struct t_server *t, uint32_t opcode, const void *body,
+		     size_t body_len, const void *payload, size_t payload_len)
+{
+	struct fuse_in_header *in = (struct fuse_in_header *)t->req;
+	struct fuse_out_header *out = (struct fuse_out_header *)t->reply;
+	ssize_t n;
+
+	memset(in, 0, sizeof(*in));
+	in->len = (uint32_t)(sizeof(*in) + body_len + payload_len);
+	in->opcode = opcode;
+	in->unique = ++t->unique;
+	in->nodeid = 1;
+	memcpy(t->req + sizeof(*in), body, body_len);
+	if (payload_len)
+		memcpy(t->req + sizeof(*in) + body_len, payload, payload_len);
+	n = muse_session_handle_buf(t->srv.se, t->req, in->len, t->reply,
+				    T_REPLY_SIZE);
+	assert_true(n >= (ssize_t)sizeof(*out));
+	assert_int_equal(out->len, n);
+	assert_true(out->unique == t->unique);
+	return out->error;
+}
+
+static void *t_reply_body(struct t_server *t)
+{
+	return t->reply + sizeof(struct fuse_out_header);
+}
+
+/* The extended MUSE_INIT an extension-capable kernel sends. */
+static void t_init(struct t_server *t)
+{
+	struct muse_init_in init = {
+		.fuse_major = 7, .fuse_minor = 38, .flags = MUSE_EXT_ALL,
+		.max_io = 128 * 1024,
+	};
+	struct muse_init_out *out;
+
+	assert_int_equal(t_request(t, MUSE_INIT, &init, sizeof(init), NULL, 0), 0);
+	out = t_reply_body(t);
+	assert_int_equal(out->flags, MUSE_EXT_ALL);
+	assert_int_equal(out->max_read, 128 * 1024);
+}
+
+static int t_write_page(struct t_server *t, uint64_t addr, const void *data,
+			uint32_t len)
+{
+	struct muse_write_in in = { .addr = addr, .len = len };
+
+	return t_request(t, MUSE_WRITE, &in, sizeof(in), data, len);
+}
+
+static void test_presets_register(void **state)
+{
+	const struct rf_chip *c;
+
+	/* libmuse accepts the description of every preset. */
+	for (c = rf_chips; c->name; c++) {
+		char *argv[] = { "ramflash", "--chip", (char *)c->name, NULL };
+		struct muse_session *se = NULL;
+		struct rf_options opts;
+		struct muse_device dev;
+		char err[256];
+
+		assert_int_equal(rf_options_parse(&opts, 3, argv, stdout, err,
+						  sizeof(err)), RF_PARSE_RUN);
+		rf_muse_device(&opts, &opts.cfg.geo, &dev);
+		if (muse_session_new(&dev, &(struct muse_ops){ 0 },
+				     sizeof(struct muse_ops), 0, NULL, &se))
+			fail_msg("libmuse refuses preset %s", c->name);
+		muse_session_destroy(se);
+		rf_options_free(&opts);
+	}
+}
+
+static void test_device_description(void **state)
+{
+	char *argv[] = { "ramflash", "--chip", "slc-8m", "--name", "flash0",
+			 "--partitions", "1M(a),-(b)", NULL };
+	struct rf_options opts;
+	struct muse_device dev;
+	char err[256];
+
+	assert_int_equal(rf_options_parse(&opts, 7, argv, stdout, err,
+					  sizeof(err)), RF_PARSE_RUN);
+	rf_muse_device(&opts, &opts.cfg.geo, &dev);
+	assert_string_equal(dev.name, "flash0");
+	assert_int_equal(dev.type, MUSE_TYPE_NAND);
+	assert_int_equal(dev.flags, MUSE_FLAG_WRITEABLE);
+	assert_true(dev.size == 8 << 20);
+	assert_int_equal(dev.writesize, 2048);
+	assert_int_equal(dev.erasesize, 128 * 1024);
+	assert_int_equal(dev.oobsize, 64);
+	assert_int_equal(dev.oobavail, 34);
+	assert_int_equal(dev.subpage_shift, 2);
+	assert_int_equal(dev.ecc_strength, 4);
+	assert_int_equal(dev.ecc_step, 512);
+	assert_string_equal(dev.partitions, "1M(a),-(b)");
+	assert_int_equal(dev.max_io, 128 * 1024);
+	rf_options_free(&opts);
+}
+
+static void test_io_and_ecc_through_libmuse(void **state)
+{
+	static const char *const args[] = {
+		"--chip", "slc-8m", "--bitflip-rate", "1", "--bitflip-max", "1",
+		"--bad-blocks", "5", NULL,
+	};
+	struct muse_read_in rd = { .addr = 2048, .len = 2048, .ooblen = 8,
+				   .flags = MUSE_IO_OOB_AUTO };
+	struct muse_erase_in er = { .addr = 0, .len = 128 * 1024 };
+	struct muse_isbad_in bad = { .addr = 5 * 128 * 1024 };
+	unsigned char page[2048];
+	struct muse_read_out *out;
+	struct t_server t;
+
+	t_server_start(&t, args);
+	t_init(&t);
+	memset(page, 0xc3, sizeof(page));
+	assert_int_equal(t_write_page(&t, 2048, page, sizeof(page)), 0);
+	assert_int_equal(t_request(&t, MUSE_READ, &rd, sizeof(rd), NULL, 0), 0);
+	out = t_reply_body(&t);
+	assert_true(out->datalen == 2048);
+	assert_int_equal(out->ooblen, 8);
+	/* One flip in each of the 4 steps, all corrected. */
+	assert_int_equal(out->corrected, 4);
+	assert_int_equal(out->max_bitflips, 1);
+	assert_int_equal(out->failed, 0);
+	assert_memory_equal((unsigned char *)(out + 1), page, sizeof(page));
+	t_assert_filled((unsigned char *)(out + 1) + 2048, 8, 0xff);
+	/* Misaligned NAND write: -EINVAL travels back. */
+	assert_int_equal(t_write_page(&t, 100, page, 512), -EINVAL);
+	assert_int_equal(t_request(&t, MUSE_ERASE, &er, sizeof(er), NULL, 0), 0);
+	assert_int_equal(t_request(&t, MUSE_ISBAD, &bad, sizeof(bad), NULL, 0), 0);
+	assert_int_equal(((struct muse_isbad_out *)t_reply_body(&t))->result, 1);
+	assert_int_equal(t_request(&t, MUSE_SYNC, NULL, 0, NULL, 0), 0);
+	assert_int_equal(rf_sim_erase_count(t.sim, 0), 1);
+	t_server_stop(&t);
+}
+
+static void test_power_cut_ends_the_session(void **state)
+{
+	static const char *const args[] = {
+		"--chip", "slc-8m", "--power-cut-after", "1", NULL,
+	};
+	struct muse_erase_in er = { .addr = 0, .len = 128 * 1024 };
+	unsigned char page[2048];
+	struct t_server t;
+
+	t_server_start(&t, args);
+	t_init(&t);
+	memset(page, 0, sizeof(page));
+	assert_int_equal(t_write_page(&t, 0, page, sizeof(page)), 0);
+	assert_false(muse_session_exited(t.srv.se));
+	/* The torn erase fails, and the server stops serving. */
+	assert_int_equal(t_request(&t, MUSE_ERASE, &er, sizeof(er), NULL, 0), -EIO);
+	assert_true(rf_sim_power_cut_done(t.sim));
+	assert_true(muse_session_exited(t.srv.se));
+	t_server_stop(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_presets_register),
+		cmocka_unit_test(test_device_description),
+		cmocka_unit_test(test_io_and_ecc_through_libmuse),
+		cmocka_unit_test(test_power_cut_ends_the_session),
+	};
+
+	return cmocka_run_group_tests_name("ramflash-server", tests, NULL, NULL);
+}
