@@ -48,8 +48,9 @@ int main(int argc, char *argv[])
 	}
 	if (!rf_sim_created(sim) && opts.verbosity != RF_QUIET &&
 	    (opts.cfg.faults.bad_blocks.count || opts.cfg.faults.bad_block_count))
-		fprintf(stderr, "ramflash: %s exists: it keeps its own bad blocks, --bad-blocks and --bad-block-count apply only to a new image\n",
-			opts.cfg.image_path);
+		fprintf(stderr, "ramflash: %s exists and keeps its own bad blocks; %s\n",
+			opts.cfg.image_path,
+			"--bad-blocks/--bad-block-count apply to new images only");
 	ret = rf_server_run(&opts, sim, &served);
 	status = ret ? RF_EXIT_RUNTIME : RF_EXIT_OK;
 	if (rf_sim_power_cut_done(sim)) {
