@@ -391,8 +391,12 @@ static ssize_t muse_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	err = muse_copy_request(req, to);
 
 	spin_lock(&conn->lock);
-	if (err || !conn->connected) {
+	if (!conn->connected) {
 		muse_req_end_locked(conn, req, -EIO);
+	} else if (err) {
+		/* The server's buffer faulted: it may read the request again. */
+		req->state = MUSE_REQ_QUEUED;
+		list_add(&req->list, &conn->pending);
 	} else {
 		req->state = MUSE_REQ_SENT;
 		list_add_tail(&req->list, &conn->processing);

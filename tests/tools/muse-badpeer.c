@@ -777,8 +777,12 @@ static void check_device_side(int fd, struct request *req)
 	result("read-small-buffer-emsgsize",
 	       !err && read(fd, small, sizeof(small)) < 0 && errno == EMSGSIZE,
 	       "poll %d, read gave %s", err, strerror(errno));
+	errno = 0;
+	result("read-fault-efault",
+	       read(fd, (void *)4096, sizeof(req->buf)) < 0 && errno == EFAULT,
+	       "read into an unmapped buffer gave %s", strerror(errno));
 	err = read_request(fd, req);
-	result("request-kept-after-emsgsize",
+	result("request-kept-after-emsgsize-and-efault",
 	       !err && req->ih.opcode == MUSE_READ, "%s", strerror(-err));
 	if (!err)
 		answer(fd, req);
