@@ -97,7 +97,7 @@ static int muse_parse_info_string(struct muse_desc *desc, char *str)
 		desc->given |= BIT(i);
 		return 0;
 	}
-	pr_warn("INIT: ignoring unknown info key \"%.32s\"\n", str);
+	pr_warn_ratelimited("INIT: ignoring unknown info key \"%.32s\"\n", str);
 	return 0;
 }
 
