@@ -25,7 +25,6 @@ enum rf_hash_domain {
 	RF_HASH_WEAK_CELLS,
 	RF_HASH_BAD_BLOCK,
 	RF_HASH_POWER_CUT,
-	RF_HASH_TORN_BITS,
 };
 
 /* rf_splitmix64() - next value of the splitmix64 sequence in @state. */
