@@ -101,7 +101,6 @@ size_t muse_request_size(uint32_t unit, uint32_t writesize,
 int muse_reply_iov(struct muse_req *req, int error, struct iovec *iov,
 		   int count);
 int muse_reply_err(struct muse_req *req, int error);
-int muse_reply_none(struct muse_req *req);
 int muse_clamp_errno(int ret);
 
 /* init.c */

@@ -134,14 +134,3 @@ int muse_reply_err(struct muse_req *req, int error)
 
 	return muse_reply_iov(req, error, iov, 1);
 }
-
-/**
- * muse_reply_none() - send a successful header-only reply.
- * @req: the request answered.
- *
- * Return: as muse_reply_iov().
- */
-int muse_reply_none(struct muse_req *req)
-{
-	return muse_reply_err(req, 0);
-}

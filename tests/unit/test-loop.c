@@ -426,6 +426,21 @@ static void process_one_at_a_time(void **state)
 	assert_int_equal(muse_session_exited(l->se), 1);
 }
 
+/* A reply that cannot be written because the peer is gone ends serving. */
+static void reply_to_closed_peer_ends_session(void **state)
+{
+	struct link *l = *state;
+
+	handshake(l);
+	send_req(l->kfd, MUSE_SYNC, 6, NULL, 0);
+	close(l->kfd);
+	l->kfd = -1;
+	/* The queued request is still read; its reply fails with EPIPE. */
+	assert_int_equal(muse_session_process(l->se), -ENODEV);
+	assert_int_equal(muse_session_exited(l->se), 1);
+	assert_int_equal(atomic_load(&calls), 1);
+}
+
 /*
  * A reply the other end refuses (here: too big for the socket, EMSGSIZE,
  * as the kernel would refuse a malformed one with EINVAL) is logged once
@@ -506,6 +521,7 @@ int main(void)
 		T(hangup_ends_loop),
 		T(hangup_ends_mt_loop),
 		T(process_one_at_a_time),
+		T(reply_to_closed_peer_ends_session),
 		T(refused_replies_are_logged_once),
 	};
 

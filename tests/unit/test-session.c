@@ -201,6 +201,22 @@ static void fd_handling(void **state)
 	assert_int_equal(close(p[1]), 0);
 }
 
+/* An fd the session opened is its own: destroy closes it. */
+static void open_owns_the_fd(void **state)
+{
+	struct recorder rec;
+	struct muse_session *se = new_session(&test_nand, 0, &rec);
+	int fd;
+
+	assert_int_equal(muse_session_open(se, "/dev/null"), 0);
+	fd = muse_session_fd(se);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	muse_session_destroy(se);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+}
+
 static void exit_flag(void **state)
 {
 	struct recorder rec;
@@ -222,6 +238,7 @@ int main(void)
 		cmocka_unit_test(ops_size_limits_the_copy),
 		cmocka_unit_test(larger_ops_must_be_zero_beyond_ours),
 		cmocka_unit_test(fd_handling),
+		cmocka_unit_test(open_owns_the_fd),
 		cmocka_unit_test(exit_flag),
 	};
 
