@@ -38,6 +38,7 @@ static void rf_image_layout(struct rf_image_header *hdr,
 	hdr->page_size = geo->page_size;
 	hdr->erase_size = geo->erase_size;
 	hdr->oob_size = geo->oob_size;
+	hdr->oob_avail = geo->oob_avail;
 	hdr->subpage_size = geo->subpage_size;
 	hdr->data_off = rf_align_up(sizeof(*hdr));
 	hdr->oob_off = rf_align_up(hdr->data_off + geo->size);
@@ -90,14 +91,16 @@ static int rf_image_check(const struct rf_image_header *have,
 	    have->page_size != want->page_size ||
 	    have->erase_size != want->erase_size ||
 	    have->oob_size != want->oob_size ||
+	    have->oob_avail != want->oob_avail ||
 	    have->subpage_size != want->subpage_size) {
 		snprintf(err, errlen,
-			 "%s holds another geometry: type %s size %" PRIu64
-			 " page %" PRIu32 " erase %" PRIu32 " oob %" PRIu32
-			 " subpage %" PRIu32 "; use those options or another file",
+			 "%s holds another geometry: --type %s --size %" PRIu64
+			 " --page-size %" PRIu32 " --erase-size %" PRIu32
+			 " --oob-size %" PRIu32 " --oob-avail %" PRIu32
+			 " --subpage-size %" PRIu32 "; use those or another file",
 			 path, rf_type_name((enum rf_type)have->type),
 			 have->size, have->page_size, have->erase_size,
-			 have->oob_size, have->subpage_size);
+			 have->oob_size, have->oob_avail, have->subpage_size);
 		return -EINVAL;
 	}
 	if (memcmp(have, want, offsetof(struct rf_image_header, clock))) {

@@ -44,7 +44,9 @@ struct rf_image_header {
 	uint32_t page_size;
 	uint32_t erase_size;
 	uint32_t oob_size;
+	uint32_t oob_avail;		/* where AUTO-mode bytes live */
 	uint32_t subpage_size;
+	uint32_t reserved;
 	uint64_t data_off;
 	uint64_t oob_off;
 	uint64_t meta_off;

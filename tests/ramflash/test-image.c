@@ -97,6 +97,11 @@ static void test_geometry_mismatch_refused(void **state)
 	cfg.geo.oob_size = 32;
 	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
 	cfg.geo.oob_size = T_OOB;
+	/* The free OOB bytes decide where AUTO-mode data lives. */
+	cfg.geo.oob_avail = T_OOB_AVAIL + 1;
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--oob-avail 6 "));
+	cfg.geo.oob_avail = T_OOB_AVAIL;
 	cfg.geo.type = RF_TYPE_MLC_NAND;
 	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
 	/* The ECC is not a property of the stored bits: may change. */
