@@ -46,6 +46,20 @@ static void rf_image_layout(struct rf_image_header *hdr,
 	hdr->state_off = rf_align_up(hdr->meta_off +
 				     blocks * sizeof(struct rf_block_meta));
 	hdr->file_size = rf_align_up(hdr->state_off + subpages);
+	hdr->writebuf_size = geo->writebuf_size;
+	hdr->ecc_strength = geo->ecc_strength;
+	hdr->ecc_step = geo->ecc_step;
+	hdr->bitflip_threshold = geo->bitflip_threshold;
+}
+
+/* Record the parts of @layout that may change between runs. */
+static void rf_image_record(struct rf_image_header *hdr,
+			    const struct rf_image_header *layout)
+{
+	hdr->writebuf_size = layout->writebuf_size;
+	hdr->ecc_strength = layout->ecc_strength;
+	hdr->ecc_step = layout->ecc_step;
+	hdr->bitflip_threshold = layout->bitflip_threshold;
 }
 
 static void rf_image_point(struct rf_image *img)
@@ -172,7 +186,39 @@ static int rf_image_open_file(struct rf_image *img,
 	}
 	if (!st.st_size)
 		rf_image_format(img, layout);
+	else
+		rf_image_record(img->map, layout);
 	return 0;
+}
+
+bool rf_image_read_geometry(const char *path, struct rf_geometry *geo)
+{
+	struct rf_image_header hdr;
+	ssize_t got;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = pread(fd, &hdr, sizeof(hdr), 0);
+	close(fd);
+	if (got != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr.magic, RF_IMAGE_MAGIC, sizeof(hdr.magic)) ||
+	    hdr.version != RF_IMAGE_VERSION)
+		return false;
+	memset(geo, 0, sizeof(*geo));
+	geo->type = (enum rf_type)hdr.type;
+	geo->size = hdr.size;
+	geo->page_size = hdr.page_size;
+	geo->erase_size = hdr.erase_size;
+	geo->writebuf_size = hdr.writebuf_size;
+	geo->oob_size = hdr.oob_size;
+	geo->oob_avail = hdr.oob_avail;
+	geo->subpage_size = hdr.subpage_size;
+	geo->ecc_strength = hdr.ecc_strength;
+	geo->ecc_step = hdr.ecc_step;
+	geo->bitflip_threshold = hdr.bitflip_threshold;
+	return true;
 }
 
 int rf_image_open(struct rf_image *img, const struct rf_geometry *geo,

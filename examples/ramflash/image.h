@@ -53,6 +53,14 @@ struct rf_image_header {
 	uint64_t state_off;
 	uint64_t file_size;
 	uint64_t clock;			/* op clock, for --retention */
+	/*
+	 * Recorded for rf_image_read_geometry(), not checked on reuse: the
+	 * stored bits do not depend on them.
+	 */
+	uint32_t writebuf_size;
+	uint32_t ecc_strength;
+	uint32_t ecc_step;
+	uint32_t bitflip_threshold;
 };
 
 struct rf_image {
@@ -83,6 +91,16 @@ struct rf_image {
  */
 int rf_image_open(struct rf_image *img, const struct rf_geometry *geo,
 		  const char *path, char *err, size_t errlen);
+
+/**
+ * rf_image_read_geometry() - the geometry an existing image was made with.
+ * @path:	the image file.
+ * @geo:	receives the geometry (ECC and write buffer as last served).
+ *
+ * Return: true if @path is a ramflash image this version reads, false if
+ * it is missing, empty or anything else (rf_image_open() explains).
+ */
+bool rf_image_read_geometry(const char *path, struct rf_geometry *geo);
 
 /* rf_image_sync() - msync the file mapping (no-op when anonymous). */
 int rf_image_sync(struct rf_image *img);

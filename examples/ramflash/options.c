@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "faults.h"
+#include "image.h"
 #include "options.h"
 
 #define KIB	1024U
@@ -87,7 +88,8 @@ static const char rf_usage[] =
 "\n"
 "Backing store:\n"
 "  --image FILE           keep data, OOB, bad blocks and erase counts in FILE\n"
-"                         (created if missing; must match the geometry)\n"
+"                         (created if missing; must match the geometry; with\n"
+"                         no chip or geometry option, FILE's geometry is used)\n"
 "\n"
 "Fault injection (all off by default, deterministic for a given --seed):\n"
 "  --seed N               seed of every pseudo-random decision (default 0)\n"
@@ -274,10 +276,17 @@ static int rf_parse_type(const char *text, enum rf_type *type)
 /* Build the geometry: preset (or the type's preset), then the overrides. */
 static int rf_build_geometry(struct rf_geometry *geo,
 			     const struct rf_geo_overrides *ov,
-			     char *err, size_t errlen)
+			     const char *image_path, char *err, size_t errlen)
 {
 	const struct rf_chip *chip = ov->chip;
+	bool given = chip;
+	int i;
 
+	for (i = 0; i < GEO_FIELDS; i++)
+		given |= ov->set[i];
+	/* An existing image alone says what chip it is. */
+	if (!given && image_path && rf_image_read_geometry(image_path, geo))
+		return rf_geometry_complete(geo, err, errlen);
 	if (!chip)
 		chip = rf_find_chip(ov->set[GEO_TYPE] ? rf_type_chip[ov->type] :
 				    RF_DEFAULT_CHIP);
@@ -643,7 +652,8 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 	if (optind < argc)
 		return rf_errorf(err, errlen, "unexpected argument '%s'",
 				    argv[optind]);
-	ret = rf_build_geometry(&o->cfg.geo, &ov, err, errlen);
+	ret = rf_build_geometry(&o->cfg.geo, &ov, o->cfg.image_path, err,
+				errlen);
 	if (ret)
 		return ret;
 	return rf_finish_options(o, pc_range, pc_random, err, errlen);

@@ -2,9 +2,11 @@
 /*
  * Helpers for the ramflash core tests.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -86,6 +88,9 @@ const char *t_tempfile(const char *name)
 		snprintf(dir, sizeof(dir), "/tmp/ramflash-test-XXXXXX");
 		if (!mkdtemp(dir))
 			fail_msg("mkdtemp failed");
+	} else if (mkdir(dir, 0700) && errno != EEXIST) {
+		/* A test removed it when done; others may still want it. */
+		fail_msg("mkdir %s failed", dir);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	unlink(path);

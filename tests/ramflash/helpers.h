@@ -48,7 +48,10 @@ struct rf_io t_oob(uint64_t addr, uint32_t ooboffs, void *oob, size_t ooblen,
 /* t_assert_filled() - every byte of @buf is @value. */
 void t_assert_filled(const void *buf, size_t len, uint8_t value);
 
-/* t_tempfile() - a fresh path in a private temp directory (not created). */
+/*
+ * t_tempfile() - a fresh path in a private temp directory (the file is not
+ * created); t_tempfile("") names the directory, for rmdir() when done.
+ */
 const char *t_tempfile(const char *name);
 
 #endif /* RAMFLASH_TEST_HELPERS_H */

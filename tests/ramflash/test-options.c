@@ -335,6 +335,39 @@ static void test_stats_json(void **state)
 	rf_sim_close(sim);
 }
 
+static void test_geometry_from_image(void **state)
+{
+	const char *path = t_tempfile("geometry.img");
+	struct rf_options o, again;
+	struct rf_sim *sim;
+	char err[256];
+
+	/* A missing image: the default chip. */
+	assert_int_equal(t_parse(&o, err, sizeof(err), NULL, "--image", path,
+				 NULL), RF_PARSE_RUN);
+	assert_true(o.cfg.geo.size == 32ULL << 20);
+	rf_options_free(&o);
+	assert_int_equal(t_parse(&o, err, sizeof(err), NULL, "--chip", "slc-8m",
+				 "--oob-avail", "16", "--ecc-strength", "8",
+				 "--image", path, NULL), RF_PARSE_RUN);
+	assert_int_equal(rf_sim_open(&sim, &o.cfg, err, sizeof(err)), 0);
+	rf_sim_close(sim);
+	/* The image alone gives back the whole geometry... */
+	assert_int_equal(t_parse(&again, err, sizeof(err), NULL, "--image", path,
+				 NULL), RF_PARSE_RUN);
+	assert_memory_equal(&again.cfg.geo, &o.cfg.geo, sizeof(o.cfg.geo));
+	assert_int_equal(again.max_io, 128 * 1024);
+	rf_options_free(&again);
+	/* ...but any geometry option means the command line decides. */
+	assert_int_equal(t_parse(&again, err, sizeof(err), NULL, "--image", path,
+				 "--size", "8M", NULL), RF_PARSE_RUN);
+	assert_int_equal(again.cfg.geo.ecc_strength, 4);
+	rf_options_free(&again);
+	rf_options_free(&o);
+	unlink(path);
+	rmdir(t_tempfile(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_help_and_list),
 		cmocka_unit_test(test_stats_json),
+		cmocka_unit_test(test_geometry_from_image),
 	};
 
 	return cmocka_run_group_tests_name("ramflash-options", tests, NULL, NULL);
