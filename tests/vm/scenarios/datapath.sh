@@ -5,7 +5,8 @@
 # and without OOB), mtd_debug and plain unaligned reads give back exactly
 # what was written; nandtest passes; what was written is in ramflash's
 # image after it exits (a second ramflash on the image serves it again).
-# A NOR device served at the same time checks the byte-granular path.
+# A NOR device served at the same time checks the byte-granular path, and
+# a --compat (MUSE v2) server the protocol without extensions.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -96,11 +97,38 @@ MTD=$nand
 
 step "the image after ramflash exits"
 stop_ramflash
+# doc/ramflash.md: a 4 KiB header, the data, then the OOB of every page.
+header=4096
+size=$((4 * 1024 * 1024))
+dd if="$img" of=/tmp/image-data bs=$header skip=1 count=$((2 * block / header)) 2>/dev/null
+expect_eq "data in the image file" "$(sum /tmp/data.bin)" "$(sum /tmp/image-data)"
+i=0
+: >/tmp/image-oob
+: >/tmp/oob-only.ref
+while [ "$i" -lt "$pages" ]; do
+	dd if=/tmp/oob.bin bs=1 skip=$((i * (page + oob) + page)) count=$oob 2>/dev/null >>/tmp/oob-only.ref
+	i=$((i + 1))
+done
+dd if="$img" bs=$oob skip=$(((header + size) / oob + 2 * pages)) count=$pages 2>/dev/null >/tmp/image-oob
+expect_eq "OOB in the image file" "$(sum /tmp/oob-only.ref)" "$(sum /tmp/image-oob)"
 start_ramflash nand --type nand --size 4MiB --page-size $page \
 	--erase-size 128KiB --oob-size $oob --image "$img"
 nanddump -q -l $((2 * block)) -f /tmp/data.again "$MTD"
 expect_eq "data from the image" "$(sum /tmp/data.bin)" "$(sum /tmp/data.again)"
 nanddump -q -o -s $((2 * block)) -l $block -f /tmp/oob.again "$MTD"
 expect_eq "data and OOB from the image" "$(sum /tmp/oob.bin)" "$(sum /tmp/oob.again)"
+stop_ramflash
+
+step "a MUSE v2 server (--compat): no OOB, one page per request"
+start_ramflash v2 --compat --type nand --size 4MiB --page-size $page \
+	--erase-size 128KiB --oob-size 0
+expect_eq "v2 oobsize" 0 "$(mtd_attr "$MTD" oobsize)"
+expect_eq "v2 writesize" $page "$(mtd_attr "$MTD" writesize)"
+flash_erase -q "$MTD" 0 2
+nandwrite -q "$MTD" /tmp/data.bin
+nanddump -q -l $((2 * block)) -f /tmp/v2.out "$MTD"
+expect_eq "v2 nandwrite/nanddump" "$(sum /tmp/data.bin)" "$(sum /tmp/v2.out)"
+dd if="$MTD" of=/tmp/v2-unaligned.out bs=1000 skip=3 count=200 2>/dev/null
+expect_eq "v2 unaligned dd read" "$(sum /tmp/unaligned.ref)" "$(sum /tmp/v2-unaligned.out)"
 stop_ramflash
 rmmod muse

@@ -82,11 +82,12 @@ mtd_attr() {
 	cat "/sys/class/mtd/mtd$(mtd_num "$1")/$2"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# wait_for SECONDS CMD...: poll CMD (a quiet one) every 0.1 s until it
+# succeeds.
 wait_for() {
 	tries=$(($1 * 10))
 	shift
-	while ! "$@" >/dev/null 2>&1; do
+	while ! "$@"; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || return 1
 		sleep 0.1
