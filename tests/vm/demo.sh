@@ -37,8 +37,8 @@ for part in "module muse" "bin ramflash"; do
 		exit 1
 	fi
 done
-set -- $("$here/find-kernel.sh")
-kernel=$1
+found=$("$here/find-kernel.sh") || exit 1
+kernel=${found%% *}
 
 echo "demo: booting $kernel under QEMU (TCG, 2 CPUs); this takes a minute or two"
 status=0

@@ -45,7 +45,7 @@ elif [ ! -f "$script" ]; then
 	echo "guest-init: no scenario $script in the initramfs"
 else
 	echo "guest-init: running scenario $name $args"
-	cd /tmp
+	cd /tmp || exit 1
 	# shellcheck disable=SC2086 # args is a word list on purpose
 	sh "$script" $args &
 	pid=$!

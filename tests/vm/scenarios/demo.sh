@@ -99,4 +99,4 @@ tr -d ' \n' <"$stats" | sed -n 's/.*"erase_counts":\[\([0-9,]*\)\].*/\1/p' |
 		if (n == 0) { print "no erase_counts in the stats"; exit 1 }
 		printf "erase counts over %d blocks: min %d, avg %.1f, max %d, total %d\n", n, min, s / n, max, s
 	}' || fail "no erase_counts array in $stats"
-echo "image: $(ls -l "$img" | awk '{ print $5 }') bytes"
+echo "image: $(wc -c <"$img") bytes"

@@ -15,7 +15,6 @@ load_modules mtd ubi
 load_muse
 
 page=2048
-block=131072
 steps=4
 nand="--type nand --size 2MiB --page-size $page --erase-size 128KiB --oob-size 64 --ecc-step 512"
 
@@ -34,7 +33,7 @@ write_page() {
 # memread OFFSET: MEMREAD one page to /tmp/read.out, report in /tmp/read.txt.
 memread() {
 	mtdioctl read "$MTD" "$1" $page /tmp/read.out >/tmp/read.txt
-	cat /tmp/read.txt | tr '\n' ' '
+	tr '\n' ' ' </tmp/read.txt
 	echo
 }
 

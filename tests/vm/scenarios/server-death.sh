@@ -30,7 +30,7 @@ start_ramflash dying $geometry
 flash_erase -q "$MTD" 0 0
 (
 	while dd if="$MTD" of=/dev/null bs=4096 2>/dev/null; do :; done
-	echo done >/tmp/reader.done
+	echo finished >/tmp/reader.done
 ) &
 reader=$!
 sleep 2
@@ -57,7 +57,7 @@ mount -t ubifs ubi0:v /mnt/v
 	while dd if=/dev/urandom of=/mnt/v/f$((i % 4)) bs=65536 count=2 conv=fsync 2>/tmp/writer.err; do
 		i=$((i + 1))
 	done
-	echo done >/tmp/writer.done
+	echo finished >/tmp/writer.done
 ) &
 writer=$!
 sleep 3
