@@ -20,7 +20,7 @@ img=/tmp/nand.img
 
 step "NAND: 4 MiB, 2 KiB pages, 128 KiB blocks, 64 B OOB"
 start_ramflash nand --type nand --size 4MiB --page-size $page \
-	--erase-size 128KiB --oob-size $oob --image "$img"
+	--erase-size 128KiB --oob-size $oob --image "$img" --threads 4
 nand=$MTD
 flash_erase -q "$nand" 0 0
 expect_eq "erased flash reads 0xff" \
@@ -71,6 +71,28 @@ mtd_debug erase "$nand" $((3 * block)) $block >/dev/null
 mtd_debug write "$nand" $((3 * block)) $block /tmp/dbg.bin >/dev/null
 mtd_debug read "$nand" $((3 * block)) $block /tmp/dbg.out >/dev/null
 expect_eq "mtd_debug round trip" "$(sum /tmp/dbg.bin)" "$(sum /tmp/dbg.out)"
+
+step "concurrent readers and large reads"
+# Four readers at once, each over its own two blocks, with 64 KiB read(2)s:
+# requests of several pages are in flight together and answered by
+# ramflash's worker threads in any order.
+flash_erase -q "$nand" $((4 * block)) 8
+random_file /tmp/conc.bin $((8 * block))
+nandwrite -q -s $((4 * block)) "$nand" /tmp/conc.bin
+readers=
+for r in 0 1 2 3; do
+	dd if="$nand" of=/tmp/conc.out$r bs=65536 skip=$(((4 + 2 * r) * 2)) count=4 2>/dev/null &
+	readers="$readers $!"
+done
+for pid in $readers; do
+	wait "$pid" || fail "a concurrent reader failed"
+done
+for r in 0 1 2 3; do
+	dd if=/tmp/conc.bin of=/tmp/conc.ref$r bs=65536 skip=$((2 * r * 2)) count=4 2>/dev/null
+	expect_eq "concurrent reader $r" "$(sum /tmp/conc.ref$r)" "$(sum /tmp/conc.out$r)"
+done
+dd if="$nand" of=/tmp/large.out bs=$((4 * block)) skip=1 count=2 2>/dev/null
+expect_eq "512 KiB read(2)s" "$(sum /tmp/conc.bin)" "$(sum /tmp/large.out)"
 
 step "nandtest on 8 blocks"
 nandtest -p 2 -s 7 -o $((16 * block)) -l $((8 * block)) "$nand" >/tmp/nandtest.log 2>&1 || {

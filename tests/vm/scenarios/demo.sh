@@ -87,8 +87,9 @@ df -k /mnt/demo | tail -n 1 | awk '{ printf "UBIFS: %d KiB used of %d KiB\n", $3
 umount /mnt/demo
 ubidetach -d 0
 
-step "stop ramflash, its --stats JSON"
+step "stop ramflash: its report and its --stats JSON"
 stop_ramflash
+cat "$RAMFLASH_LOG"
 [ -s "$stats" ] || fail "ramflash wrote no $stats"
 # One counter per line, without the per-block arrays.
 tr ',{' '\n\n' <"$stats" | sed -n 's/^ *"\([a-z_]*\)": *\([0-9][0-9]*\) *}*$/  \1 = \2/p'
