@@ -119,5 +119,10 @@ find "$obj" -name '*.o' -delete
 find "$obj" -name '.*.o.cmd' -delete
 
 touch "$dir/complete"
+# Kernels of older fragments or source packages are dead weight (~1.5 GiB
+# each); their lock files are harmless.
+for old in "$cache_root"/kernel-*; do
+	[ -d "$old" ] && [ "$old" != "$dir" ] && rm -rf "$old"
+done
 log "built $(cat "$dir/release") in $(($(date +%s) - start)) s"
 echo "$dir"

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Run one scenario of the kernel-debug suite: make sure the debug kernel
+# exists (build-kernel.sh, cached per machine), build muse.ko against it,
+# pack an initramfs with the MTD test modules and the guest programs, and
+# boot it with tests/vm/run-scenario.sh.
+#
+# run-debug.sh --source-root DIR --build-dir DIR
+#              (--prepare | --scenario NAME [--timeout SECONDS])
+#              [--smp N] [--mem MB] [--append "CMDLINE"] [--bin PATH]...
+#
+#   --prepare       only build the kernel and muse.ko (the suite's first test)
+#   --bin PATH      a guest program for the initramfs (ramflash, muse-badpeer,
+#                   mtdhammer, ...); missing ones make the scenarios needing
+#                   them skip
+#
+# Exit status as run-scenario.sh: 0 PASS, 77 SKIP, 1 FAIL.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+die() {
+	echo "run-debug.sh: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '9,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+srcroot=
+builddir=
+scenario=
+prepare=no
+timeout=600
+smp=2
+mem=1024
+append=
+bins=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--prepare) prepare=yes; shift; continue ;;
+	esac
+	[ $# -ge 2 ] || usage
+	case "$1" in
+	--source-root) srcroot=$2 ;;
+	--build-dir) builddir=$2 ;;
+	--scenario) scenario=$2 ;;
+	--timeout) timeout=$2 ;;
+	--smp) smp=$2 ;;
+	--mem) mem=$2 ;;
+	--append) append=$2 ;;
+	--bin) bins="$bins $2" ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[ -n "$srcroot" ] && [ -n "$builddir" ] || usage
+[ "$prepare" = yes ] || [ -n "$scenario" ] || usage
+mkdir -p "$builddir"
+builddir=$(cd "$builddir" && pwd)
+
+kernel=$("$here/build-kernel.sh" | tail -n 1) || die "the debug kernel did not build"
+release=$(cat "$kernel/release")
+moddir=$kernel/modules/lib/modules/$release
+
+# muse.ko for this kernel.  Kbuild writes its objects next to the sources,
+# so build a copy (kmod/ and the shared include/ it uses, same layout) in
+# the build dir; cp -p keeps the sources' times, so make rebuilds only what
+# changed.  The lock serialises tests that start together.
+kmod_build() {
+	work=$builddir/kmod-src
+	mkdir -p "$work"
+	exec 8>"$builddir/kmod.lock"
+	flock 8
+	rm -rf "$work/kmod.new"
+	cp -pR "$srcroot/kmod" "$work/kmod.new"
+	# Keep the previous objects when the sources are the same.
+	if [ -d "$work/kmod" ] &&
+		diff -rq -x '*.o' -x '*.ko' -x '*.mod*' -x '.*' -x 'Module.symvers' \
+			-x 'modules.order' "$work/kmod.new" "$work/kmod" >/dev/null; then
+		rm -rf "$work/kmod.new"
+	else
+		rm -rf "$work/kmod"
+		mv "$work/kmod.new" "$work/kmod"
+	fi
+	rm -rf "$work/include"
+	cp -pR "$srcroot/include" "$work/include"
+	make -s -C "$work/kmod" KDIR="$kernel/build" >&2 ||
+		die "muse.ko does not build against the debug kernel $kernel/build"
+	flock -u 8
+	[ -f "$work/kmod/muse.ko" ] || die "no muse.ko after building $work/kmod"
+	echo "$work/kmod/muse.ko"
+}
+
+if [ ! -f "$srcroot/kmod/Makefile" ]; then
+	echo "SKIP: $srcroot/kmod has no Makefile, there is no muse.ko to test"
+	exit 77
+fi
+ko=$(kmod_build)
+echo "debug kernel $release in $kernel; muse.ko: $ko"
+[ "$prepare" = no ] || exit 0
+
+# The kernel's MTD test modules and the in-kernel simulators the scenarios
+# compare against; MTD, UBI, UBIFS and JFFS2 are built in.
+modules="mtd_readtest mtd_pagetest mtd_subpagetest mtd_oobtest mtd_speedtest
+	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim"
+args="--out $builddir/initramfs-$scenario.cpio.gz --modules-dir $moddir --ko $ko"
+for m in $modules; do
+	args="$args --module $m"
+done
+for b in $bins; do
+	if [ -x "$b" ]; then
+		args="$args --bin $b"
+	else
+		echo "note: $b was not built; scenarios that need it skip"
+	fi
+done
+# shellcheck disable=SC2086 # word lists on purpose; no spaces in paths
+"$srcroot/tests/vm/mkinitramfs.sh" $args --scenarios "$here/scenarios" ||
+	die "mkinitramfs.sh failed"
+
+exec "$srcroot/tests/vm/run-scenario.sh" --kernel "$kernel/bzImage" \
+	--initrd "$builddir/initramfs-$scenario.cpio.gz" --scenario "$scenario" \
+	--timeout "$timeout" --smp "$smp" --mem "$mem" \
+	--append "$append" --log "$builddir/$scenario.log"

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=sh
+#
+# Guest helpers of the kernel-debug suite, on top of tests/vm/scenarios/lib.sh
+# (sourced by every scenario here, after lib.sh).  Not a scenario itself.
+
+# kmemleak_begin: forget what kmemleak suspects so far (boot-time objects
+# it cannot follow), so that kmemleak_check judges only this scenario.
+kmemleak_begin() {
+	[ -w /sys/kernel/debug/kmemleak ] ||
+		fail "no /sys/kernel/debug/kmemleak: this is not the debug kernel"
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+}
+
+# kmemleak_check: scan for leaks and fail if any suspected leak involves
+# muse (an allocation made by muse.ko or on its behalf: its name is in
+# the backtrace).  Call it while muse.ko is still loaded, so its frames
+# are symbolised, and after every server has gone, so nothing is in use.
+#
+# Suspects that do not involve muse are listed with "unreferenced object"
+# reworded: the host-side check fails on that phrase and they are not ours
+# to judge (tinyconfig kernels have a few boot-time false positives).
+kmemleak_check() {
+	step "kmemleak scan"
+	# kmemleak ignores objects younger than 5 s; scan twice so an object
+	# must be unreferenced in two passes to be reported.
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/tmp/kmemleak.txt
+	total=$(grep -c '^unreferenced object' /tmp/kmemleak.txt || true)
+	# One report per object: split on the header lines, keep those that
+	# mention muse anywhere in their backtrace.
+	# With KMEMLEAK_UNNAMED_IS_MUSE=1 a frame kallsyms cannot name (an
+	# unloaded module's) counts as muse's too.
+	awk -v unnamed="${KMEMLEAK_UNNAMED_IS_MUSE:-0}" '
+	     function ours(r) { return r ~ /muse/ || (unnamed && r ~ /\] 0x/) }
+	     /^unreferenced object/ { if (ours(r)) print r; r = "" }
+	     { r = r $0 "\n" }
+	     END { if (ours(r)) print r }' /tmp/kmemleak.txt >/tmp/kmemleak-muse.txt
+	if [ -s /tmp/kmemleak-muse.txt ]; then
+		cat /tmp/kmemleak-muse.txt
+		fail "kmemleak reports objects leaked by or through muse"
+	fi
+	if [ "$total" -gt 0 ]; then
+		echo "kmemleak: $total suspect(s) not involving muse:"
+		sed 's/^unreferenced object/suspect object/' /tmp/kmemleak.txt |
+			head -n 60
+	fi
+	echo "ok: kmemleak finds nothing involving muse"
+}
+
+# dmesg_since MARK: kernel messages after the line containing MARK.
+kmsg_mark() {
+	echo "$1" >/dev/kmsg
+}
+dmesg_since() {
+	dmesg | sed -n "/$1/,\$p"
+}
+
+# run_mtd_test MODULE SUCCESS_REGEX [PARAM=VALUE]...: load one of the
+# kernel's MTD test modules, which runs its whole test in module_init, and
+# judge it by what it prints: SUCCESS_REGEX must match one of its lines,
+# and no line may report an error beyond the ones oobtest provokes on
+# purpose.  The module stays loaded on success (module_init returned 0),
+# so it is removed again.
+run_mtd_test() {
+	t_mod=$1
+	t_ok=$2
+	shift 2
+	step "$t_mod $*"
+	t_mark="kdebug-mark-$t_mod-$$-$(date +%s)"
+	kmsg_mark "$t_mark"
+	t_start=$(date +%s)
+	t_rc=0
+	# insmod of the path modules.dep names, not modprobe: busybox modprobe
+	# loads a module again when its init fails, running a failed test twice.
+	modprobe mtd_test || fail "modprobe mtd_test"
+	t_ko=$(sed -n "s,^\([^:]*/$t_mod\.ko\):.*,\1,p" "/lib/modules/$(uname -r)/modules.dep")
+	[ -n "$t_ko" ] || fail "$t_mod is not in the initramfs"
+	insmod "/lib/modules/$(uname -r)/$t_ko" "$@" || t_rc=$?
+	t_secs=$(($(date +%s) - t_start))
+	dmesg_since "$t_mark" | grep "$t_mod:" >/tmp/$t_mod.out || true
+	if grep -q "^$t_mod " /proc/modules; then
+		rmmod "$t_mod" || fail "rmmod $t_mod"
+	fi
+	if ! grep -Eq "$t_mod: $t_ok" /tmp/$t_mod.out; then
+		tail -n 30 /tmp/$t_mod.out
+		fail "$t_mod did not report success ('$t_ok'), insmod status $t_rc"
+	fi
+	t_errors=$(grep -i 'error' /tmp/$t_mod.out |
+		grep -v -e 'finished with 0 errors' -e 'error occurred as expected' \
+			-e 'an error is expected' || true)
+	if [ -n "$t_errors" ]; then
+		echo "$t_errors" | head -n 30
+		fail "$t_mod reported errors"
+	fi
+	if [ "$t_rc" -ne 0 ]; then
+		fail "$t_mod: insmod failed with status $t_rc"
+	fi
+	echo "ok: $t_mod ($t_secs s): $(grep -E "$t_mod: $t_ok" /tmp/$t_mod.out | head -n 1)"
+}
+
+# The flash the scenarios serve with ramflash.
+RF_NAND="--type nand --size 4M --page-size 2048 --erase-size 128K --oob-size 64
+	--subpage-size 512 --ecc-strength 4 --ecc-step 512"
+RF_NOR="--type nor --size 2M --erase-size 64K"
+# A small NAND for the scenarios that start many servers.
+RF_SMALL="--type nand --size 1M --page-size 2048 --erase-size 128K --oob-size 64"
+
+# nandsim_load: nandsim with RF_NAND's geometry (ID bytes of a 2 KiB page,
+# 64 B OOB, 128 KiB block chip, cut to 2^5 blocks = 4 MiB).  Sets NANDSIM.
+nandsim_load() {
+	modprobe nandsim id_bytes=0x20,0xf1,0x00,0x15 overridesize=5 ||
+		fail "modprobe nandsim"
+	NANDSIM=$(mtd_by_name "NAND simulator partition 0")
+	[ -n "$NANDSIM" ] || fail "nandsim registered no MTD: $(cat /proc/mtd)"
+}
+
+# run_any_flash_tests N: the MTD tests that apply to every flash type, on
+# /dev/mtdN (torturetest on 4 eraseblocks from block 4, 10 cycles).
+run_any_flash_tests() {
+	run_mtd_test mtd_readtest 'finished$' dev="$1"
+	run_mtd_test mtd_speedtest 'finished$' dev="$1"
+	run_mtd_test mtd_stresstest 'finished, [0-9]+ operations done' \
+		dev="$1" count=2000
+	run_mtd_test mtd_torturetest 'finished after 10 erase cycles' \
+		dev="$1" eb=4 ebcnt=4 cycles_count=10
+}
