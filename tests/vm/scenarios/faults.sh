@@ -5,10 +5,11 @@
 # 1. Wear-out: with --endurance, an eraseblock that has been erased too often
 #    fails its erase; UBI must mark it bad (MARKBAD reaches ramflash), use a
 #    reserved block and keep every file.
-# 2. Power cut: ramflash cuts power after a given number of programs and
-#    erases while UBIFS writes files one by one, each with fsync; after
-#    serving the same --image again, every file whose fsync succeeded is
-#    there with its contents.
+# 2. Power cut: ramflash cuts power after a given (or seeded random) number
+#    of programs and erases while UBIFS writes files one by one, each with
+#    fsync; after serving the same --image again, every file whose fsync
+#    succeeded is there with its contents.  Three cuts in a row, each
+#    recovering from the last.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -95,51 +96,69 @@ umount /mnt/cut
 ubidetach -d 0
 stop_ramflash
 
-step "power cut after 400 programs/erases while writing fsync'ed files"
-# shellcheck disable=SC2086
-start_ramflash cut $geometry --image "$img" --power-cut-after 400
-ubiattach -p "$MTD" -d 0 >/dev/null
-mount -t ubifs ubi0:cut /mnt/cut
-mkdir -p /mnt/cut/during /tmp/synced
-: >/tmp/synced.list
-i=0
-while [ "$i" -lt 300 ]; do
-	head -c $((4096 + i * 97)) /dev/urandom >/tmp/synced/g$i
-	if ! dd if=/tmp/synced/g$i of=/mnt/cut/during/g$i bs=4096 conv=fsync 2>/dev/null; then
-		break
+# power_cut_cycle N CUT-OPTIONS...: serve the image with a power cut, write
+# fsync'ed files into during-N until the cut, serve the image again and
+# check every file fsync'ed so far, in this cycle and the earlier ones.
+power_cut_cycle() {
+	cycle=$1
+	shift
+	step "power cut cycle $cycle ($*) while writing fsync'ed files"
+	# shellcheck disable=SC2086
+	start_ramflash cut $geometry --image "$img" "$@"
+	mkdir -p /tmp/synced
+	written=0
+	# The cut may come while UBI attaches or UBIFS mounts (they write
+	# too); then no file of this cycle was written.
+	if ubiattach -p "$MTD" -d 0 >/dev/null && mount -t ubifs ubi0:cut /mnt/cut &&
+		mkdir -p "/mnt/cut/during-$cycle"; then
+		while [ "$written" -lt 300 ]; do
+			f=during-$cycle/g$written
+			head -c $((4096 + written * 97)) /dev/urandom >"/tmp/synced/g$cycle-$written"
+			dd if="/tmp/synced/g$cycle-$written" of="/mnt/cut/$f" bs=4096 \
+				conv=fsync 2>/dev/null || break
+			echo "$f /tmp/synced/g$cycle-$written" >>/tmp/synced.list
+			written=$((written + 1))
+		done
 	fi
-	echo "g$i" >>/tmp/synced.list
-	i=$((i + 1))
-done
-[ "$i" -lt 300 ] || fail "the power cut never happened"
-echo "power cut while writing file g$i; $(wc -l </tmp/synced.list) files were fsync'ed"
-# ramflash exits with status 3 at the cut, like a chip losing power.
-rc=0
-wait "$RAMFLASH_PID" || rc=$?
-expect_eq "ramflash exit status after the power cut" 3 "$rc"
-# The flash is gone: unmounting and detaching must still work.
-umount /mnt/cut || fail "umount after the power cut"
-ubidetach -d 0 || fail "ubidetach after the power cut"
-wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered"
+	[ "$written" -lt 300 ] || fail "the power cut never happened"
+	echo "power cut after $written fsync'ed files of cycle $cycle"
+	# ramflash exits with status 3 at the cut, like a chip losing power.
+	rc=0
+	wait "$RAMFLASH_PID" || rc=$?
+	expect_eq "ramflash exit status after the power cut" 3 "$rc"
+	# The flash is gone: unmounting and detaching must still work.
+	if grep -q " /mnt/cut " /proc/mounts; then
+		umount /mnt/cut || fail "umount after the power cut"
+	fi
+	if [ -e /sys/class/ubi/ubi0 ]; then
+		ubidetach -d 0 || fail "ubidetach after the power cut"
+	fi
+	wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered"
 
-step "power back: serve the image again, recover"
-# shellcheck disable=SC2086
-start_ramflash cut $geometry --image "$img"
-ubiattach -p "$MTD" -d 0 >/dev/null
-mount -t ubifs ubi0:cut /mnt/cut
-files_sha /mnt/cut/before >/tmp/before.after
-cmp -s /tmp/before.sha256 /tmp/before.after ||
-	fail "files written before the power cut changed"
-while read -r f; do
-	[ -f "/mnt/cut/during/$f" ] || fail "fsync'ed file $f is gone"
-	[ "$(sum "/tmp/synced/$f")" = "$(sum "/mnt/cut/during/$f")" ] ||
-		fail "fsync'ed file $f has other contents"
-done </tmp/synced.list
-echo "ok: all $(wc -l </tmp/synced.list) fsync'ed files recovered intact"
-# The recovered file system must be writable again.
-echo "after" >/mnt/cut/after
-sync
-umount /mnt/cut
-ubidetach -d 0
-stop_ramflash
+	step "power back after cycle $cycle: serve the image again, recover"
+	# shellcheck disable=SC2086
+	start_ramflash cut $geometry --image "$img"
+	ubiattach -p "$MTD" -d 0 >/dev/null
+	mount -t ubifs ubi0:cut /mnt/cut
+	files_sha /mnt/cut/before >/tmp/before.after
+	cmp -s /tmp/before.sha256 /tmp/before.after ||
+		fail "files written before the power cuts changed"
+	while read -r f ref; do
+		[ -f "/mnt/cut/$f" ] || fail "fsync'ed file $f is gone"
+		[ "$(sum "$ref")" = "$(sum "/mnt/cut/$f")" ] ||
+			fail "fsync'ed file $f has other contents"
+	done </tmp/synced.list
+	echo "ok: all $(wc -l </tmp/synced.list) fsync'ed files so far recovered intact"
+	# The recovered file system must be writable again.
+	echo "after $cycle" >"/mnt/cut/after-$cycle"
+	sync
+	umount /mnt/cut
+	ubidetach -d 0
+	stop_ramflash
+}
+
+: >/tmp/synced.list
+power_cut_cycle 1 --power-cut-after 400
+power_cut_cycle 2 --power-cut-random 100-900 --seed 11
+power_cut_cycle 3 --power-cut-random 100-900 --seed 12
 rmmod muse
