@@ -41,6 +41,10 @@ files=
 scendirs=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
+	# The lists below are space-separated words.
+	case "$2" in
+	*[[:space:]]*) die "$1 '$2': paths with white space are not supported" ;;
+	esac
 	case "$1" in
 	--out) out=$2 ;;
 	--modules-dir) moddir=$2 ;;
@@ -64,7 +68,7 @@ command -v depmod >/dev/null || die "depmod not found (apt-get install kmod)"
 command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/muse-initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$stage.cpio"' EXIT
 manifest=$stage/etc/muse-initramfs
 
 mkdir -p "$stage/bin" "$stage/sbin" "$stage/usr/bin" "$stage/usr/sbin" \
@@ -196,6 +200,8 @@ done
 chmod 755 "$stage"/scenarios/*.sh
 
 mkdir -p "$(dirname "$out")"
-(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
-	gzip -1 >"$out.tmp"
+# Two steps, so that a failing cpio is not hidden by the pipe into gzip.
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$stage.cpio" ||
+	die "cpio failed"
+gzip -1 <"$stage.cpio" >"$out.tmp" || die "gzip failed"
 mv "$out.tmp" "$out"
