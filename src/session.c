@@ -66,20 +66,23 @@ static int default_sync(void *userdata)
 static int copy_ops(struct muse_ops *dst, const struct muse_ops *ops,
 		    size_t ops_size)
 {
-	const unsigned char *extra = (const unsigned char *)ops + sizeof(*dst);
+	const unsigned char *extra;
 	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
+	if (!ops)
+		ops_size = 0;
 	/* Whole callbacks only: a partly copied pointer would be garbage. */
 	if (ops_size % sizeof(dst->read))
 		return -EINVAL;
 	if (ops_size > sizeof(*dst)) {
+		extra = (const unsigned char *)ops + sizeof(*dst);
 		for (i = 0; i < ops_size - sizeof(*dst); i++)
 			if (extra[i])
 				return -EINVAL;
 		ops_size = sizeof(*dst);
 	}
-	if (ops)
+	if (ops_size)
 		memcpy(dst, ops, ops_size);
 
 	if (!dst->read)

@@ -74,7 +74,8 @@ static int t_request(struct t_server *t, uint32_t opcode, const void *body,
 	in->opcode = opcode;
 	in->unique = ++t->unique;
 	in->nodeid = 1;
-	memcpy(t->req + sizeof(*in), body, body_len);
+	if (body_len)
+		memcpy(t->req + sizeof(*in), body, body_len);
 	if (payload_len)
 		memcpy(t->req + sizeof(*in) + body_len, payload, payload_len);
 	n = muse_session_handle_buf(t->srv.se, t->req, in->len, t->reply,
