@@ -12,6 +12,7 @@
 #define MUSE_CONN_H
 
 #include <linux/completion.h>
+#include <linux/ctype.h>
 #include <linux/fuse.h>
 #include <linux/list.h>
 #include <linux/math64.h>
@@ -112,6 +113,17 @@ static inline bool muse_eraseblock_aligned(u64 val,
 
 	div_u64_rem(val, mtd->erasesize, &rem);
 	return !rem;
+}
+
+/* Names show up in /proc/mtd and sysfs, one per line. */
+static inline bool muse_name_printable(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isprint(name[i]))
+			return false;
+	return true;
 }
 
 static inline struct muse_conn *muse_conn_of(struct mtd_info *mtd)

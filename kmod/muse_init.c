@@ -156,6 +156,8 @@ static int muse_check_identity(const struct muse_desc *desc)
 	if (name_len > MUSE_NAME_MAX)
 		return muse_reject("NAME of %zu bytes exceeds %u",
 				   name_len, MUSE_NAME_MAX);
+	if (!muse_name_printable(desc->name, name_len))
+		return muse_reject("NAME has a non-printable character");
 	switch (desc->type) {
 	case MTD_RAM:
 	case MTD_ROM:

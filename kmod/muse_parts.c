@@ -98,8 +98,9 @@ static int muse_parse_one(const char **p, int idx, u64 prev_end,
 		end = strchr(++s, ')');
 		if (!end)
 			return muse_parts_reject(idx, "unterminated name");
-		if (end == s || end - s > MUSE_NAME_MAX)
-			return muse_parts_reject(idx, "name must have 1 to %d bytes",
+		if (end == s || end - s > MUSE_NAME_MAX ||
+		    !muse_name_printable(s, end - s))
+			return muse_parts_reject(idx, "name must have 1 to %d printable bytes",
 						 MUSE_NAME_MAX);
 		memcpy(name, s, end - s);
 		name[end - s] = '\0';

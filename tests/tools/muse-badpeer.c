@@ -274,6 +274,8 @@ static const struct init_case init_cases[] = {
 	  { "NAME=" "0123456789012345678901234567890123456789"
 	    "0123456789012345678901234", GOOD_GEOMETRY },
 	  .expect_errno = EINVAL },
+	{ "init-name-with-newline", GOOD_OUT, 32,
+	  { "NAME=bad\npeer", GOOD_GEOMETRY }, .expect_errno = EINVAL },
 	{ "init-name-not-terminated", GOOD_OUT, 32,
 	  { GOOD_GEOMETRY, "NAME=" BADPEER_NAME }, .no_final_nul = true,
 	  .expect_errno = EINVAL },
