@@ -847,6 +847,40 @@ static void check_ecc_stats(int fd, struct request *req)
 	       after.failed - before.failed);
 }
 
+/*
+ * An MTD user killed while its request waits withdraws it: a queued one
+ * is never read, a sent one's late reply gets ENOENT.
+ */
+static void check_killed_user(int fd, struct request *req)
+{
+	int flags = fcntl(fd, F_GETFL);
+	struct muse_read_out rout = { .datalen = PAGE };
+	static unsigned char data[PAGE];
+	pid_t pid;
+	int err;
+
+	pid = start_user(DO_READ);
+	err = wait_readable(fd, WAIT_MS);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	errno = 0;
+	result("killed-user-withdraws-queued",
+	       !err && read(fd, req->buf, sizeof(req->buf)) < 0 &&
+	       errno == EAGAIN, "poll %d, read gave %s", err, strerror(errno));
+	fcntl(fd, F_SETFL, flags);
+
+	pid = start_user(DO_READ);
+	err = read_request(fd, req);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (!err)
+		err = reply(fd, 0, req->ih.unique, &rout, sizeof(rout),
+			    data, PAGE);
+	result("killed-user-withdraws-sent", err == -ENOENT,
+	       "late reply gave %s", strerror(-err));
+}
+
 /* Closing the server with a request in flight fails it at once. */
 static void check_close_in_flight(int fd, struct request *req)
 {
@@ -930,6 +964,7 @@ static void run_reply_cases(struct request *req)
 	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++)
 		run_reply_case(fd, &reply_cases[i], req);
 	check_ecc_stats(fd, req);
+	check_killed_user(fd, req);
 	check_close_in_flight(fd, req);
 	check_request_timeout(req);
 }
