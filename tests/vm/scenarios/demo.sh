@@ -39,6 +39,8 @@ echo "--- /proc/mtd"
 cat /proc/mtd
 echo "--- mtdinfo $MTD"
 mtdinfo "$MTD"
+echo "--- the module's kernel log about this device"
+dmesg | sed -n 's/^\[[^]]*\] \(muse: demo: .*\)/\1/p'
 
 step "raw MTD throughput"
 t0=$(elapsed_cs)
