@@ -5,7 +5,8 @@
 # and without OOB), mtd_debug and plain unaligned reads give back exactly
 # what was written; nandtest passes; what was written is in ramflash's
 # image after it exits (a second ramflash on the image serves it again).
-# A NOR device served at the same time checks the byte-granular path, and
+# A NOR device served at the same time checks the byte-granular path, an
+# MLC one that errors reach the caller, and
 # a --compat (MUSE v2) server the protocol without extensions.
 . /scenarios/lib.sh
 
@@ -139,6 +140,23 @@ nanddump -q -l $((2 * block)) -f /tmp/data.again "$MTD"
 expect_eq "data from the image" "$(sum /tmp/data.bin)" "$(sum /tmp/data.again)"
 nanddump -q -o -s $((2 * block)) -l $block -f /tmp/oob.again "$MTD"
 expect_eq "data and OOB from the image" "$(sum /tmp/oob.bin)" "$(sum /tmp/oob.again)"
+stop_ramflash
+
+step "errors reach the caller: MLC reprogram, injected erase and program failures"
+start_ramflash errs --type mlc-nand --size 2MiB --page-size 4096 \
+	--erase-size 256KiB --oob-size 224 --fail-erase 2 --fail-program 3
+mlc_block=262144
+flash_erase -q "$MTD" 0 2
+random_file /tmp/mlc.bin 4096
+mtd_debug write "$MTD" 0 4096 /tmp/mlc.bin >/dev/null
+expect_fail "a second program of an MLC page" \
+	mtd_debug write "$MTD" 0 4096 /tmp/mlc.bin
+mtd_debug read "$MTD" 0 4096 /tmp/mlc.out >/dev/null
+expect_eq "the page after the refused reprogram" "$(sum /tmp/mlc.bin)" "$(sum /tmp/mlc.out)"
+expect_fail "erase of a block with --fail-erase" \
+	mtd_debug erase "$MTD" $((2 * mlc_block)) $mlc_block
+expect_fail "program in a block with --fail-program" \
+	mtd_debug write "$MTD" $((3 * mlc_block)) 4096 /tmp/mlc.bin
 stop_ramflash
 
 step "a MUSE v2 server (--compat): no OOB, one page per request"
