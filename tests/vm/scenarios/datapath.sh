@@ -6,8 +6,8 @@
 # what was written; nandtest passes; what was written is in ramflash's
 # image after it exits (a second ramflash on the image serves it again).
 # A NOR device served at the same time checks the byte-granular path, an
-# MLC one that errors reach the caller, and
-# a --compat (MUSE v2) server the protocol without extensions.
+# MLC one that errors reach the caller, and a --compat (MUSE v2) server the
+# protocol without extensions.
 . /scenarios/lib.sh
 
 require_bin ramflash
