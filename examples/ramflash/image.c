@@ -27,8 +27,8 @@ static void rf_image_layout(struct rf_image_header *hdr,
 {
 	uint64_t pages = geo->size / geo->page_size;
 	uint64_t blocks = geo->size / geo->erase_size;
-	uint64_t subpages = rf_type_is_nand(geo->type) ?
-			    geo->size / geo->subpage_size : 0;
+	bool nand = rf_type_is_nand(geo->type);
+	uint64_t subpages = nand ? geo->size / geo->subpage_size : 0;
 
 	memset(hdr, 0, sizeof(*hdr));
 	memcpy(hdr->magic, RF_IMAGE_MAGIC, sizeof(hdr->magic));
@@ -45,7 +45,9 @@ static void rf_image_layout(struct rf_image_header *hdr,
 	hdr->meta_off = rf_align_up(hdr->oob_off + pages * geo->oob_size);
 	hdr->state_off = rf_align_up(hdr->meta_off +
 				     blocks * sizeof(struct rf_block_meta));
-	hdr->file_size = rf_align_up(hdr->state_off + subpages);
+	hdr->raw_off = rf_align_up(hdr->state_off + subpages);
+	hdr->shadow_off = rf_align_up(hdr->raw_off + (nand ? pages : 0));
+	hdr->file_size = rf_align_up(hdr->shadow_off + (nand ? geo->size : 0));
 	hdr->writebuf_size = geo->writebuf_size;
 	hdr->ecc_strength = geo->ecc_strength;
 	hdr->ecc_step = geo->ecc_step;
@@ -71,9 +73,15 @@ static void rf_image_point(struct rf_image *img)
 	img->oob = base + img->hdr->oob_off;
 	img->meta = (struct rf_block_meta *)(base + img->hdr->meta_off);
 	img->programmed = base + img->hdr->state_off;
+	img->raw_written = base + img->hdr->raw_off;
+	img->shadow = base + img->hdr->shadow_off;
 }
 
-/* Erase everything; the header (magic last) makes the store valid. */
+/*
+ * Erase a fresh (all-zero) mapping: data and OOB to 0xff; metadata, state
+ * and shadow stay zero, untouched.  The header (magic last) makes the
+ * store valid.
+ */
 static void rf_image_format(struct rf_image *img,
 			    const struct rf_image_header *layout)
 {
@@ -81,7 +89,6 @@ static void rf_image_format(struct rf_image *img,
 
 	memset(base + layout->data_off, 0xff,
 	       layout->meta_off - layout->data_off);
-	memset(base + layout->meta_off, 0, layout->file_size - layout->meta_off);
 	memcpy(base, layout, sizeof(*layout));
 	img->created = true;
 }

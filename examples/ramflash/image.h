@@ -12,7 +12,11 @@
  * File layout (host byte order, every region 4 KiB aligned):
  *   header (struct rf_image_header) | data (size bytes) |
  *   OOB (pages * oob_size) | block metadata (blocks * struct rf_block_meta) |
- *   program state (one byte per subpage)
+ *   program state (one byte per subpage) | RAW marks (one byte per page) |
+ *   ECC shadow (size bytes)
+ * The last three exist for NAND only.  The shadow holds, for pages a RAW
+ * write changed, what their ECC protects; it is read only where a page
+ * is marked, so it stays sparse (no memory, no disk blocks) until then.
  */
 #ifndef RAMFLASH_IMAGE_H
 #define RAMFLASH_IMAGE_H
@@ -24,7 +28,7 @@
 #include "sim.h"
 
 #define RF_IMAGE_MAGIC		"RAMFLASH"
-#define RF_IMAGE_VERSION	1
+#define RF_IMAGE_VERSION	2
 
 struct rf_block_meta {
 	uint32_t erase_count;
@@ -51,6 +55,8 @@ struct rf_image_header {
 	uint64_t oob_off;
 	uint64_t meta_off;
 	uint64_t state_off;
+	uint64_t raw_off;
+	uint64_t shadow_off;
 	uint64_t file_size;
 	uint64_t clock;			/* op clock, for --retention */
 	/*
@@ -73,6 +79,8 @@ struct rf_image {
 	uint8_t *oob;
 	struct rf_block_meta *meta;
 	uint8_t *programmed;		/* per subpage: 1 once programmed */
+	uint8_t *raw_written;		/* per page: 1 once RAW-written */
+	uint8_t *shadow;		/* per page: what its ECC protects */
 };
 
 /**

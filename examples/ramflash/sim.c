@@ -31,6 +31,7 @@ struct rf_sim {
 	uint32_t pages_per_block;
 	uint32_t bitflip_max;
 	bool flips_enabled;
+	bool ecc_shadow;		/* NAND with ECC: track RAW writes */
 	bool refuse_reprogram;
 	atomic_uint_fast64_t clock;	/* every request ticks it */
 	atomic_uint_fast64_t mod_ops;	/* programs + block erases started */
@@ -349,6 +350,8 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 			   sim->geo.ecc_strength ? sim->geo.ecc_strength : 1;
 	sim->flips_enabled = f->bitflip_rate > 0 || f->read_disturb ||
 			     f->retention;
+	sim->ecc_shadow = rf_type_is_nand(sim->geo.type) &&
+			  sim->geo.ecc_strength;
 	if (sim->flips_enabled && !rf_type_is_nand(sim->geo.type)) {
 		rf_sim_free(sim);
 		return rf_errorf(err, errlen,
@@ -564,50 +567,105 @@ static bool rf_clip(const struct rf_sim *sim, uint64_t b, uint64_t addr,
 
 /* ---- read ---- */
 
-/* Apply the bit-flip models to the data of one block of a read. */
-static void rf_read_flips(struct rf_sim *sim, const struct rf_io *io,
-			  uint64_t b, uint64_t lo, uint64_t hi,
-			  struct rf_ecc *ecc)
+/* Bits in which stored data differs from what its ECC protects. */
+static uint32_t rf_raw_diff_bits(const struct rf_sim *sim, uint64_t addr,
+				 uint32_t len)
+{
+	const uint8_t *a = sim->img.data + addr, *b = sim->img.shadow + addr;
+	uint64_t x, y;
+	uint32_t i, n = 0;
+
+	for (i = 0; i + sizeof(x) <= len; i += sizeof(x)) {
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		n += (uint32_t)__builtin_popcountll(x ^ y);
+	}
+	for (; i < len; i++)
+		n += (uint32_t)__builtin_popcount(a[i] ^ b[i]);
+	return n;
+}
+
+/* Whether a RAW write changed a page of [lo, hi) behind its ECC. */
+static bool rf_raw_marked(const struct rf_sim *sim, uint64_t lo, uint64_t hi)
+{
+	uint64_t p;
+
+	for (p = lo / sim->geo.page_size; p * sim->geo.page_size < hi; p++)
+		if (sim->img.raw_written[p])
+			return true;
+	return false;
+}
+
+/* The fault models' inputs for one read of block @b. */
+static void rf_step_read_init(struct rf_sim *sim, uint64_t b,
+			      struct rf_step_read *rd)
+{
+	struct rf_block_meta *meta = &sim->img.meta[b];
+	uint64_t program_clock;
+
+	rd->read_seq = __atomic_fetch_add(&meta->read_seq, 1, __ATOMIC_RELAXED);
+	rd->reads_before = __atomic_fetch_add(&meta->reads_since_erase, 1,
+					      __ATOMIC_RELAXED);
+	program_clock = __atomic_load_n(&meta->program_clock, __ATOMIC_RELAXED);
+	rd->age = program_clock ?
+		  atomic_load(&sim->clock) - (program_clock - 1) : 0;
+}
+
+/*
+ * The ECC outcome of the data [lo, hi) of block @b, step by step: the
+ * flips of the fault models plus the bits a RAW write changed behind the
+ * ECC.  Within the strength the step comes back corrected (what the ECC
+ * protects); beyond it, or in RAW mode, as stored plus the model's flips.
+ */
+static void rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
+			uint64_t b, uint64_t lo, uint64_t hi,
+			struct rf_ecc *ecc)
 {
 	const struct rf_geometry *geo = &sim->geo;
-	struct rf_block_meta *meta = &sim->img.meta[b];
 	uint32_t step_len = geo->ecc_strength ? geo->ecc_step : geo->page_size;
-	struct rf_step_read rd;
-	struct rf_flips cause;
-	uint64_t step, program_clock;
-	uint32_t n;
+	bool raw = io->mode == RF_OOB_RAW;
+	struct rf_step_read rd = { 0 };
+	struct rf_flips cause = { 0 };
+	uint64_t step, addr, from, to;
+	uint32_t n_model = 0, n_diff, n;
 
-	rd.read_seq = __atomic_fetch_add(&meta->read_seq, 1, __ATOMIC_RELAXED);
-	rd.reads_before = __atomic_fetch_add(&meta->reads_since_erase, 1,
-					     __ATOMIC_RELAXED);
-	program_clock = __atomic_load_n(&meta->program_clock, __ATOMIC_RELAXED);
-	rd.age = program_clock ? atomic_load(&sim->clock) - (program_clock - 1) :
-		 0;
+	if (sim->flips_enabled)
+		rf_step_read_init(sim, b, &rd);
 	for (step = lo / step_len; step * step_len < hi; step++) {
+		addr = step * step_len;
 		rd.step = step;
-		n = rf_step_flips(&sim->cfg.faults, sim->bitflip_max, &rd, &cause);
+		if (sim->flips_enabled)
+			n_model = rf_step_flips(&sim->cfg.faults, sim->bitflip_max,
+						&rd, &cause);
+		n_diff = !raw && sim->img.raw_written[addr / geo->page_size] ?
+			 rf_raw_diff_bits(sim, addr, step_len) : 0;
+		n = n_model + n_diff;
 		if (!n)
 			continue;
 		rf_stats_add(&sim->stats, flips_random, cause.random);
 		rf_stats_add(&sim->stats, flips_disturb, cause.disturb);
 		rf_stats_add(&sim->stats, flips_retention, cause.retention);
-		if (io->mode != RF_OOB_RAW && n <= geo->ecc_strength) {
-			/* ECC repairs the step: clean data, counted flips. */
+		rf_stats_add(&sim->stats, raw_diff_bits, n_diff);
+		if (!raw && n <= geo->ecc_strength) {
 			ecc->corrected += n;
 			if (n > ecc->max_bitflips)
 				ecc->max_bitflips = n;
 			rf_stats_add(&sim->stats, ecc_corrected_bits, n);
+			from = addr > lo ? addr : lo;
+			to = addr + step_len < hi ? addr + step_len : hi;
+			if (n_diff)
+				memcpy((uint8_t *)io->buf + (from - io->addr),
+				       sim->img.shadow + from, to - from);
 			continue;
 		}
-		if (io->mode != RF_OOB_RAW) {
+		if (!raw) {
 			ecc->failed++;
 			rf_stats_add(&sim->stats, ecc_failed_steps, 1);
 			rf_log(sim, "uncorrectable: %" PRIu32
-			       " bit flips in ECC step at 0x%" PRIx64, n,
-			       step * step_len);
+			       " bit flips in ECC step at 0x%" PRIx64, n, addr);
 		}
-		rf_flip_bits(sim->cfg.faults.seed, step, step * step_len,
-			     step_len, n, io->buf, io->addr, io->len);
+		rf_flip_bits(sim->cfg.faults.seed, step, addr, step_len, n_model,
+			     io->buf, io->addr, io->len);
 	}
 }
 
@@ -622,8 +680,10 @@ static void rf_read_block(struct rf_sim *sim, const struct rf_io *io,
 		memcpy((uint8_t *)io->buf + (lo - io->addr),
 		       sim->img.data + lo, hi - lo);
 		touched = (hi - 1) / geo->page_size - lo / geo->page_size + 1;
-		if (sim->flips_enabled)
-			rf_read_flips(sim, io, b, lo, hi, ecc);
+		if (sim->flips_enabled ||
+		    (sim->ecc_shadow && io->mode != RF_OOB_RAW &&
+		     rf_raw_marked(sim, lo, hi)))
+			rf_read_ecc(sim, io, b, lo, hi, ecc);
 	}
 	for (page = b * sim->pages_per_block;
 	     io->ooblen && page < (b + 1) * sim->pages_per_block; page++) {
@@ -721,6 +781,40 @@ static void rf_program_nand(struct rf_sim *sim, const struct rf_io *io,
 }
 
 /*
+ * A RAW write bypasses the ECC: before it changes a page, remember what
+ * the page's ECC protects, so later ECC reads see the difference as bit
+ * flips (as mtd_nandbiterrs and nandflipbits expect).
+ */
+static void rf_shadow_before_raw(struct rf_sim *sim, uint64_t lo, uint64_t hi)
+{
+	uint32_t page = sim->geo.page_size;
+	uint64_t p;
+
+	for (p = lo / page; p * page < hi; p++) {
+		if (sim->img.raw_written[p])
+			continue;
+		memcpy(sim->img.shadow + p * page, sim->img.data + p * page, page);
+		sim->img.raw_written[p] = 1;
+	}
+}
+
+/* A program through the ECC protects what [lo, hi) now holds. */
+static void rf_shadow_after_program(struct rf_sim *sim, uint64_t lo,
+				    uint64_t hi)
+{
+	uint32_t page = sim->geo.page_size;
+	uint64_t p, from, to;
+
+	for (p = lo / page; p * page < hi; p++) {
+		if (!sim->img.raw_written[p])
+			continue;
+		from = p * page > lo ? p * page : lo;
+		to = (p + 1) * page < hi ? (p + 1) * page : hi;
+		memcpy(sim->img.shadow + from, sim->img.data + from, to - from);
+	}
+}
+
+/*
  * Program the part of @io that falls into block @b.  A torn write (power
  * cut) programs data only below @data_end and OOB only of pages below
  * @oob_end_page.
@@ -755,8 +849,12 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 	if (data && hi > data_end)
 		hi = data_end > lo ? data_end : lo;
 	if (data && lo < hi) {
+		if (sim->ecc_shadow && io->mode == RF_OOB_RAW)
+			rf_shadow_before_raw(sim, lo, hi);
 		if (nand)
 			rf_program_nand(sim, io, lo, hi);
+		if (sim->ecc_shadow && io->mode != RF_OOB_RAW)
+			rf_shadow_after_program(sim, lo, hi);
 		else
 			rf_program(sim, sim->img.data + lo,
 				   (const uint8_t *)io->buf + (lo - io->addr),
@@ -868,9 +966,11 @@ static void rf_erase_pages(struct rf_sim *sim, uint64_t first, uint64_t end)
 	       (end - first) * geo->page_size);
 	memset(sim->img.oob + first * geo->oob_size, 0xff,
 	       (end - first) * geo->oob_size);
-	if (rf_type_is_nand(geo->type))
+	if (rf_type_is_nand(geo->type)) {
 		memset(sim->img.programmed + first * subs, 0,
 		       (end - first) * subs);
+		memset(sim->img.raw_written + first, 0, end - first);
+	}
 }
 
 static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)

@@ -31,6 +31,7 @@
 	X(flips_random,		"bits flipped by --bitflip-rate")	\
 	X(flips_disturb,	"bits flipped by --read-disturb")	\
 	X(flips_retention,	"bits flipped by --retention")		\
+	X(raw_diff_bits,	"bits RAW writes changed behind the ECC") \
 	X(ecc_corrected_bits,	"bit flips corrected by ECC")		\
 	X(ecc_failed_steps,	"ECC steps that were uncorrectable")	\
 	X(reprogram_refused,	"programs refused: page not erased")	\

@@ -248,6 +248,81 @@ static void test_retention(void **state)
 	rf_sim_close(sim);
 }
 
+/* A RAW write of @len bytes at @addr (no ECC). */
+static int t_raw_write(struct rf_sim *sim, uint64_t addr, const void *buf,
+		       size_t len)
+{
+	struct rf_io io = { .addr = addr, .len = len, .buf = (void *)buf,
+			    .mode = RF_OOB_RAW };
+
+	return rf_sim_write(sim, &io);
+}
+
+static void test_raw_writes_behind_ecc(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	uint8_t page[T_PAGE], flipped[T_PAGE], back[T_PAGE];
+	struct rf_io raw = { .addr = 0, .len = T_PAGE, .buf = back,
+			     .mode = RF_OOB_RAW };
+	struct rf_ecc ecc;
+	struct rf_sim *sim = t_open(&cfg);
+
+	t_fill_page(sim, 0x5a, page);
+	/* Clear one bit of step 0 behind the ECC, as nandflipbits does. */
+	memcpy(flipped, page, T_PAGE);
+	flipped[10] = 0x58;
+	assert_int_equal(t_raw_write(sim, 0, flipped, T_PAGE), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_memory_equal(back, page, T_PAGE);
+	assert_int_equal(ecc.corrected, 1);
+	assert_int_equal(ecc.max_bitflips, 1);
+	assert_int_equal(ecc.failed, 0);
+	/* A RAW read shows what is stored. */
+	assert_int_equal(rf_sim_read(sim, &raw, &ecc), 0);
+	assert_memory_equal(back, flipped, T_PAGE);
+	assert_int_equal(ecc.corrected, 0);
+	/* Two more: 3 > strength 2 in step 0, step 1 still clean. */
+	flipped[11] = 0x18;
+	assert_int_equal(t_raw_write(sim, 0, flipped, T_PAGE), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 1);
+	assert_int_equal(ecc.corrected, 0);
+	assert_memory_equal(back, flipped, T_PAGE);
+	/* A partial read of the bad step still fails it. */
+	t_read(sim, 100, back, 4, &ecc);
+	assert_int_equal(ecc.failed, 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), raw_diff_bits), 1 + 3 + 3);
+	/* A program through the ECC protects the new contents. */
+	memset(page, 0x00, sizeof(page));
+	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	t_assert_filled(back, T_PAGE, 0x00);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	/* Erase forgets everything. */
+	assert_int_equal(t_raw_write(sim, T_PAGE, flipped, T_PAGE), 0);
+	assert_int_equal(rf_sim_erase(sim, 0, T_BLOCK), 0);
+	t_read(sim, T_PAGE, back, T_PAGE, &ecc);
+	t_assert_filled(back, T_PAGE, 0xff);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	/* RAW data written to an erased page reads back corrected to 0xff. */
+	memset(flipped, 0xff, sizeof(flipped));
+	flipped[300] = 0xfe;
+	assert_int_equal(t_raw_write(sim, 2 * T_PAGE, flipped, T_PAGE), 0);
+	t_read(sim, 2 * T_PAGE, back, T_PAGE, &ecc);
+	t_assert_filled(back, T_PAGE, 0xff);
+	assert_int_equal(ecc.corrected, 1);
+	rf_sim_close(sim);
+
+	/* Without ECC there is nothing to bypass: RAW is a plain write. */
+	cfg.geo.ecc_strength = 0;
+	sim = t_open(&cfg);
+	assert_int_equal(t_raw_write(sim, 0, flipped, T_PAGE), 0);
+	t_read(sim, 0, back, T_PAGE, &ecc);
+	assert_memory_equal(back, flipped, T_PAGE);
+	assert_int_equal(ecc.corrected + ecc.failed, 0);
+	rf_sim_close(sim);
+}
+
 static void test_flip_models_need_nand(void **state)
 {
 	struct rf_config cfg = t_config(RF_TYPE_NOR);
@@ -395,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_random_bitflips_deterministic),
 		cmocka_unit_test(test_read_disturb),
 		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_raw_writes_behind_ecc),
 		cmocka_unit_test(test_flip_models_need_nand),
 		cmocka_unit_test(test_wear_out),
 		cmocka_unit_test(test_fail_lists),
