@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Kernel coding style of the module: checkpatch.pl --strict over kmod/.
+# checkpatch comes from Debian's linux-source tarball (the headers package
+# does not ship it): only the script and its word lists are unpacked.
+#   checkpatch.sh SOURCE_TARBALL FILE...
+set -eu
+tarball=$1
+shift
+if [ ! -f "$tarball" ]; then
+	echo "SKIP: $tarball missing (apt-get install linux-source-6.1)"
+	exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+top=$(tar -tJf "$tarball" | head -n 1 | cut -d/ -f1)
+tar -xJf "$tarball" -C "$work" "$top/scripts/checkpatch.pl" \
+	"$top/scripts/spelling.txt" "$top/scripts/const_structs.checkpatch"
+perl "$work/$top/scripts/checkpatch.pl" --no-tree --strict --terse \
+	--show-types -f "$@" > "$work/report" || true
+cat "$work/report"
+# Files are checked one by one; any line naming a file is a finding.
+if grep -q ':[0-9]*: ' "$work/report"; then
+	echo "checkpatch: findings above"
+	exit 1
+fi
+echo "checkpatch: clean ($# files)"
