@@ -17,7 +17,7 @@ load_muse
 
 step "a good device under load next door"
 start_ramflash kd-good $RF_SMALL --threads 2
-mtdhammer --writers 2 --readers 1 --rounds 40 "$MTD" >/tmp/good.log 2>&1 &
+mtdhammer --writers 2 --readers 1 --rounds 4 "$MTD" >/tmp/good.log 2>&1 &
 hammer=$!
 
 for round in 1 2 3; do

@@ -19,11 +19,13 @@ kills=24
 kmemleak_begin
 load_muse
 
-# A 31-bit LCG: the same seed gives the same kill points on every run.
+# rand N: a number in [0, N) in RAND, from a 31-bit LCG, so the same seed
+# gives the same kill points on every run.  (Not echoed: a command
+# substitution would run it in a subshell and lose the state.)
 rand_state=$seed
 rand() {
 	rand_state=$(((rand_state * 1103515245 + 12345) % 2147483648))
-	echo $((rand_state / 65536 % $1))
+	RAND=$((rand_state / 65536 % $1))
 }
 
 # ends_within SECONDS PID: wait for PID to exit (its status goes to
@@ -48,7 +50,8 @@ i=0
 while [ "$i" -lt "$kills" ]; do
 	i=$((i + 1))
 	kind=$((i % 4))
-	delay_ms=$((100 + $(rand 2000)))
+	rand 2000
+	delay_ms=$((100 + RAND))
 	signal=KILL
 	[ $((i % 3)) -eq 0 ] && signal=TERM
 

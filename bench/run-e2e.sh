@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# End-to-end MTD throughput: one boot of Debian's stock kernel under QEMU
+# (TCG) runs mtdbench on mtdram, nandsim and MUSE+ramflash with the same
+# geometry (bench/scenarios/e2e.sh) and this script prints a Markdown
+# table of MiB/s and of the ratios MUSE / nandsim and MUSE / mtdram.
+#
+# bench/run-e2e.sh [--smp N] [--repeat N] [BUILDDIR]
+#   --smp N      guest vCPUs (default 1; see doc/performance.md for why
+#                1 and 2 give very different MUSE numbers under TCG)
+#   --repeat N   passes of mtdbench over each device (default 3)
+#   BUILDDIR     default: build
+#
+# Needs the build's muse.ko (built against the stock kernel's headers),
+# ramflash and mtdbench.  The raw console log is kept in
+# BUILDDIR/bench/e2e-smpN.log.  The stock kernel is used because the debug
+# kernel's KASAN and lockdep would slow MUSE's paths and the in-kernel
+# drivers' very differently.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+smp=1
+repeat=3
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smp) smp=$2; shift 2 ;;
+	--repeat) repeat=$2; shift 2 ;;
+	-*) sed -n '9,13p' "$0" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+builddir=$(cd "${1:-$top/build}" && pwd)
+
+ko=$builddir/kmod/muse.ko
+ramflash=$builddir/examples/ramflash/ramflash
+mtdbench=$builddir/bench/mtdbench
+for f in "$ko" "$ramflash" "$mtdbench"; do
+	[ -e "$f" ] || {
+		echo "run-e2e.sh: $f not built (meson compile -C $builddir)" >&2
+		exit 1
+	}
+done
+found=$("$top/tests/vm/find-kernel.sh") || exit 1
+kernel=${found% *}
+moddir=${found#* }
+
+initrd=$builddir/bench/e2e.cpio.gz
+log=$builddir/bench/e2e-smp$smp.log
+results=$builddir/bench/e2e-smp$smp.results
+"$top/tests/vm/mkinitramfs.sh" --out "$initrd" --modules-dir "$moddir" \
+	--module mtdram --module nandsim --ko "$ko" \
+	--bin "$ramflash" --bin "$mtdbench" \
+	--file "$top/tests/kernel-debug/scenarios/kdebug-lib.sh:/scenarios/kdebug-lib.sh" \
+	--scenarios "$top/bench/scenarios"
+"$top/tests/vm/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
+	--scenario e2e --timeout 1800 --smp "$smp" --mem 1024 \
+	--append "muse.args=$repeat" --log "$log" >/dev/null || {
+	tr -d '\r' <"$log" | tail -n 60
+	echo "run-e2e.sh: the benchmark run failed; console log in $log" >&2
+	exit 1
+}
+
+# RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s>
+tr -d '\r' <"$log" | grep '^RESULT ' >"$results"
+awk -v kernel="$(basename "$kernel")" -v repeat="$repeat" -v smp="$smp" '
+{ mibs[$2, $3] = $6; labels[$2] = 1; phases[$3] = 1 }
+END {
+	n = split("erase eb-write eb-read page-write page-read", ph, " ")
+	printf "Kernel %s under QEMU TCG (%s vCPU), 4 MiB, 128 KiB eraseblocks, 2 KiB pages, %s passes.\n\n", kernel, smp, repeat
+	printf "MiB/s:\n\n| device |"
+	for (i = 1; i <= n; i++) printf " %s |", ph[i]
+	printf "\n|---|"
+	for (i = 1; i <= n; i++) printf "---:|"
+	printf "\n"
+	m = split("mtdram nandsim muse-page-t1 muse-eraseblock-t1 muse-page-t4 muse-eraseblock-t4", dev, " ")
+	for (d = 1; d <= m; d++) {
+		printf "| %s |", dev[d]
+		for (i = 1; i <= n; i++) printf " %s |", mibs[dev[d], ph[i]]
+		printf "\n"
+	}
+	for (r = 1; r <= 2; r++) {
+		ref = r == 1 ? "nandsim" : "mtdram"
+		printf "\nMUSE / %s:\n\n| device |", ref
+		for (i = 1; i <= n; i++) printf " %s |", ph[i]
+		printf "\n|---|"
+		for (i = 1; i <= n; i++) printf "---:|"
+		printf "\n"
+		for (d = 3; d <= m; d++) {
+			printf "| %s |", dev[d]
+			for (i = 1; i <= n; i++) {
+				base = mibs[ref, ph[i]]
+				ratio = base > 0 ? sprintf("%.2f", mibs[dev[d], ph[i]] / base) : "-"
+				printf " %s |", ratio
+			}
+			printf "\n"
+		}
+	}
+}' "$results"
