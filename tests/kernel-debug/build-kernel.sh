@@ -11,9 +11,10 @@
 #   kernel-<key>/bzImage      the kernel to boot
 #   kernel-<key>/modules/     INSTALL_MOD_PATH tree (lib/modules/<release>/)
 #   kernel-<key>/build/       prepared O= build tree (KDIR for out-of-tree modules)
+#   kernel-<key>/src/         the extracted source the build tree refers to
 #   kernel-<key>/release      the kernel release string
 #
-# Usage: build-kernel.sh [--print-dir] [--jobs N]
+# Usage: build-kernel.sh [--jobs N]
 #   Prints the cache directory on the last line of stdout.
 set -eu
 
@@ -23,16 +24,14 @@ cache_root=${MUSE_KERNEL_CACHE:-/var/cache/libmuse}
 tarball=${MUSE_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 source_pkg=linux-source-6.1
 jobs=$(($(nproc) + 1))
-print_only=no
 
 die() { echo "build-kernel.sh: $*" >&2; exit 1; }
 log() { echo "build-kernel.sh: $*" >&2; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--print-dir) print_only=yes ;;
 	--jobs) [ $# -ge 2 ] || die "--jobs needs a number"; jobs=$2; shift ;;
-	-h|--help) sed -n '3,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
@@ -46,11 +45,6 @@ version=$(dpkg-query -W -f='${Version}' "$source_pkg" 2>/dev/null) ||
 frag_hash=$(sha256sum "$fragment" | cut -c1-12)
 key="$version-$frag_hash"
 dir="$cache_root/kernel-$key"
-
-if [ "$print_only" = yes ]; then
-	echo "$dir"
-	exit 0
-fi
 
 if [ -f "$dir/complete" ]; then
 	log "using cached kernel in $dir"
