@@ -68,10 +68,11 @@ moddir=$kernel/modules/lib/modules/$release
 
 # muse.ko for this kernel.  Kbuild writes its objects next to the sources,
 # so build a copy (kmod/ and the shared include/ it uses, same layout) in
-# the build dir; cp -p keeps the sources' times, so make rebuilds only what
-# changed.  The lock serialises tests that start together.
+# the build dir, one per kernel; cp -p keeps the sources' times, so make
+# rebuilds only what changed.  The lock serialises tests that start
+# together.
 kmod_build() {
-	work=$builddir/kmod-src
+	work=$builddir/kmod-$(basename "$kernel")
 	mkdir -p "$work"
 	exec 8>"$builddir/kmod.lock"
 	flock 8
@@ -103,10 +104,12 @@ ko=$(kmod_build)
 echo "debug kernel $release in $kernel; muse.ko: $ko"
 [ "$prepare" = no ] || exit 0
 
-# The kernel's MTD test modules and the in-kernel simulators the scenarios
-# compare against; MTD, UBI, UBIFS and JFFS2 are built in.
+# The kernel's MTD test modules, the in-kernel simulators and the module
+# that leaks on purpose (kmemleak-selftest); MTD, UBI, UBIFS and JFFS2 are
+# built in.
 modules="mtd_readtest mtd_pagetest mtd_subpagetest mtd_oobtest mtd_speedtest
-	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim"
+	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim
+	kmemleak-test"
 args="--out $builddir/initramfs-$scenario.cpio.gz --modules-dir $moddir --ko $ko"
 for m in $modules; do
 	args="$args --module $m"
