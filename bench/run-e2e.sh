@@ -55,7 +55,7 @@ results=$builddir/bench/e2e-smp$smp.results
 	--scenarios "$top/bench/scenarios"
 "$top/tests/vm/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 	--scenario e2e --timeout 1800 --smp "$smp" --mem 1024 \
-	--append "muse.args=$repeat" --log "$log" >/dev/null || {
+	--append "musetest.args=$repeat" --log "$log" >/dev/null || {
 	tr -d '\r' <"$log" | tail -n 60
 	echo "run-e2e.sh: the benchmark run failed; console log in $log" >&2
 	exit 1

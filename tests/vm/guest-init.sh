@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # /init of the test initramfs: set up a minimal system, run the scenario
-# named by muse.scenario= on the kernel command line, print exactly one
+# named by musetest.scenario= on the kernel command line, print exactly one
 # result line and power off.  run-scenario.sh on the host reads that line.
 #
-# Command line keys:
-#   muse.scenario=NAME   run /scenarios/NAME.sh (required)
-#   muse.args=A,B,...    handed to the scenario as "$@" (commas become spaces)
-#   muse.timeout=SECS    guest-side limit; on expiry the blocked tasks are
-#                        dumped to the console (sysrq w) and the result is FAIL
+# Command line keys (not "muse.": the kernel would hand those to muse.ko
+# as module parameters):
+#   musetest.scenario=NAME   run /scenarios/NAME.sh (required)
+#   musetest.args=A,B,...    handed to the scenario as "$@" (commas become
+#                            spaces)
+#   musetest.timeout=SECS    guest-side limit; on expiry the blocked tasks
+#                            are dumped to the console (sysrq w) and the
+#                            result is FAIL
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LD_LIBRARY_PATH=/usr/local/lib
@@ -33,14 +36,14 @@ cmdline_value() {
 	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1
 }
 
-name=$(cmdline_value muse.scenario)
-args=$(cmdline_value muse.args | tr ',' ' ')
-limit=$(cmdline_value muse.timeout)
+name=$(cmdline_value musetest.scenario)
+args=$(cmdline_value musetest.args | tr ',' ' ')
+limit=$(cmdline_value musetest.timeout)
 
 result=FAIL
 script=/scenarios/$name.sh
 if [ -z "$name" ]; then
-	echo "guest-init: no muse.scenario= on the kernel command line"
+	echo "guest-init: no musetest.scenario= on the kernel command line"
 elif [ ! -f "$script" ]; then
 	echo "guest-init: no scenario $script in the initramfs"
 else

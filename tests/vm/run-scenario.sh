@@ -66,7 +66,7 @@ timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic muse.scenario=$scenario muse.timeout=$guest_limit $append" \
+	-append "console=ttyS0 panic=-1 oops=panic musetest.scenario=$scenario musetest.timeout=$guest_limit $append" \
 	</dev/null >"$log" 2>&1 || status=$?
 elapsed=$(($(date +%s) - start))
 

@@ -8,7 +8,7 @@
 # must end within 30 s (errors, not a hang), never read wrong data, the
 # MTD must go away once its users let go, and the next server must work.
 #
-# muse.args=SEED picks another sequence of delays (default 20261125).
+# musetest.args=SEED picks another sequence of delays (default 20261125).
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
