@@ -13,10 +13,11 @@ if [ ! -f "$tarball" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-top=$(tar -tJf "$tarball" | head -n 1 | cut -d/ -f1)
-tar -xJf "$tarball" -C "$work" "$top/scripts/checkpatch.pl" \
-	"$top/scripts/spelling.txt" "$top/scripts/const_structs.checkpatch"
-perl "$work/$top/scripts/checkpatch.pl" --no-tree --strict --terse \
+# One pass over the tarball, whatever its top directory is called.
+tar -xJf "$tarball" -C "$work" --wildcards '*/scripts/checkpatch.pl' \
+	'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+checkpatch=$(find "$work" -path '*/scripts/checkpatch.pl')
+perl "$checkpatch" --no-tree --strict --terse \
 	--show-types -f "$@" > "$work/report" || true
 cat "$work/report"
 # Files are checked one by one; any line naming a file is a finding.
