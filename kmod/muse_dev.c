@@ -589,7 +589,6 @@ static const struct file_operations muse_dev_fops = {
 	.read_iter	= muse_dev_read_iter,
 	.write_iter	= muse_dev_write_iter,
 	.poll		= muse_dev_poll,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice muse_misc = {

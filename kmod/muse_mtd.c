@@ -371,9 +371,13 @@ static void muse_mtd_sync(struct mtd_info *mtd)
 		pr_warn_ratelimited("%s: SYNC failed: %d\n", conn->name, err);
 }
 
+/*
+ * 6.12's core hands the partition being opened to _get_device() and not
+ * its master as 6.1 and 7.x do: the connection is the master's.
+ */
 static int muse_mtd_get_device(struct mtd_info *mtd)
 {
-	return muse_conn_get(muse_conn_of(mtd));
+	return muse_conn_get(muse_conn_of(mtd_get_master(mtd)));
 }
 
 static void muse_mtd_put_device(struct mtd_info *mtd)

@@ -19,6 +19,7 @@
 #include <linux/mtd/partitions.h>
 #include <linux/string.h>
 
+#include "muse_compat.h"
 #include "muse_conn.h"
 
 #define muse_parts_reject(idx, fmt, ...) ({				\
