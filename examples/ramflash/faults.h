@@ -16,7 +16,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim.h"
+/* A list of eraseblock numbers (sorted, without duplicates). */
+struct rf_block_list {
+	uint64_t *blocks;
+	size_t count;
+	size_t capacity;
+};
+
+/* Fault models; all zero means none. */
+struct rf_faults {
+	uint64_t seed;
+	struct rf_block_list bad_blocks;	/* factory bad blocks */
+	uint64_t bad_block_count;		/* plus this many random ones */
+	uint32_t endurance;		/* erases a block survives, 0: forever */
+	double bitflip_rate;		/* chance per ECC step and read */
+	uint32_t bitflip_max;		/* flips per hit, 0: ecc_strength */
+	uint32_t read_disturb;		/* reads per flip per step, 0: off */
+	uint64_t retention;		/* ops per flip per step, 0: off */
+	struct rf_block_list fail_program;
+	struct rf_block_list fail_erase;
+	bool power_cut;			/* power_cut_after is in force */
+	uint64_t power_cut_after;	/* programs+erases that complete */
+	uint32_t latency_read_us;	/* per page read */
+	uint32_t latency_program_us;	/* per page programmed */
+	uint32_t latency_erase_us;	/* per block erased */
+};
 
 /* Domains keep the hash streams of different decisions independent. */
 enum rf_hash_domain {

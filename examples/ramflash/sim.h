@@ -20,12 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum rf_type {
-	RF_TYPE_NAND,		/* SLC NAND */
-	RF_TYPE_MLC_NAND,	/* MLC NAND */
-	RF_TYPE_NOR,		/* NOR: bit-writeable at any byte */
-	RF_TYPE_RAM,		/* RAM: plain overwrite, erase optional */
-};
+#include "faults.h"
+#include "geometry.h"
 
 /* What a second program of a NAND (sub)page without an erase does. */
 enum rf_reprogram {
@@ -34,60 +30,11 @@ enum rf_reprogram {
 	RF_REPROGRAM_REFUSE,	/* fail with -EIO, count it */
 };
 
-/* rf_geometry.oob_avail: derive it from the OOB and ECC sizes. */
-#define RF_GEO_DEFAULT	UINT32_MAX
-
-/*
- * Zero page_size, erase_size, writebuf_size, subpage_size and ecc_step get
- * the type's defaults in rf_geometry_complete().
- */
-struct rf_geometry {
-	enum rf_type type;
-	uint64_t size;		/* bytes, multiple of erase_size */
-	uint32_t page_size;	/* minimal write unit (1 for NOR/RAM) */
-	uint32_t erase_size;	/* eraseblock bytes */
-	uint32_t writebuf_size;	/* largest atomic write; multiple of page */
-	uint32_t oob_size;	/* OOB bytes per page (NAND only) */
-	uint32_t oob_avail;	/* free OOB bytes (AUTO mode), see
-				 * rf_oob_free_offset(); RF_GEO_DEFAULT: what
-				 * the marker and the ECC bytes leave */
-	uint32_t subpage_size;	/* NAND program unit; == page_size: none */
-	uint32_t ecc_strength;	/* correctable bits per ECC step, 0: no ECC */
-	uint32_t ecc_step;	/* bytes per ECC step */
-	uint32_t bitflip_threshold; /* 0: kernel default */
-};
-
 /* OOB addressing, MTD's MTD_OPS_* modes. */
 enum rf_oob_mode {
 	RF_OOB_PLACE,	/* ooboffs within the whole OOB area */
 	RF_OOB_AUTO,	/* only the free bytes, packed */
 	RF_OOB_RAW,	/* no ECC on data either */
-};
-
-/* A list of eraseblock numbers (sorted, without duplicates). */
-struct rf_block_list {
-	uint64_t *blocks;
-	size_t count;
-	size_t capacity;
-};
-
-/* Fault models; all zero means none. */
-struct rf_faults {
-	uint64_t seed;
-	struct rf_block_list bad_blocks;	/* factory bad blocks */
-	uint64_t bad_block_count;		/* plus this many random ones */
-	uint32_t endurance;		/* erases a block survives, 0: forever */
-	double bitflip_rate;		/* chance per ECC step and read */
-	uint32_t bitflip_max;		/* flips per hit, 0: ecc_strength */
-	uint32_t read_disturb;		/* reads per flip per step, 0: off */
-	uint64_t retention;		/* ops per flip per step, 0: off */
-	struct rf_block_list fail_program;
-	struct rf_block_list fail_erase;
-	bool power_cut;			/* power_cut_after is in force */
-	uint64_t power_cut_after;	/* programs+erases that complete */
-	uint32_t latency_read_us;	/* per page read */
-	uint32_t latency_program_us;	/* per page programmed */
-	uint32_t latency_erase_us;	/* per block erased */
 };
 
 /* Called to spend simulated latency; the default sleeps. */
@@ -136,45 +83,6 @@ struct rf_sim;
 struct rf_stats;
 
 /**
- * rf_errorf() - format a one-line error message into @err.
- * @err:	the buffer.
- * @errlen:	its size.
- * @fmt:	printf format.
- *
- * Return: -EINVAL, so that callers can return rf_errorf(...).
- */
-int rf_errorf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/**
- * rf_geometry_complete() - fill defaults and validate a geometry.
- * @geo:	the geometry; zero fields get the type's defaults.
- * @err:	receives a one-line reason on failure.
- * @errlen:	size of @err.
- *
- * Return: 0, or -EINVAL with @err set.
- */
-int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen);
-
-/**
- * rf_oob_free_offset() - where the free OOB bytes start in a page's OOB.
- * @geo: the geometry.
- *
- * The layout is the kernel module's: a bad-block marker of up to two bytes
- * at offset 0, then the oob_avail free bytes, then the ECC bytes.  When
- * fewer than two bytes are left over, the marker shrinks.
- *
- * Return: the offset of the first free byte.
- */
-uint32_t rf_oob_free_offset(const struct rf_geometry *geo);
-
-/* rf_type_is_nand() - whether @type has pages, OOB and bad blocks. */
-bool rf_type_is_nand(enum rf_type type);
-
-/* rf_type_name() - the --type spelling of @type. */
-const char *rf_type_name(enum rf_type type);
-
-/**
  * rf_sim_open() - create the chip.
  * @simp:	receives the simulator.
  * @cfg:	geometry (completed), faults, backing store; copied.
@@ -205,7 +113,7 @@ int rf_sim_close(struct rf_sim *sim);
  * @ecc:	receives the ECC outcome (zeroed for RAW and clean reads).
  *
  * Return: 0, -EINVAL for a request outside the device or a bad OOB range,
- * RF_POWER_CUT after a power cut.
+ * -EIO if the image file cannot be read, RF_POWER_CUT after a power cut.
  */
 int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc);
 
@@ -216,7 +124,8 @@ int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc);
  *
  * Return: 0; -EINVAL for a misaligned NAND write, a request outside the
  * device or a bad OOB range; -EIO for a refused reprogram, an injected
- * program failure or a worn-out block; RF_POWER_CUT if a power cut
+ * program failure, a worn-out block or a store that cannot take the data
+ * (image file system full); RF_POWER_CUT if a power cut
  * interrupted it (or came before).
  */
 int rf_sim_write(struct rf_sim *sim, const struct rf_io *io);
@@ -227,8 +136,11 @@ int rf_sim_write(struct rf_sim *sim, const struct rf_io *io);
  * @addr:	start, a multiple of the eraseblock size.
  * @len:	bytes, a non-zero multiple of the eraseblock size.
  *
- * Return: 0, -EINVAL, -EIO (bad block, injected failure, wear-out; the
- * blocks before the failing one are erased), RF_POWER_CUT.
+ * Erasing returns the block's memory (or disk blocks) to the system; it
+ * costs the same whatever the block size.
+ *
+ * Return: 0, -EINVAL, -EIO (bad block, injected failure, wear-out, store
+ * failure; the blocks before the failing one are erased), RF_POWER_CUT.
  */
 int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len);
 
@@ -246,7 +158,8 @@ int rf_sim_isbad(struct rf_sim *sim, uint64_t addr);
 int rf_sim_markbad(struct rf_sim *sim, uint64_t addr);
 
 /**
- * rf_sim_sync() - write the image back to its file (msync).
+ * rf_sim_sync() - write the image back to its disk (msync of the
+ * metadata, fdatasync of the file).
  * Return: 0 or a negative errno.
  */
 int rf_sim_sync(struct rf_sim *sim);
@@ -271,5 +184,14 @@ uint32_t rf_sim_erase_count(const struct rf_sim *sim, uint64_t block);
 
 /* rf_sim_bad_reason() - why block @block is bad, RF_BLOCK_GOOD if not. */
 enum rf_bad_reason rf_sim_bad_reason(const struct rf_sim *sim, uint64_t block);
+
+/**
+ * rf_sim_store_bytes() - memory or disk the store holds now: the blocks
+ * allocated to the image file (or to the anonymous store), header and
+ * per-block metadata included.  Erased and never-programmed pages cost
+ * nothing.
+ * Return: bytes, or 0 if the store cannot tell.
+ */
+uint64_t rf_sim_store_bytes(const struct rf_sim *sim);
 
 #endif /* RAMFLASH_SIM_H */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -216,6 +217,162 @@ static void test_power_cut_torn_erase(void **state)
 	unlink(cfg.image_path);
 }
 
+/* The scale geometry of the vm suite: 16 GiB, 4 KiB pages, 512 KiB blocks. */
+static struct rf_config t_big_config(const char *name)
+{
+	struct rf_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.geo.type = RF_TYPE_MLC_NAND;
+	cfg.geo.size = 16ULL << 30;
+	cfg.geo.page_size = 4096;
+	cfg.geo.erase_size = 512 * 1024;
+	cfg.geo.oob_size = 224;
+	cfg.geo.oob_avail = RF_GEO_DEFAULT;
+	cfg.geo.ecc_strength = 24;
+	cfg.geo.ecc_step = 1024;
+	cfg.image_path = name ? t_tempfile(name) : NULL;
+	return cfg;
+}
+
+static uint64_t t_allocated(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/*
+ * Memory and disk follow the data: a new 16 GiB chip holds only its
+ * header and per-block metadata; programs add about what they write, an
+ * erase gives it back.
+ */
+static void test_store_is_sparse(void **state)
+{
+	struct rf_config cfg = t_big_config("big.img");
+	const size_t block = cfg.geo.erase_size;
+	/* Header and metadata: 32768 blocks, a record of 64 bytes each. */
+	const uint64_t meta_max = 4096 + 32768 * 64;
+	uint8_t *data = malloc(block), *back = malloc(block);
+	uint64_t fresh, written, erased;
+	struct rf_sim *sim;
+
+	assert_non_null(data);
+	assert_non_null(back);
+	sim = t_open(&cfg);
+	assert_int_equal(rf_sim_sync(sim), 0);
+	fresh = t_allocated(cfg.image_path);
+	assert_true(fresh <= meta_max);
+	/* Reads of never-programmed flash allocate nothing either. */
+	t_read(sim, 7ULL << 30, back, block, NULL);
+	t_assert_filled(back, block, 0xff);
+	memset(data, 0x5a, block);
+	assert_int_equal(t_write(sim, 3ULL << 30, data, block), 0);
+	assert_int_equal(rf_sim_sync(sim), 0);
+	written = t_allocated(cfg.image_path);
+	assert_true(written >= fresh + block);
+	assert_true(written <= fresh + block + meta_max);
+	assert_int_equal(rf_sim_store_bytes(sim), written);
+	assert_int_equal(rf_sim_erase(sim, 3ULL << 30, block), 0);
+	assert_int_equal(rf_sim_sync(sim), 0);
+	erased = t_allocated(cfg.image_path);
+	assert_true(erased < written - block + 4096);
+	t_read(sim, 3ULL << 30, back, block, NULL);
+	t_assert_filled(back, block, 0xff);
+	assert_int_equal(rf_sim_erase_count(sim, (3ULL << 30) / block), 1);
+	rf_sim_close(sim);
+	unlink(cfg.image_path);
+	free(data);
+	free(back);
+}
+
+/* The anonymous store is sparse the same way. */
+static void test_anonymous_store_is_sparse(void **state)
+{
+	struct rf_config cfg = t_big_config(NULL);
+	const size_t block = cfg.geo.erase_size;
+	uint8_t *data = malloc(block);
+	struct rf_sim *sim = t_open(&cfg);
+	uint64_t fresh, written;
+
+	assert_non_null(data);
+	fresh = rf_sim_store_bytes(sim);
+	memset(data, 0, block);
+	assert_int_equal(t_write(sim, 0, data, block), 0);
+	written = rf_sim_store_bytes(sim);
+	assert_true(written >= fresh + block);
+	assert_int_equal(rf_sim_erase(sim, 0, block), 0);
+	assert_true(rf_sim_store_bytes(sim) < written - block + 4096);
+	rf_sim_close(sim);
+	free(data);
+}
+
+/*
+ * The documented layout (image.h, doc/ramflash.md): device byte a is
+ * stored as ~a at data_off + a, a page's OOB at oob_off + page * oob_size;
+ * a later reader (read passthrough) relies on it.
+ */
+static void test_layout_is_inverted_data(void **state)
+{
+	struct rf_config cfg = t_image_config("layout.img");
+	uint8_t page[T_PAGE], raw[T_PAGE], oob[T_OOB];
+	struct rf_image_header hdr;
+	struct rf_io io;
+	struct rf_sim *sim = t_open(&cfg);
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)(i * 7);
+	memset(oob, 0x3c, sizeof(oob));
+	io = (struct rf_io){ .addr = 3 * T_BLOCK + T_PAGE, .len = T_PAGE,
+			     .buf = page, .oobbuf = oob, .ooblen = T_OOB,
+			     .mode = RF_OOB_PLACE };
+	assert_int_equal(rf_sim_write(sim, &io), 0);
+	assert_int_equal(rf_sim_sync(sim), 0);
+	fd = open(cfg.image_path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &hdr, sizeof(hdr), 0), sizeof(hdr));
+	assert_int_equal(hdr.version, 3);
+	assert_int_equal(pread(fd, raw, T_PAGE, (off_t)(hdr.data_off + io.addr)),
+			 T_PAGE);
+	for (i = 0; i < sizeof(page); i++)
+		assert_int_equal(raw[i], (uint8_t)~page[i]);
+	/* The page before it was never programmed: a hole, zeros. */
+	assert_int_equal(pread(fd, raw, T_PAGE,
+			       (off_t)(hdr.data_off + io.addr - T_PAGE)), T_PAGE);
+	t_assert_filled(raw, T_PAGE, 0x00);
+	assert_int_equal(pread(fd, raw, T_OOB, (off_t)(hdr.oob_off +
+			       io.addr / T_PAGE * T_OOB)), T_OOB);
+	t_assert_filled(raw, T_OOB, 0xc3);
+	close(fd);
+	rf_sim_close(sim);
+	unlink(cfg.image_path);
+}
+
+/* An image of the fully allocated format is refused with what to do. */
+static void test_old_version_refused(void **state)
+{
+	struct rf_config cfg = t_image_config("v2.img");
+	struct rf_image_header hdr;
+	struct rf_sim *sim = t_open(&cfg);
+	char err[512];
+	int fd;
+
+	rf_sim_close(sim);
+	fd = open(cfg.image_path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &hdr, sizeof(hdr), 0), sizeof(hdr));
+	hdr.version = 2;
+	assert_int_equal(pwrite(fd, &hdr, sizeof(hdr), 0), sizeof(hdr));
+	close(fd);
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "version 2"));
+	assert_non_null(strstr(err, "remove the file"));
+	unlink(cfg.image_path);
+}
+
 static int t_remove_tempdir(void **state)
 {
 	/* The files are gone; t_tempfile("") names the directory itself. */
@@ -232,6 +389,10 @@ int main(void)
 		cmocka_unit_test(test_foreign_and_busy_files),
 		cmocka_unit_test(test_power_cut_torn_page),
 		cmocka_unit_test(test_power_cut_torn_erase),
+		cmocka_unit_test(test_store_is_sparse),
+		cmocka_unit_test(test_anonymous_store_is_sparse),
+		cmocka_unit_test(test_layout_is_inverted_data),
+		cmocka_unit_test(test_old_version_refused),
 	};
 
 	return cmocka_run_group_tests_name("ramflash-image", tests, NULL,

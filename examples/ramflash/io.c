@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash I/O paths: read, program, erase and bad-block requests.
+ *
+ * Every request is handled one eraseblock at a time under that block's
+ * lock, in address order.  Within a block the data part is handled first,
+ * then the OOB of the block's pages.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "faults.h"
+#include "sim-state.h"
+
+static void rf_delay(struct rf_sim *sim, uint32_t per_unit, uint64_t units)
+{
+	uint64_t usec = per_unit * units;
+
+	if (usec)
+		sim->cfg.delay(sim->cfg.delay_arg,
+			       usec > UINT32_MAX ? UINT32_MAX : (uint32_t)usec);
+}
+
+/* A failed store access: the request fails with -EIO, loudly. */
+static int rf_store_failed(struct rf_sim *sim, int ret, const char *what,
+			   uint64_t addr)
+{
+	rf_stats_add(&sim->stats, store_errors, 1);
+	rf_log(sim, "image %s at 0x%" PRIx64 " failed: %s (-EIO)", what, addr,
+	       strerror(-ret));
+	return -EIO;
+}
+
+int rf_write_bbm(struct rf_sim *sim, uint64_t block)
+{
+	static const uint8_t zeros[RF_BAD_BLOCK_MARKER_BYTES];
+	uint32_t n = sim->geo.oob_size < RF_BAD_BLOCK_MARKER_BYTES ?
+		     sim->geo.oob_size : RF_BAD_BLOCK_MARKER_BYTES;
+	uint64_t page = block * sim->pages_per_block;
+	int ret;
+
+	/* Zeros AND anything are zeros: no need to read the old bytes. */
+	ret = rf_image_program(&sim->img, RF_REGION_OOB,
+			       page * sim->geo.oob_size, zeros, n, false);
+	return ret ? rf_store_failed(sim, ret, "bad-block marker",
+				     block * sim->geo.erase_size) : 0;
+}
+
+/*
+ * Per-block bit maps (image.h): bit i of a block's map is bit i % 8 of
+ * byte i / 8.  Indices are global (subpage or page numbers); the block's
+ * map is found from them.
+ */
+static bool rf_bit_test(const uint8_t *bits, uint64_t i)
+{
+	return bits[i / 8] & (1U << (i % 8));
+}
+
+static void rf_bit_set(uint8_t *bits, uint64_t i)
+{
+	bits[i / 8] |= (uint8_t)(1U << (i % 8));
+}
+
+static bool rf_programmed(const struct rf_sim *sim, uint64_t subpage)
+{
+	uint64_t per_block = (uint64_t)sim->pages_per_block *
+			     sim->subpages_per_page;
+
+	return rf_bit_test(rf_image_programmed(&sim->img, subpage / per_block),
+			   subpage % per_block);
+}
+
+static void rf_set_programmed(struct rf_sim *sim, uint64_t subpage)
+{
+	uint64_t per_block = (uint64_t)sim->pages_per_block *
+			     sim->subpages_per_page;
+
+	rf_bit_set(rf_image_programmed(&sim->img, subpage / per_block),
+		   subpage % per_block);
+}
+
+static bool rf_raw_written(const struct rf_sim *sim, uint64_t page)
+{
+	return rf_bit_test(rf_image_raw_bits(&sim->img,
+					     page / sim->pages_per_block),
+			   page % sim->pages_per_block);
+}
+
+static void rf_set_raw_written(struct rf_sim *sim, uint64_t page)
+{
+	rf_bit_set(rf_image_raw_bits(&sim->img, page / sim->pages_per_block),
+		   page % sim->pages_per_block);
+}
+
+/* ---- request geometry ---- */
+
+/* The OOB bytes of one request that fall into one page. */
+struct rf_oob_span {
+	uint32_t area_off;	/* offset in the page's OOB area */
+	uint32_t len;
+	size_t buf_off;		/* offset in the request's OOB buffer */
+};
+
+static uint32_t rf_oob_per_page(const struct rf_sim *sim, enum rf_oob_mode mode)
+{
+	return mode == RF_OOB_AUTO ? sim->geo.oob_avail : sim->geo.oob_size;
+}
+
+/* The last page a request's OOB touches; only for ooblen > 0. */
+static uint64_t rf_oob_last_page(const struct rf_sim *sim,
+				 const struct rf_io *io)
+{
+	uint32_t per = rf_oob_per_page(sim, io->mode);
+
+	return io->addr / sim->geo.page_size +
+	       (io->ooboffs + io->ooblen - 1) / per;
+}
+
+static bool rf_oob_span(const struct rf_sim *sim, const struct rf_io *io,
+			uint64_t page, struct rf_oob_span *span)
+{
+	uint32_t per = rf_oob_per_page(sim, io->mode);
+	uint32_t base = io->mode == RF_OOB_AUTO ? rf_oob_free_offset(&sim->geo) : 0;
+	uint64_t first = io->addr / sim->geo.page_size;
+	uint32_t off;
+
+	if (!io->ooblen || page < first)
+		return false;
+	if (page == first) {
+		span->buf_off = 0;
+		off = io->ooboffs;
+	} else {
+		span->buf_off = (per - io->ooboffs) +
+				(size_t)(page - first - 1) * per;
+		off = 0;
+	}
+	if (span->buf_off >= io->ooblen)
+		return false;
+	span->area_off = base + off;
+	span->len = per - off;
+	if (span->len > io->ooblen - span->buf_off)
+		span->len = (uint32_t)(io->ooblen - span->buf_off);
+	return true;
+}
+
+static int rf_invalid(struct rf_sim *sim, const char *what, uint64_t addr)
+{
+	rf_stats_add(&sim->stats, invalid, 1);
+	rf_log(sim, "refused %s at 0x%" PRIx64 " (-EINVAL)", what, addr);
+	return -EINVAL;
+}
+
+/* Check that a request lies inside the device and its OOB inside pages. */
+static int rf_check_io(struct rf_sim *sim, const struct rf_io *io,
+		       const char *what)
+{
+	uint32_t per;
+
+	if (io->addr > sim->geo.size || io->len > sim->geo.size - io->addr)
+		return rf_invalid(sim, what, io->addr);
+	if (io->mode != RF_OOB_PLACE && io->mode != RF_OOB_AUTO &&
+	    io->mode != RF_OOB_RAW)
+		return rf_invalid(sim, what, io->addr);
+	if (!io->ooblen)
+		return 0;
+	per = rf_oob_per_page(sim, io->mode);
+	if (!per || io->ooboffs >= per || io->addr >= sim->geo.size ||
+	    io->ooblen > (uint64_t)per * sim->pages ||
+	    rf_oob_last_page(sim, io) >= sim->pages)
+		return rf_invalid(sim, what, io->addr);
+	return 0;
+}
+
+/* First and last block (inclusive) a checked request touches. */
+static void rf_io_blocks(const struct rf_sim *sim, const struct rf_io *io,
+			 uint64_t *first, uint64_t *last)
+{
+	uint64_t end = io->len ? io->addr + io->len - 1 : io->addr;
+
+	if (io->ooblen) {
+		uint64_t oob_end = rf_oob_last_page(sim, io) *
+				   sim->geo.page_size;
+
+		if (oob_end > end)
+			end = oob_end;
+	}
+	*first = io->addr / sim->geo.erase_size;
+	*last = end / sim->geo.erase_size;
+}
+
+/* The part of [addr, addr + len) inside block @b, as [*lo, *hi). */
+static bool rf_clip(const struct rf_sim *sim, uint64_t b, uint64_t addr,
+		    uint64_t len, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t bstart = b * sim->geo.erase_size;
+	uint64_t bend = bstart + sim->geo.erase_size;
+
+	*lo = addr > bstart ? addr : bstart;
+	*hi = addr + len < bend ? addr + len : bend;
+	return *lo < *hi;
+}
+
+/* ---- read ---- */
+
+/* Whether a RAW write changed a page of [lo, hi) behind its ECC. */
+static bool rf_raw_marked(const struct rf_sim *sim, uint64_t lo, uint64_t hi)
+{
+	uint64_t p;
+
+	for (p = lo / sim->geo.page_size; p * sim->geo.page_size < hi; p++)
+		if (rf_raw_written(sim, p))
+			return true;
+	return false;
+}
+
+/* The fault models' inputs for one read of block @b. */
+static void rf_step_read_init(struct rf_sim *sim, uint64_t b,
+			      struct rf_step_read *rd)
+{
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	uint64_t program_clock;
+
+	rd->read_seq = __atomic_fetch_add(&meta->read_seq, 1, __ATOMIC_RELAXED);
+	rd->reads_before = __atomic_fetch_add(&meta->reads_since_erase, 1,
+					      __ATOMIC_RELAXED);
+	program_clock = __atomic_load_n(&meta->program_clock, __ATOMIC_RELAXED);
+	rd->age = program_clock ?
+		  atomic_load(&sim->clock) - (program_clock - 1) : 0;
+}
+
+/*
+ * The ECC outcome of the data [lo, hi) of block @b, step by step: the
+ * flips of the fault models plus the bits a RAW write changed behind the
+ * ECC.  Within the strength the step comes back corrected (what the ECC
+ * protects); beyond it, or in RAW mode, as stored plus the model's flips.
+ *
+ * Return: 0 or -EIO (store failure).
+ */
+static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
+			uint64_t b, uint64_t lo, uint64_t hi,
+			struct rf_ecc *ecc)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	uint32_t step_len = geo->ecc_strength ? geo->ecc_step : geo->page_size;
+	bool raw = io->mode == RF_OOB_RAW;
+	struct rf_step_read rd = { 0 };
+	struct rf_flips cause = { 0 };
+	uint64_t step, addr, from, to;
+	uint32_t n_model = 0, n_diff, n;
+	int ret;
+
+	if (sim->flips_enabled)
+		rf_step_read_init(sim, b, &rd);
+	for (step = lo / step_len; step * step_len < hi; step++) {
+		addr = step * step_len;
+		rd.step = step;
+		if (sim->flips_enabled)
+			n_model = rf_step_flips(&sim->cfg.faults, sim->bitflip_max,
+						&rd, &cause);
+		n_diff = 0;
+		if (!raw && rf_raw_written(sim, addr / geo->page_size)) {
+			ret = rf_image_diff_bits(&sim->img, RF_REGION_DATA,
+						 RF_REGION_SHADOW, addr,
+						 step_len, &n_diff);
+			if (ret)
+				return rf_store_failed(sim, ret, "read", addr);
+		}
+		n = n_model + n_diff;
+		if (!n)
+			continue;
+		rf_stats_add(&sim->stats, flips_random, cause.random);
+		rf_stats_add(&sim->stats, flips_disturb, cause.disturb);
+		rf_stats_add(&sim->stats, flips_retention, cause.retention);
+		rf_stats_add(&sim->stats, raw_diff_bits, n_diff);
+		if (!raw && n <= geo->ecc_strength) {
+			ecc->corrected += n;
+			if (n > ecc->max_bitflips)
+				ecc->max_bitflips = n;
+			rf_stats_add(&sim->stats, ecc_corrected_bits, n);
+			from = addr > lo ? addr : lo;
+			to = addr + step_len < hi ? addr + step_len : hi;
+			ret = n_diff ? rf_image_load(&sim->img, RF_REGION_SHADOW,
+						     from, (uint8_t *)io->buf +
+						     (from - io->addr),
+						     to - from) : 0;
+			if (ret)
+				return rf_store_failed(sim, ret, "read", from);
+			continue;
+		}
+		if (!raw) {
+			ecc->failed++;
+			rf_stats_add(&sim->stats, ecc_failed_steps, 1);
+			rf_log(sim, "uncorrectable: %" PRIu32
+			       " bit flips in ECC step at 0x%" PRIx64, n, addr);
+		}
+		rf_flip_bits(sim->cfg.faults.seed, step, addr, step_len, n_model,
+			     io->buf, io->addr, io->len);
+	}
+	return 0;
+}
+
+static int rf_read_block(struct rf_sim *sim, const struct rf_io *io,
+			 uint64_t b, struct rf_ecc *ecc)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	uint64_t lo, hi, page, touched = 0;
+	struct rf_oob_span span;
+	int ret;
+
+	if (rf_clip(sim, b, io->addr, io->len, &lo, &hi)) {
+		ret = rf_image_load(&sim->img, RF_REGION_DATA, lo,
+				    (uint8_t *)io->buf + (lo - io->addr),
+				    hi - lo);
+		if (ret)
+			return rf_store_failed(sim, ret, "read", lo);
+		touched = (hi - 1) / geo->page_size - lo / geo->page_size + 1;
+		if (sim->flips_enabled ||
+		    (sim->ecc_shadow && io->mode != RF_OOB_RAW &&
+		     rf_raw_marked(sim, lo, hi))) {
+			ret = rf_read_ecc(sim, io, b, lo, hi, ecc);
+			if (ret)
+				return ret;
+		}
+	}
+	for (page = b * sim->pages_per_block;
+	     io->ooblen && page < (b + 1) * sim->pages_per_block; page++) {
+		if (!rf_oob_span(sim, io, page, &span))
+			continue;
+		ret = rf_image_load(&sim->img, RF_REGION_OOB,
+				    page * geo->oob_size + span.area_off,
+				    (uint8_t *)io->oobbuf + span.buf_off,
+				    span.len);
+		if (ret)
+			return rf_store_failed(sim, ret, "OOB read",
+					       page * geo->page_size);
+		if (!io->len)
+			touched++;
+	}
+	rf_delay(sim, sim->cfg.faults.latency_read_us, touched);
+	return 0;
+}
+
+int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc)
+{
+	uint64_t b, first, last;
+	int ret;
+
+	memset(ecc, 0, sizeof(*ecc));
+	if (atomic_load(&sim->powered_off))
+		return RF_POWER_CUT;
+	ret = rf_check_io(sim, io, "read");
+	if (ret)
+		return ret;
+	atomic_fetch_add(&sim->clock, 1);
+	rf_stats_add(&sim->stats, reads, 1);
+	if (!io->len && !io->ooblen)
+		return 0;
+	rf_io_blocks(sim, io, &first, &last);
+	for (b = first; b <= last && !ret; b++) {
+		pthread_rwlock_rdlock(&sim->locks[b]);
+		ret = rf_read_block(sim, io, b, ecc);
+		pthread_rwlock_unlock(&sim->locks[b]);
+	}
+	if (ret)
+		return ret;
+	rf_stats_add(&sim->stats, read_bytes, io->len);
+	rf_stats_add(&sim->stats, read_oob_bytes, io->ooblen);
+	return 0;
+}
+
+/* ---- program ---- */
+
+/* Whether any subpage of [lo, hi) was programmed since its erase. */
+static bool rf_any_programmed(const struct rf_sim *sim, uint64_t lo,
+			      uint64_t hi)
+{
+	uint64_t sp;
+
+	for (sp = lo / sim->geo.subpage_size;
+	     sp * sim->geo.subpage_size < hi; sp++)
+		if (rf_programmed(sim, sp))
+			return true;
+	return false;
+}
+
+/*
+ * Program the in-band part [lo, hi) of a NAND block.  Erased subpages take
+ * the data as it is (AND with all ones is a copy, and the store need not
+ * read them), programmed ones AND it in; runs of either kind go to the
+ * store at once.
+ */
+static int rf_program_nand(struct rf_sim *sim, const struct rf_io *io,
+			   uint64_t lo, uint64_t hi)
+{
+	uint32_t sub = sim->geo.subpage_size;
+	uint64_t pos, end;
+	bool and;
+	int ret;
+
+	for (pos = lo; pos < hi; pos = end) {
+		and = rf_programmed(sim, pos / sub);
+		for (end = pos; end < hi && rf_programmed(sim, end / sub) == and;
+		     end = (end / sub + 1) * sub)
+			rf_set_programmed(sim, end / sub);
+		if (end > hi)
+			end = hi;
+		ret = rf_image_program(&sim->img, RF_REGION_DATA, pos,
+				       (const uint8_t *)io->buf + (pos - io->addr),
+				       end - pos, and);
+		if (ret)
+			return rf_store_failed(sim, ret, "program", pos);
+	}
+	return 0;
+}
+
+/*
+ * A RAW write bypasses the ECC: before it changes a page, remember what
+ * the page's ECC protects, so later ECC reads see the difference as bit
+ * flips (as mtd_nandbiterrs and nandflipbits expect).
+ */
+static int rf_shadow_before_raw(struct rf_sim *sim, uint64_t lo, uint64_t hi)
+{
+	uint32_t page = sim->geo.page_size;
+	uint64_t p;
+	int ret;
+
+	for (p = lo / page; p * page < hi; p++) {
+		if (rf_raw_written(sim, p))
+			continue;
+		ret = rf_image_copy(&sim->img, RF_REGION_DATA, RF_REGION_SHADOW,
+				    p * page, page);
+		if (ret)
+			return rf_store_failed(sim, ret, "shadow copy", p * page);
+		rf_set_raw_written(sim, p);
+	}
+	return 0;
+}
+
+/* A program through the ECC protects what [lo, hi) now holds. */
+static int rf_shadow_after_program(struct rf_sim *sim, uint64_t lo,
+				   uint64_t hi)
+{
+	uint32_t page = sim->geo.page_size;
+	uint64_t p, from, to;
+	int ret;
+
+	for (p = lo / page; p * page < hi; p++) {
+		if (!rf_raw_written(sim, p))
+			continue;
+		from = p * page > lo ? p * page : lo;
+		to = (p + 1) * page < hi ? (p + 1) * page : hi;
+		ret = rf_image_copy(&sim->img, RF_REGION_DATA, RF_REGION_SHADOW,
+				    from, to - from);
+		if (ret)
+			return rf_store_failed(sim, ret, "shadow copy", from);
+	}
+	return 0;
+}
+
+/* Program the in-band part [lo, hi) of block data, whatever the type. */
+static int rf_program_data(struct rf_sim *sim, const struct rf_io *io,
+			   uint64_t lo, uint64_t hi)
+{
+	bool raw = io->mode == RF_OOB_RAW;
+	int ret = 0;
+
+	if (sim->ecc_shadow && raw)
+		ret = rf_shadow_before_raw(sim, lo, hi);
+	if (ret)
+		return ret;
+	if (rf_type_is_nand(sim->geo.type)) {
+		ret = rf_program_nand(sim, io, lo, hi);
+	} else {
+		/* NOR only clears bits; RAM overwrites. */
+		ret = rf_image_program(&sim->img, RF_REGION_DATA, lo,
+				       (const uint8_t *)io->buf + (lo - io->addr),
+				       hi - lo, sim->geo.type == RF_TYPE_NOR);
+		if (ret)
+			ret = rf_store_failed(sim, ret, "program", lo);
+	}
+	if (!ret && sim->ecc_shadow && !raw)
+		ret = rf_shadow_after_program(sim, lo, hi);
+	return ret;
+}
+
+/*
+ * Program the part of @io that falls into block @b.  A torn write (power
+ * cut) programs data only below @data_end and OOB only of pages below
+ * @oob_end_page.
+ */
+static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
+			  uint64_t b, uint64_t data_end, uint64_t oob_end_page)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	bool nand = rf_type_is_nand(geo->type);
+	uint64_t lo, hi, page, touched = 0;
+	struct rf_oob_span span;
+	bool data;
+	int ret;
+
+	if (meta->bad == RF_BLOCK_WORN_OUT) {
+		rf_log(sim, "program of worn-out block %" PRIu64 " (-EIO)", b);
+		return -EIO;
+	}
+	if (rf_block_list_contains(&sim->cfg.faults.fail_program, b)) {
+		rf_stats_add(&sim->stats, program_failures, 1);
+		rf_log(sim, "injected program failure in block %" PRIu64, b);
+		return -EIO;
+	}
+	data = rf_clip(sim, b, io->addr, io->len, &lo, &hi);
+	if (data && nand && sim->refuse_reprogram &&
+	    rf_any_programmed(sim, lo, hi)) {
+		rf_stats_add(&sim->stats, reprogram_refused, 1);
+		rf_log(sim, "refused reprogram at 0x%" PRIx64
+		       " without erase (-EIO)", lo);
+		return -EIO;
+	}
+	if (data && hi > data_end)
+		hi = data_end > lo ? data_end : lo;
+	if (data && lo < hi) {
+		ret = rf_program_data(sim, io, lo, hi);
+		if (ret)
+			return ret;
+		touched = (hi - 1) / geo->page_size - lo / geo->page_size + 1;
+	}
+	for (page = b * sim->pages_per_block;
+	     io->ooblen && page < (b + 1) * sim->pages_per_block &&
+	     page < oob_end_page; page++) {
+		if (!rf_oob_span(sim, io, page, &span))
+			continue;
+		ret = rf_image_program(&sim->img, RF_REGION_OOB,
+				       page * geo->oob_size + span.area_off,
+				       (const uint8_t *)io->oobbuf + span.buf_off,
+				       span.len, true);
+		if (ret)
+			return rf_store_failed(sim, ret, "OOB program",
+					       page * geo->page_size);
+		if (!io->len)
+			touched++;
+	}
+	if (touched && !meta->program_clock)
+		meta->program_clock = atomic_load(&sim->clock) + 1;
+	rf_delay(sim, sim->cfg.faults.latency_program_us, touched);
+	return 0;
+}
+
+/*
+ * Claim the next program/erase number.  Returns 0 to proceed, 1 if this
+ * operation is the one the power cut interrupts, RF_POWER_CUT if the power
+ * is already off.
+ */
+static int rf_power_claim(struct rf_sim *sim)
+{
+	uint64_t n;
+
+	if (atomic_load(&sim->powered_off))
+		return RF_POWER_CUT;
+	n = atomic_fetch_add(&sim->mod_ops, 1);
+	if (!sim->cfg.faults.power_cut || n < sim->cfg.faults.power_cut_after)
+		return 0;
+	if (n > sim->cfg.faults.power_cut_after)
+		return RF_POWER_CUT;
+	return 1;
+}
+
+static int rf_power_off(struct rf_sim *sim, const char *what, uint64_t addr)
+{
+	atomic_store(&sim->powered_off, true);
+	rf_stats_add(&sim->stats, power_cuts, 1);
+	rf_log(sim, "power cut during %s at 0x%" PRIx64, what, addr);
+	return RF_POWER_CUT;
+}
+
+int rf_sim_write(struct rf_sim *sim, const struct rf_io *io)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	uint64_t b, first, last, data_end = UINT64_MAX;
+	uint64_t oob_end_page = UINT64_MAX, first_page, npages;
+	int torn, ret = 0;
+
+	if (atomic_load(&sim->powered_off))
+		return RF_POWER_CUT;
+	ret = rf_check_io(sim, io, "write");
+	if (ret)
+		return ret;
+	if (io->len && rf_type_is_nand(geo->type) &&
+	    (io->addr % geo->subpage_size || io->len % geo->subpage_size))
+		return rf_invalid(sim, "unaligned NAND write", io->addr);
+	if (!io->len && !io->ooblen)
+		return 0;
+	torn = rf_power_claim(sim);
+	if (torn < 0)
+		return torn;
+	atomic_fetch_add(&sim->clock, 1);
+	rf_io_blocks(sim, io, &first, &last);
+	if (torn) {
+		/* Stop in the middle of the middle page of the request. */
+		first_page = io->addr / geo->page_size;
+		npages = io->len ? (io->addr + io->len - 1) / geo->page_size -
+				   first_page + 1 : 0;
+		if (io->ooblen && rf_oob_last_page(sim, io) - first_page + 1 >
+				  npages)
+			npages = rf_oob_last_page(sim, io) - first_page + 1;
+		oob_end_page = first_page + npages / 2;
+		data_end = oob_end_page * geo->page_size + geo->page_size / 2;
+	}
+	for (b = first; b <= last && !ret; b++) {
+		pthread_rwlock_wrlock(&sim->locks[b]);
+		ret = rf_write_block(sim, io, b, data_end, oob_end_page);
+		pthread_rwlock_unlock(&sim->locks[b]);
+	}
+	if (torn)
+		return rf_power_off(sim, "program", io->addr);
+	rf_stats_add(&sim->stats, writes, 1);
+	if (!ret) {
+		rf_stats_add(&sim->stats, write_bytes, io->len);
+		rf_stats_add(&sim->stats, write_oob_bytes, io->ooblen);
+	}
+	return ret;
+}
+
+/* ---- erase ---- */
+
+/* Clear bits [from, to) of a bit map. */
+static void rf_bits_clear(uint8_t *bits, uint64_t from, uint64_t to)
+{
+	for (; from < to && from % 8; from++)
+		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
+	if (to - from >= 8) {
+		memset(bits + from / 8, 0, (to - from) / 8);
+		from += (to - from) / 8 * 8;
+	}
+	for (; from < to; from++)
+		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
+}
+
+/*
+ * Erase pages [first, end) of block @b to all ones: holes punched into
+ * the data and OOB (and the ECC shadow where RAW writes filled it), the
+ * program state cleared.  The cost does not grow with the block size.
+ */
+static int rf_erase_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
+			  uint64_t end)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	uint64_t from = first - b * sim->pages_per_block;
+	uint64_t to = end - b * sim->pages_per_block;
+	uint64_t addr = first * geo->page_size;
+	uint64_t len = (end - first) * geo->page_size;
+	bool shadowed = sim->ecc_shadow && rf_raw_marked(sim, addr, addr + len);
+	int ret;
+
+	ret = rf_image_erase(&sim->img, RF_REGION_DATA, addr, len);
+	if (!ret)
+		ret = rf_image_erase(&sim->img, RF_REGION_OOB,
+				     first * geo->oob_size,
+				     (end - first) * geo->oob_size);
+	if (!ret && shadowed)
+		ret = rf_image_erase(&sim->img, RF_REGION_SHADOW, addr, len);
+	if (ret)
+		return rf_store_failed(sim, ret, "erase", addr);
+	if (rf_type_is_nand(geo->type)) {
+		rf_bits_clear(rf_image_programmed(&sim->img, b),
+			      from * sim->subpages_per_page,
+			      to * sim->subpages_per_page);
+		rf_bits_clear(rf_image_raw_bits(&sim->img, b), from, to);
+	}
+	return 0;
+}
+
+static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
+{
+	const struct rf_faults *f = &sim->cfg.faults;
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	uint64_t first = b * sim->pages_per_block;
+	int ret;
+
+	if (meta->bad) {
+		rf_stats_add(&sim->stats, bad_block_erases, 1);
+		rf_log(sim, "erase of bad block %" PRIu64 " refused (-EIO)", b);
+		return -EIO;
+	}
+	if (rf_block_list_contains(&f->fail_erase, b)) {
+		rf_stats_add(&sim->stats, erase_failures, 1);
+		rf_log(sim, "injected erase failure in block %" PRIu64, b);
+		return -EIO;
+	}
+	if (f->endurance && meta->erase_count >= f->endurance) {
+		__atomic_store_n(&meta->bad, RF_BLOCK_WORN_OUT, __ATOMIC_RELAXED);
+		rf_stats_add(&sim->stats, worn_out_blocks, 1);
+		rf_log(sim, "block %" PRIu64 " worn out after %" PRIu32
+		       " erases (-EIO)", b, meta->erase_count);
+		return -EIO;
+	}
+	/* A torn erase reaches only the first half of the block. */
+	ret = rf_erase_pages(sim, b, first, first +
+			     (torn ? sim->pages_per_block / 2 :
+			      sim->pages_per_block));
+	if (ret)
+		return ret;
+	__atomic_store_n(&meta->erase_count, meta->erase_count + 1,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&meta->reads_since_erase, 0, __ATOMIC_RELAXED);
+	if (!torn)
+		__atomic_store_n(&meta->program_clock, 0, __ATOMIC_RELAXED);
+	rf_stats_add(&sim->stats, erases, 1);
+	rf_delay(sim, f->latency_erase_us, 1);
+	return 0;
+}
+
+int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
+{
+	uint64_t b;
+	int torn, ret;
+
+	if (atomic_load(&sim->powered_off))
+		return RF_POWER_CUT;
+	if (addr % sim->geo.erase_size || len % sim->geo.erase_size || !len ||
+	    addr > sim->geo.size || len > sim->geo.size - addr)
+		return rf_invalid(sim, "erase", addr);
+	atomic_fetch_add(&sim->clock, 1);
+	for (b = addr / sim->geo.erase_size;
+	     b < (addr + len) / sim->geo.erase_size; b++) {
+		torn = rf_power_claim(sim);
+		if (torn < 0)
+			return torn;
+		pthread_rwlock_wrlock(&sim->locks[b]);
+		ret = rf_erase_block(sim, b, torn);
+		pthread_rwlock_unlock(&sim->locks[b]);
+		if (torn)
+			return rf_power_off(sim, "erase", b * sim->geo.erase_size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- bad blocks ---- */
+
+static int rf_check_block_addr(struct rf_sim *sim, uint64_t addr,
+			       const char *what)
+{
+	if (addr % sim->geo.erase_size || addr >= sim->geo.size)
+		return rf_invalid(sim, what, addr);
+	return 0;
+}
+
+int rf_sim_isbad(struct rf_sim *sim, uint64_t addr)
+{
+	int ret = rf_check_block_addr(sim, addr, "isbad");
+
+	if (ret)
+		return ret;
+	rf_stats_add(&sim->stats, isbad, 1);
+	return rf_sim_bad_reason(sim, addr / sim->geo.erase_size) !=
+	       RF_BLOCK_GOOD;
+}
+
+int rf_sim_markbad(struct rf_sim *sim, uint64_t addr)
+{
+	uint64_t b = addr / sim->geo.erase_size;
+	struct rf_block_meta *meta;
+	int ret;
+
+	if (atomic_load(&sim->powered_off))
+		return RF_POWER_CUT;
+	ret = rf_check_block_addr(sim, addr, "markbad");
+	if (ret)
+		return ret;
+	rf_stats_add(&sim->stats, markbad, 1);
+	pthread_rwlock_wrlock(&sim->locks[b]);
+	meta = rf_image_block(&sim->img, b);
+	if (meta->bad == RF_BLOCK_GOOD)
+		__atomic_store_n(&meta->bad, RF_BLOCK_MARKED_BAD,
+				 __ATOMIC_RELAXED);
+	ret = rf_write_bbm(sim, b);
+	pthread_rwlock_unlock(&sim->locks[b]);
+	rf_log(sim, "block %" PRIu64 " marked bad", b);
+	return ret;
+}
+
