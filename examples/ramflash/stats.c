@@ -49,6 +49,8 @@ void rf_stats_print(struct rf_sim *sim, FILE *out)
 	fprintf(out, "  erase counts: min %" PRIu32 " avg %.2f max %" PRIu32
 		" over %" PRIu64 " blocks\n", w.min,
 		(double)w.total / (double)blocks, w.max, blocks);
+	fprintf(out, "  store: %" PRIu64 " bytes allocated (image or memory)\n",
+		rf_sim_store_bytes(sim));
 	fprintf(out, "  bad blocks: %" PRIu64, w.bad);
 	for (b = 0; b < blocks && w.bad; b++)
 		if (rf_sim_bad_reason(sim, b) != RF_BLOCK_GOOD)
@@ -88,6 +90,8 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 		geo->subpage_size, geo->ecc_strength, geo->ecc_step, blocks);
 	fprintf(out, "  \"power_cut\": %s,\n",
 		rf_sim_power_cut_done(sim) ? "true" : "false");
+	fprintf(out, "  \"store_bytes\": %" PRIu64 ",\n",
+		rf_sim_store_bytes(sim));
 	fprintf(out, "  \"counters\": {");
 #define RF_STATS_JSON(name, text)					\
 	fprintf(out, "%s\n    \"%s\": %" PRIuFAST64, sep, #name,		\

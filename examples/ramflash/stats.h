@@ -13,7 +13,7 @@
 
 /**
  * rf_stats_print() - the human-readable report: counters, erase counts
- * (min/avg/max) and the bad blocks.
+ * (min/avg/max), the store's allocated bytes and the bad blocks.
  * @sim:	the simulator.
  * @out:	where to print.
  */
@@ -21,7 +21,8 @@ void rf_stats_print(struct rf_sim *sim, FILE *out);
 
 /**
  * rf_stats_write_json() - the same as one JSON object, with the erase count
- * of every block ("erase_counts") and the bad blocks with their reason.
+ * of every block ("erase_counts"), the store's allocated bytes
+ * ("store_bytes") and the bad blocks with their reason.
  * @sim:	the simulator.
  * @out:	where to write.
  *
