@@ -120,10 +120,24 @@ MTD=$nand
 
 step "the image after ramflash exits"
 stop_ramflash
-# doc/ramflash.md: a 4 KiB header, the data, then the OOB of every page.
-header=4096
-size=$((4 * 1024 * 1024))
-dd if="$img" of=/tmp/image-data bs=$header skip=1 count=$((2 * block / header)) 2>/dev/null
+# doc/ramflash.md, image layout version 3: the data at data_off (header
+# bytes 56..63), the OOB of every page at oob_off (bytes 64..71), every
+# flash byte stored inverted.
+data_off=$(od -An -t u8 -j 56 -N 8 "$img" | tr -d ' ')
+oob_off=$(od -An -t u8 -j 64 -N 8 "$img" | tr -d ' ')
+up=
+down=
+i=0
+while [ "$i" -lt 256 ]; do
+	up="$up\\$(printf %03o "$i")"
+	down="$down\\$(printf %03o $((255 - i)))"
+	i=$((i + 1))
+done
+invert() {
+	tr "$up" "$down"
+}
+dd if="$img" bs=4096 skip=$((data_off / 4096)) count=$((2 * block / 4096)) 2>/dev/null |
+	invert >/tmp/image-data
 expect_eq "data in the image file" "$(sum /tmp/data.bin)" "$(sum /tmp/image-data)"
 i=0
 : >/tmp/image-oob
@@ -132,7 +146,7 @@ while [ "$i" -lt "$pages" ]; do
 	dd if=/tmp/oob.bin bs=1 skip=$((i * (page + oob) + page)) count=$oob 2>/dev/null >>/tmp/oob-only.ref
 	i=$((i + 1))
 done
-dd if="$img" bs=$oob skip=$(((header + size) / oob + 2 * pages)) count=$pages 2>/dev/null >/tmp/image-oob
+dd if="$img" bs=$oob skip=$((oob_off / oob + 2 * pages)) count=$pages 2>/dev/null | invert >/tmp/image-oob
 expect_eq "OOB in the image file" "$(sum /tmp/oob-only.ref)" "$(sum /tmp/image-oob)"
 start_ramflash nand --type nand --size 4MiB --page-size $page \
 	--erase-size 128KiB --oob-size $oob --image "$img"
