@@ -27,6 +27,8 @@
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
 
+#include "frames.h"
+
 #define PAGE		2048u
 #define OOB		64u
 #define BLOCK		(64u * PAGE)
@@ -47,14 +49,15 @@ struct canned {
 		      sizeof(struct muse_read_out) + PAGE + OOB];
 };
 
-static int copy_out(void *userdata, const struct muse_io *io,
-		    struct muse_ecc_result *ecc)
+static int copy_out(void *userdata, struct muse_req *req,
+		    const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	memcpy(io->buf, storage + io->addr, io->len);
 	return 0;
 }
 
-static int copy_in(void *userdata, const struct muse_io *io)
+static int copy_in(void *userdata, struct muse_req *req,
+		   const struct muse_io *io)
 {
 	memcpy(storage + io->addr, io->buf, io->len);
 	return 0;
@@ -73,36 +76,16 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void fill_header(void *buf, uint32_t len, uint32_t opcode,
-			uint64_t unique)
-{
-	struct fuse_in_header h = {
-		.len = len,
-		.opcode = opcode,
-		.unique = unique,
-		.nodeid = FUSE_ROOT_ID,
-	};
-
-	memcpy(buf, &h, sizeof(h));
-}
-
 /* Answer an extended MUSE_INIT offering everything, like our kernel does. */
 static int handshake(struct muse_session *se, struct canned *c)
 {
 	uint8_t req[sizeof(struct fuse_in_header) + sizeof(struct muse_init_in)];
-	struct muse_init_in in = {
-		.fuse_major = MUSE_FUSE_KERNEL_VERSION,
-		.fuse_minor = MUSE_FUSE_MIN_MINOR,
-		.flags = MUSE_EXT_ALL,
-		.max_io = 65536,
-	};
 	struct fuse_out_header out;
 	ssize_t n;
 
-	fill_header(req, sizeof(req), MUSE_INIT, 1);
-	memcpy(req + sizeof(struct fuse_in_header), &in, sizeof(in));
-	n = muse_session_handle_buf(se, req, sizeof(req), c->reply,
-				    sizeof(c->reply));
+	n = muse_session_handle_buf(se, req,
+				    mf_init_ext(req, 1, MUSE_EXT_ALL, 65536),
+				    c->reply, sizeof(c->reply));
 	if (n < (ssize_t)sizeof(out)) {
 		fprintf(stderr, "dispatch-bench: INIT: %s\n",
 			n < 0 ? strerror(-n) : "no reply");
@@ -119,25 +102,16 @@ static int handshake(struct muse_session *se, struct canned *c)
 
 static void build_requests(struct muse_session *se, struct canned *c)
 {
-	int extended = muse_session_extensions(se) != 0;
-	size_t hdr = sizeof(struct fuse_in_header);
-	size_t rin = extended ? sizeof(struct muse_read_in) :
-				MUSE_COMPAT_READ_IN_SIZE;
-	size_t win = extended ? sizeof(struct muse_write_in) :
-				MUSE_COMPAT_WRITE_IN_SIZE;
-	struct muse_read_in r = { .len = PAGE };
-	struct muse_write_in w = { .len = PAGE };
+	const struct mf_io io = {
+		.ext = muse_session_extensions(se) != 0, .len = PAGE,
+	};
+	uint8_t data[PAGE];
 
-	c->read_len = hdr + rin;
-	fill_header(c->read_req, c->read_len, MUSE_READ, 2);
-	memcpy(c->read_req + hdr, &r, rin);
-
-	c->write_data_off = hdr + win;
-	c->write_len = c->write_data_off + PAGE;
-	fill_header(c->write_req, c->write_len, MUSE_WRITE, 3);
-	memcpy(c->write_req + hdr, &w, win);
 	for (size_t i = 0; i < PAGE; i++)
-		c->write_req[c->write_data_off + i] = (uint8_t)(i * 7 + 3);
+		data[i] = (uint8_t)(i * 7 + 3);
+	c->read_len = mf_io(c->read_req, MUSE_READ, 2, &io, NULL, 0);
+	c->write_len = mf_io(c->write_req, MUSE_WRITE, 3, &io, data, PAGE);
+	c->write_data_off = c->write_len - PAGE;
 }
 
 /* Point a canned request at page @i (the addr field follows the header). */
@@ -145,7 +119,7 @@ static inline void set_addr(uint8_t *req, uint64_t i)
 {
 	uint64_t addr = (i % PAGES) * PAGE;
 
-	memcpy(req + sizeof(struct fuse_in_header), &addr, sizeof(addr));
+	memcpy(req + MF_IO_ADDR_OFFSET, &addr, sizeof(addr));
 }
 
 /* The error of the last reply: a benchmark of failing requests is void. */
@@ -278,7 +252,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	ret = muse_session_new(&dev, &ops, sizeof(ops), 0, NULL, &se);
+	ret = muse_session_new(&dev, sizeof(dev), &ops, sizeof(ops), 0, NULL,
+			       &se);
 	if (ret < 0) {
 		fprintf(stderr, "dispatch-bench: muse_session_new: %s\n",
 			strerror(-ret));

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Validation of struct muse_device.  Everything the kernel would refuse
- * at MUSE_INIT (and a few things that would only break later, such as a
- * malformed partition string) is refused by muse_session_new() with
- * -EINVAL, so a server learns about its mistake before it opens anything.
+ * Validation of struct muse_device.  Everything the kernel module refuses
+ * at MUSE_INIT is refused by muse_session_new() with -EINVAL, by the same
+ * rules (the limits and defaults of muse_kernel.h; the partition grammar
+ * of kmod/muse_parts.c), so a server learns about its mistake before it
+ * opens anything.  tests/lib/device-cases.c holds the cases both sides
+ * must agree on.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -14,13 +15,7 @@
 #define MUSE_DEVICE_FLAGS (MUSE_FLAG_WRITEABLE | MUSE_FLAG_BIT_WRITEABLE | \
 			   MUSE_FLAG_NO_ERASE)
 
-/*
- * Partition strings longer than this cannot be meant seriously and would
- * crowd the other keys out of the MUSE_INIT_INFO_MAX byte info block.
- */
-#define MUSE_PARTITIONS_MAX 2048
-
-static bool type_is_known(enum muse_type type)
+static bool type_is_known(uint32_t type)
 {
 	switch (type) {
 	case MUSE_TYPE_RAM:
@@ -34,109 +29,139 @@ static bool type_is_known(enum muse_type type)
 	return false;
 }
 
-/* A number as the kernel's memparse() reads it: decimal or 0x hex, then
- * an optional K/M/G suffix.  Returns the characters consumed, 0 if none.
- */
-static size_t parse_size(const char *s)
+/* Names show up in /proc/mtd and sysfs: 1..MUSE_NAME_MAX printable bytes. */
+static bool name_is_valid(const char *name, size_t len)
 {
-	size_t n = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-	    isxdigit((unsigned char)s[2])) {
-		n = 2;
-		while (isxdigit((unsigned char)s[n]))
-			n++;
-	} else {
-		while (isdigit((unsigned char)s[n]))
-			n++;
-	}
-	if (n && s[n] && strchr("kKmMgG", s[n]))
-		n++;
-	return n;
-}
-
-/* One partition flag suffix ("ro", "lk", "slc"); returns its length. */
-static size_t parse_part_flag(const char *s)
-{
-	static const char *const part_flags[] = { "ro", "lk", "slc" };
 	size_t i;
 
-	for (i = 0; i < sizeof(part_flags) / sizeof(part_flags[0]); i++) {
-		size_t n = strlen(part_flags[i]);
+	if (!len || len > MUSE_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!MUSE_NAME_CHAR_VALID(name[i]))
+			return false;
+	return true;
+}
 
-		if (strncmp(s, part_flags[i], n) == 0)
-			return n;
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * A number with an optional K/M/G suffix, decimal or 0x-hex, as the
+ * module reads it; advances *p past it.  Return: 0 or -EINVAL.
+ */
+static int parse_number(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	unsigned int base = 10, shift = 0, digits = 0;
+	uint64_t val = 0;
+	int digit;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
 	}
+	for (; (digit = hex_digit(*s)) >= 0 && (unsigned int)digit < base;
+	     s++, digits++) {
+		if (val > (UINT64_MAX - digit) / base)
+			return -EINVAL;
+		val = val * base + digit;
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*s == 'K' || *s == 'k')
+		shift = 10;
+	else if (*s == 'M' || *s == 'm')
+		shift = 20;
+	else if (*s == 'G' || *s == 'g')
+		shift = 30;
+	if (shift) {
+		s++;
+		if (val > UINT64_MAX >> shift)
+			return -EINVAL;
+		val <<= shift;
+	}
+	*p = s;
+	*out = val;
 	return 0;
 }
 
 /*
- * Check one <partdef> of the mtdparts syntax:
- * <size|->[@<offset>][(<name>)][ro][lk][slc].  Returns the characters it
- * spans or 0 if it is malformed.  *rest is set when the size was "-"
- * (the rest of the device), which only the last partition may use.
+ * One <part> := <size>[@<offset>][(<name>)][ro], <size> a number or "-"
+ * (the rest, last partition only).  It must start at or after @prev_end,
+ * be eraseblock aligned and lie inside the device.  Advances *p past it
+ * and sets *end to its end.  Return: 0 or -EINVAL.
  */
-static size_t parse_partdef(const char *s, bool *rest)
+static int parse_part(const char **p, uint64_t prev_end,
+		      const struct muse_device *dev, uint64_t *end)
 {
-	size_t n, len;
+	const char *s = *p, *close;
+	uint64_t size = 0, offset = prev_end;
+	bool rest = false;
 
 	if (*s == '-') {
-		*rest = true;
-		len = 1;
-	} else {
-		len = parse_size(s);
-		if (!len)
-			return 0;
+		rest = true;
+		s++;
+	} else if (parse_number(&s, &size)) {
+		return -EINVAL;
 	}
-	if (s[len] == '@') {
-		n = parse_size(s + len + 1);
-		if (!n)
-			return 0;
-		len += 1 + n;
+	if (*s == '@') {
+		s++;
+		if (parse_number(&s, &offset))
+			return -EINVAL;
 	}
-	if (s[len] == '(') {
-		const char *end = strchr(s + len + 1, ')');
+	if (*s == '(') {
+		close = strchr(++s, ')');
+		if (!close || !name_is_valid(s, (size_t)(close - s)))
+			return -EINVAL;
+		s = close + 1;
+	}
+	if (!strncmp(s, "ro", 2))
+		s += 2;
+	/* Nothing else: the module knows no "lk" or "slc" flags. */
+	if (*s && *s != ',')
+		return -EINVAL;
 
-		if (!end || end == s + len + 1)
-			return 0;
-		len = end - s + 1;
+	if (offset < prev_end || offset >= dev->size)
+		return -EINVAL;
+	if (rest) {
+		if (*s)
+			return -EINVAL;
+		size = dev->size - offset;
 	}
-	while ((n = parse_part_flag(s + len)))
-		len += n;
-	return len;
+	if (!size || size > dev->size - offset ||
+	    offset % dev->erasesize || size % dev->erasesize)
+		return -EINVAL;
+	*p = s;
+	*end = offset + size;
+	return 0;
 }
 
 /*
- * Partitions in mtdparts syntax without "mtdparts=" and "<mtd-id>:", for
- * one device: comma-separated partdefs, printable, no whitespace.
+ * Partitions: <part>[,<part>...], at most MUSE_PARTS_MAX, in address
+ * order, without "mtdparts=" and "<mtd-id>:".  @dev's geometry is valid.
  */
-static int validate_partitions(const char *parts)
+static int validate_partitions(const char *parts,
+			       const struct muse_device *dev)
 {
-	bool rest = false;
-	const char *p;
+	const char *p = parts;
+	uint64_t end = 0;
+	unsigned int nr;
 
-	if (strlen(parts) > MUSE_PARTITIONS_MAX)
-		return -EINVAL;
-	for (p = parts; *p; p++)
-		if (!isgraph((unsigned char)*p) || *p == ';')
+	for (nr = 0; nr < MUSE_PARTS_MAX; nr++) {
+		if (parse_part(&p, end, dev, &end))
 			return -EINVAL;
-
-	p = parts;
-	for (;;) {
-		size_t n;
-
-		if (rest)	/* "-" was not the last partition */
-			return -EINVAL;
-		n = parse_partdef(p, &rest);
-		if (!n)
-			return -EINVAL;
-		p += n;
-		if (*p == '\0')
+		if (!*p++)
 			return 0;
-		if (*p != ',')
-			return -EINVAL;
-		p++;
 	}
+	return -EINVAL;
 }
 
 static int validate_geometry(const struct muse_device *dev)
@@ -147,6 +172,9 @@ static int validate_geometry(const struct muse_device *dev)
 	if (!dev->size || !dev->writesize || !dev->erasesize)
 		return -EINVAL;
 	if (dev->erasesize % dev->writesize || dev->size % dev->erasesize)
+		return -EINVAL;
+	/* The MTD core counts pages in 32 bits. */
+	if (dev->size / dev->writesize > UINT32_MAX)
 		return -EINVAL;
 	if (writebufsize % dev->writesize || dev->erasesize % writebufsize)
 		return -EINVAL;
@@ -160,6 +188,8 @@ static int validate_geometry(const struct muse_device *dev)
 
 static int validate_oob_and_ecc(const struct muse_device *dev)
 {
+	if (!MUSE_OOBSIZE_VALID(dev->oobsize, dev->writesize))
+		return -EINVAL;
 	if (dev->oobavail > dev->oobsize)
 		return -EINVAL;
 	if (!dev->ecc_strength)
@@ -172,20 +202,18 @@ static int validate_oob_and_ecc(const struct muse_device *dev)
 }
 
 /**
- * muse_device_validate() - check a device description for consistency.
+ * muse__device_validate() - check a device description for consistency.
  * @dev: the description as the user gave it.
  *
  * Return: 0 or -EINVAL.
  */
-int muse_device_validate(const struct muse_device *dev)
+int muse__device_validate(const struct muse_device *dev)
 {
 	int ret;
 
 	if (!type_is_known(dev->type) || (dev->flags & ~MUSE_DEVICE_FLAGS))
 		return -EINVAL;
-	if (dev->name && (!dev->name[0] || strlen(dev->name) > MUSE_NAME_MAX))
-		return -EINVAL;
-	if (dev->partitions && validate_partitions(dev->partitions))
+	if (dev->name && !name_is_valid(dev->name, strlen(dev->name)))
 		return -EINVAL;
 	ret = validate_geometry(dev);
 	if (ret)
@@ -193,20 +221,22 @@ int muse_device_validate(const struct muse_device *dev)
 	ret = validate_oob_and_ecc(dev);
 	if (ret)
 		return ret;
+	if (dev->partitions && validate_partitions(dev->partitions, dev))
+		return -EINVAL;
 
-	if (!muse_request_size(muse_device_max_unit(dev), dev->writesize,
-			       dev->oobsize))
+	if (!muse__request_size(muse__device_max_unit(dev), dev->writesize,
+				dev->oobsize))
 		return -EINVAL;
 	return 0;
 }
 
 /**
- * muse_device_max_unit() - the largest I/O unit INIT may negotiate.
+ * muse__device_max_unit() - the largest I/O unit INIT may negotiate.
  * @dev: a description with valid geometry.
  *
  * Return: max_io or one write buffer, whichever is larger.
  */
-uint32_t muse_device_max_unit(const struct muse_device *dev)
+uint32_t muse__device_max_unit(const struct muse_device *dev)
 {
 	uint32_t writebufsize = dev->writebufsize ? dev->writebufsize :
 						    dev->writesize;
@@ -215,37 +245,36 @@ uint32_t muse_device_max_unit(const struct muse_device *dev)
 }
 
 /**
- * muse_device_bitflip_threshold() - bit flips in one ECC step from which a
- * read reports -EUCLEAN.
+ * muse__bitflip_threshold() - bit flips in one ECC step from which a read
+ * reports -EUCLEAN.
  * @dev: a validated description.
  *
- * Return: the device's threshold, or the kernel's default of 3/4 of the
- * ECC strength rounded up; at least 1 so that a device without ECC that
- * reports flips still reports them.
+ * Return: the device's threshold, or MUSE_BITFLIP_THRESHOLD_DEFAULT of
+ * its ECC strength; at least 1 so that a device without ECC that reports
+ * flips still reports them.
  */
-uint32_t muse_device_bitflip_threshold(const struct muse_device *dev)
+uint32_t muse__bitflip_threshold(const struct muse_device *dev)
 {
 	uint32_t threshold = dev->bitflip_threshold;
 
 	if (!threshold)
-		threshold = (dev->ecc_strength * 3 + 3) / 4;
+		threshold = MUSE_BITFLIP_THRESHOLD_DEFAULT(dev->ecc_strength);
 	return threshold ? threshold : 1;
 }
 
 /**
- * muse_request_size() - the longest request the kernel may send (protocol
- * section 5).
+ * muse__request_size() - the longest request the kernel may send
+ * (protocol section 5).
  * @unit:	the I/O unit.
  * @writesize:	page bytes.
  * @oobsize:	OOB bytes per page the kernel knows of.
  *
- * Return: bytes, or 0 if that exceeds MUSE_REQUEST_SIZE_MAX.
+ * Return: bytes, or 0 if that exceeds MUSE__REQUEST_SIZE_MAX.
  */
-size_t muse_request_size(uint32_t unit, uint32_t writesize, uint32_t oobsize)
+size_t muse__request_size(uint32_t unit, uint32_t writesize, uint32_t oobsize)
 {
-	uint64_t size = sizeof(struct fuse_in_header) + MUSE_EXT_IO_IN_SIZE +
-			(uint64_t)unit +
+	uint64_t size = MUSE__READ_DATA_OFFSET + (uint64_t)unit +
 			(uint64_t)(unit / writesize) * oobsize;
 
-	return size > MUSE_REQUEST_SIZE_MAX ? 0 : (size_t)size;
+	return size > MUSE__REQUEST_SIZE_MAX ? 0 : (size_t)size;
 }

@@ -26,18 +26,18 @@ static size_t io_in_size(const struct muse_session *se)
 }
 
 /**
- * muse_read_out_size() - size of the READ reply body on this connection.
+ * muse__read_out_size() - size of the READ reply body on this connection.
  * @se: the session.
  *
  * Return: bytes.
  */
-size_t muse_read_out_size(const struct muse_session *se)
+size_t muse__read_out_size(const struct muse_session *se)
 {
 	return se->ext_layout ? sizeof(struct muse_read_out) :
 				MUSE_COMPAT_READ_OUT_SIZE;
 }
 
-static enum muse_oob_mode io_mode(uint32_t flags)
+static uint32_t io_mode(uint32_t flags)
 {
 	if (flags & MUSE_IO_OOB_AUTO)
 		return MUSE_OOB_AUTO;
@@ -47,8 +47,7 @@ static enum muse_oob_mode io_mode(uint32_t flags)
 }
 
 /* OOB bytes one page offers in @mode. */
-static uint32_t oob_per_page(const struct muse_session *se,
-			     enum muse_oob_mode mode)
+static uint32_t oob_per_page(const struct muse_session *se, uint32_t mode)
 {
 	return mode == MUSE_OOB_AUTO ? se->dev.oobavail : se->oobsize;
 }
@@ -56,31 +55,28 @@ static uint32_t oob_per_page(const struct muse_session *se,
 /*
  * The OOB of a request starts at ooboffs in addr's page and continues page
  * by page; the pages it touches must stay inside the request's unit and
- * inside the device (protocol section 4.5).
+ * inside the device (MUSE_OOB_SPAN_FITS, protocol section 4.5).
  */
 static int check_oob(const struct muse_session *se,
-		     const struct muse_read_in *in, enum muse_oob_mode mode)
+		     const struct muse_read_in *in, uint32_t mode)
 {
-	uint32_t per_page = oob_per_page(se, mode);
+	uint64_t per_page = oob_per_page(se, mode);
 	uint32_t writesize = se->dev.writesize;
-	uint64_t pages, first, in_unit;
+	uint64_t in_unit = se->unit / writesize - in->addr % se->unit / writesize;
+	uint64_t in_device = se->dev.size / writesize - in->addr / writesize;
+	uint64_t ooboffs = in->ooboffs, ooblen = in->ooblen;
 
-	if (in->ooboffs >= per_page)
-		return -EINVAL;
-	pages = ((uint64_t)in->ooboffs + in->ooblen + per_page - 1) / per_page;
-	first = in->addr / writesize;
-	in_unit = in->addr % se->unit / writesize;
-	if (in_unit + pages > se->unit / writesize)
-		return -EINVAL;
-	if (first + pages > se->dev.size / writesize)
+	if (!MUSE_OOB_SPAN_FITS(ooboffs, ooblen, per_page, in_unit) ||
+	    !MUSE_OOB_SPAN_FITS(ooboffs, ooblen, per_page, in_device))
 		return -EINVAL;
 	return 0;
 }
 
-/* Parse and validate the body shared by READ and WRITE into @io. */
-static int parse_io(const struct muse_req *req, struct muse_io *io)
+/* Parse and validate the body shared by READ and WRITE into req->io. */
+static int parse_io(struct muse_req *req)
 {
 	const struct muse_session *se = req->se;
+	struct muse_io *io = &req->io;
 	struct muse_read_in in;
 
 	memset(&in, 0, sizeof(in));
@@ -112,6 +108,38 @@ static int parse_io(const struct muse_req *req, struct muse_io *io)
 	return 0;
 }
 
+/*
+ * Around a callback: the request is in its callback (muse_req_keep() is
+ * allowed iff @kept is given and the request is a pool slot), and
+ * afterwards either kept or back with the dispatcher.  The dispatcher
+ * looks only at its own *kept after the callback: a kept request may
+ * already be answered and reused.
+ */
+static void callback_enter(struct muse_req *req, bool *kept)
+{
+	req->keep_flag = req->pooled ? kept : NULL;
+	atomic_store(&req->state, MUSE__REQ_CALLBACK);
+}
+
+static void callback_leave(struct muse_req *req)
+{
+	req->keep_flag = NULL;
+	atomic_store(&req->state, MUSE__REQ_IDLE);
+}
+
+/*
+ * What a callback's return means: MUSE__KEPT if it kept the request,
+ * else the reply is sent now.
+ */
+static int callback_done(struct muse_req *req, bool kept, int ret,
+			 const struct muse_ecc_result *ecc)
+{
+	if (kept)
+		return MUSE__KEPT;
+	callback_leave(req);
+	return muse__complete(req, ret, ecc);
+}
+
 static void ecc_merge(struct muse_ecc_result *total,
 		      const struct muse_ecc_result *part)
 {
@@ -121,41 +149,39 @@ static void ecc_merge(struct muse_ecc_result *total,
 		total->max_bitflips = part->max_bitflips;
 }
 
-/* One callback invocation; @ecc is NULL for a write. */
-static int io_call(struct muse_session *se, const struct muse_io *io,
+/* One callback invocation for @page; @ecc is NULL for a write. */
+static int io_call(struct muse_req *req, const struct muse_io *page,
 		   struct muse_ecc_result *ecc)
 {
+	struct muse_session *se = req->se;
 	struct muse_ecc_result part;
 	int ret;
 
 	if (!ecc)
-		return muse_clamp_errno(se->ops.write(se->userdata, io));
+		return muse__clamp_errno(se->ops.write(se->userdata, req, page));
 
 	memset(&part, 0, sizeof(part));
-	ret = muse_clamp_errno(se->ops.read(se->userdata, io, &part));
+	ret = muse__clamp_errno(se->ops.read(se->userdata, req, page, &part));
 	ecc_merge(ecc, &part);
 	return ret;
 }
 
 /*
- * Run a READ (@ecc set) or WRITE through the callback: whole, or with
- * MUSE_SESSION_SPLIT_PAGES one page at a time, each page with its share of
- * the OOB.  The first error ends the request.
+ * MUSE_SESSION_SPLIT_PAGES: run a READ (@ecc set) or WRITE one page at a
+ * time, each page with its share of the OOB.  The first error ends the
+ * request.  These callbacks cannot keep the request (it is several).
  */
-static int io_run(struct muse_session *se, const struct muse_io *io,
-		  struct muse_ecc_result *ecc)
+static int io_split(struct muse_req *req, struct muse_ecc_result *ecc)
 {
-	uint32_t writesize = se->dev.writesize;
-	uint32_t per_page = oob_per_page(se, io->mode);
+	const struct muse_io *io = &req->io;
+	uint32_t writesize = req->se->dev.writesize;
+	uint32_t per_page = oob_per_page(req->se, io->mode);
 	unsigned char *data = io->buf;
 	unsigned char *oob = io->oobbuf;
 	size_t data_left = io->len;
 	size_t oob_left = io->ooblen;
 	struct muse_io page = *io;
 	int ret;
-
-	if (!(se->flags & MUSE_SESSION_SPLIT_PAGES))
-		return io_call(se, io, ecc);
 
 	do {
 		uint64_t page_end = page.addr - page.addr % writesize +
@@ -168,7 +194,7 @@ static int io_run(struct muse_session *se, const struct muse_io *io,
 		room = oob_left ? per_page - page.ooboffs : 0;
 		page.ooblen = oob_left < room ? oob_left : room;
 
-		ret = io_call(se, &page, ecc);
+		ret = io_call(req, &page, ecc);
 		if (ret)
 			return ret;
 
@@ -182,101 +208,73 @@ static int io_run(struct muse_session *se, const struct muse_io *io,
 	return 0;
 }
 
-/* The soft_error a read reports, as the kernel's MTD core would. */
-static int32_t read_soft_error(const struct muse_session *se,
-			       const struct muse_ecc_result *ecc)
+/* Hand a parsed READ (@ecc set) or WRITE to its callback(s). */
+static int io_run(struct muse_req *req, struct muse_ecc_result *ecc)
 {
-	if (ecc->failed)
-		return -EBADMSG;
-	if (ecc->max_bitflips &&
-	    ecc->max_bitflips >= muse_device_bitflip_threshold(&se->dev))
-		return -EUCLEAN;
-	return 0;
+	struct muse_session *se = req->se;
+	bool kept = false;
+	int ret;
+
+	if (se->flags & MUSE_SESSION_SPLIT_PAGES) {
+		callback_enter(req, NULL);
+		ret = io_split(req, ecc);
+		return callback_done(req, false, ret, ecc);
+	}
+	callback_enter(req, &kept);
+	if (ecc)
+		ret = se->ops.read(se->userdata, req, &req->io, ecc);
+	else
+		ret = se->ops.write(se->userdata, req, &req->io);
+	return callback_done(req, kept, ret, ecc);
 }
 
 static int handle_read(struct muse_req *req)
 {
-	struct muse_session *se = req->se;
-	struct muse_ecc_result ecc;
-	struct muse_read_out out;
-	struct muse_io io;
-	struct iovec iov[4];
 	int ret;
 
-	ret = parse_io(req, &io);
+	ret = parse_io(req);
 	if (ret)
-		return muse_reply_err(req, ret);
-	if (io.len + io.ooblen > req->scratch_size)
+		return muse__reply_error(req, ret);
+	if (req->io.len + req->io.ooblen > req->scratch_size)
 		return -ENOBUFS;
-	io.buf = req->scratch;
-	io.oobbuf = (unsigned char *)req->scratch + io.len;
-
-	memset(&ecc, 0, sizeof(ecc));
-	ret = io_run(se, &io, &ecc);
-	if (ret)
-		return muse_reply_err(req, ret);
-
-	memset(&out, 0, sizeof(out));
-	out.datalen = io.len;
-	out.soft_error = (uint32_t)read_soft_error(se, &ecc);
-	out.ooblen = (uint32_t)io.ooblen;
-	if (se->ext & MUSE_EXT_ECC_STATS) {
-		out.max_bitflips = ecc.max_bitflips;
-		out.corrected = ecc.corrected;
-		out.failed = ecc.failed;
-	}
-	iov[1].iov_base = &out;
-	iov[1].iov_len = muse_read_out_size(se);
-	iov[2].iov_base = io.buf;
-	iov[2].iov_len = io.len;
-	iov[3].iov_base = io.oobbuf;
-	iov[3].iov_len = io.ooblen;
-	return muse_reply_iov(req, 0, iov, 4);
+	req->io.buf = req->scratch;
+	req->io.oobbuf = (unsigned char *)req->scratch + req->io.len;
+	memset(&req->ecc, 0, sizeof(req->ecc));
+	return io_run(req, &req->ecc);
 }
 
 static int handle_write(struct muse_req *req)
 {
-	struct muse_session *se = req->se;
-	size_t in_size = io_in_size(se);
+	size_t in_size = io_in_size(req->se);
 	unsigned char *data = (unsigned char *)req->body + in_size;
-	struct muse_write_out out;
-	struct muse_io io;
-	struct iovec iov[2];
 	int ret;
 
-	ret = parse_io(req, &io);
+	ret = parse_io(req);
 	if (ret)
-		return muse_reply_err(req, ret);
-	if (req->bodylen != in_size + io.len + io.ooblen)
-		return muse_reply_err(req, -EINVAL);
+		return muse__reply_error(req, ret);
+	if (req->bodylen != in_size + req->io.len + req->io.ooblen)
+		return muse__reply_error(req, -EINVAL);
 	/* The callback gets the request's bytes; it must not modify them. */
-	io.buf = data;
-	io.oobbuf = data + io.len;
-
-	ret = io_run(se, &io, NULL);
-	if (ret)
-		return muse_reply_err(req, ret);
-
-	memset(&out, 0, sizeof(out));
-	out.datalen = io.len;
-	out.ooblen = (uint32_t)io.ooblen;
-	iov[1].iov_base = &out;
-	iov[1].iov_len = se->ext_layout ? sizeof(out) :
-					  MUSE_COMPAT_WRITE_OUT_SIZE;
-	return muse_reply_iov(req, 0, iov, 2);
+	req->io.buf = data;
+	req->io.oobbuf = data + req->io.len;
+	return io_run(req, NULL);
 }
 
 static int handle_erase(struct muse_req *req)
 {
-	const struct muse_device *dev = &req->se->dev;
+	struct muse_session *se = req->se;
+	const struct muse_device *dev = &se->dev;
 	struct muse_erase_in in;
+	bool kept = false;
+	int ret;
 
 	memcpy(&in, req->body, sizeof(in));
 	if (!in.len || in.addr % dev->erasesize || in.len % dev->erasesize ||
 	    in.addr >= dev->size || in.len > dev->size - in.addr)
-		return muse_reply_err(req, -EINVAL);
-	return muse_reply_err(req, muse_clamp_errno(
-		req->se->ops.erase(req->se->userdata, in.addr, in.len)));
+		return muse__reply_error(req, -EINVAL);
+	callback_enter(req, &kept);
+	ret = se->ops.erase(se->userdata, req, in.addr, in.len);
+	return callback_done(req, kept, ret, NULL);
 }
 
 /* MARKBAD and ISBAD name one eraseblock by its address. */
@@ -297,44 +295,43 @@ static int parse_block_addr(const struct muse_req *req, uint64_t *addr)
 
 static int handle_isbad(struct muse_req *req)
 {
-	struct muse_isbad_out out;
-	struct iovec iov[2];
+	struct muse_session *se = req->se;
+	bool kept = false;
 	uint64_t addr;
 	int ret;
 
 	ret = parse_block_addr(req, &addr);
 	if (ret)
-		return muse_reply_err(req, ret);
-	ret = req->se->ops.isbad(req->se->userdata, addr);
-	/* Anything but 0 or 1 would fail in the kernel with a log line. */
-	if (ret > 1)
-		ret = -EIO;
-	if (ret < 0)
-		return muse_reply_err(req, muse_clamp_errno(ret));
-
-	memset(&out, 0, sizeof(out));
-	out.result = (uint32_t)ret;
-	iov[1].iov_base = &out;
-	iov[1].iov_len = sizeof(out);
-	return muse_reply_iov(req, 0, iov, 2);
+		return muse__reply_error(req, ret);
+	callback_enter(req, &kept);
+	ret = se->ops.isbad(se->userdata, req, addr);
+	return callback_done(req, kept, ret, NULL);
 }
 
 static int handle_markbad(struct muse_req *req)
 {
+	struct muse_session *se = req->se;
+	bool kept = false;
 	uint64_t addr;
 	int ret;
 
 	ret = parse_block_addr(req, &addr);
 	if (ret)
-		return muse_reply_err(req, ret);
-	return muse_reply_err(req, muse_clamp_errno(
-		req->se->ops.markbad(req->se->userdata, addr)));
+		return muse__reply_error(req, ret);
+	callback_enter(req, &kept);
+	ret = se->ops.markbad(se->userdata, req, addr);
+	return callback_done(req, kept, ret, NULL);
 }
 
 static int handle_sync(struct muse_req *req)
 {
-	return muse_reply_err(req, muse_clamp_errno(
-		req->se->ops.sync(req->se->userdata)));
+	struct muse_session *se = req->se;
+	bool kept = false;
+	int ret;
+
+	callback_enter(req, &kept);
+	ret = se->ops.sync(se->userdata, req);
+	return callback_done(req, kept, ret, NULL);
 }
 
 /*
@@ -347,7 +344,7 @@ static const struct muse_opcode_desc {
 	size_t compat_size;
 	size_t ext_size;
 } opcode_table[] = {
-	[MUSE_INIT - MUSE_INIT] = { muse_handle_init, 0, 0 },
+	[MUSE_INIT - MUSE_INIT] = { muse__handle_init, 0, 0 },
 	[MUSE_ERASE - MUSE_INIT] = {
 		handle_erase,
 		sizeof(struct muse_erase_in), sizeof(struct muse_erase_in) },
@@ -367,25 +364,22 @@ static const struct muse_opcode_desc {
 };
 
 /**
- * muse_dispatch() - validate one request and answer it.
- * @se:			the session.
- * @buf:		the request as read.
- * @n:			bytes read.
- * @scratch:		room for READ data.
- * @scratch_size:	bytes at @scratch.
- * @sink:		where the reply goes.
+ * muse__dispatch() - validate one request and answer it.
+ * @req:	the request object: session, sink and scratch set.
+ * @buf:	the request as read.
+ * @n:		bytes read.
  *
  * Return: 0 when answered (or, for unique 0, deliberately not answered),
- * -EPROTO if @buf is too short to carry a header, or the negative errno of
+ * MUSE__KEPT when a callback kept the request (@req is no longer the
+ * caller's), -EPROTO if @buf is too short to carry a header, -ENOBUFS if
+ * READ data does not fit the scratch area, or the negative errno of
  * sending the reply.
  */
-int muse_dispatch(struct muse_session *se, const void *buf, size_t n,
-		  void *scratch, size_t scratch_size,
-		  struct muse_reply_sink *sink)
+int muse__dispatch(struct muse_req *req, const void *buf, size_t n)
 {
+	const struct muse_session *se = req->se;
 	const struct muse_opcode_desc *desc;
 	struct fuse_in_header in;
-	struct muse_req req;
 	size_t min_body;
 
 	if (n < sizeof(in))
@@ -395,52 +389,52 @@ int muse_dispatch(struct muse_session *se, const void *buf, size_t n,
 	if (!in.unique)
 		return 0;
 
-	req.se = se;
-	req.unique = in.unique;
-	req.len = in.len;
-	req.body = (const unsigned char *)buf + sizeof(in);
-	req.bodylen = n - sizeof(in);
-	req.scratch = scratch;
-	req.scratch_size = scratch_size;
-	req.sink = sink;
+	req->unique = in.unique;
+	req->opcode = in.opcode;
+	req->body = (const unsigned char *)buf + sizeof(in);
+	req->bodylen = n - sizeof(in);
+	req->keep_flag = NULL;
+	atomic_store(&req->state, MUSE__REQ_IDLE);
 
 	if (in.len != n)
-		return muse_reply_err(&req, -EINVAL);
+		return muse__reply_error(req, -EINVAL);
 	if (in.opcode < MUSE_INIT || in.opcode > MUSE_SYNC)
-		return muse_reply_err(&req, -ENOSYS);
+		return muse__reply_error(req, -ENOSYS);
 	if ((in.opcode == MUSE_INIT) == se->initialised)
-		return muse_reply_err(&req, -EPROTO);
+		return muse__reply_error(req, -EPROTO);
 
 	desc = &opcode_table[in.opcode - MUSE_INIT];
 	min_body = se->ext_layout ? desc->ext_size : desc->compat_size;
-	if (req.bodylen < min_body)
-		return muse_reply_err(&req, -EINVAL);
-	return desc->handler(&req);
+	if (req->bodylen < min_body)
+		return muse__reply_error(req, -EINVAL);
+	return desc->handler(req);
 }
 
 ssize_t muse_session_handle_buf(struct muse_session *se, const void *req,
 				size_t reqlen, void *reply, size_t reply_size)
 {
-	struct muse_reply_sink sink = {
-		.fd = -1, .buf = reply, .size = reply_size, .len = 0,
-	};
 	size_t data_offset = sizeof(struct fuse_out_header) +
-			     muse_read_out_size(se);
-	void *scratch = NULL;
-	size_t scratch_size = 0;
+			     muse__read_out_size(se);
+	struct muse_req r;
 	int ret;
 
 	if (!req || reqlen < sizeof(struct fuse_in_header))
 		return -EPROTO;
 	if (!reply || reply_size < sizeof(struct fuse_out_header))
 		return -ENOBUFS;
+	memset(&r, 0, sizeof(r));
+	r.se = se;
+	r.sink = (struct muse__reply_sink){
+		.fd = -1, .buf = reply, .size = reply_size, .len = 0,
+	};
 	/* READ data goes straight to where the reply carries it. */
 	if (reply_size > data_offset) {
-		scratch = (unsigned char *)reply + data_offset;
-		scratch_size = reply_size - data_offset;
+		r.scratch = (unsigned char *)reply + data_offset;
+		r.scratch_size = reply_size - data_offset;
 	}
-	ret = muse_dispatch(se, req, reqlen, scratch, scratch_size, &sink);
+	/* A stack request: callbacks cannot keep it (keep_flag NULL). */
+	ret = muse__dispatch(&r, req, reqlen);
 	if (ret < 0)
 		return ret;
-	return (ssize_t)sink.len;
+	return (ssize_t)r.sink.len;
 }

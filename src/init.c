@@ -69,16 +69,19 @@ static void build_v2_keys(const struct muse_session *se,
 	info_add_u32(info, MUSE_KEY_ERASESIZE, dev->erasesize);
 }
 
-/* Keys only an extended kernel knows; defaults are left out. */
-static void build_ext_keys(const struct muse_session *se,
+/*
+ * Keys only an extended kernel knows; defaults are left out.  @oobsize:
+ * the OOB per page the kernel will know of.
+ */
+static void build_ext_keys(const struct muse_session *se, uint32_t oobsize,
 			   struct info_block *info)
 {
 	const struct muse_device *dev = &se->dev;
 
 	if (dev->writebufsize != dev->writesize)
 		info_add_u32(info, MUSE_KEY_WRITEBUFSIZE, dev->writebufsize);
-	if (se->oobsize) {
-		info_add_u32(info, MUSE_KEY_OOBSIZE, se->oobsize);
+	if (oobsize) {
+		info_add_u32(info, MUSE_KEY_OOBSIZE, oobsize);
 		info_add_u32(info, MUSE_KEY_OOBAVAIL, dev->oobavail);
 	}
 	if (dev->subpage_shift)
@@ -133,8 +136,15 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 	se->ext_layout = se->ext != 0;
 }
 
+/* Request slots made from now on need only the negotiated size. */
+static void size_slots(struct muse_session *se)
+{
+	se->slot_size = muse__request_size(se->unit, se->dev.writesize,
+					   se->oobsize);
+}
+
 /**
- * muse_handle_init() - answer MUSE_INIT.
+ * muse__handle_init() - answer MUSE_INIT.
  * @req: the request.
  *
  * A body that is neither the v2 nor the extended size, or a FUSE major
@@ -143,7 +153,7 @@ static void negotiate(struct muse_session *se, bool ext_reply,
  *
  * Return: 0, or the negative errno of sending the reply.
  */
-int muse_handle_init(struct muse_req *req)
+int muse__handle_init(struct muse_req *req)
 {
 	struct muse_session *se = req->se;
 	struct muse_init_in in;
@@ -155,11 +165,11 @@ int muse_handle_init(struct muse_req *req)
 
 	if (req->bodylen != MUSE_COMPAT_INIT_IN_SIZE &&
 	    req->bodylen != sizeof(in))
-		return muse_reply_err(req, -EPROTO);
+		return muse__reply_error(req, -EPROTO);
 	memset(&in, 0, sizeof(in));
 	memcpy(&in, req->body, req->bodylen);
 	if (in.fuse_major != MUSE_FUSE_KERNEL_VERSION)
-		return muse_reply_err(req, -EPROTO);
+		return muse__reply_error(req, -EPROTO);
 
 	ext_reply = req->bodylen == sizeof(in) &&
 		    !(se->flags & MUSE_SESSION_NO_EXTENSIONS);
@@ -169,10 +179,10 @@ int muse_handle_init(struct muse_req *req)
 	info.overflow = false;
 	build_v2_keys(se, &info);
 	if (ext_reply)
-		build_ext_keys(se, &info);
+		build_ext_keys(se, se->oobsize, &info);
 	/* Cannot happen for a validated device; never send a cut block. */
 	if (info.overflow)
-		return muse_reply_err(req, -EINVAL);
+		return muse__reply_error(req, -EINVAL);
 
 	memset(&out, 0, sizeof(out));
 	out.fuse_major = MUSE_FUSE_KERNEL_VERSION;
@@ -185,14 +195,35 @@ int muse_handle_init(struct muse_req *req)
 	iov[1].iov_len = ext_reply ? sizeof(out) : MUSE_COMPAT_INIT_OUT_SIZE;
 	iov[2].iov_base = info.data;
 	iov[2].iov_len = info.len;
-	ret = muse_reply_iov(req, 0, iov, 3);
-	if (!ret)
+	ret = muse__reply_iov(req, 0, iov, 3);
+	if (!ret) {
 		se->initialised = true;
+		size_slots(se);
+	}
 	return ret;
+}
+
+/**
+ * muse__info_fits() - whether the longest info block the session may
+ * send (an extended one with every key) fits MUSE_INIT_INFO_MAX.
+ * @se: a session with its device copied.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int muse__info_fits(const struct muse_session *se)
+{
+	struct info_block info;
+
+	info.len = 0;
+	info.overflow = false;
+	build_v2_keys(se, &info);
+	build_ext_keys(se, se->dev.oobsize, &info);
+	return info.overflow ? -EINVAL : 0;
 }
 
 int muse_session_init(struct muse_session *se)
 {
+	struct muse_req *slot;
 	ssize_t n;
 	int ret;
 
@@ -201,10 +232,13 @@ int muse_session_init(struct muse_session *se)
 	if (se->initialised)
 		return -EALREADY;
 
-	n = muse_receive(se, se->buf, se->bufsize);
-	if (n < 0)
-		return (int)n;
-	ret = muse_handle_received(se, se->buf, (size_t)n, se->bufsize);
+	slot = muse__slot_get(se);
+	if (!slot)
+		return -ENOMEM;
+	n = muse__receive(se, slot->buf, slot->bufsize);
+	/* INIT has no callback: the request is never kept. */
+	ret = n < 0 ? (int)n : muse__handle_slot(se, slot, (size_t)n);
+	muse__slot_put(se, slot);
 	if (ret < 0)
 		return ret;
 	return se->initialised ? 0 : -EPROTO;

@@ -17,15 +17,16 @@ static unsigned char *flash;
 static struct muse_session *session;
 
 /* libmuse has checked that every request lies inside the device. */
-static int flash_read(void *ud, const struct muse_io *io,
-		      struct muse_ecc_result *ecc)
+static int flash_read(void *ud, struct muse_req *req,
+		      const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	memcpy(io->buf, flash + io->addr, io->len);
 	return 0;
 }
 
 /* NOR programming can only clear bits; erase sets them again. */
-static int flash_write(void *ud, const struct muse_io *io)
+static int flash_write(void *ud, struct muse_req *req,
+		       const struct muse_io *io)
 {
 	const unsigned char *src = io->buf;
 
@@ -34,7 +35,8 @@ static int flash_write(void *ud, const struct muse_io *io)
 	return 0;
 }
 
-static int flash_erase(void *ud, uint64_t addr, uint64_t len)
+static int flash_erase(void *ud, struct muse_req *req, uint64_t addr,
+		       uint64_t len)
 {
 	memset(flash + addr, 0xff, len);
 	return 0;
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 	if (!flash)
 		return 1;
 	memset(flash, 0xff, FLASH_SIZE);
-	ret = muse_session_new(&dev, &ops, sizeof(ops), 0, NULL, &session);
+	ret = muse_session_new(&dev, sizeof(dev), &ops, sizeof(ops), 0, NULL,
+			       &session);
 	if (!ret)
 		ret = muse_session_open(session, argc > 1 ? argv[1] : NULL);
 	if (!ret)

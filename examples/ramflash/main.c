@@ -40,6 +40,8 @@ int main(int argc, char *argv[])
 		rf_options_free(&opts);
 		return RF_EXIT_OK;
 	}
+	/* Simulated latency is waited out by the server, not by a worker. */
+	opts.cfg.delay = rf_server_charge;
 	ret = rf_sim_open(&sim, &opts.cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ramflash: %s\n", err);

@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -20,7 +22,7 @@ static struct muse_session *volatile rf_signal_session;
 static volatile sig_atomic_t rf_stop_requested;
 static int rf_report_pipe[2] = { -1, -1 };
 
-static enum muse_type rf_muse_type(enum rf_type type)
+static uint32_t rf_muse_type(enum rf_type type)
 {
 	switch (type) {
 	case RF_TYPE_NAND:
@@ -75,6 +77,215 @@ static int rf_result(struct rf_server *srv, int ret)
 	return ret;
 }
 
+/*
+ * The latency model, without a worker asleep per request.  The core
+ * charges simulated time through its delay hook; rf_server_charge() (the
+ * hook main.c installs) adds it up for the calling thread instead of
+ * sleeping.  A callback runs the operation at once, keeps the request
+ * (libmuse's asynchronous replies) and leaves it to a timer thread that
+ * answers each request when its time is up, earliest first (a min-heap).
+ * The kernel sees the result no earlier than a chip would give it.
+ */
+static __thread uint64_t rf_charged_us;
+
+void rf_server_charge(void *arg, uint32_t usec)
+{
+	rf_charged_us += usec;
+}
+
+/* How a request that waits is answered. */
+enum rf_answer { RF_ANSWER_READ, RF_ANSWER_WRITE, RF_ANSWER_OK };
+
+struct rf_pending {
+	uint64_t due_ns;		/* CLOCK_MONOTONIC */
+	struct muse_req *req;
+	enum rf_answer answer;
+	int result;			/* < 0: fails with it */
+	struct muse_ecc_result ecc;
+};
+
+static struct rf_timer {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* on CLOCK_MONOTONIC */
+	struct rf_pending *heap;	/* heap[0] is due first */
+	size_t count, size;
+	bool running, stop;
+	pthread_t thread;
+} rf_timer = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t rf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void rf_heap_swap(size_t i, size_t j)
+{
+	struct rf_pending t = rf_timer.heap[i];
+
+	rf_timer.heap[i] = rf_timer.heap[j];
+	rf_timer.heap[j] = t;
+}
+
+/* Under the lock; -ENOMEM if the heap cannot grow. */
+static int rf_heap_push(const struct rf_pending *p)
+{
+	struct rf_timer *t = &rf_timer;
+	size_t i = t->count;
+
+	if (t->count == t->size) {
+		size_t size = t->size ? 2 * t->size : 64;
+		struct rf_pending *heap = realloc(t->heap, size * sizeof(*heap));
+
+		if (!heap)
+			return -ENOMEM;
+		t->heap = heap;
+		t->size = size;
+	}
+	t->heap[t->count++] = *p;
+	for (; i && t->heap[(i - 1) / 2].due_ns > t->heap[i].due_ns;
+	     i = (i - 1) / 2)
+		rf_heap_swap(i, (i - 1) / 2);
+	return 0;
+}
+
+/* Under the lock, with count > 0. */
+static struct rf_pending rf_heap_pop(void)
+{
+	struct rf_timer *t = &rf_timer;
+	struct rf_pending top = t->heap[0];
+	size_t i = 0;
+
+	t->heap[0] = t->heap[--t->count];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, min = i;
+
+		if (l < t->count && t->heap[l].due_ns < t->heap[min].due_ns)
+			min = l;
+		if (r < t->count && t->heap[r].due_ns < t->heap[min].due_ns)
+			min = r;
+		if (min == i)
+			return top;
+		rf_heap_swap(i, min);
+		i = min;
+	}
+}
+
+static void rf_answer(const struct rf_pending *p)
+{
+	if (p->result < 0)
+		muse_reply_err(p->req, p->result);
+	else if (p->answer == RF_ANSWER_READ)
+		muse_reply_read(p->req, &p->ecc);
+	else if (p->answer == RF_ANSWER_WRITE)
+		muse_reply_write(p->req);
+	else
+		muse_reply_ok(p->req);
+}
+
+/* Answer what is due; on stop, everything left at once. */
+static void *rf_timer_main(void *arg)
+{
+	struct rf_timer *t = &rf_timer;
+
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		if (t->count && (t->stop || t->heap[0].due_ns <= rf_now_ns())) {
+			struct rf_pending p = rf_heap_pop();
+
+			pthread_mutex_unlock(&t->lock);
+			rf_answer(&p);
+			pthread_mutex_lock(&t->lock);
+		} else if (t->stop) {
+			break;
+		} else if (!t->count) {
+			pthread_cond_wait(&t->cond, &t->lock);
+		} else {
+			struct timespec due = {
+				.tv_sec = (time_t)(t->heap[0].due_ns / 1000000000u),
+				.tv_nsec = (long)(t->heap[0].due_ns % 1000000000u),
+			};
+
+			pthread_cond_timedwait(&t->cond, &t->lock, &due);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static int rf_timer_start(void)
+{
+	struct rf_timer *t = &rf_timer;
+	pthread_condattr_t attr;
+	int ret;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	t->stop = false;
+	ret = -pthread_create(&t->thread, NULL, rf_timer_main, NULL);
+	t->running = !ret;
+	return ret;
+}
+
+/* Answer every waiting request now and end the thread. */
+static void rf_timer_stop(void)
+{
+	struct rf_timer *t = &rf_timer;
+
+	if (!t->running)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->running = false;
+	pthread_cond_destroy(&t->cond);
+	free(t->heap);
+	t->heap = NULL;
+	t->count = t->size = 0;
+}
+
+/*
+ * The end of a callback: answer now if the operation took no simulated
+ * time, else keep the request until its time is up.  A request libmuse
+ * cannot keep (muse_session_handle_buf() in tests) waits here instead.
+ */
+static int rf_finish(struct muse_req *req, enum rf_answer answer, int result,
+		     const struct muse_ecc_result *ecc)
+{
+	struct rf_pending p = { .req = req, .answer = answer, .result = result };
+	uint64_t usec = rf_charged_us;
+	int ret;
+
+	rf_charged_us = 0;
+	if (!usec)
+		return result;
+	if (!rf_timer.running || muse_req_keep(req)) {
+		struct timespec ts = { .tv_sec = (time_t)(usec / 1000000),
+				       .tv_nsec = (long)(usec % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		return result;
+	}
+	if (ecc)
+		p.ecc = *ecc;
+	p.due_ns = rf_now_ns() + usec * 1000;
+	pthread_mutex_lock(&rf_timer.lock);
+	ret = rf_heap_push(&p);
+	if (!ret && rf_timer.heap[0].req == req)
+		pthread_cond_signal(&rf_timer.cond);
+	pthread_mutex_unlock(&rf_timer.lock);
+	if (ret)
+		muse_reply_err(req, ret);
+	return MUSE_ASYNC;
+}
+
 static void rf_to_sim_io(const struct muse_io *io, struct rf_io *out)
 {
 	out->addr = io->addr;
@@ -96,8 +307,8 @@ static void rf_to_sim_io(const struct muse_io *io, struct rf_io *out)
 	}
 }
 
-static int rf_op_read(void *userdata, const struct muse_io *io,
-		      struct muse_ecc_result *ecc)
+static int rf_op_read(void *userdata, struct muse_req *req,
+		      const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	struct rf_server *srv = userdata;
 	struct rf_ecc result;
@@ -109,40 +320,45 @@ static int rf_op_read(void *userdata, const struct muse_io *io,
 	ecc->corrected = result.corrected;
 	ecc->max_bitflips = result.max_bitflips;
 	ecc->failed = result.failed;
-	return rf_result(srv, ret);
+	return rf_finish(req, RF_ANSWER_READ, rf_result(srv, ret), ecc);
 }
 
-static int rf_op_write(void *userdata, const struct muse_io *io)
+static int rf_op_write(void *userdata, struct muse_req *req,
+		       const struct muse_io *io)
 {
 	struct rf_server *srv = userdata;
 	struct rf_io sio;
 
 	rf_to_sim_io(io, &sio);
-	return rf_result(srv, rf_sim_write(srv->sim, &sio));
+	return rf_finish(req, RF_ANSWER_WRITE,
+			 rf_result(srv, rf_sim_write(srv->sim, &sio)), NULL);
 }
 
-static int rf_op_erase(void *userdata, uint64_t addr, uint64_t len)
+static int rf_op_erase(void *userdata, struct muse_req *req, uint64_t addr,
+		       uint64_t len)
 {
 	struct rf_server *srv = userdata;
 
-	return rf_result(srv, rf_sim_erase(srv->sim, addr, len));
+	return rf_finish(req, RF_ANSWER_OK,
+			 rf_result(srv, rf_sim_erase(srv->sim, addr, len)), NULL);
 }
 
-static int rf_op_isbad(void *userdata, uint64_t addr)
+static int rf_op_isbad(void *userdata, struct muse_req *req, uint64_t addr)
 {
 	struct rf_server *srv = userdata;
 
 	return rf_sim_isbad(srv->sim, addr);
 }
 
-static int rf_op_markbad(void *userdata, uint64_t addr)
+static int rf_op_markbad(void *userdata, struct muse_req *req,
+			 uint64_t addr)
 {
 	struct rf_server *srv = userdata;
 
 	return rf_result(srv, rf_sim_markbad(srv->sim, addr));
 }
 
-static int rf_op_sync(void *userdata)
+static int rf_op_sync(void *userdata, struct muse_req *req)
 {
 	struct rf_server *srv = userdata;
 
@@ -229,7 +445,7 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->sim = sim;
 	srv->se = NULL;
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
-	ret = muse_session_new(&dev, &rf_ops, sizeof(rf_ops),
+	ret = muse_session_new(&dev, sizeof(dev), &rf_ops, sizeof(rf_ops),
 			       opts->compat ? MUSE_SESSION_NO_EXTENSIONS : 0,
 			       srv, &srv->se);
 	if (ret)
@@ -270,6 +486,23 @@ static int rf_server_register(struct rf_server *srv)
 	return 0;
 }
 
+int rf_server_serve(struct rf_server *srv)
+{
+	const struct rf_options *opts = srv->opts;
+	const struct rf_faults *f = &opts->cfg.faults;
+	int ret = 0;
+
+	if (f->latency_read_us || f->latency_program_us || f->latency_erase_us)
+		ret = rf_timer_start();
+	if (!ret)
+		ret = opts->threads > 1 ?
+		      muse_session_loop_mt(srv->se, opts->threads) :
+		      muse_session_loop(srv->se);
+	/* Requests still waiting are answered before the session goes. */
+	rf_timer_stop();
+	return ret;
+}
+
 int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		  bool *served)
 {
@@ -296,9 +529,7 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		rf_signal_session = srv.se;
 		if (rf_stop_requested)
 			muse_session_exit(srv.se);
-		ret = opts->threads > 1 ?
-		      muse_session_loop_mt(srv.se, opts->threads) :
-		      muse_session_loop(srv.se);
+		ret = rf_server_serve(&srv);
 		rf_signal_session = NULL;
 		if (ret)
 			fprintf(stderr, "ramflash: serving failed: %s\n",

@@ -40,6 +40,24 @@ void rf_muse_device(const struct rf_options *opts,
 		    const struct rf_geometry *geo, struct muse_device *dev);
 
 /**
+ * rf_server_charge() - the core's delay hook (struct rf_config.delay) for
+ * a served chip: simulated time is added up per thread and the request is
+ * answered when it is up, without a worker asleep (server.c).
+ * @arg:	unused.
+ * @usec:	simulated microseconds the operation takes.
+ */
+void rf_server_charge(void *arg, uint32_t usec);
+
+/**
+ * rf_server_serve() - serve an initialised session (srv->se) until it
+ * exits, with the latency model's timer when a latency is set.
+ * @srv: the server.
+ *
+ * Return: as muse_session_loop().
+ */
+int rf_server_serve(struct rf_server *srv);
+
+/**
  * rf_server_run() - register the MTD and serve it until told to stop.
  * @opts:	the options.
  * @sim:	the chip.

@@ -24,17 +24,32 @@
 extern "C" {
 #endif
 
-#define MUSE_VERSION_MAJOR 0
-#define MUSE_VERSION_MINOR 1
+/* The version of this header; muse_version() tells the library's. */
+#define MUSE_VERSION_MAJOR 1
+#define MUSE_VERSION_MINOR 0
+#define MUSE_VERSION_MICRO 0
+#define MUSE_VERSION_NUMBER(major, minor, micro) \
+	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))
+#define MUSE_VERSION MUSE_VERSION_NUMBER(MUSE_VERSION_MAJOR, \
+	MUSE_VERSION_MINOR, MUSE_VERSION_MICRO)
 
-/* Flash types; the values are the kernel's MTD_* types. */
+/**
+ * muse_version() - the version of the library in use at run time.
+ *
+ * Return: MUSE_VERSION_NUMBER(major, minor, micro) of the loaded
+ * libmuse, which may be newer than the MUSE_VERSION a program was built
+ * with (same major).
+ */
+uint32_t muse_version(void);
+
+/* Flash types (struct muse_device.type); the kernel's MTD_* types. */
 enum muse_type {
 	MUSE_TYPE_RAM = 1,		/* MTD_RAM */
 	MUSE_TYPE_ROM = 2,		/* MTD_ROM */
 	MUSE_TYPE_NOR = 3,		/* MTD_NORFLASH */
 	MUSE_TYPE_NAND = 4,		/* MTD_NANDFLASH (SLC) */
 	MUSE_TYPE_DATAFLASH = 6,	/* MTD_DATAFLASH */
-	MUSE_TYPE_MLC_NAND = 8,		/* MTD_MLCNANDFLASH */
+	MUSE_TYPE_MLC_NAND = 8,		/* MTD_MLCNANDFLASH; rules out UBI */
 };
 
 /* Device flags; the values are the kernel's MTD_* flags. */
@@ -43,28 +58,33 @@ enum muse_type {
 #define MUSE_FLAG_NO_ERASE	0x1000	/* MTD_NO_ERASE */
 
 /*
- * The flash the session serves.  Zero means "default" for the optional
- * fields.  The strings are copied by muse_session_new().
+ * The flash the session serves, passed to muse_session_new() with its
+ * size (sizeof(struct muse_device) as the caller was compiled with).
+ * Zero means "default" for the optional fields; reserved must be zero.
+ * The strings are copied.  doc/libmuse.md has the rule for each field.
  */
 struct muse_device {
 	const char *name;	/* MTD name; NULL: "muse-<pid>" */
-	enum muse_type type;
+	uint32_t type;		/* MUSE_TYPE_* */
 	uint32_t flags;		/* MUSE_FLAG_* */
 	uint64_t size;		/* total bytes, multiple of erasesize */
 	uint32_t writesize;	/* page (minimal write unit) bytes */
 	uint32_t erasesize;	/* eraseblock bytes */
 	uint32_t writebufsize;	/* 0: writesize */
-	uint32_t oobsize;	/* OOB bytes per page, 0: none */
+	uint32_t oobsize;	/* OOB bytes per page (<= writesize), 0: none */
 	uint32_t oobavail;	/* OOB bytes free for users (AUTO mode) */
-	uint32_t subpage_shift;	/* log2(pages / subpages), 0: none */
+	uint32_t subpage_shift;	/* log2(subpages per page), 0: no subpages */
 	uint32_t ecc_strength;	/* correctable bits per ECC step, 0: no ECC */
 	uint32_t ecc_step;	/* bytes covered by one ECC step */
-	uint32_t bitflip_threshold; /* 0: kernel default (3/4 of strength) */
-	const char *partitions;	/* mtdparts syntax (without "mtdparts="), or NULL */
-	uint32_t max_io;	/* largest READ/WRITE payload wanted; 0: one page */
+	uint32_t bitflip_threshold; /* 0: MUSE_BITFLIP_THRESHOLD_DEFAULT */
+	uint32_t max_io;	/* largest READ/WRITE payload wanted;
+				 * 0: one write buffer (writebufsize) */
+	const char *partitions;	/* mtdparts syntax (without "mtdparts=" and
+				 * "<mtd-id>:"), or NULL */
+	uint64_t reserved[8];	/* 0; room for fields of later 1.x */
 };
 
-/* How OOB is addressed; the kernel's MTD_OPS_* modes. */
+/* How OOB is addressed (struct muse_io.mode); the kernel's MTD_OPS_*. */
 enum muse_oob_mode {
 	MUSE_OOB_PLACE = 0,	/* OOB at ooboffs within the page's OOB area */
 	MUSE_OOB_AUTO = 1,	/* only the free OOB bytes, packed */
@@ -77,16 +97,18 @@ enum muse_oob_mode {
  * (oobbuf).  Either part may be empty.  For a read the buffers are to be
  * filled, for a write they hold the data.  Unless MUSE_SESSION_SPLIT_PAGES
  * is set, one request may span several pages when large I/O was
- * negotiated.
+ * negotiated.  The library allocates it; later 1.x may add fields at the
+ * end.  Valid during the callback, and for a kept request until it is
+ * answered.
  */
 struct muse_io {
 	uint64_t addr;
 	size_t len;
 	void *buf;
 	size_t ooblen;
-	uint32_t ooboffs;
 	void *oobbuf;
-	enum muse_oob_mode mode;
+	uint32_t ooboffs;
+	uint32_t mode;		/* MUSE_OOB_* */
 };
 
 /*
@@ -94,30 +116,85 @@ struct muse_io {
  * corrected: bits corrected by ECC in this read; max_bitflips: the most
  * corrected in any single ECC step; failed: ECC steps that were not
  * correctable (the data is returned anyway).  The kernel turns these into
- * -EUCLEAN / -EBADMSG and the device's ECC statistics.
+ * -EUCLEAN / -EBADMSG and the device's ECC statistics.  The library
+ * allocates it zeroed; later 1.x may add fields at the end.
  */
 struct muse_ecc_result {
-	unsigned int corrected;
-	unsigned int max_bitflips;
-	unsigned int failed;
+	uint32_t corrected;
+	uint32_t max_bitflips;
+	uint32_t failed;
 };
+
+/* One request in flight; see muse_req_keep(). */
+struct muse_req;
+
+/*
+ * What a callback returns after muse_req_keep(): the request is answered
+ * later with one of the muse_reply_*() functions.
+ */
+#define MUSE_ASYNC (1 << 30)
 
 /*
  * The operations.  Every callback gets the userdata given to
- * muse_session_new() and returns 0 or a negative errno (isbad: 0 good,
- * 1 bad).  A NULL callback gets a default: read/write/erase fail with
- * -EOPNOTSUPP, isbad answers 0 (good), markbad fails with -EOPNOTSUPP,
- * sync succeeds.  With a multi-threaded loop callbacks run concurrently.
+ * muse_session_new() and the request; it returns 0 or a negative errno
+ * (isbad: 0 good, 1 bad) and the library answers with that, or it keeps
+ * the request (muse_req_keep()) and returns MUSE_ASYNC.  A NULL callback
+ * gets a default: read/write/erase fail with -EOPNOTSUPP, isbad answers
+ * 0 (good), markbad fails with -EOPNOTSUPP, sync succeeds.  With a
+ * multi-threaded loop callbacks run concurrently.  Later 1.x may add
+ * callbacks at the end (ops_size tells which the caller knows).
  */
 struct muse_ops {
-	int (*read)(void *userdata, const struct muse_io *io,
-		    struct muse_ecc_result *ecc);
-	int (*write)(void *userdata, const struct muse_io *io);
-	int (*erase)(void *userdata, uint64_t addr, uint64_t len);
-	int (*isbad)(void *userdata, uint64_t addr);
-	int (*markbad)(void *userdata, uint64_t addr);
-	int (*sync)(void *userdata);
+	int (*read)(void *userdata, struct muse_req *req,
+		    const struct muse_io *io, struct muse_ecc_result *ecc);
+	int (*write)(void *userdata, struct muse_req *req,
+		     const struct muse_io *io);
+	int (*erase)(void *userdata, struct muse_req *req, uint64_t addr,
+		     uint64_t len);
+	int (*isbad)(void *userdata, struct muse_req *req, uint64_t addr);
+	int (*markbad)(void *userdata, struct muse_req *req, uint64_t addr);
+	int (*sync)(void *userdata, struct muse_req *req);
 };
+
+/**
+ * muse_req_keep() - take a request out of its callback, to answer later.
+ * @req: the request the running callback got.
+ *
+ * Call it in the callback, before @req can reach another thread, then
+ * return MUSE_ASYNC.  The request, its struct muse_io and its buffers
+ * (a WRITE's data, the READ buffer to fill) stay valid until it is
+ * answered with exactly one muse_reply_*() call, from any thread.  A
+ * kept request that is never answered is freed by
+ * muse_session_destroy() (the kernel fails it when the fd closes).
+ *
+ * Return: 0; -EALREADY if it was kept already; -EINVAL outside its
+ * callback; -EOPNOTSUPP for a request of muse_session_handle_buf() or a
+ * READ/WRITE under MUSE_SESSION_SPLIT_PAGES (answer those by returning).
+ */
+int muse_req_keep(struct muse_req *req);
+
+/*
+ * Answering a kept request, from any thread; each consumes the request
+ * (it must not be used afterwards) unless it fails with -EINVAL or
+ * -EALREADY.
+ *
+ * Return: 0 once the reply is written; -EINVAL if the function does not
+ * fit the request's operation or the request was not kept (the request
+ * stays kept); -EALREADY if it was answered already (as long as its
+ * memory was not reused for a newer request); otherwise the negative
+ * errno of writing the reply (-ENOENT: the kernel gave up on the request;
+ * -ENODEV, -EPIPE: the connection is gone and the session exits).
+ */
+/* muse_reply_read() - a READ succeeded; @ecc may be NULL (clean read). */
+int muse_reply_read(struct muse_req *req, const struct muse_ecc_result *ecc);
+/* muse_reply_write() - a WRITE succeeded. */
+int muse_reply_write(struct muse_req *req);
+/* muse_reply_isbad() - an ISBAD's answer: 0 good, 1 bad. */
+int muse_reply_isbad(struct muse_req *req, int bad);
+/* muse_reply_ok() - an ERASE, MARKBAD or SYNC succeeded. */
+int muse_reply_ok(struct muse_req *req);
+/* muse_reply_err() - any request failed with @err (negative errno). */
+int muse_reply_err(struct muse_req *req, int err);
 
 struct muse_session;
 
@@ -130,22 +207,29 @@ struct muse_session;
 /**
  * muse_session_new() - create a session serving one device.
  * @dev:	the device description; validated and copied.
+ * @dev_size:	sizeof(struct muse_device) as the caller was compiled with.
  * @ops:	callbacks; copied, up to @ops_size bytes.
  * @ops_size:	sizeof(struct muse_ops) as the caller was compiled with.
  * @flags:	MUSE_SESSION_* flags.
  * @userdata:	handed to every callback.
- * @sep:	receives the new session.
+ * @sep:	receives the new session (NULL on failure).
  *
- * Return: 0, or -EINVAL for an inconsistent description or unknown flags,
- * -ENOMEM.
+ * Return: 0; -EINVAL for a description the kernel would refuse, non-zero
+ * reserved fields, unknown flags, NULL @dev or @sep, @ops NULL with
+ * @ops_size > 0, or sizes the library cannot take (doc/libmuse.md);
+ * -ENOMEM; or the negative errno of eventfd(2) (-EMFILE, -ENFILE).
  */
-int muse_session_new(const struct muse_device *dev, const struct muse_ops *ops,
-		     size_t ops_size, unsigned int flags, void *userdata,
+int muse_session_new(const struct muse_device *dev, size_t dev_size,
+		     const struct muse_ops *ops, size_t ops_size,
+		     unsigned int flags, void *userdata,
 		     struct muse_session **sep);
 
 /**
  * muse_session_destroy() - free a session; closes the fd if it opened it.
  * @se: the session, or NULL.
+ *
+ * No loop may be running and no thread may answer a kept request any
+ * more; kept requests that were not answered are freed.
  */
 void muse_session_destroy(struct muse_session *se);
 
@@ -154,17 +238,20 @@ void muse_session_destroy(struct muse_session *se);
  * @se:		the session.
  * @path:	device path, NULL for "/dev/muse".
  *
- * Return: 0, or the negative errno of open(2) (-ENOENT: module not loaded).
+ * Return: 0, -EBUSY if the session has an fd, or the negative errno of
+ * open(2) (-ENOENT: module not loaded, -EACCES/-EPERM: needs
+ * CAP_SYS_ADMIN).
  */
 int muse_session_open(struct muse_session *se, const char *path);
 
 /**
  * muse_session_set_fd() - adopt an fd that is already connected.
  * @se: the session.
- * @fd: a /dev/muse fd (or a socket standing in for one); the session does
- *      not close it.
+ * @fd: a /dev/muse fd (or a SOCK_SEQPACKET socket standing in for one);
+ *      the session switches it to O_NONBLOCK and never closes it.
  *
- * Return: 0, or -EBUSY if the session already has an fd.
+ * Return: 0, -EBUSY if the session already has an fd, -EBADF for a
+ * negative or closed fd, or another negative errno of fcntl(2).
  */
 int muse_session_set_fd(struct muse_session *se, int fd);
 
@@ -184,8 +271,10 @@ int muse_session_fd(const struct muse_session *se);
  * with the device description.  The kernel registers the MTD when it
  * accepts the answer.
  *
- * Return: 0, -EPROTO for an unexpected first request or FUSE version,
- * -EINVAL if the kernel refused the device, or another negative errno.
+ * Return: 0; -EPROTO for an unexpected first request or FUSE version;
+ * -EINVAL if the kernel refused the device; -ENODEV if the connection
+ * ended; -ECANCELED after muse_session_exit(); -EALREADY if already
+ * initialised; -EBADF without fd; or another negative errno.
  */
 int muse_session_init(struct muse_session *se);
 
@@ -230,8 +319,9 @@ int muse_session_exited(const struct muse_session *se);
  *
  * Never blocks on an empty queue.
  *
- * Return: 1 if a request was handled, 0 if none was pending, -ENODEV when
- * the kernel ended the connection, or another negative errno.
+ * Return: 1 if a request was handled (answered or kept), 0 if none was
+ * pending, -ENODEV when the kernel ended the connection, or another
+ * negative errno.
  */
 int muse_session_process(struct muse_session *se);
 
@@ -246,7 +336,7 @@ int muse_session_process(struct muse_session *se);
  * Parses and validates @req exactly as a request read from the device,
  * runs the callback and writes the reply it would send.  A MUSE_INIT
  * request performs the handshake.  Malformed requests get an error reply
- * when they carry a usable header.
+ * when they carry a usable header.  Requests cannot be kept here.
  *
  * Return: the reply length (> 0), 0 if the request warrants no reply,
  * -EPROTO if @req is too short to be answered, -ENOBUFS if @reply_size is
@@ -259,7 +349,7 @@ ssize_t muse_session_handle_buf(struct muse_session *se, const void *req,
  * muse_session_extensions() - the MUSE_EXT_* flags in force.
  * @se: an initialised session.
  *
- * Return: the negotiated flags (0 for a v2 peer).
+ * Return: the negotiated flags (0 for a v2 peer or before INIT).
  */
 unsigned int muse_session_extensions(const struct muse_session *se);
 
@@ -267,7 +357,7 @@ unsigned int muse_session_extensions(const struct muse_session *se);
  * muse_session_max_io() - the negotiated largest READ/WRITE payload.
  * @se: an initialised session.
  *
- * Return: bytes.
+ * Return: bytes (0 before INIT).
  */
 uint32_t muse_session_max_io(const struct muse_session *se);
 

@@ -214,6 +214,45 @@ struct muse_isbad_out {
 #define MUSE_KEY_BITFLIPTHRESHOLD "BITFLIPTHRESHOLD"
 #define MUSE_KEY_PARTSCMDLINE	"PARTSCMDLINE"	/* mtdparts syntax */
 
+/*
+ * Limits and defaults both sides enforce.  The module refuses an INIT
+ * reply that breaks one of them and libmuse refuses such a description
+ * in muse_session_new(), so both use these macros and nothing else; the
+ * shared table tests/lib/device-cases.c checks that they agree.
+ */
+
+/* Longest NAME and partition name in bytes (no NUL); printable ASCII. */
+#define MUSE_NAME_MAX			64
+#define MUSE_NAME_CHAR_VALID(c)		((c) >= 0x20 && (c) <= 0x7e)
+/* Most partitions PARTSCMDLINE may describe. */
+#define MUSE_PARTS_MAX			32
+/*
+ * Reply errors (fuse_out_header.error, soft_error) are 0 or a negative
+ * errno above -MUSE_ERRNO_BOUND: FUSE refuses replies with an error of
+ * -ERESTARTSYS (-512) or below, and MUSE keeps its rule.
+ */
+#define MUSE_ERRNO_BOUND		512
+#define MUSE_ERRNO_VALID(e)		((e) <= 0 && (e) > -MUSE_ERRNO_BOUND)
+/*
+ * BITFLIPTHRESHOLD when the server does not send one: 3/4 of ECCSTRENGTH
+ * rounded up, the MTD core's own default.
+ */
+#define MUSE_BITFLIP_THRESHOLD_DEFAULT(strength)	\
+	(((strength) * 3 + 3) / 4)
+/*
+ * The OOB span rule (doc/protocol.md 4.5): the OOB of a request starts at
+ * ooboffs in the page holding addr and takes at most per_page bytes of
+ * each page from there on, so it fits in @pages pages iff ooboffs <
+ * per_page and ooboffs + ooblen <= pages * per_page.  per_page is OOBSIZE
+ * (PLACE, RAW) or OOBAVAIL (AUTO); pass 64-bit operands.
+ */
+#define MUSE_OOB_SPAN_FITS(ooboffs, ooblen, per_page, pages)		\
+	((ooboffs) < (per_page) &&					\
+	 (ooblen) <= (pages) * (per_page) - (ooboffs))
+/* OOBSIZE may not exceed WRITESIZE (the MTD core assumes it). */
+#define MUSE_OOBSIZE_VALID(oobsize, writesize)	((oobsize) <= (writesize))
+/* MUSE_INIT_INFO_MAX (above) bounds the info block. */
+
 #ifdef __KERNEL__
 #define MUSE_STATIC_ASSERT(expr, msg)	static_assert(expr, msg)
 #else

@@ -24,6 +24,8 @@
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
 
+#include "frames.h"
+
 #define PAGE 512
 #define BLOCK 4096
 #define SIZE (64 << 10)
@@ -71,8 +73,8 @@ static size_t oob_offset(const struct muse_io *io)
 	return io->addr / PAGE * OOB + io->ooboffs;
 }
 
-static int fuzz_read(void *userdata, const struct muse_io *io,
-		     struct muse_ecc_result *ecc)
+static int fuzz_read(void *userdata, struct muse_req *req,
+		     const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	check_io(io);
 	memcpy(io->buf, flash + io->addr, io->len);
@@ -98,7 +100,8 @@ static int fuzz_read(void *userdata, const struct muse_io *io,
 	return 0;
 }
 
-static int fuzz_write(void *userdata, const struct muse_io *io)
+static int fuzz_write(void *userdata, struct muse_req *req,
+		      const struct muse_io *io)
 {
 	check_io(io);
 	memcpy(flash + io->addr, io->buf, io->len);
@@ -107,7 +110,8 @@ static int fuzz_write(void *userdata, const struct muse_io *io)
 	return io->addr / PAGE % 8 == 5 ? -EROFS : 0;
 }
 
-static int fuzz_erase(void *userdata, uint64_t addr, uint64_t len)
+static int fuzz_erase(void *userdata, struct muse_req *req, uint64_t addr,
+		      uint64_t len)
 {
 	CHECK(len && addr % BLOCK == 0 && len % BLOCK == 0);
 	CHECK(addr < SIZE && len <= SIZE - addr);
@@ -115,19 +119,20 @@ static int fuzz_erase(void *userdata, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-static int fuzz_isbad(void *userdata, uint64_t addr)
+static int fuzz_isbad(void *userdata, struct muse_req *req, uint64_t addr)
 {
 	CHECK(addr % BLOCK == 0 && addr < SIZE);
 	return addr / BLOCK % 3 == 2 ? 7 : (int)(addr / BLOCK % 2);
 }
 
-static int fuzz_markbad(void *userdata, uint64_t addr)
+static int fuzz_markbad(void *userdata, struct muse_req *req,
+			uint64_t addr)
 {
 	CHECK(addr % BLOCK == 0 && addr < SIZE);
 	return 0;
 }
 
-static int fuzz_sync(void *userdata)
+static int fuzz_sync(void *userdata, struct muse_req *req)
 {
 	return -5000;	/* bogus: must be clamped */
 }
@@ -157,7 +162,7 @@ static void check_reply(const unsigned char *req, size_t reqlen,
 	memcpy(&out, reply, sizeof(out));
 	CHECK(out.len == (uint32_t)n);
 	CHECK(out.unique == in.unique);
-	CHECK(out.error <= 0 && out.error >= -4095);
+	CHECK(MUSE_ERRNO_VALID(out.error));
 	if (out.error)
 		CHECK(n == sizeof(out));
 	if (in.len != reqlen)
@@ -178,23 +183,16 @@ static struct muse_session *new_session(unsigned int flags)
 {
 	struct muse_session *se;
 
-	CHECK(muse_session_new(&fuzz_nand, &fuzz_ops, sizeof(fuzz_ops), flags,
-			       NULL, &se) == 0);
+	CHECK(muse_session_new(&fuzz_nand, sizeof(fuzz_nand), &fuzz_ops,
+			       sizeof(fuzz_ops), flags, NULL, &se) == 0);
 	return se;
 }
 
 static void init_extended(struct muse_session *se)
 {
-	struct {
-		struct fuse_in_header h;
-		struct muse_init_in in;
-	} req = {
-		{ .len = sizeof(req), .opcode = MUSE_INIT, .unique = 1 },
-		{ .fuse_major = 7, .fuse_minor = 38, .flags = MUSE_EXT_ALL,
-		  .max_io = 1 << 20 },
-	};
+	unsigned char req[64];
 
-	feed(se, (const unsigned char *)&req, sizeof(req));
+	feed(se, req, mf_init_ext(req, 1, MUSE_EXT_ALL, 1 << 20));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -33,8 +33,8 @@ static struct call *record(void *userdata, char op, int *ret)
 	return c;
 }
 
-static int rec_read(void *userdata, const struct muse_io *io,
-		    struct muse_ecc_result *ecc)
+static int rec_read(void *userdata, struct muse_req *req,
+		    const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	struct recorder *rec = userdata;
 	unsigned int n = rec->ncalls;
@@ -56,7 +56,8 @@ static int rec_read(void *userdata, const struct muse_io *io,
 	return ret;
 }
 
-static int rec_write(void *userdata, const struct muse_io *io)
+static int rec_write(void *userdata, struct muse_req *req,
+		     const struct muse_io *io)
 {
 	int ret;
 	struct call *c = record(userdata, 'w', &ret);
@@ -72,7 +73,8 @@ static int rec_write(void *userdata, const struct muse_io *io)
 	return ret;
 }
 
-static int rec_erase(void *userdata, uint64_t addr, uint64_t len)
+static int rec_erase(void *userdata, struct muse_req *req, uint64_t addr,
+		     uint64_t len)
 {
 	int ret;
 	struct call *c = record(userdata, 'e', &ret);
@@ -82,7 +84,7 @@ static int rec_erase(void *userdata, uint64_t addr, uint64_t len)
 	return ret;
 }
 
-static int rec_isbad(void *userdata, uint64_t addr)
+static int rec_isbad(void *userdata, struct muse_req *req, uint64_t addr)
 {
 	struct recorder *rec = userdata;
 	int ret;
@@ -92,7 +94,8 @@ static int rec_isbad(void *userdata, uint64_t addr)
 	return ret ? ret : rec->isbad_result;
 }
 
-static int rec_markbad(void *userdata, uint64_t addr)
+static int rec_markbad(void *userdata, struct muse_req *req,
+		       uint64_t addr)
 {
 	int ret;
 	struct call *c = record(userdata, 'm', &ret);
@@ -101,7 +104,7 @@ static int rec_markbad(void *userdata, uint64_t addr)
 	return ret;
 }
 
-static int rec_sync(void *userdata)
+static int rec_sync(void *userdata, struct muse_req *req)
 {
 	int ret;
 
@@ -124,26 +127,10 @@ struct muse_session *new_session(const struct muse_device *dev,
 	struct muse_session *se = NULL;
 
 	memset(rec, 0, sizeof(*rec));
-	assert_int_equal(muse_session_new(dev, &test_ops, sizeof(test_ops),
-					  flags, rec, &se), 0);
+	assert_int_equal(muse_session_new(dev, sizeof(*dev), &test_ops,
+					  sizeof(test_ops), flags, rec, &se), 0);
 	assert_non_null(se);
 	return se;
-}
-
-size_t build_req(void *buf, uint32_t opcode, uint64_t unique,
-		 const void *body, size_t bodylen)
-{
-	struct fuse_in_header in;
-
-	memset(&in, 0, sizeof(in));
-	in.len = (uint32_t)(sizeof(in) + bodylen);
-	in.opcode = opcode;
-	in.unique = unique;
-	in.nodeid = FUSE_ROOT_ID;
-	memcpy(buf, &in, sizeof(in));
-	if (bodylen)
-		memcpy((unsigned char *)buf + sizeof(in), body, bodylen);
-	return sizeof(in) + bodylen;
 }
 
 ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
@@ -152,10 +139,9 @@ ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
 	return muse_session_handle_buf(se, req, reqlen, reply, 4096);
 }
 
-static void init_with(struct muse_session *se, const void *body, size_t len)
+static void init_with(struct muse_session *se, const void *req, size_t n)
 {
-	unsigned char req[128], reply[4096];
-	size_t n = build_req(req, MUSE_INIT, 1, body, len);
+	unsigned char reply[4096];
 	ssize_t r = handle(se, req, n, reply);
 	struct fuse_out_header out;
 
@@ -166,32 +152,16 @@ static void init_with(struct muse_session *se, const void *body, size_t len)
 
 void init_v2(struct muse_session *se)
 {
-	const struct muse_init_in in = { .fuse_major = 7, .fuse_minor = 31 };
+	unsigned char req[64];
 
-	init_with(se, &in, MUSE_COMPAT_INIT_IN_SIZE);
+	init_with(se, req, mf_init_v2(req, 1, 31));
 }
 
 void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io)
 {
-	const struct muse_init_in in = {
-		.fuse_major = 7, .fuse_minor = 38,
-		.flags = flags, .max_io = max_io,
-	};
+	unsigned char req[64];
 
-	init_with(se, &in, sizeof(in));
-}
-
-size_t io_body(void *buf, int ext, uint64_t addr, uint64_t len,
-	       uint32_t flags, uint32_t ooboffs, uint32_t ooblen)
-{
-	const struct muse_read_in in = {
-		.addr = addr, .len = len, .flags = flags,
-		.ooboffs = ooboffs, .ooblen = ooblen,
-	};
-	size_t n = ext ? sizeof(in) : MUSE_COMPAT_READ_IN_SIZE;
-
-	memcpy(buf, &in, n);
-	return n;
+	init_with(se, req, mf_init_ext(req, 1, flags, max_io));
 }
 
 static void dump(const char *what, const void *p, size_t n)
@@ -226,7 +196,7 @@ void expect_error(struct muse_session *se, uint32_t opcode, const void *body,
 		  size_t bodylen, int err)
 {
 	unsigned char req[4096], reply[4096];
-	size_t n = build_req(req, opcode, 0x1234, body, bodylen);
+	size_t n = mf_request(req, opcode, 0x1234, body, bodylen);
 
 	assert_err_reply(reply, handle(se, req, n, reply), 0x1234, err);
 }

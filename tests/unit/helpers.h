@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Shared pieces of the libmuse unit tests: a small test device whose
- * callbacks record what they were asked, request builders, and reply
- * checks that compare against explicit bytes.
+ * callbacks record what they were asked, and reply checks that compare
+ * against explicit bytes.  Request frames come from tests/lib/frames.h.
  */
 #ifndef MUSE_TEST_HELPERS_H
 #define MUSE_TEST_HELPERS_H
@@ -17,6 +17,8 @@
 
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
+
+#include "frames.h"
 
 /* Little-endian bytes of a value, for writing expected replies out. */
 #define LE16(v) ((v) & 0xff), (((v) >> 8) & 0xff)
@@ -38,6 +40,8 @@
 #define TDEV_OOBAVAIL	2
 #define TDEV_MAX_IO	32
 extern const struct muse_device test_nand;
+/* The description and its size, as muse_session_new() takes them. */
+#define TEST_NAND &test_nand, sizeof(test_nand)
 
 /* What one callback invocation was asked. */
 struct call {
@@ -46,7 +50,7 @@ struct call {
 	uint64_t len;
 	size_t ooblen;
 	uint32_t ooboffs;
-	enum muse_oob_mode mode;
+	uint32_t mode;
 	unsigned char data[64];	/* a write's data, then its OOB */
 };
 
@@ -67,10 +71,6 @@ extern const struct muse_ops test_ops;
 struct muse_session *new_session(const struct muse_device *dev,
 				 unsigned int flags, struct recorder *rec);
 
-/* Build a request: header (len = 40 + bodylen, @unique) and @body. */
-size_t build_req(void *buf, uint32_t opcode, uint64_t unique,
-		 const void *body, size_t bodylen);
-
 /* Run @req through muse_session_handle_buf() into @reply (4096 bytes). */
 ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
 	       void *reply);
@@ -78,10 +78,6 @@ ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
 /* INIT as a v2 kernel / as an extended kernel offering @flags, @max_io. */
 void init_v2(struct muse_session *se);
 void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io);
-
-/* Body builders for READ/WRITE in the compat or extended layout. */
-size_t io_body(void *buf, int ext, uint64_t addr, uint64_t len,
-	       uint32_t flags, uint32_t ooboffs, uint32_t ooblen);
 
 /* Assert @n bytes at @got equal @want (hex dump of both on mismatch). */
 void assert_bytes(const void *got, size_t n, const void *want, size_t m);

@@ -3,14 +3,17 @@
 #
 # Install the build into a scratch DESTDIR and build a downstream program
 # with nothing but `pkg-config --cflags --libs libmuse`, as a packager or
-# user would.  Also checks the ABI surface: soname and muse_* exports only.
+# user would.  Also checks the ABI surface: the soname, and that the
+# library exports exactly the symbols src/libmuse.map lists, each under its
+# version node.
 #
-# Usage: install-test.sh BUILD_DIR CC [EXTRA_CFLAGS...]
+# Usage: install-test.sh BUILD_DIR CC MAP [EXTRA_CFLAGS...]
 set -eu
 
 build=$1
 cc=$2
-shift 2
+map=$3
+shift 3
 
 command -v pkg-config >/dev/null 2>&1 || { echo "no pkg-config"; exit 77; }
 
@@ -53,7 +56,11 @@ int main(void)
 	struct muse_session *se;
 	ssize_t n;
 
-	if (muse_session_new(&dev, NULL, 0, 0, NULL, &se))
+	if (muse_version() >> 16 != MUSE_VERSION_MAJOR) {
+		fprintf(stderr, "muse_version() 0x%x\n", muse_version());
+		return 1;
+	}
+	if (muse_session_new(&dev, sizeof(dev), NULL, 0, 0, NULL, &se))
 		return 1;
 	n = muse_session_handle_buf(se, &req, sizeof(req), reply,
 				    sizeof(reply));
@@ -72,17 +79,27 @@ PROG
 "$cc" "$@" $(pkg-config --cflags libmuse) -o "$tmp/downstream" \
 	"$tmp/downstream.c" $(pkg-config --libs libmuse)
 
-lib=$(find "$root" -name 'libmuse.so.0' | head -n 1)
-[ -n "$lib" ] || { echo "libmuse.so.0 was not installed"; exit 1; }
+lib=$(find "$root" -name 'libmuse.so.1' | head -n 1)
+[ -n "$lib" ] || { echo "libmuse.so.1 was not installed"; exit 1; }
 LD_LIBRARY_PATH="${lib%/*}" "$tmp/downstream"
 
-if command -v readelf >/dev/null 2>&1; then
-	readelf -d "$lib" | grep -q 'SONAME.*\[libmuse\.so\.0\]' ||
-		{ echo "soname is not libmuse.so.0"; exit 1; }
-	# Every defined dynamic symbol is muse_* (or the version node).
-	leaked=$(readelf --dyn-syms -W "$lib" |
-		awk '$7 != "UND" && $5 == "GLOBAL" { sub(/@.*/, "", $8); print $8 }' |
-		grep -v -e '^muse_' -e '^MUSE_0\.1$' || true)
-	[ -z "$leaked" ] || { echo "exported beyond muse_*: $leaked"; exit 1; }
+command -v readelf >/dev/null 2>&1 || { echo "no readelf"; exit 77; }
+readelf -d "$lib" | grep -q 'SONAME.*\[libmuse\.so\.1\]' ||
+	{ echo "soname is not libmuse.so.1"; exit 1; }
+
+# The map's "name;" lines inside each "NODE {" block, as name@NODE.
+sed -n -e '/^[A-Z0-9_.]* {/{s/ {.*//;h;}' \
+	-e '/^[[:space:]]*[a-z_][a-z0-9_]*;/{s/[[:space:]]*//g;s/;//;G;s/\n/@/;p;}' \
+	"$map" | sort >"$tmp/map.syms"
+[ -s "$tmp/map.syms" ] || { echo "no symbols found in $map"; exit 1; }
+# Every defined global or weak dynamic symbol with its version (@@ marks
+# the default version); ABS entries are the version nodes themselves.
+readelf --dyn-syms -W "$lib" |
+	awk '$7 != "UND" && $7 != "ABS" && ($5 == "GLOBAL" || $5 == "WEAK") {
+		print $8 }' |
+	sed 's/@@*/@/' | sort >"$tmp/lib.syms"
+if ! diff -u "$tmp/map.syms" "$tmp/lib.syms"; then
+	echo "the exported symbols differ from $map (- map, + library)"
+	exit 1
 fi
-echo "install test ok"
+echo "install test ok: $(wc -l <"$tmp/lib.syms") symbols as in the map"

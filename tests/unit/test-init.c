@@ -18,7 +18,7 @@ static void check_init(struct muse_session *se, const void *body,
 		       size_t outlen, const char *info, size_t infolen)
 {
 	unsigned char req[128], reply[4096], want[4096];
-	size_t n = build_req(req, MUSE_INIT, 1, body, bodylen);
+	size_t n = mf_request(req, MUSE_INIT, 1, body, bodylen);
 	ssize_t r = handle(se, req, n, reply);
 	size_t total = 16 + outlen + infolen;
 	const unsigned char hdr[] = { OUT_HDR(total, 0, 1) };

@@ -25,7 +25,7 @@ static ssize_t run(struct muse_session *se, uint32_t opcode, const void *body,
 		memcpy(full, body, bodylen);
 	if (paylen)
 		memcpy(full + bodylen, payload, paylen);
-	n = build_req(req, opcode, U, full, bodylen + paylen);
+	n = mf_request(req, opcode, U, full, bodylen + paylen);
 	return handle(se, req, n, reply);
 }
 
@@ -35,7 +35,7 @@ static ssize_t run_io(struct muse_session *se, uint32_t opcode, int ext,
 		      size_t paylen, void *reply)
 {
 	unsigned char body[32];
-	size_t n = io_body(body, ext, addr, len, flags, ooboffs, ooblen);
+	size_t n = mf_io_body(body, &(struct mf_io){ ext, addr, len, flags, ooboffs, ooblen });
 
 	return run(se, opcode, body, n, payload, paylen, reply);
 }
@@ -243,7 +243,7 @@ static void default_ops(void **state)
 	struct muse_session *se = NULL;
 	ssize_t n;
 
-	assert_int_equal(muse_session_new(&test_nand, NULL, 0, 0, NULL, &se),
+	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, 0, NULL, &se),
 			 0);
 	init_v2(se);
 	assert_err_reply(reply, run_io(se, MUSE_READ, 0, 0, 16, 0, 0, 0,

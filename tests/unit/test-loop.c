@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The loops against a SOCK_SEQPACKET socketpair standing in for
- * /dev/muse: one message per read and write, like the device.
+ * /dev/muse: one message per read and write, like the device.  Tests that
+ * need a loop asleep in poll() wait for it through the library's poll
+ * hook (src/muse_i.h), never for a while.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "muse_i.h"
 
 #define CLIENTS 4
 #define PER_CLIENT 2500
@@ -24,8 +25,8 @@
 /* Thread-safe callbacks: reads return a pattern, the rest count. */
 static atomic_uint calls;
 
-static int pattern_read(void *userdata, const struct muse_io *io,
-			struct muse_ecc_result *ecc)
+static int pattern_read(void *userdata, struct muse_req *req,
+			const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	unsigned char *p = io->buf;
 	size_t i;
@@ -37,13 +38,14 @@ static int pattern_read(void *userdata, const struct muse_io *io,
 	return 0;
 }
 
-static int count_write(void *userdata, const struct muse_io *io)
+static int count_write(void *userdata, struct muse_req *req,
+		       const struct muse_io *io)
 {
 	atomic_fetch_add(&calls, 1);
 	return 0;
 }
 
-static int count_sync(void *userdata)
+static int count_sync(void *userdata, struct muse_req *req)
 {
 	atomic_fetch_add(&calls, 1);
 	return 0;
@@ -70,7 +72,7 @@ static int setup(void **state)
 				    sv), 0);
 	l->kfd = sv[1];
 	l->sfd = sv[0];
-	assert_int_equal(muse_session_new(&test_nand, &loop_ops,
+	assert_int_equal(muse_session_new(TEST_NAND, &loop_ops,
 					  sizeof(loop_ops), 0, NULL, &l->se),
 			 0);
 	assert_int_equal(muse_session_set_fd(l->se, l->sfd), 0);
@@ -95,7 +97,7 @@ static void send_req(int fd, uint32_t opcode, uint64_t unique,
 		     const void *body, size_t bodylen)
 {
 	unsigned char req[256];
-	size_t n = build_req(req, opcode, unique, body, bodylen);
+	size_t n = mf_request(req, opcode, unique, body, bodylen);
 
 	assert_int_equal(write(fd, req, n), (ssize_t)n);
 }
@@ -214,11 +216,11 @@ static void *client_main(void *arg)
 
 		switch (i % 3) {
 		case 0:
-			n = io_body(body, 1, addr_of(i), 32, 0, 1, 3);
+			n = mf_io_body(body, &(struct mf_io){ 1, addr_of(i), 32, 0, 1, 3 });
 			send_req(c->l->kfd, MUSE_READ, u, body, n);
 			break;
 		case 1:
-			n = io_body(body, 1, addr_of(i), 32, 0, 0, 0);
+			n = mf_io_body(body, &(struct mf_io){ 1, addr_of(i), 32, 0, 0, 0 });
 			memset(body + n, 0xee, 32);
 			send_req(c->l->kfd, MUSE_WRITE, u, body, n + 32);
 			break;
@@ -306,30 +308,63 @@ static void mt_loop_serves_concurrent_clients(void **state)
 	free(seen);
 }
 
-static double now(void)
-{
-	struct timespec ts;
+/*
+ * The poll hook: counts the loops (workers) about to sleep in poll() and
+ * runs @then once @want of them are there.  Past the hook a loop has
+ * checked the exit flag and found the queue empty, so only what @then
+ * does can wake it: the test goes through the wake-up it names.
+ */
+struct asleep {
+	pthread_mutex_t lock;
+	unsigned int count;
+	unsigned int want;
+	void (*then)(struct link *l);
+	struct link *l;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+static void on_poll(void *arg)
+{
+	struct asleep *a = arg;
+	bool go;
+
+	pthread_mutex_lock(&a->lock);
+	go = ++a->count == a->want;
+	pthread_mutex_unlock(&a->lock);
+	if (go)
+		a->then(a->l);
+}
+
+static void when_asleep(struct link *l, struct asleep *a, unsigned int loops,
+			void (*then)(struct link *l))
+{
+	pthread_mutex_init(&a->lock, NULL);
+	a->count = 0;
+	a->want = loops;
+	a->then = then;
+	a->l = l;
+	muse__set_poll_hook(l->se, on_poll, a);
+}
+
+static void exit_session(struct link *l)
+{
+	muse_session_exit(l->se);
 }
 
 static void check_exit_from_thread(struct link *l, unsigned int workers)
 {
+	struct asleep asleep;
 	pthread_t server;
-	double t;
 	void *ret;
 
 	handshake(l);
 	l->workers = workers;
+	/* The hook runs in a loop thread: exit comes from another thread. */
+	when_asleep(l, &asleep, workers ? workers : 1, exit_session);
 	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
-	usleep(50000);
-	t = now();
-	muse_session_exit(l->se);
 	pthread_join(server, &ret);
 	assert_int_equal((intptr_t)ret, 0);
-	assert_true(now() - t < 1.0);
 	assert_int_equal(muse_session_exited(l->se), 1);
+	assert_int_equal(asleep.count, workers ? workers : 1);
 }
 
 static void exit_from_thread_stops_loop(void **state)
@@ -343,55 +378,71 @@ static void exit_from_thread_stops_mt_loop(void **state)
 }
 
 static struct muse_session *signalled_session;
+static pthread_t signalled_thread;
 
 static void on_alarm(int sig)
 {
 	muse_session_exit(signalled_session);
 }
 
-static void arm_alarm(struct muse_session *se)
+/* SIGALRM to the thread that called the loop, whose handler exits. */
+static void send_alarm(struct link *l)
 {
-	const struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	pthread_kill(signalled_thread, SIGALRM);
+}
+
+static void arm_alarm(struct link *l, struct asleep *asleep,
+		      unsigned int loops)
+{
 	struct sigaction sa = { .sa_handler = on_alarm };
 
-	signalled_session = se;
+	signalled_session = l->se;
+	signalled_thread = pthread_self();
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
-	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	when_asleep(l, asleep, loops, send_alarm);
 }
 
 static void exit_from_signal_stops_loop(void **state)
 {
 	struct link *l = *state;
+	struct asleep asleep;
 
 	handshake(l);
-	arm_alarm(l->se);
+	arm_alarm(l, &asleep, 1);
 	assert_int_equal(muse_session_loop(l->se), 0);
 	assert_int_equal(muse_session_exited(l->se), 1);
 }
 
+/* Workers block signals: the handler runs on the thread that waits. */
 static void exit_from_signal_stops_mt_loop(void **state)
 {
 	struct link *l = *state;
+	struct asleep asleep;
 
 	handshake(l);
-	arm_alarm(l->se);
+	arm_alarm(l, &asleep, 3);
 	assert_int_equal(muse_session_loop_mt(l->se, 3), 0);
 	assert_int_equal(muse_session_exited(l->se), 1);
+}
+
+static void hang_up(struct link *l)
+{
+	close(l->kfd);
+	l->kfd = -1;
 }
 
 /* The other end closing is the end of the connection: return 0. */
 static void check_hangup(struct link *l, unsigned int workers)
 {
+	struct asleep asleep;
 	pthread_t server;
 	void *ret;
 
 	handshake(l);
 	l->workers = workers;
+	when_asleep(l, &asleep, workers ? workers : 1, hang_up);
 	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
-	usleep(20000);
-	close(l->kfd);
-	l->kfd = -1;
 	pthread_join(server, &ret);
 	assert_int_equal((intptr_t)ret, 0);
 	assert_int_equal(muse_session_exited(l->se), 1);
@@ -465,7 +516,7 @@ static void refused_replies_are_logged_once(void **state)
 	size_t n;
 
 	muse_session_destroy(l->se);
-	assert_int_equal(muse_session_new(&big, &loop_ops, sizeof(loop_ops),
+	assert_int_equal(muse_session_new(&big, sizeof(big), &loop_ops, sizeof(loop_ops),
 					  0, NULL, &l->se), 0);
 	assert_int_equal(muse_session_set_fd(l->se, l->sfd), 0);
 	send_req(l->kfd, MUSE_INIT, 1, &in, sizeof(in));
@@ -475,7 +526,7 @@ static void refused_replies_are_logged_once(void **state)
 	assert_int_equal(setsockopt(l->sfd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 				    sizeof(sndbuf)), 0);
 
-	n = io_body(body, 1, 0, 65536, 0, 0, 0);
+	n = mf_io_body(body, &(struct mf_io){ 1, 0, 65536, 0, 0, 0 });
 	send_req(l->kfd, MUSE_READ, 2, body, n);
 	send_req(l->kfd, MUSE_READ, 3, body, n);
 	send_req(l->kfd, MUSE_SYNC, 4, NULL, 0);

@@ -88,7 +88,7 @@ static void expect_io_error(void **state, uint32_t opcode, int ext,
 			    uint32_t ooboffs, uint32_t ooblen, size_t payload)
 {
 	unsigned char body[4096] = { 0 };
-	size_t n = io_body(body, ext, addr, len, flags, ooboffs, ooblen);
+	size_t n = mf_io_body(body, &(struct mf_io){ ext, addr, len, flags, ooboffs, ooblen });
 
 	expect_error(se_of(state), opcode, body, n + payload, -EINVAL);
 }
@@ -105,7 +105,7 @@ static void too_short_for_a_header(void **state)
 {
 	unsigned char req[64] = { 0 }, reply[64];
 
-	build_req(req, MUSE_SYNC, 7, NULL, 0);
+	mf_request(req, MUSE_SYNC, 7, NULL, 0);
 	assert_int_equal(muse_session_handle_buf(se_of(state), req, 39, reply,
 						 sizeof(reply)), -EPROTO);
 	assert_int_equal(muse_session_handle_buf(se_of(state), NULL, 40, reply,
@@ -116,13 +116,13 @@ static void reply_buffer_too_small(void **state)
 {
 	unsigned char req[128], reply[4096];
 	unsigned char body[32];
-	size_t n = build_req(req, MUSE_SYNC, 7, NULL, 0);
+	size_t n = mf_request(req, MUSE_SYNC, 7, NULL, 0);
 
 	assert_int_equal(muse_session_handle_buf(se_of(state), req, n, reply,
 						 15), -ENOBUFS);
 	/* 16 bytes of READ data do not fit in 16 + 32 + 15. */
-	n = build_req(req, MUSE_READ, 7, body,
-		      io_body(body, 1, 0, 16, 0, 0, 0));
+	n = mf_request(req, MUSE_READ, 7, body,
+		      mf_io_body(body, &(struct mf_io){ 1, 0, 16, 0, 0, 0 }));
 	assert_int_equal(muse_session_handle_buf(se_of(state), req, n, reply,
 						 16 + 32 + 15), -ENOBUFS);
 }
@@ -130,7 +130,7 @@ static void reply_buffer_too_small(void **state)
 static void header_len_larger_than_request(void **state)
 {
 	unsigned char req[64], reply[64];
-	size_t n = build_req(req, MUSE_SYNC, 7, NULL, 0);
+	size_t n = mf_request(req, MUSE_SYNC, 7, NULL, 0);
 
 	req[0] = 41;
 	assert_err_reply(reply, muse_session_handle_buf(se_of(state), req, n,
@@ -141,7 +141,7 @@ static void header_len_larger_than_request(void **state)
 static void header_len_smaller_than_request(void **state)
 {
 	unsigned char req[64] = { 0 }, reply[64];
-	size_t n = build_req(req, MUSE_SYNC, 7, NULL, 0);
+	size_t n = mf_request(req, MUSE_SYNC, 7, NULL, 0);
 
 	assert_err_reply(reply, muse_session_handle_buf(se_of(state), req,
 							n + 8, reply,
@@ -152,7 +152,7 @@ static void header_len_smaller_than_request(void **state)
 static void unique_zero_gets_no_reply(void **state)
 {
 	unsigned char req[64], reply[64];
-	size_t n = build_req(req, MUSE_SYNC, 0, NULL, 0);
+	size_t n = mf_request(req, MUSE_SYNC, 0, NULL, 0);
 
 	assert_int_equal(muse_session_handle_buf(se_of(state), req, n, reply,
 						 sizeof(reply)), 0);
@@ -189,7 +189,7 @@ static void ext_read_compat_sized_body(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_READ, body,
-		     io_body(body, 0, 0, 16, 0, 0, 0), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ 0, 0, 16, 0, 0, 0 }), -EINVAL);
 }
 
 static void ext_write_compat_sized_body(void **state)
@@ -197,7 +197,7 @@ static void ext_write_compat_sized_body(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_WRITE, body,
-		     io_body(body, 0, 0, 0, 0, 0, 0), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ 0, 0, 0, 0, 0, 0 }), -EINVAL);
 }
 
 static void markbad_and_isbad_short_body(void **state)
@@ -218,7 +218,7 @@ static void compat_read_len_above_page(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_READ, body,
-		     io_body(body, 0, 0, 32, 0, 0, 0), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ 0, 0, 32, 0, 0, 0 }), -EINVAL);
 }
 
 static void read_past_device_end(void **state)
