@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * muse-badpeer's device cases: every description of the shared table
+ * (tests/lib/device-cases.c), which the unit tests run through libmuse's
+ * validator, sent to the module as an INIT reply.  A valid one must be
+ * accepted and registered (and go when the peer closes), an invalid one
+ * refused with EINVAL, so that library and module cannot drift apart.
+ * Run it with no other MTD registered: it watches /proc/mtd as a whole.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "badpeer.h"
+#include "check.h"
+#include "device-cases.h"
+#include "mtduser.h"
+
+/* How many MTDs /proc/mtd lists. */
+static int mtd_count(void)
+{
+	char line[256];
+	int n = -1;	/* the header line */
+	FILE *f = fopen("/proc/mtd", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Poll (up to WAIT_MS) until some MTD is listed (any) or none is. */
+static bool wait_count(bool any)
+{
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+	int tries = WAIT_MS / 10;
+
+	while ((mtd_count() > 0) != any && tries-- > 0)
+		nanosleep(&step, NULL);
+	return mtd_count() > 0;
+}
+
+static void run_device_case(const struct mdc_case *c, struct rp_request *req)
+{
+	static const struct muse_init_out out = RP_GOOD_INIT_OUT;
+	char info[MUSE_INIT_INFO_MAX], name[160], why[160];
+	size_t len = mdc_info_block(&c->dev, info, sizeof(info));
+	int fd, err;
+
+	snprintf(name, sizeof(name), "device-%s: %s",
+		 c->valid ? "valid" : "invalid", c->why);
+	if (!len) {
+		result(name, false, "its info block does not fit");
+		return;
+	}
+	fd = rp_open_init(badpeer_device, req, why, sizeof(why));
+	if (fd < 0) {
+		result(name, false, "%s", why);
+		return;
+	}
+	err = rp_reply_init_info(fd, req, &out, sizeof(out), info, len);
+	if (err != (c->valid ? 0 : -EINVAL))
+		result(name, false, "the INIT write gave %s, expected %s",
+		       err ? strerror(-err) : "success",
+		       c->valid ? "success" : "EINVAL");
+	else if (wait_count(c->valid) != c->valid)
+		result(name, false, "%s", c->valid ? "nothing registered" :
+		       "an MTD registered");
+	else
+		result(name, true, NULL);
+	close(fd);
+	if (wait_count(false))
+		result(name, false, "MTD still listed after the peer closed");
+}
+
+void run_device_cases(struct rp_request *req)
+{
+	size_t i;
+
+	if (mtd_count() != 0) {
+		result("device-cases", false, "other MTDs are registered");
+		return;
+	}
+	for (i = 0; i < mdc_count; i++)
+		run_device_case(&mdc_cases[i], req);
+}
