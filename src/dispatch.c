@@ -62,7 +62,8 @@ static int check_oob(const struct muse_session *se,
 {
 	uint64_t per_page = oob_per_page(se, mode);
 	uint32_t writesize = se->dev.writesize;
-	uint64_t in_unit = se->unit / writesize - in->addr % se->unit / writesize;
+	uint64_t in_unit = se->unit / writesize -
+			   in->addr % se->unit / writesize;
 	uint64_t in_device = se->dev.size / writesize - in->addr / writesize;
 	uint64_t ooboffs = in->ooboffs, ooblen = in->ooblen;
 

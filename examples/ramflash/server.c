@@ -203,9 +203,10 @@ static void *rf_timer_main(void *arg)
 		} else if (!t->count) {
 			pthread_cond_wait(&t->cond, &t->lock);
 		} else {
+			uint64_t ns = t->heap[0].due_ns;
 			struct timespec due = {
-				.tv_sec = (time_t)(t->heap[0].due_ns / 1000000000u),
-				.tv_nsec = (long)(t->heap[0].due_ns % 1000000000u),
+				.tv_sec = (time_t)(ns / 1000000000u),
+				.tv_nsec = (long)(ns % 1000000000u),
 			};
 
 			pthread_cond_timedwait(&t->cond, &t->lock, &due);

@@ -61,7 +61,12 @@ enum muse_type {
  * The flash the session serves, passed to muse_session_new() with its
  * size (sizeof(struct muse_device) as the caller was compiled with).
  * Zero means "default" for the optional fields; reserved must be zero.
- * The strings are copied.  doc/libmuse.md has the rule for each field.
+ * The strings are copied.  The rules are the module's (the limits of
+ * muse_kernel.h): a name has 1..MUSE_NAME_MAX printable ASCII bytes;
+ * partitions are <size>[@<offset>][(<name>)][ro] separated by commas, at
+ * most MUSE_PARTS_MAX, eraseblock aligned, in address order, size "-"
+ * (the rest) only last, no other flags ("lk", "slc" are refused).
+ * doc/libmuse.md has the rule for each field.
  */
 struct muse_device {
 	const char *name;	/* MTD name; NULL: "muse-<pid>" */
@@ -100,6 +105,12 @@ enum muse_oob_mode {
  * negotiated.  The library allocates it; later 1.x may add fields at the
  * end.  Valid during the callback, and for a kept request until it is
  * answered.
+ *
+ * AUTO offset o of a page is PLACE offset min(2, oobsize - oobavail) + o
+ * (the module's OOB layout: bad-block marker, free bytes, ECC bytes).
+ * NAND writes must cover whole pages: libmuse only checks the device's
+ * bounds, so a NAND server refuses other writes itself (-EINVAL); the
+ * module refuses them too, older kernels do not.
  */
 struct muse_io {
 	uint64_t addr;
@@ -138,7 +149,9 @@ struct muse_req;
  * The operations.  Every callback gets the userdata given to
  * muse_session_new() and the request; it returns 0 or a negative errno
  * (isbad: 0 good, 1 bad) and the library answers with that, or it keeps
- * the request (muse_req_keep()) and returns MUSE_ASYNC.  A NULL callback
+ * the request (muse_req_keep()) and returns MUSE_ASYNC.  Results the
+ * kernel would refuse (positive, <= -MUSE_ERRNO_BOUND, isbad not 0/1,
+ * MUSE_ASYNC without a kept request) are answered as -EIO.  A NULL callback
  * gets a default: read/write/erase fail with -EOPNOTSUPP, isbad answers
  * 0 (good), markbad fails with -EOPNOTSUPP, sync succeeds.  With a
  * multi-threaded loop callbacks run concurrently.  Later 1.x may add

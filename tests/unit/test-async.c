@@ -269,7 +269,7 @@ static void *complete_main(void *arg)
 	for (i = c->count; i-- > 0;) {
 		const struct muse_io *io = kept.io[i];
 		const unsigned char *data = io->buf;
-		/* The data of a write is (unique + k); unique = 100 + addr/16. */
+		/* A write's data is (unique + k), unique 100 + addr / 16. */
 		uint64_t u = 100 + io->addr / 16;
 
 		for (k = 0; k < io->len; k++)

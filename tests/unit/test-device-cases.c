@@ -44,7 +44,7 @@ static void check_info_block(struct muse_session *se, const struct mdc_case *c)
 		fail_msg("%s: the info block does not fit", c->why);
 	if (r < (ssize_t)head || (size_t)r - head != len ||
 	    memcmp(reply + head, want, len))
-		fail_msg("%s: libmuse sends another info block than the raw peer",
+		fail_msg("%s: libmuse and the raw peer send other info blocks",
 			 c->why);
 }
 

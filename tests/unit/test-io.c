@@ -34,8 +34,9 @@ static ssize_t run_io(struct muse_session *se, uint32_t opcode, int ext,
 		      uint32_t ooboffs, uint32_t ooblen, const void *payload,
 		      size_t paylen, void *reply)
 {
+	const struct mf_io io = { ext, addr, len, flags, ooboffs, ooblen };
 	unsigned char body[32];
-	size_t n = mf_io_body(body, &(struct mf_io){ ext, addr, len, flags, ooboffs, ooblen });
+	size_t n = mf_io_body(body, &io);
 
 	return run(se, opcode, body, n, payload, paylen, reply);
 }

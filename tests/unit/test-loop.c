@@ -216,11 +216,13 @@ static void *client_main(void *arg)
 
 		switch (i % 3) {
 		case 0:
-			n = mf_io_body(body, &(struct mf_io){ 1, addr_of(i), 32, 0, 1, 3 });
+			n = mf_io_body(body, &(struct mf_io){
+				1, addr_of(i), 32, 0, 1, 3 });
 			send_req(c->l->kfd, MUSE_READ, u, body, n);
 			break;
 		case 1:
-			n = mf_io_body(body, &(struct mf_io){ 1, addr_of(i), 32, 0, 0, 0 });
+			n = mf_io_body(body, &(struct mf_io){
+				1, addr_of(i), 32, 0, 0, 0 });
 			memset(body + n, 0xee, 32);
 			send_req(c->l->kfd, MUSE_WRITE, u, body, n + 32);
 			break;
@@ -516,7 +518,8 @@ static void refused_replies_are_logged_once(void **state)
 	size_t n;
 
 	muse_session_destroy(l->se);
-	assert_int_equal(muse_session_new(&big, sizeof(big), &loop_ops, sizeof(loop_ops),
+	assert_int_equal(muse_session_new(&big, sizeof(big), &loop_ops,
+					  sizeof(loop_ops),
 					  0, NULL, &l->se), 0);
 	assert_int_equal(muse_session_set_fd(l->se, l->sfd), 0);
 	send_req(l->kfd, MUSE_INIT, 1, &in, sizeof(in));

@@ -87,8 +87,9 @@ static void expect_io_error(void **state, uint32_t opcode, int ext,
 			    uint64_t addr, uint64_t len, uint32_t flags,
 			    uint32_t ooboffs, uint32_t ooblen, size_t payload)
 {
+	const struct mf_io io = { ext, addr, len, flags, ooboffs, ooblen };
 	unsigned char body[4096] = { 0 };
-	size_t n = mf_io_body(body, &(struct mf_io){ ext, addr, len, flags, ooboffs, ooblen });
+	size_t n = mf_io_body(body, &io);
 
 	expect_error(se_of(state), opcode, body, n + payload, -EINVAL);
 }
@@ -189,7 +190,8 @@ static void ext_read_compat_sized_body(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_READ, body,
-		     mf_io_body(body, &(struct mf_io){ 0, 0, 16, 0, 0, 0 }), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ .len = 16 }),
+		     -EINVAL);
 }
 
 static void ext_write_compat_sized_body(void **state)
@@ -197,7 +199,8 @@ static void ext_write_compat_sized_body(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_WRITE, body,
-		     mf_io_body(body, &(struct mf_io){ 0, 0, 0, 0, 0, 0 }), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ .len = 0 }),
+		     -EINVAL);
 }
 
 static void markbad_and_isbad_short_body(void **state)
@@ -218,7 +221,8 @@ static void compat_read_len_above_page(void **state)
 	unsigned char body[32];
 
 	expect_error(se_of(state), MUSE_READ, body,
-		     mf_io_body(body, &(struct mf_io){ 0, 0, 32, 0, 0, 0 }), -EINVAL);
+		     mf_io_body(body, &(struct mf_io){ .len = 32 }),
+		     -EINVAL);
 }
 
 static void read_past_device_end(void **state)
