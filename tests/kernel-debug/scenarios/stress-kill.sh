@@ -19,31 +19,7 @@ kills=24
 kmemleak_begin
 load_muse
 
-# rand N: a number in [0, N) in RAND, from a 31-bit LCG, so the same seed
-# gives the same kill points on every run.  (Not echoed: a command
-# substitution would run it in a subshell and lose the state.)
-rand_state=$seed
-rand() {
-	rand_state=$(((rand_state * 1103515245 + 12345) % 2147483648))
-	RAND=$((rand_state / 65536 % $1))
-}
-
-# ends_within SECONDS PID: wait for PID to exit (its status goes to
-# LOAD_STATUS); fail if it does not.
-ends_within() {
-	tries=$(($1 * 10))
-	while kill -0 "$2" 2>/dev/null; do
-		tries=$((tries - 1))
-		if [ "$tries" -le 0 ]; then
-			ps
-			echo w >/proc/sysrq-trigger
-			fail "process $2 still running $1 s after the server died"
-		fi
-		usleep 100000
-	done
-	LOAD_STATUS=0
-	wait "$2" || LOAD_STATUS=$?
-}
+rand_seed "$seed"
 
 dd if=/dev/urandom of=/tmp/vol.img bs=4096 count=64 2>/dev/null
 i=0
@@ -72,9 +48,8 @@ while [ "$i" -lt "$kills" ]; do
 		;;
 	3)
 		what="UBI volume updates"
-		ubiformat -y -q "$MTD" || fail "ubiformat $MTD"
-		ubiattach -p "$MTD" -d 0 >/dev/null || fail "ubiattach $MTD"
-		ubimkvol /dev/ubi0 -N vol -s 1MiB >/dev/null || fail "ubimkvol"
+		ubi_attach "$MTD"
+		ubi_volume vol 1MiB
 		sh -c "while ubiupdatevol /dev/ubi0_0 /tmp/vol.img; do :; done" \
 			>/dev/null 2>&1 &
 		;;
@@ -91,7 +66,7 @@ while [ "$i" -lt "$kills" ]; do
 	fi
 	wait "$RAMFLASH_PID" || true
 	if [ "$kind" -eq 3 ]; then
-		ubidetach -d 0 || fail "ubidetach after the server died"
+		ubi_down
 	fi
 	wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered after kill $i"
 done

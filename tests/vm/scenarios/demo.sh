@@ -59,12 +59,9 @@ echo "nanddump 8 MiB: $(rate 8192 $((t4 - t3)))"
 rm -f /tmp/raw.bin /tmp/raw.out
 
 step "UBI + UBIFS"
-ubiformat -y -q "$MTD"
-ubiattach -p "$MTD" -d 0 >/dev/null
-ubimkvol /dev/ubi0 -N demo -m >/dev/null
+ubifs_up "$MTD" demo /mnt/demo
 ubinfo -d 0 | sed -n 's/^\(Amount of\|Count of\)/  &/p'
-mkdir -p /mnt/demo /tmp/src
-mount -t ubifs ubi0:demo /mnt/demo
+mkdir -p /tmp/src
 
 i=0
 while [ "$i" -lt "$files" ]; do
@@ -77,7 +74,7 @@ cp /tmp/src/file* /mnt/demo/
 sync
 t1=$(elapsed_cs)
 umount /mnt/demo
-mount -t ubifs ubi0:demo /mnt/demo
+ubifs_mount demo /mnt/demo
 t2=$(elapsed_cs)
 (cd /mnt/demo && sha256sum file*) >/tmp/dst.sha256
 t3=$(elapsed_cs)
@@ -86,8 +83,7 @@ expect_eq "$files files of $file_kib KiB read back from UBIFS" \
 echo "UBIFS write+sync $((files * file_kib)) KiB: $(rate $((files * file_kib)) $((t1 - t0)))"
 echo "UBIFS read (after remount) $((files * file_kib)) KiB: $(rate $((files * file_kib)) $((t3 - t2)))"
 df -k /mnt/demo | tail -n 1 | awk '{ printf "UBIFS: %d KiB used of %d KiB\n", $3, $2 }'
-umount /mnt/demo
-ubidetach -d 0
+ubi_down /mnt/demo
 
 step "stop ramflash: its report and its --stats JSON"
 stop_ramflash

@@ -85,9 +85,9 @@ for threshold in 3 1; do
 		--bitflip-rate 1 --bitflip-max 1 --seed 1
 	ubiformat -y -q "$MTD"
 	dmesg -c >/dev/null
-	ubiattach -p "$MTD" -d 0 >/dev/null
+	ubi_reattach "$MTD"
 	scrubs=$(dmesg | grep -c "fixable bit-flip detected" || true)
-	ubidetach -d 0
+	ubi_down
 	stop_ramflash
 	if [ "$threshold" -eq 3 ]; then
 		expect_eq "UBI bit-flip reports below the threshold" 0 "$scrubs"

@@ -32,13 +32,9 @@ json_counter() {
 step "wear-out: --endurance 12 on 64 blocks"
 # shellcheck disable=SC2086 # geometry is a word list
 start_ramflash wear $geometry --endurance 12 --stats /tmp/wear.json
-ubiformat -y -q "$MTD"
 # Reserve 10% of the blocks for bad-block handling (the default, 2%, is
 # less than one block of 64).
-ubiattach -p "$MTD" -d 0 -b 100 >/dev/null
-ubimkvol /dev/ubi0 -N wear -m >/dev/null
-mkdir -p /mnt/wear
-mount -t ubifs ubi0:wear /mnt/wear
+ubifs_up "$MTD" wear /mnt/wear -b 100
 mkdir /mnt/wear/keep
 for i in 1 2 3 4; do
 	head -c 100000 /dev/urandom >/mnt/wear/keep/f$i
@@ -64,12 +60,11 @@ echo "ok: UBI marked $bad block(s) bad after $round rounds"
 [ "$(mtdioctl badblocks "$MTD" | wc -l)" -ge "$bad" ] ||
 	fail "MEMGETBADBLOCK shows fewer bad blocks than UBI marked"
 umount /mnt/wear
-mount -t ubifs ubi0:wear /mnt/wear
+ubifs_mount wear /mnt/wear
 files_sha /mnt/wear/keep >/tmp/keep.after
 cmp -s /tmp/keep.sha256 /tmp/keep.after || fail "files lost after wear-out"
 echo "ok: kept files intact"
-umount /mnt/wear
-ubidetach -d 0
+ubi_down /mnt/wear
 stop_ramflash
 worn=$(json_counter /tmp/wear.json worn_out_blocks)
 marked=$(json_counter /tmp/wear.json markbad)
@@ -81,19 +76,14 @@ img=/tmp/cut.img
 step "power cut: prepare UBIFS on an image"
 # shellcheck disable=SC2086
 start_ramflash cut $geometry --image "$img"
-ubiformat -y -q "$MTD"
-ubiattach -p "$MTD" -d 0 >/dev/null
-ubimkvol /dev/ubi0 -N cut -m >/dev/null
-mkdir -p /mnt/cut
-mount -t ubifs ubi0:cut /mnt/cut
+ubifs_up "$MTD" cut /mnt/cut
 mkdir /mnt/cut/before
 for i in 1 2 3; do
 	head -c 50000 /dev/urandom >/mnt/cut/before/f$i
 done
 sync
 files_sha /mnt/cut/before >/tmp/before.sha256
-umount /mnt/cut
-ubidetach -d 0
+ubi_down /mnt/cut
 stop_ramflash
 
 # power_cut_cycle N CUT-OPTIONS...: serve the image with a power cut, write
@@ -138,8 +128,8 @@ power_cut_cycle() {
 	step "power back after cycle $cycle: serve the image again, recover"
 	# shellcheck disable=SC2086
 	start_ramflash cut $geometry --image "$img"
-	ubiattach -p "$MTD" -d 0 >/dev/null
-	mount -t ubifs ubi0:cut /mnt/cut
+	ubi_reattach "$MTD"
+	ubifs_mount cut /mnt/cut
 	files_sha /mnt/cut/before >/tmp/before.after
 	cmp -s /tmp/before.sha256 /tmp/before.after ||
 		fail "files written before the power cuts changed"
@@ -152,8 +142,7 @@ power_cut_cycle() {
 	# The recovered file system must be writable again.
 	echo "after $cycle" >"/mnt/cut/after-$cycle"
 	sync
-	umount /mnt/cut
-	ubidetach -d 0
+	ubi_down /mnt/cut
 	stop_ramflash
 }
 

@@ -59,6 +59,17 @@ load_modules() {
 	done
 }
 
+# load_ubifs_stack: load MTD, UBI, the compressors this kernel's UBIFS was
+# built with, and UBIFS: the modules mkinitramfs.sh --ubifs-config listed
+# for this kernel (6.1 needs zstd, 6.12 zstd and deflate; built-in ones are
+# not listed).
+load_ubifs_stack() {
+	[ -f /etc/muse-ubifs-modules ] ||
+		fail "/etc/muse-ubifs-modules missing: image built without --ubifs-config"
+	# shellcheck disable=SC2046 # one module name per line
+	load_modules $(cat /etc/muse-ubifs-modules)
+}
+
 # load_muse: load muse.ko (skip only when the build did not produce it).
 load_muse() {
 	grep -qx "module muse" /etc/muse-initramfs ||
@@ -149,21 +160,115 @@ mtd_gone() {
 	! grep -q "^mtd$(mtd_num "$1"):" /proc/mtd
 }
 
-# run_badpeer COMMAND: run muse-badpeer's cases (init-cases, reply-cases),
-# which must all pass and leave no MTD behind.  Skipped with a note when
-# muse-badpeer was not built.
-run_badpeer() {
-	if ! grep -qx "bin muse-badpeer" /etc/muse-initramfs; then
-		echo "note: muse-badpeer was not built; its $1 did not run"
-		return 0
-	fi
-	step "muse-badpeer $1"
-	muse-badpeer "$1" >/tmp/badpeer.log 2>&1 || {
-		cat /tmp/badpeer.log
-		fail "muse-badpeer $1"
+# run_peer PROGRAM COMMAND: run the cases of a raw peer (muse-badpeer,
+# muse-rawpeer), which must all pass and leave no MTD behind.  Without the
+# program the scenario skips: passing without its cases would claim what
+# was not checked.
+run_peer() {
+	require_bin "$1"
+	step "$1 $2"
+	"$1" "$2" >"/tmp/$1-$2.log" 2>&1 || {
+		cat "/tmp/$1-$2.log"
+		fail "$1 $2"
 	}
-	grep -c '^PASS' /tmp/badpeer.log | sed 's/^/ok: muse-badpeer cases passed: /'
-	expect_eq "MTDs left after muse-badpeer" "" "$(sed -n '2,$p' /proc/mtd)"
+	grep -c '^PASS' "/tmp/$1-$2.log" | sed "s/^/ok: $1 $2 cases passed: /"
+	expect_eq "MTDs left after $1 $2" "" "$(sed -n '2,$p' /proc/mtd)"
+}
+
+# run_badpeer COMMAND: run_peer muse-badpeer COMMAND (init-cases,
+# reply-cases, device-cases).
+run_badpeer() {
+	run_peer muse-badpeer "$1"
+}
+
+# UBI and UBIFS bring-up and tear-down, always as ubi0.
+#
+# ubi_attach MTD [UBIATTACH-OPTION...]: format MTD for UBI and attach it.
+ubi_attach() {
+	ua_mtd=$1
+	shift
+	ubiformat -y -q "$ua_mtd" || fail "ubiformat $ua_mtd"
+	ubi_reattach "$ua_mtd" "$@"
+}
+
+# ubi_reattach MTD [UBIATTACH-OPTION...]: attach an already formatted MTD.
+ubi_reattach() {
+	ur_mtd=$1
+	shift
+	ubiattach -p "$ur_mtd" -d 0 "$@" >/dev/null || fail "ubiattach $ur_mtd"
+}
+
+# ubi_volume NAME [SIZE]: a volume of SIZE (ubimkvol's -s), else of all
+# the space left.
+ubi_volume() {
+	if [ $# -ge 2 ]; then
+		ubimkvol /dev/ubi0 -N "$1" -s "$2" >/dev/null || fail "ubimkvol $1 -s $2"
+	else
+		ubimkvol /dev/ubi0 -N "$1" -m >/dev/null || fail "ubimkvol $1"
+	fi
+}
+
+# ubifs_mount VOLUME DIR: mount UBIFS of ubi0's VOLUME on DIR (made).
+ubifs_mount() {
+	mkdir -p "$2"
+	mount -t ubifs "ubi0:$1" "$2" || fail "mount ubi0:$1 on $2"
+}
+
+# ubifs_up MTD VOLUME DIR [UBIATTACH-OPTION...]: a fresh UBIFS on MTD: format,
+# attach, one volume of all the space, mounted on DIR.
+ubifs_up() {
+	uu_mtd=$1
+	uu_vol=$2
+	uu_dir=$3
+	shift 3
+	ubi_attach "$uu_mtd" "$@"
+	ubi_volume "$uu_vol"
+	ubifs_mount "$uu_vol" "$uu_dir"
+}
+
+# ubi_down [DIR...]: unmount each DIR, then detach ubi0.
+ubi_down() {
+	for ud_dir in "$@"; do
+		umount "$ud_dir" || fail "umount $ud_dir"
+	done
+	ubidetach -d 0 || fail "ubidetach"
+}
+
+# ubi_readonly: whether UBI or UBIFS switched to read-only mode (they do
+# on any write error), by the kernel log.
+ubi_readonly() {
+	dmesg | grep -q "read-only mode"
+}
+
+# ends_within SECONDS PID: wait for PID to exit (its status goes to
+# LOAD_STATUS); fail if it does not.
+# shellcheck disable=SC2034 # LOAD_STATUS and RAND are for the caller
+ends_within() {
+	tries=$(($1 * 10))
+	while kill -0 "$2" 2>/dev/null; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			ps
+			echo w >/proc/sysrq-trigger
+			fail "process $2 still running after $1 s"
+		fi
+		usleep 100000
+	done
+	LOAD_STATUS=0
+	wait "$2" || LOAD_STATUS=$?
+}
+
+# rand_seed SEED, rand N: a number in [0, N) in RAND, from a 31-bit LCG,
+# so that the same seed gives the same sequence (kill points, delays) on
+# every run.  (Not echoed: a command substitution would run it in a
+# subshell and lose the state.)
+rand_seed() {
+	rand_state=$1
+}
+# shellcheck disable=SC2034
+rand() {
+	rand_state=$(((rand_state * 1103515245 + 12345) % 2147483648))
+	RAND=$((rand_state / 65536 % $1))
 }
 
 # random_file PATH BYTES: reproducible-enough random data (urandom).

@@ -46,11 +46,7 @@ echo "ok: $MTD is gone"
 step "kill -9 while UBI is attached and UBIFS writes"
 # shellcheck disable=SC2086
 start_ramflash dying $geometry
-ubiformat -y -q "$MTD"
-ubiattach -p "$MTD" -d 0 >/dev/null
-ubimkvol /dev/ubi0 -N v -m >/dev/null
-mkdir -p /mnt/v
-mount -t ubifs ubi0:v /mnt/v
+ubifs_up "$MTD" v /mnt/v
 (
 	i=0
 	# Four files of 128 KiB rewritten in turn: never short of space.
@@ -68,8 +64,7 @@ wait "$writer"
 echo "ok: the UBIFS writer got an error"
 grep -q "^mtd$(mtd_num "$MTD"):" /proc/mtd ||
 	echo "note: $MTD already unregistered while UBI holds it"
-umount /mnt/v || fail "umount after the server died"
-ubidetach -d 0 || fail "ubidetach after the server died"
+ubi_down /mnt/v
 wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered after UBI let go"
 echo "ok: $MTD is gone after detach"
 

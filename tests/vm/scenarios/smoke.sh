@@ -20,15 +20,10 @@ expect_eq "erasesize" 65536 "$(mtd_attr "$dev" erasesize)"
 expect_eq "type" ram "$(mtd_attr "$dev" type)"
 
 step "UBI and UBIFS on mtdram"
-ubiformat -y -q "$dev"
-ubiattach -p "$dev" -d 0 >/dev/null
-ubimkvol /dev/ubi0 -N vol -m >/dev/null
-mkdir -p /mnt/ubifs
-mount -t ubifs ubi0:vol /mnt/ubifs
+ubifs_up "$dev" vol /mnt/ubifs
 echo hello >/mnt/ubifs/hello
 umount /mnt/ubifs
-mount -t ubifs ubi0:vol /mnt/ubifs
+ubifs_mount vol /mnt/ubifs
 expect_eq "file read back" hello "$(cat /mnt/ubifs/hello)"
-umount /mnt/ubifs
-ubidetach -d 0
+ubi_down /mnt/ubifs
 rmmod ubifs ubi mtdram

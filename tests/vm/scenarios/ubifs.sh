@@ -17,12 +17,10 @@ geometry="--type nand --size 16MiB --page-size 2048 --erase-size 128KiB --oob-si
 step "first ramflash, UBI, UBIFS"
 # shellcheck disable=SC2086 # geometry is a word list
 start_ramflash ubifs $geometry --image "$img" --threads 2
-ubiformat -y -q "$MTD"
-ubiattach -p "$MTD" -d 0 >/dev/null
-ubimkvol /dev/ubi0 -N data -s 8MiB >/dev/null
-ubimkvol /dev/ubi0 -N rest -m >/dev/null
-mkdir -p /mnt/data
-mount -t ubifs ubi0:data /mnt/data
+ubi_attach "$MTD"
+ubi_volume data 8MiB
+ubi_volume rest
+ubifs_mount data /mnt/data
 
 step "a tree of files"
 mkdir -p /mnt/data/a/b/c /mnt/data/empty
@@ -41,17 +39,16 @@ head -c 150000 /dev/urandom >/mnt/data/a/rewritten
 (cd /mnt/data && find . -type f | sort | xargs sha256sum) >/tmp/before.sha256
 expect_eq "files written" $((n + 2)) "$(wc -l </tmp/before.sha256)"
 sync
-umount /mnt/data
-ubidetach -d 0
+ubi_down /mnt/data
 stop_ramflash
 
 step "second ramflash on the same image"
 # shellcheck disable=SC2086
 start_ramflash ubifs $geometry --image "$img"
-ubiattach -p "$MTD" -d 0 >/dev/null
+ubi_reattach "$MTD"
 expect_eq "volumes after reattach" "data rest" \
 	"$(cat /sys/class/ubi/ubi0_0/name /sys/class/ubi/ubi0_1/name | tr '\n' ' ' | sed 's/ $//')"
-mount -t ubifs ubi0:data /mnt/data
+ubifs_mount data /mnt/data
 (cd /mnt/data && find . -type f | sort | xargs sha256sum) >/tmp/after.sha256
 if ! cmp -s /tmp/before.sha256 /tmp/after.sha256; then
 	diff /tmp/before.sha256 /tmp/after.sha256 || true
@@ -62,16 +59,13 @@ expect_eq "symlink" "a/b/c/f100" "$(readlink /mnt/data/link)"
 [ -d /mnt/data/empty ] || fail "empty directory lost"
 
 step "the second volume still works"
-mkdir -p /mnt/rest
-mount -t ubifs ubi0:rest /mnt/rest
+ubifs_mount rest /mnt/rest
 head -c 1000000 /dev/urandom >/tmp/big
 cp /tmp/big /mnt/rest/big
 sync
 umount /mnt/rest
-mount -t ubifs ubi0:rest /mnt/rest
+ubifs_mount rest /mnt/rest
 expect_eq "1 MB file on the second volume" "$(sum /tmp/big)" "$(sum /mnt/rest/big)"
-umount /mnt/rest
-umount /mnt/data
-ubidetach -d 0
+ubi_down /mnt/rest /mnt/data
 stop_ramflash
 rmmod muse
