@@ -244,7 +244,7 @@ struct muse_isbad_out {
  * ooboffs in the page holding addr and takes at most per_page bytes of
  * each page from there on, so it fits in @pages pages iff ooboffs <
  * per_page and ooboffs + ooblen <= pages * per_page.  per_page is OOBSIZE
- * (PLACE, RAW) or OOBAVAIL (AUTO); pass 64-bit operands.
+ * (PLACE, RAW) or OOBAVAIL (AUTO); pages >= 1; pass 64-bit operands.
  */
 #define MUSE_OOB_SPAN_FITS(ooboffs, ooblen, per_page, pages)		\
 	((ooboffs) < (per_page) &&					\
