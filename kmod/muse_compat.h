@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * MUSE: MTD in userspace.  The differences between the kernels the module
- * builds for (6.1 through the newest 7.x), in one place.
- *
- * Tested by building against each kernel's tree; prefer a feature test
- * (__has_include, a macro's presence) over a version number where one
- * exists, because distributions backport.
+ * builds and runs on (6.1 through the newest 7.x), in one place.
  */
 #ifndef MUSE_COMPAT_H
 #define MUSE_COMPAT_H
 
-/* hex_to_bin() moved from <linux/kernel.h> to <linux/hex.h> in 6.12. */
-#if __has_include(<linux/hex.h>)
-#include <linux/hex.h>
-#else
-#include <linux/kernel.h>
-#endif
+#include <linux/mtd/mtd.h>
+
+/*
+ * The MTD whose _get_device() is called: 6.1 and 7.x pass the master, 6.12
+ * passes the partition being opened.  Every kernel passes the master to
+ * _put_device().
+ */
+static inline struct mtd_info *muse_get_device_master(struct mtd_info *mtd)
+{
+	return mtd_get_master(mtd);
+}
 
 #endif /* MUSE_COMPAT_H */

@@ -3,97 +3,93 @@
  * MUSE: MTD in userspace.  Definitions shared by the module's source files.
  *
  * One open file of /dev/muse is one connection (struct muse_conn) that
- * serves one MTD.  MTD operations build requests (struct muse_req) on the
- * calling task's stack, queue them on the connection and sleep until the
- * server's reply has been validated and copied; the server moves them with
- * read(2) and write(2) on the file.
+ * serves one MTD.  The files and who calls whom (no circles):
+ *
+ *	muse_main.c	module, parameters, the /dev/muse file operations
+ *	  -> muse_conn.c	connection lifetime: INIT, registration of the
+ *			MTD from a work item, MTD users, unregistration
+ *	       -> muse_mtd.c	the MTD operations, one request builder and
+ *			reply validator per opcode
+ *	       -> muse_init.c	the INIT description: parse and check
+ *	            -> muse_parts.c	the PARTSCMDLINE grammar
+ *	       -> muse_sysfs.c	/sys/fs/muse/connections/<id>/
+ *	  everything -> muse_chan.c	the opcode-agnostic transport
  */
 #ifndef MUSE_CONN_H
 #define MUSE_CONN_H
 
-#include <linux/completion.h>
 #include <linux/ctype.h>
-#include <linux/fuse.h>
-#include <linux/list.h>
 #include <linux/math64.h>
 #include <linux/mtd/mtd.h>
 #include <linux/mtd/partitions.h>
 #include <linux/refcount.h>
-#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <muse/muse_kernel.h>
 
-/* Longest MTD name a server may ask for, without the NUL. */
-#define MUSE_NAME_MAX		64
-/* Most partitions PARTSCMDLINE may describe. */
-#define MUSE_MAX_PARTS		32
+#include "muse_chan.h"
 
-enum muse_req_state {
-	MUSE_REQ_QUEUED,	/* on conn->pending, waiting for a read() */
-	MUSE_REQ_SENT,		/* on conn->processing, waiting for a reply */
-	MUSE_REQ_BUSY,		/* on no list: a server thread copies it */
-	MUSE_REQ_DONE,		/* error set and done completed */
+/* What the INIT reply and its info block describe (muse_init.c). */
+struct muse_desc {
+	struct muse_init_out out;
+	bool extended;
+	const char *name;
+	const char *parts;
+	/* Numeric info keys, in the order of muse_numeric_keys. */
+	u64 type;
+	u64 flags;
+	u64 size;
+	u64 writesize;
+	u64 erasesize;
+	u64 writebufsize;
+	u64 oobsize;
+	u64 oobavail;
+	u64 subpage_shift;
+	u64 ecc_strength;
+	u64 ecc_step;
+	u64 bitflip_threshold;
+	/* Bit i set: muse_numeric_keys[i] was given. */
+	unsigned long given;
 };
 
-struct muse_req {
-	struct list_head list;
-	enum muse_req_state state;
-	u32 opcode;
-	u64 unique;
-	unsigned long queued_at;	/* jiffies, for request_timeout */
-	u32 uid;
-	u32 gid;
-	u32 pid;
-	/* Request body; only the first in_size bytes are sent. */
-	union {
-		struct muse_init_in init;
-		struct muse_erase_in erase;
-		struct muse_read_in read;
-		struct muse_write_in write;
-		struct muse_markbad_in markbad;
-		struct muse_isbad_in isbad;
-	} in;
-	u32 in_size;
-	/*
-	 * READ: where the reply's data and OOB are copied to.  WRITE: the
-	 * caller's data and OOB, sent after the body.  Both point straight
-	 * into the MTD caller's buffers.
-	 */
-	u8 *data;
-	u8 *oob;
-	u32 datalen;
-	u32 ooblen;
-	/* Reply body, valid once done completed with error == 0. */
-	union {
-		struct muse_read_out read;
-		struct muse_write_out write;
-		struct muse_isbad_out isbad;
-	} out;
-	int error;
-	struct completion done;
+/* Partitions of PARTSCMDLINE (muse_parts.c). */
+struct muse_parts {
+	int nr;
+	struct mtd_partition parts[MUSE_PARTS_MAX];
+	char names[MUSE_PARTS_MAX][MUSE_NAME_MAX + 1];
 };
+
+struct muse_conn_kobj;
 
 struct muse_conn {
+	struct muse_chan chan;
 	struct mtd_info mtd;
-	/* Protects the lists, connected, next_unique and every req->state. */
-	spinlock_t lock;
-	wait_queue_head_t waitq;	/* server readers and pollers */
-	struct list_head pending;
-	struct list_head processing;
-	u64 next_unique;
-	bool connected;
-	/* Set by the INIT write, read by release: the file serialises them. */
-	bool registered;
-	/* The server thread inside mtd_device_register(), else NULL. */
-	struct task_struct *registering;
-	/* One for the open file, one per _get_device() of an MTD user. */
+	/*
+	 * One for the open file, one from an accepted INIT until the MTD is
+	 * unregistered (or its registration failed).
+	 */
 	refcount_t ref;
-	struct delayed_work timeout_work;
+	/* Protects users, registered and unregistering. */
+	spinlock_t lock;
+	/* _get_device() minus _put_device(): the MTD is held. */
+	unsigned int users;
+	bool registered;
+	bool unregistering;
+	struct work_struct register_work;
+	struct work_struct unregister_work;
+	struct muse_parts *parts;	/* for register_work, then freed */
+
+	int id;				/* /sys/fs/muse/connections/<id> */
+	pid_t pid;			/* the opener's tgid */
+	struct muse_conn_kobj *kobj;
+
+	/* INIT, queued at open, ended by the server's reply. */
 	struct muse_req init_req;
+	struct muse_init_in init_in;
+	u32 max_io;			/* offered in INIT */
+
 	/* Negotiated at INIT. */
 	bool extended;		/* extended READ/WRITE layouts */
 	u32 ext_flags;		/* MUSE_EXT_* accepted by the server */
@@ -131,30 +127,28 @@ static inline struct muse_conn *muse_conn_of(struct mtd_info *mtd)
 	return container_of(mtd, struct muse_conn, mtd);
 }
 
-/* muse_dev.c */
-extern unsigned int muse_max_io;
-void muse_req_init(struct muse_req *req, u32 opcode, u32 in_size);
-int muse_send(struct muse_conn *conn, struct muse_req *req);
-void muse_abort(struct muse_conn *conn);
-int muse_conn_get(struct muse_conn *conn);
-void muse_conn_put(struct muse_conn *conn);
-
-/* muse_init.c */
-ssize_t muse_process_init_reply(struct muse_conn *conn,
-				const struct fuse_out_header *oh,
-				size_t nbytes, struct iov_iter *from);
-
-/* muse_parts.c */
-struct muse_parts {
-	int nr;
-	struct mtd_partition parts[MUSE_MAX_PARTS];
-	char names[MUSE_MAX_PARTS][MUSE_NAME_MAX + 1];
-};
-
-int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
-			  struct muse_parts *out);
+/* muse_conn.c */
+int muse_conn_module_init(void);
+void muse_conn_module_exit(void);
+struct muse_conn *muse_conn_open(u32 max_io, struct device *parent);
+void muse_conn_close(struct muse_conn *conn);
 
 /* muse_mtd.c */
 int muse_mtd_setup(struct muse_conn *conn);
+void muse_mtd_teardown(struct muse_conn *conn);
+
+/* muse_init.c */
+int muse_desc_parse(struct muse_desc *desc, u8 *body, size_t len,
+		    u32 max_io);
+
+/* muse_parts.c */
+int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
+			  struct muse_parts *out);
+
+/* muse_sysfs.c */
+int muse_sysfs_init(void);
+void muse_sysfs_exit(void);
+int muse_sysfs_add(struct muse_conn *conn);
+void muse_sysfs_remove(struct muse_conn *conn);
 
 #endif /* MUSE_CONN_H */

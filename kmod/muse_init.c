@@ -1,42 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * MUSE: MTD in userspace.  The server's MUSE_INIT reply: parsing, the
- * checks that keep a bad description away from the MTD core, and the
- * registration of the MTD and its partitions.
+ * MUSE: MTD in userspace.  The server's MUSE_INIT reply: parsing and the
+ * checks that keep a bad description away from the MTD core.  Pure: it
+ * fills in a struct muse_desc and touches nothing else.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/math64.h>
-#include <linux/mtd/partitions.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/uio.h>
 
 #include "muse_conn.h"
-
-/* What the INIT reply and its info block describe. */
-struct muse_desc {
-	struct muse_init_out out;
-	bool extended;
-	const char *name;
-	const char *parts;
-	/* Numeric info keys, in the order of muse_numeric_keys. */
-	u64 type;
-	u64 flags;
-	u64 size;
-	u64 writesize;
-	u64 erasesize;
-	u64 writebufsize;
-	u64 oobsize;
-	u64 oobavail;
-	u64 subpage_shift;
-	u64 ecc_strength;
-	u64 ecc_step;
-	u64 bitflip_threshold;
-	/* Bit i set: muse_numeric_keys[i] was given. */
-	unsigned long given;
-};
 
 static const struct {
 	const char *key;
@@ -144,6 +118,8 @@ static int muse_check_version(const struct muse_desc *desc)
 	if (desc->extended && (out->flags & ~MUSE_EXT_ALL))
 		return muse_reject("accepted extensions 0x%x were not offered (0x%x)",
 				   out->flags, MUSE_EXT_ALL);
+	if (memchr_inv(out->reserved, 0, sizeof(out->reserved)))
+		return muse_reject("reserved fields of init_out are not zero");
 	return 0;
 }
 
@@ -176,7 +152,7 @@ static int muse_check_identity(const struct muse_desc *desc)
 	return 0;
 }
 
-static int muse_check_geometry(struct muse_desc *desc)
+static int muse_check_geometry(struct muse_desc *desc, u32 max_io)
 {
 	u32 rem;
 
@@ -202,11 +178,11 @@ static int muse_check_geometry(struct muse_desc *desc)
 	    desc->erasesize % desc->writebufsize)
 		return muse_reject("WRITEBUFSIZE %llu: no multiple of WRITESIZE dividing ERASESIZE",
 				   desc->writebufsize);
-	if (desc->writebufsize > muse_max_io)
+	if (desc->writebufsize > max_io)
 		return muse_reject("WRITEBUFSIZE %llu exceeds max_io %u",
-				   desc->writebufsize, muse_max_io);
+				   desc->writebufsize, max_io);
 
-	if (desc->oobsize > desc->writesize)
+	if (!MUSE_OOBSIZE_VALID(desc->oobsize, desc->writesize))
 		return muse_reject("OOBSIZE %llu exceeds WRITESIZE %llu",
 				   desc->oobsize, desc->writesize);
 	if (desc->oobavail > desc->oobsize)
@@ -232,8 +208,8 @@ static int muse_check_ecc(struct muse_desc *desc)
 		return muse_reject("ECCSTEP %llu does not divide WRITESIZE %llu",
 				   desc->ecc_step, desc->writesize);
 	if (!muse_key_given(desc, MUSE_KEY_IDX_BITFLIPTHRESHOLD))
-		desc->bitflip_threshold = DIV_ROUND_UP(desc->ecc_strength * 3,
-						       4);
+		desc->bitflip_threshold =
+			MUSE_BITFLIP_THRESHOLD_DEFAULT(desc->ecc_strength);
 	if (desc->bitflip_threshold > desc->ecc_strength)
 		return muse_reject("BITFLIPTHRESHOLD %llu exceeds ECCSTRENGTH %llu",
 				   desc->bitflip_threshold, desc->ecc_strength);
@@ -266,8 +242,16 @@ static bool muse_reply_is_compat(const u8 *body, size_t len)
 		body[MUSE_COMPAT_INIT_OUT_SIZE] <= 'Z');
 }
 
-static int muse_parse_init_reply(struct muse_desc *desc, u8 *body,
-				 size_t len)
+/**
+ * muse_desc_parse() - parse and check the body of an INIT reply
+ * @desc:	zeroed; receives the description (pointing into @body)
+ * @body:	the reply after its fuse_out_header; modified in place
+ * @len:	its length, at most sizeof(init_out) + MUSE_INIT_INFO_MAX
+ * @max_io:	the largest I/O unit the module offered
+ *
+ * Return: 0, or -EINVAL with the reason logged.
+ */
+int muse_desc_parse(struct muse_desc *desc, u8 *body, size_t len, u32 max_io)
 {
 	size_t out_size;
 	int err;
@@ -289,161 +273,11 @@ static int muse_parse_init_reply(struct muse_desc *desc, u8 *body,
 	err = muse_check_identity(desc);
 	if (err)
 		return err;
-	err = muse_check_geometry(desc);
+	err = muse_check_geometry(desc, max_io);
 	if (err)
 		return err;
 	err = muse_check_ecc(desc);
 	if (err)
 		return err;
 	return muse_check_io_sizes(desc);
-}
-
-/* Fill in the MTD and negotiated state from a checked description. */
-static int muse_apply_desc(struct muse_conn *conn,
-			   const struct muse_desc *desc)
-{
-	struct mtd_info *mtd = &conn->mtd;
-	u32 unit = desc->writebufsize;
-
-	conn->ext_flags = desc->extended ? desc->out.flags : 0;
-	conn->extended = conn->ext_flags != 0;
-	if (conn->ext_flags & MUSE_EXT_LARGE_IO) {
-		unit = min3(muse_max_io, desc->out.max_read,
-			    desc->out.max_write);
-		unit = rounddown(unit, (u32)desc->writebufsize);
-	}
-	conn->unit = unit;
-	strscpy(conn->name, desc->name, sizeof(conn->name));
-
-	mtd->name = conn->name;
-	mtd->type = desc->type;
-	mtd->flags = desc->flags;
-	mtd->size = desc->size;
-	mtd->writesize = desc->writesize;
-	mtd->erasesize = desc->erasesize;
-	mtd->writebufsize = desc->writebufsize;
-	mtd->oobsize = desc->oobsize;
-	mtd->oobavail = desc->oobavail;
-	mtd->subpage_sft = desc->subpage_shift;
-	mtd->ecc_strength = desc->ecc_strength;
-	mtd->ecc_step_size = desc->ecc_step;
-	mtd->bitflip_threshold = desc->bitflip_threshold;
-	return muse_mtd_setup(conn);
-}
-
-static int muse_register(struct muse_conn *conn, const struct muse_desc *desc)
-{
-	struct muse_parts *parts = NULL;
-	int err;
-
-	if (desc->parts && desc->parts[0]) {
-		parts = kzalloc(sizeof(*parts), GFP_KERNEL);
-		if (!parts)
-			return -ENOMEM;
-		err = muse_parse_partitions(desc->parts, &conn->mtd, parts);
-		if (err)
-			goto out;
-	}
-
-	/*
-	 * The server thread that registers cannot answer requests meanwhile;
-	 * muse_mtd_block_isbad() knows it by this (see there).  I/O from MTD
-	 * notifiers, from other tasks, is answered by other server threads
-	 * or by this one once the write returned.
-	 */
-	WRITE_ONCE(conn->registering, current);
-	err = mtd_device_register(&conn->mtd, parts ? parts->parts : NULL,
-				  parts ? parts->nr : 0);
-	WRITE_ONCE(conn->registering, NULL);
-	if (err)
-		pr_err("%s: mtd_device_register failed: %d\n", conn->name, err);
-	else
-		conn->registered = true;
-out:
-	kfree(parts);
-	return err;
-}
-
-/**
- * muse_process_init_reply() - handle the server's answer to MUSE_INIT
- * @conn:	connection, whose init_req the caller took off the lists
- * @oh:		reply header, already copied
- * @nbytes:	length of the whole write
- * @from:	the rest of the reply
- *
- * Registers the MTD on success.  On any failure nothing is registered and
- * the connection is dead.
- *
- * Return: @nbytes, or a negative errno for the write.
- */
-ssize_t muse_process_init_reply(struct muse_conn *conn,
-				const struct fuse_out_header *oh,
-				size_t nbytes, struct iov_iter *from)
-{
-	size_t len = nbytes - sizeof(*oh);
-	struct muse_desc *desc = NULL;
-	u8 *body = NULL;
-	ssize_t ret;
-
-	spin_lock(&conn->lock);
-	conn->init_req.state = MUSE_REQ_DONE;
-	spin_unlock(&conn->lock);
-
-	if (oh->len != nbytes) {
-		ret = muse_reject("header length %u but %zu bytes written",
-				  oh->len, nbytes);
-		goto fail;
-	}
-	if (oh->error) {
-		if (oh->error > 0 || oh->error < -MAX_ERRNO || len) {
-			ret = muse_reject("malformed error reply %d", oh->error);
-		} else {
-			pr_warn("server failed INIT with error %d\n", oh->error);
-			ret = nbytes;
-		}
-		goto fail;
-	}
-	if (len > sizeof(struct muse_init_out) + MUSE_INIT_INFO_MAX) {
-		ret = muse_reject("reply body of %zu bytes is too long", len);
-		goto fail;
-	}
-
-	desc = kzalloc(sizeof(*desc), GFP_KERNEL);
-	body = kmalloc(len, GFP_KERNEL);
-	if (!desc || !body) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	if (copy_from_iter(body, len, from) != len) {
-		ret = -EFAULT;
-		goto fail;
-	}
-	ret = muse_parse_init_reply(desc, body, len);
-	if (ret)
-		goto fail;
-
-	ret = muse_apply_desc(conn, desc);
-	if (ret)
-		goto fail;
-	if (!READ_ONCE(conn->connected)) {
-		/* Timed out meanwhile. */
-		ret = -ENODEV;
-		goto fail;
-	}
-	ret = muse_register(conn, desc);
-	if (ret)
-		goto fail;
-
-	pr_info("%s: registered %llu bytes, %s I/O unit %u\n", conn->name,
-		conn->mtd.size, conn->extended ? "extended" : "compat",
-		conn->unit);
-	ret = nbytes;
-	goto out;
-
-fail:
-	muse_abort(conn);
-out:
-	kfree(body);
-	kfree(desc);
-	return ret;
 }

@@ -1,17 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * MUSE: MTD in userspace.  The MTD operations: each one becomes one or
- * more requests to the server.
+ * MUSE: MTD in userspace.  The MTD operations: each one becomes one or more
+ * requests to the server.  Every opcode's contract is here in one place:
+ * how its request is built, how its reply is validated before anything of
+ * it is trusted, and what the MTD user gets.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mtd/mtd.h>
+#include <linux/slab.h>
 
 #include "muse_conn.h"
+
+/*
+ * The units of one MTD read, and the blocks of one erase, are queued
+ * together up to this many, so that a multi-threaded server works on them
+ * in parallel.  Writes go one unit at a time: NAND pages of a block must be
+ * programmed in order, and a failed unit must stop the ones after it.
+ */
+#define MUSE_BATCH		32
 
 /*
  * OOB layout: a bad-block marker of up to two bytes at offset 0 (as on
@@ -50,6 +62,156 @@ static const struct mtd_ooblayout_ops muse_ooblayout_ops = {
 	.free = muse_ooblayout_free,
 };
 
+/* One READ or WRITE request and where its data and OOB go or come from. */
+struct muse_io_req {
+	struct muse_req req;
+	struct muse_conn *conn;
+	/* READ and WRITE bodies share their layout (checked below). */
+	struct muse_read_in in;
+	union {
+		struct muse_read_out read;
+		struct muse_write_out write;
+	} out;
+	u8 *data;
+	u8 *oob;
+	u32 datalen;
+	u32 ooblen;
+};
+
+/* ERASE, MARKBAD, ISBAD and SYNC: an address at most. */
+struct muse_block_req {
+	struct muse_req req;
+	union {
+		struct muse_erase_in erase;
+		struct muse_markbad_in markbad;
+		struct muse_isbad_in isbad;
+	} in;
+	struct muse_isbad_out isbad_out;
+};
+
+static size_t muse_io_out_size(const struct muse_conn *conn, u32 opcode)
+{
+	if (opcode == MUSE_READ)
+		return conn->extended ? sizeof(struct muse_read_out) :
+					MUSE_COMPAT_READ_OUT_SIZE;
+	return conn->extended ? sizeof(struct muse_write_out) :
+				MUSE_COMPAT_WRITE_OUT_SIZE;
+}
+
+/* Reads may carry the ECC verdicts, everything else plain errors. */
+static bool muse_read_soft_error_valid(s32 err)
+{
+	return MUSE_ERRNO_VALID(err);
+}
+
+static bool muse_write_soft_error_valid(s32 err)
+{
+	return MUSE_ERRNO_VALID(err) && err != -EUCLEAN && err != -EBADMSG;
+}
+
+/*
+ * ECC steps a read covers: the bound of its failed steps and, times the
+ * ECC strength, of its corrected bits.  An OOB-only read counts as one.
+ */
+static u32 muse_ecc_steps(const struct mtd_info *mtd, u32 datalen)
+{
+	u32 step = mtd->ecc_step_size ?: mtd->writesize;
+
+	return max_t(u32, DIV_ROUND_UP(datalen, step), 1);
+}
+
+/* What an ECC report may claim, whatever the server says. */
+static void muse_clamp_ecc(const struct mtd_info *mtd,
+			   struct muse_read_out *out, u32 datalen)
+{
+	u32 steps = muse_ecc_steps(mtd, datalen);
+
+	out->max_bitflips = min(out->max_bitflips, mtd->ecc_strength);
+	out->corrected = min_t(u64, out->corrected,
+			       (u64)mtd->ecc_strength * steps);
+	out->failed = min(out->failed, steps);
+}
+
+/* A connection without MUSE_EXT_ECC_STATS reports no ECC figures. */
+static void muse_clamp_ecc_none(struct muse_read_out *out)
+{
+	out->max_bitflips = 0;
+	out->corrected = 0;
+	out->failed = 0;
+}
+
+static int muse_read_reply(struct muse_req *req, size_t body,
+			   struct iov_iter *from)
+{
+	struct muse_io_req *io = container_of(req, struct muse_io_req, req);
+	struct muse_conn *conn = io->conn;
+	struct muse_read_out *out = &io->out.read;
+	size_t out_size = muse_io_out_size(conn, MUSE_READ);
+	s32 soft_error;
+
+	if (body < out_size || copy_from_iter(out, out_size, from) != out_size)
+		return -EINVAL;
+	if (out->datalen != io->datalen ||
+	    (conn->extended && out->ooblen != io->ooblen) ||
+	    body != out_size + io->datalen + io->ooblen)
+		return -EINVAL;
+	soft_error = out->soft_error;
+	if (!muse_read_soft_error_valid(soft_error))
+		return -EINVAL;
+	if (conn->ext_flags & MUSE_EXT_ECC_STATS)
+		muse_clamp_ecc(&conn->mtd, out, io->datalen);
+	else
+		muse_clamp_ecc_none(out);
+
+	if (soft_error && soft_error != -EUCLEAN && soft_error != -EBADMSG) {
+		/* A hard error: the data that came along is not delivered. */
+		req->error = soft_error;
+		return 0;
+	}
+	if (!muse_payload_from_iter(io->data, io->datalen, from) ||
+	    !muse_payload_from_iter(io->oob, io->ooblen, from))
+		return -EFAULT;
+	return 0;
+}
+
+static int muse_write_reply(struct muse_req *req, size_t body,
+			    struct iov_iter *from)
+{
+	struct muse_io_req *io = container_of(req, struct muse_io_req, req);
+	struct muse_conn *conn = io->conn;
+	struct muse_write_out *out = &io->out.write;
+	size_t out_size = muse_io_out_size(conn, MUSE_WRITE);
+
+	if (body != out_size || copy_from_iter(out, out_size, from) != out_size)
+		return -EINVAL;
+	if (out->datalen != io->datalen ||
+	    (conn->extended && out->ooblen != io->ooblen) ||
+	    !muse_write_soft_error_valid(out->soft_error))
+		return -EINVAL;
+	req->error = (s32)out->soft_error;
+	return 0;
+}
+
+/* ERASE, MARKBAD and SYNC replies have no body. */
+static int muse_empty_reply(struct muse_req *req, size_t body,
+			    struct iov_iter *from)
+{
+	return body ? -EINVAL : 0;
+}
+
+static int muse_isbad_reply(struct muse_req *req, size_t body,
+			    struct iov_iter *from)
+{
+	struct muse_block_req *blk = container_of(req, struct muse_block_req,
+						  req);
+	struct muse_isbad_out *out = &blk->isbad_out;
+
+	if (body != sizeof(*out) ||
+	    copy_from_iter(out, sizeof(*out), from) != sizeof(*out))
+		return -EINVAL;
+	return out->result > 1 ? -EINVAL : 0;
+}
+
 /* Where the next READ/WRITE request of an MTD operation starts. */
 struct muse_io {
 	u64 addr;		/* next in-band byte, or the next OOB page */
@@ -60,12 +222,39 @@ struct muse_io {
 	u32 flags;		/* MUSE_IO_* */
 };
 
+static bool muse_is_nand(const struct mtd_info *mtd)
+{
+	return mtd->type == MTD_NANDFLASH || mtd->type == MTD_MLCNANDFLASH;
+}
+
+static int muse_io_mode(const struct muse_conn *conn, unsigned int mode,
+			u32 *flags)
+{
+	*flags = 0;
+	if (!(conn->ext_flags & MUSE_EXT_OOB))
+		return 0;
+	switch (mode) {
+	case MTD_OPS_PLACE_OOB:
+		*flags = MUSE_IO_OOB_PLACE;
+		return 0;
+	case MTD_OPS_AUTO_OOB:
+		*flags = MUSE_IO_OOB_AUTO;
+		return 0;
+	case MTD_OPS_RAW:
+		*flags = MUSE_IO_RAW;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static int muse_io_start(struct muse_conn *conn, struct muse_io *io,
-			 loff_t from, const struct mtd_oob_ops *ops)
+			 u32 opcode, loff_t from, const struct mtd_oob_ops *ops)
 {
 	struct mtd_info *mtd = &conn->mtd;
+	u32 subpage = mtd->writesize >> mtd->subpage_sft;
 	u32 first_page_ofs;
-	u64 pages_left;
+	u64 pages;
+	int err;
 
 	io->addr = from;
 	io->len = ops->datbuf ? ops->len : 0;
@@ -73,56 +262,59 @@ static int muse_io_start(struct muse_conn *conn, struct muse_io *io,
 	io->ooboffs = ops->ooboffs;
 	io->oob_per_page = ops->mode == MTD_OPS_AUTO_OOB ? mtd->oobavail :
 							   mtd->oobsize;
-	io->flags = 0;
-
-	if (conn->ext_flags & MUSE_EXT_OOB) {
-		switch (ops->mode) {
-		case MTD_OPS_PLACE_OOB:
-			io->flags = MUSE_IO_OOB_PLACE;
-			break;
-		case MTD_OPS_AUTO_OOB:
-			io->flags = MUSE_IO_OOB_AUTO;
-			break;
-		case MTD_OPS_RAW:
-			io->flags = MUSE_IO_RAW;
-			break;
-		default:
-			return -EINVAL;
-		}
-	} else if (io->ooblen) {
+	err = muse_io_mode(conn, ops->mode, &io->flags);
+	if (err)
+		return err;
+	if (io->ooblen && !(conn->ext_flags & MUSE_EXT_OOB))
 		return -EOPNOTSUPP;
-	}
 
 	/* The MTD core checked these; requests must never leave the device. */
 	if (from < 0 || from > mtd->size || io->len > mtd->size - from)
 		return -EINVAL;
-	if (io->ooblen) {
-		pages_left = div_u64_rem(mtd->size - from, mtd->writesize,
-					 &first_page_ofs);
-		if (first_page_ofs)
-			pages_left++;
-		if (io->ooboffs >= io->oob_per_page ||
-		    io->ooblen > pages_left * io->oob_per_page - io->ooboffs)
-			return -EINVAL;
-	}
+	/* NAND programs whole (sub)pages, as nand_base insists. */
+	if (opcode == MUSE_WRITE && muse_is_nand(mtd) && io->len &&
+	    (!IS_ALIGNED(from, subpage) || !IS_ALIGNED(io->len, subpage)))
+		return -EINVAL;
+	if (!io->ooblen)
+		return 0;
+
+	/*
+	 * With data, OOB goes with the data's pages only (nand_base moves
+	 * the OOB of each page it reads or programs); alone, it may run on
+	 * to the end of the device.
+	 */
+	div_u64_rem(from, mtd->writesize, &first_page_ofs);
+	if (io->len)
+		pages = DIV_ROUND_UP_ULL(first_page_ofs + io->len,
+					 mtd->writesize);
+	else
+		pages = div_u64(mtd->size - (from - first_page_ofs),
+				mtd->writesize);
+	if (io->ooboffs >= io->oob_per_page)
+		return -EINVAL;
+	if (io->len)
+		io->ooblen = min_t(u64, io->ooblen,
+				   pages * io->oob_per_page - io->ooboffs);
+	else if (!MUSE_OOB_SPAN_FITS((u64)io->ooboffs, (u64)io->ooblen,
+				     (u64)io->oob_per_page, pages))
+		return -EINVAL;
 	return 0;
 }
 
 /*
  * Prepare the next request: everything of the operation that lies in the
  * I/O unit containing io->addr, that is in-band data and the OOB of the
- * unit's pages from the one containing io->addr on.  Returns false when
- * nothing is left.  *unit_end receives the end of that unit.
+ * unit's pages from the one containing io->addr on, and advance io past
+ * it.  Returns false when nothing is left.
  */
-static bool muse_io_next(struct muse_conn *conn, const struct muse_io *io,
-			 u32 opcode, struct muse_req *req, u64 *unit_end)
+static bool muse_io_next(struct muse_conn *conn, struct muse_io *io,
+			 u32 opcode, struct muse_io_req *req)
 {
 	struct mtd_info *mtd = &conn->mtd;
-	struct muse_read_in *in = &req->in.read;
+	struct muse_read_in *in = &req->in;
 	u32 datalen, ooblen = 0, page_ofs;
-	u64 pages;
+	u64 pages, unit_end;
 
-	/* READ and WRITE bodies share their layout. */
 	BUILD_BUG_ON(sizeof(struct muse_read_in) !=
 		     sizeof(struct muse_write_in));
 	BUILD_BUG_ON(offsetof(struct muse_read_in, ooblen) !=
@@ -131,21 +323,18 @@ static bool muse_io_next(struct muse_conn *conn, const struct muse_io *io,
 	if (!io->len && !io->ooblen)
 		return false;
 
-	*unit_end = (div_u64(io->addr, conn->unit) + 1) * conn->unit;
-	*unit_end = min(*unit_end, mtd->size);
-	datalen = min_t(u64, io->len, *unit_end - io->addr);
+	unit_end = (div_u64(io->addr, conn->unit) + 1) * conn->unit;
+	unit_end = min(unit_end, mtd->size);
+	datalen = min_t(u64, io->len, unit_end - io->addr);
 	if (io->ooblen) {
 		div_u64_rem(io->addr, mtd->writesize, &page_ofs);
-		pages = div_u64(*unit_end - (io->addr - page_ofs),
+		pages = div_u64(unit_end - (io->addr - page_ofs),
 				mtd->writesize);
 		ooblen = min_t(u64, io->ooblen,
 			       pages * io->oob_per_page - io->ooboffs);
 	}
 
-	muse_req_init(req, opcode, conn->extended ? sizeof(*in) :
-				   MUSE_COMPAT_READ_IN_SIZE);
-	req->datalen = datalen;
-	req->ooblen = ooblen;
+	memset(in, 0, sizeof(*in));
 	in->addr = io->addr;
 	in->len = datalen;
 	in->flags = io->flags;
@@ -153,6 +342,18 @@ static bool muse_io_next(struct muse_conn *conn, const struct muse_io *io,
 		in->ooboffs = ooblen ? io->ooboffs : 0;
 		in->ooblen = ooblen;
 	}
+	muse_req_init(&req->req, opcode, in,
+		      conn->extended ? sizeof(*in) : MUSE_COMPAT_READ_IN_SIZE,
+		      opcode == MUSE_READ ? muse_read_reply : muse_write_reply);
+	req->conn = conn;
+	req->datalen = datalen;
+	req->ooblen = ooblen;
+
+	io->len -= datalen;
+	io->ooblen -= ooblen;
+	/* What is left starts in the next unit, at a page boundary. */
+	io->addr = unit_end;
+	io->ooboffs = 0;
 	return true;
 }
 
@@ -164,19 +365,21 @@ struct muse_ecc_result {
 /*
  * Account one READ reply's bit flips as doc/protocol.md 4.3 says, in the
  * device's statistics and in those of this read (MEMREAD reports them).
+ * Without ECC there is nothing to correct and nothing to count.
  */
-static void muse_account_ecc(struct muse_conn *conn, struct muse_req *req,
+static void muse_account_ecc(struct muse_conn *conn,
+			     const struct muse_read_out *out,
 			     struct mtd_oob_ops *ops,
 			     struct muse_ecc_result *ecc)
 {
-	struct muse_read_out *out = &req->out.read;
+	struct mtd_info *mtd = &conn->mtd;
 	u32 max_bitflips = out->max_bitflips;
 	u32 corrected = out->corrected;
 	u32 failed = out->failed;
 	s32 soft_error = out->soft_error;
 
-	if (soft_error == -EUCLEAN && !max_bitflips) {
-		max_bitflips = conn->mtd.bitflip_threshold;
+	if (soft_error == -EUCLEAN && !max_bitflips && mtd->ecc_strength) {
+		max_bitflips = mtd->bitflip_threshold;
 		corrected = corrected ?: 1;
 	}
 	if (soft_error == -EBADMSG && !failed)
@@ -191,48 +394,94 @@ static void muse_account_ecc(struct muse_conn *conn, struct muse_req *req,
 	}
 	if (corrected || failed) {
 		spin_lock(&conn->lock);
-		conn->mtd.ecc_stats.corrected += corrected;
-		conn->mtd.ecc_stats.failed += failed;
+		mtd->ecc_stats.corrected += corrected;
+		mtd->ecc_stats.failed += failed;
 		spin_unlock(&conn->lock);
 	}
 }
 
 /*
- * Move an MTD read or write as READ/WRITE requests, one unit at a time.
- * A read returns the most bit flips of any ECC step, or -EBADMSG (with
- * all the data) when a step could not be corrected.
+ * Queue up to @max requests of the operation and wait for all of them
+ * (they point into the caller's buffers), then take their results in
+ * address order: the first failure ends the operation.
+ */
+static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
+			 u32 opcode, struct muse_io_req *reqs, int max,
+			 struct mtd_oob_ops *ops, struct muse_ecc_result *ecc)
+{
+	u8 *data = ops->datbuf ? ops->datbuf + ops->retlen : NULL;
+	u8 *oob = ops->oobbuf ? ops->oobbuf + ops->oobretlen : NULL;
+	int i, n, err = 0, qerr = 0;
+
+	for (n = 0; n < max && muse_io_next(conn, io, opcode, &reqs[n]); n++) {
+		struct muse_io_req *r = &reqs[n];
+
+		r->data = data;
+		r->oob = oob;
+		if (opcode == MUSE_WRITE) {
+			r->req.payload[0] = data;
+			r->req.payload_len[0] = r->datalen;
+			r->req.payload[1] = oob;
+			r->req.payload_len[1] = r->ooblen;
+		}
+		if (data)
+			data += r->datalen;
+		if (oob)
+			oob += r->ooblen;
+		qerr = muse_chan_queue(&conn->chan, &r->req);
+		if (qerr)
+			break;
+	}
+
+	for (i = 0; i < n; i++) {
+		int rerr = muse_chan_wait(&conn->chan, &reqs[i].req);
+
+		if (err)
+			continue;
+		err = rerr;
+		if (err)
+			continue;
+		if (opcode == MUSE_READ)
+			muse_account_ecc(conn, &reqs[i].out.read, ops, ecc);
+		ops->retlen += reqs[i].datalen;
+		ops->oobretlen += reqs[i].ooblen;
+	}
+	return err ?: qerr;
+}
+
+/*
+ * Move an MTD read or write as READ/WRITE requests.  A read returns the
+ * most bit flips of any ECC step, or -EBADMSG (with all the data) when a
+ * step could not be corrected.
  */
 static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 		      struct mtd_oob_ops *ops)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
 	struct muse_ecc_result ecc = { 0 };
-	struct muse_req req;
+	struct muse_io_req one, *reqs = &one;
+	int max = 1, err;
 	struct muse_io io;
-	u64 unit_end;
-	int err;
 
-	err = muse_io_start(conn, &io, addr, ops);
+	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
 		return err;
 
-	while (muse_io_next(conn, &io, opcode, &req, &unit_end)) {
-		req.data = ops->datbuf + ops->retlen;
-		req.oob = ops->oobbuf + ops->oobretlen;
-		err = muse_send(conn, &req);
-		if (err)
-			return err;
-		if (opcode == MUSE_READ)
-			muse_account_ecc(conn, &req, ops, &ecc);
-		ops->retlen += req.datalen;
-		ops->oobretlen += req.ooblen;
-
-		io.len -= req.datalen;
-		io.ooblen -= req.ooblen;
-		/* What is left starts in the next unit, at a page boundary. */
-		io.addr = unit_end;
-		io.ooboffs = 0;
+	if (opcode == MUSE_READ &&
+	    io.len + (u64)io.ooblen > conn->unit) {
+		reqs = kmalloc_array(MUSE_BATCH, sizeof(*reqs), GFP_KERNEL);
+		if (reqs)
+			max = MUSE_BATCH;
+		else
+			reqs = &one;
 	}
+	do {
+		err = muse_io_batch(conn, &io, opcode, reqs, max, ops, &ecc);
+	} while (!err && (io.len || io.ooblen));
+	if (reqs != &one)
+		kfree(reqs);
+	if (err)
+		return err;
 	return ecc.failed ? -EBADMSG : ecc.max_bitflips;
 }
 
@@ -248,12 +497,69 @@ static int muse_mtd_write_oob(struct mtd_info *mtd, loff_t to,
 	return muse_do_io(mtd, MUSE_WRITE, to, ops);
 }
 
+/* The address of ERASE, MARKBAD and ISBAD comes first in each body. */
+static void muse_block_req_init(struct muse_block_req *blk, u32 opcode,
+				u64 addr, u64 len)
+{
+	muse_reply_fn reply = muse_empty_reply;
+	size_t size;
+
+	BUILD_BUG_ON(offsetof(struct muse_erase_in, addr) ||
+		     offsetof(struct muse_markbad_in, addr) ||
+		     offsetof(struct muse_isbad_in, addr));
+	memset(&blk->in, 0, sizeof(blk->in));
+	blk->in.erase.addr = addr;
+	switch (opcode) {
+	case MUSE_ERASE:
+		blk->in.erase.len = len;
+		size = sizeof(blk->in.erase);
+		break;
+	case MUSE_ISBAD:
+		reply = muse_isbad_reply;
+		size = sizeof(blk->in.isbad);
+		break;
+	case MUSE_MARKBAD:
+		size = sizeof(blk->in.markbad);
+		break;
+	default:	/* SYNC */
+		size = 0;
+		break;
+	}
+	muse_req_init(&blk->req, opcode, &blk->in, size, reply);
+}
+
+/* Erase up to MUSE_BATCH blocks from *addr at once; advance *addr. */
+static int muse_erase_batch(struct muse_conn *conn, struct muse_block_req *blks,
+			    int max, u64 *addr, u64 end, u64 *fail_addr)
+{
+	u32 erasesize = conn->mtd.erasesize;
+	int i, n, err = 0, qerr = 0;
+
+	for (n = 0; n < max && *addr < end; n++, *addr += erasesize) {
+		muse_block_req_init(&blks[n], MUSE_ERASE, *addr, erasesize);
+		qerr = muse_chan_queue(&conn->chan, &blks[n].req);
+		if (qerr) {
+			*fail_addr = *addr;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int rerr = muse_chan_wait(&conn->chan, &blks[i].req);
+
+		if (rerr && !err) {
+			err = rerr;
+			*fail_addr = blks[i].in.erase.addr;
+		}
+	}
+	return err ?: qerr;
+}
+
 static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_req req;
-	u64 addr, end;
-	int err;
+	struct muse_block_req one, *blks = &one;
+	u64 addr = instr->addr, end;
+	int max = 1, err;
 
 	if (!muse_eraseblock_aligned(instr->addr, mtd) ||
 	    !muse_eraseblock_aligned(instr->len, mtd) ||
@@ -261,17 +567,20 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 		return -EINVAL;
 
 	end = instr->addr + instr->len;
-	for (addr = instr->addr; addr < end; addr += mtd->erasesize) {
-		muse_req_init(&req, MUSE_ERASE, sizeof(req.in.erase));
-		req.in.erase.addr = addr;
-		req.in.erase.len = mtd->erasesize;
-		err = muse_send(conn, &req);
-		if (err) {
-			instr->fail_addr = addr;
-			return err;
-		}
+	if (instr->len > mtd->erasesize) {
+		blks = kmalloc_array(MUSE_BATCH, sizeof(*blks), GFP_KERNEL);
+		if (blks)
+			max = MUSE_BATCH;
+		else
+			blks = &one;
 	}
-	return 0;
+	do {
+		err = muse_erase_batch(conn, blks, max, &addr, end,
+				       &instr->fail_addr);
+	} while (!err && addr < end);
+	if (blks != &one)
+		kfree(blks);
+	return err;
 }
 
 /*
@@ -280,114 +589,82 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
  */
 #define MUSE_MAX_TRACKED_BLOCKS	BIT(24)
 
-/*
- * A block was found bad (by ISBAD) or marked bad (by MARKBAD): count it
- * once in the MTD's bad_blocks.  The MTD core itself counts a MARKBAD in
- * the partitions above the master; a block found bad is counted in the
- * partition holding it here, like the initial scan of a NAND driver.
- */
-static void muse_note_bad(struct muse_conn *conn, u64 addr, bool found)
+/* Block number of ofs (the core checked ofs). */
+static unsigned long muse_block_of(const struct mtd_info *mtd, loff_t ofs)
 {
-	struct mtd_info *mtd = &conn->mtd;
-	struct mtd_info *part;
-
-	if (!conn->known_bad ||
-	    test_and_set_bit(div_u64(addr, mtd->erasesize), conn->known_bad))
-		return;
-
-	spin_lock(&conn->lock);
-	mtd->ecc_stats.badblocks++;
-	spin_unlock(&conn->lock);
-	if (!found)
-		return;
-
-	mutex_lock(&mtd->master.partitions_lock);
-	list_for_each_entry(part, &mtd->partitions, part.node) {
-		if (addr >= part->part.offset &&
-		    addr - part->part.offset < part->part.size)
-			part->ecc_stats.badblocks++;
-	}
-	mutex_unlock(&mtd->master.partitions_lock);
+	return div_u64(ofs, mtd->erasesize);
 }
 
-/* Start of the eraseblock containing ofs (the core checked ofs). */
-static u64 muse_block_start(struct mtd_info *mtd, loff_t ofs)
+/*
+ * A block was found bad (by ISBAD) or marked bad (by MARKBAD): count it
+ * once in the master's bad_blocks.  The MTD core counts the partitions'
+ * itself: at their registration (which asks ISBAD of every block) and in
+ * mtd_block_markbad().
+ */
+static void muse_note_bad(struct muse_conn *conn, unsigned long block)
 {
-	u32 rem;
-
-	div_u64_rem(ofs, mtd->erasesize, &rem);
-	return ofs - rem;
+	if (!conn->known_bad || test_and_set_bit(block, conn->known_bad))
+		return;
+	spin_lock(&conn->lock);
+	conn->mtd.ecc_stats.badblocks++;
+	spin_unlock(&conn->lock);
 }
 
 static int muse_mtd_block_isbad(struct mtd_info *mtd, loff_t ofs)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_req req;
+	unsigned long block = muse_block_of(mtd, ofs);
+	struct muse_block_req blk;
 	int err;
 
-	/*
-	 * Registering partitions counts their bad blocks, from within the
-	 * server's INIT write: a single-threaded server could never answer.
-	 * The count (a statistic) then starts at 0; everything else asks.
-	 */
-	if (READ_ONCE(conn->registering) == current)
-		return 0;
-
-	muse_req_init(&req, MUSE_ISBAD, sizeof(req.in.isbad));
-	req.in.isbad.addr = muse_block_start(mtd, ofs);
-	err = muse_send(conn, &req);
+	muse_block_req_init(&blk, MUSE_ISBAD, (u64)block * mtd->erasesize, 0);
+	err = muse_chan_send(&conn->chan, &blk.req);
 	if (err)
 		return err;
-	if (req.out.isbad.result)
-		muse_note_bad(conn, req.in.isbad.addr, true);
-	return req.out.isbad.result;
+	if (blk.isbad_out.result)
+		muse_note_bad(conn, block);
+	return blk.isbad_out.result;
 }
 
 static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_req req;
+	unsigned long block = muse_block_of(mtd, ofs);
+	struct muse_block_req blk;
 	int err;
 
-	muse_req_init(&req, MUSE_MARKBAD, sizeof(req.in.markbad));
-	req.in.markbad.addr = muse_block_start(mtd, ofs);
-	err = muse_send(conn, &req);
+	/* Like nand_base: marking a block known to be bad is a no-op. */
+	if (conn->known_bad && test_bit(block, conn->known_bad))
+		return 0;
+	muse_block_req_init(&blk, MUSE_MARKBAD, (u64)block * mtd->erasesize,
+			    0);
+	err = muse_chan_send(&conn->chan, &blk.req);
 	if (err)
 		return err;
-	muse_note_bad(conn, req.in.markbad.addr, false);
+	muse_note_bad(conn, block);
 	return 0;
 }
 
 static void muse_mtd_sync(struct mtd_info *mtd)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_req req;
+	struct muse_block_req blk;
 	int err;
 
-	muse_req_init(&req, MUSE_SYNC, 0);
-	err = muse_send(conn, &req);
-	/* MTD's sync returns nothing; a dead server is no news. */
-	if (err && err != -ENODEV)
+	muse_block_req_init(&blk, MUSE_SYNC, 0, 0);
+	/* Nobody sees a sync's result: a killed caller need not wait. */
+	blk.req.flags = MUSE_REQ_WITHDRAWABLE;
+	err = muse_chan_send(&conn->chan, &blk.req);
+	/* A dead server, or a caller that left, is no news. */
+	if (err && err != -ENODEV && err != -EINTR)
 		pr_warn_ratelimited("%s: SYNC failed: %d\n", conn->name, err);
-}
-
-/*
- * 6.12's core hands the partition being opened to _get_device() and not
- * its master as 6.1 and 7.x do: the connection is the master's.
- */
-static int muse_mtd_get_device(struct mtd_info *mtd)
-{
-	return muse_conn_get(muse_conn_of(mtd_get_master(mtd)));
-}
-
-static void muse_mtd_put_device(struct mtd_info *mtd)
-{
-	muse_conn_put(muse_conn_of(mtd));
 }
 
 /**
  * muse_mtd_setup() - install the MTD operations of a described device
  * @conn:	connection whose MTD geometry is filled in
+ *
+ * _get_device and _put_device are the connection's (muse_conn.c).
  *
  * Return: 0 or -ENOMEM.
  */
@@ -401,13 +678,13 @@ int muse_mtd_setup(struct muse_conn *conn)
 	mtd->_write_oob = muse_mtd_write_oob;
 	mtd->_erase = muse_mtd_erase;
 	mtd->_sync = muse_mtd_sync;
-	mtd->_get_device = muse_mtd_get_device;
-	mtd->_put_device = muse_mtd_put_device;
-	if (mtd->type == MTD_NANDFLASH || mtd->type == MTD_MLCNANDFLASH) {
+	if (muse_is_nand(mtd)) {
 		mtd->_block_isbad = muse_mtd_block_isbad;
 		mtd->_block_markbad = muse_mtd_block_markbad;
 		if (blocks <= MUSE_MAX_TRACKED_BLOCKS) {
-			conn->known_bad = bitmap_zalloc(blocks, GFP_KERNEL);
+			conn->known_bad = kvcalloc(BITS_TO_LONGS(blocks),
+						   sizeof(unsigned long),
+						   GFP_KERNEL);
 			if (!conn->known_bad)
 				return -ENOMEM;
 		}
@@ -415,4 +692,14 @@ int muse_mtd_setup(struct muse_conn *conn)
 	if (mtd->oobsize)
 		mtd_set_ooblayout(mtd, &muse_ooblayout_ops);
 	return 0;
+}
+
+/**
+ * muse_mtd_teardown() - free what muse_mtd_setup() allocated
+ * @conn:	connection, its MTD unregistered or never registered
+ */
+void muse_mtd_teardown(struct muse_conn *conn)
+{
+	kvfree(conn->known_bad);
+	conn->known_bad = NULL;
 }

@@ -19,7 +19,6 @@
 #include <linux/mtd/partitions.h>
 #include <linux/string.h>
 
-#include "muse_compat.h"
 #include "muse_conn.h"
 
 #define muse_parts_reject(idx, fmt, ...) ({				\
@@ -27,6 +26,20 @@
 		(idx) + 1, ##__VA_ARGS__);				\
 	-EINVAL;							\
 })
+
+/* Value of digit c in base (10 or 16), or -1. */
+static int muse_digit(char c, unsigned int base)
+{
+	int val;
+
+	if (isdigit(c))
+		val = c - '0';
+	else if (isxdigit(c))
+		val = _tolower(c) - 'a' + 10;
+	else
+		return -1;
+	return val < base ? val : -1;
+}
 
 /* A number with an optional K/M/G suffix; advances *p past it. */
 static int muse_parse_number(const char **p, u64 *out)
@@ -40,7 +53,7 @@ static int muse_parse_number(const char **p, u64 *out)
 		base = 16;
 		s += 2;
 	}
-	for (; (digit = hex_to_bin(*s)) >= 0 && digit < base; s++, digits++) {
+	for (; (digit = muse_digit(*s, base)) >= 0; s++, digits++) {
 		if (val > div_u64(U64_MAX - digit, base))
 			return -ERANGE;
 		val = val * base + digit;
@@ -155,9 +168,9 @@ int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
 	int err;
 
 	for (out->nr = 0; ; out->nr++) {
-		if (out->nr == MUSE_MAX_PARTS)
+		if (out->nr == MUSE_PARTS_MAX)
 			return muse_parts_reject(out->nr, "more than %d partitions",
-						 MUSE_MAX_PARTS);
+						 MUSE_PARTS_MAX);
 		err = muse_parse_one(&p, out->nr, prev_end, mtd, out);
 		if (err)
 			return err;
