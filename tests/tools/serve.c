@@ -63,7 +63,8 @@ static void *serve(void *arg)
 		rp_flash_execute(&s->flash, &s->req, &reply);
 		pthread_mutex_lock(&s->lock);
 		faulty = s->armed && s->req.ih.opcode == s->opcode &&
-			 !reply.error && spoil(s, &reply);
+			 s->req.ih.pid == (uint32_t)getpid() && !reply.error &&
+			 spoil(s, &reply);
 		pthread_mutex_unlock(&s->lock);
 		err = rp_flash_send(s->fd, &s->req, &reply);
 		if (faulty) {

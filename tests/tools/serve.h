@@ -3,9 +3,11 @@
  * A raw peer serving a flash from memory in a thread of its own, so that
  * the main thread can be the MTD user (mount, read, ioctl) while the
  * server answers.  A fault can be armed: until disarmed, every request of
- * the armed opcode gets a reply with one field set to a chosen value (a
- * file system retries; it must meet the value every time), and the
- * server records what its write() of those replies returned.
+ * the armed opcode that this process caused (fuse_in_header.pid: a file
+ * system's own threads keep working normally) gets a reply with one field
+ * set to a chosen value (a file system retries; it must meet the value
+ * every time), and the server records what its write() of those replies
+ * returned.
  */
 #ifndef SERVE_H
 #define SERVE_H
@@ -55,7 +57,7 @@ int server_start(struct server *s, const char *name, const char *const *keys,
 		 uint64_t size, uint32_t writesize, uint32_t erasesize,
 		 uint32_t oobsize);
 
-/* Arm a fault for the requests of opcode from now on. */
+/* Arm a fault for the requests of opcode this process causes from now on. */
 void server_arm(struct server *s, uint32_t opcode, enum fault_field field,
 		uint32_t value, uint32_t soft_error);
 
