@@ -167,10 +167,13 @@ mtd_gone() {
 run_peer() {
 	require_bin "$1"
 	step "$1 $2"
-	"$1" "$2" >"/tmp/$1-$2.log" 2>&1 || {
-		cat "/tmp/$1-$2.log"
-		fail "$1 $2"
-	}
+	# Each case on the console as it ends: a case that crashes the
+	# kernel is the last one named.
+	{
+		"$1" "$2" 2>&1
+		echo $? >/tmp/peer.status
+	} | tee "/tmp/$1-$2.log"
+	[ "$(cat /tmp/peer.status)" -eq 0 ] || fail "$1 $2"
 	grep -c '^PASS' "/tmp/$1-$2.log" | sed "s/^/ok: $1 $2 cases passed: /"
 	expect_eq "MTDs left after $1 $2" "" "$(sed -n '2,$p' /proc/mtd)"
 }

@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Partitions added and deleted with BLKPG (mtdpart) on a MUSE device
+# registered without partitions: before the server dies (they work and
+# go), after it died under an open /dev/mtdN (a late add is refused or
+# removed with the rest), and racing with its death ten times.  Once
+# everything is closed, no MTD of the dead servers may be left in
+# /proc/mtd (a child left behind points into the freed connection), the
+# module unloads and a new server registers.  kernel-debug's `blkpg`
+# runs this under KASAN and kmemleak.
+#
+# musetest.args=SEED picks other kill points (default 20261130).
+. /scenarios/lib.sh
+
+require_bin ramflash
+load_muse
+rand_seed "${1:-20261130}"
+block=131072
+RF="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
+
+# gone_all: no MTD of this scenario is listed.
+gone_all() {
+	! grep -q '"blkpg' /proc/mtd
+}
+
+# churn MASTER NAME: hold MASTER open and add then delete a partition
+# NAME, until either fails (at most 50 times).
+churn() {
+	exec 3<"$1"
+	ch_i=0
+	while [ "$ch_i" -lt 50 ] &&
+		mtdpart add "$1" "$2" $((8 * block)) $((8 * block)) 2>/dev/null; do
+		ch_part=$(mtd_by_name "$2")
+		[ -n "$ch_part" ] || break
+		mtdpart del "$1" "$(mtd_num "$ch_part")" 2>/dev/null || break
+		ch_i=$((ch_i + 1))
+	done
+	exec 3<&-
+}
+
+step "before the death: add, use and delete partitions"
+# shellcheck disable=SC2086 # a word list
+start_ramflash blkpg $RF
+master=$MTD
+mtdpart add "$master" blkpg-p1 $((8 * block)) $((8 * block)) || fail "mtdpart add"
+p1=$(mtd_by_name blkpg-p1)
+[ -n "$p1" ] || fail "the added partition is not listed"
+expect_eq "size of the added partition" $((8 * block)) "$(mtd_attr "$p1" size)"
+dd if="$p1" of=/dev/null bs=128k 2>/dev/null || fail "read the added partition"
+mtdpart del "$master" "$(mtd_num "$p1")" || fail "mtdpart del"
+[ -z "$(mtd_by_name blkpg-p1)" ] || fail "the deleted partition is still listed"
+mtdpart add "$master" blkpg-p2 $((16 * block)) $((8 * block)) || fail "mtdpart add p2"
+echo "ok: added, read and deleted a partition; p2 stays"
+
+step "after the death: a partition added through the open master"
+exec 3<"$master"
+kill -KILL "$RAMFLASH_PID"
+wait "$RAMFLASH_PID" || true
+if mtdpart add "$master" blkpg-late $((24 * block)) $((8 * block)) 2>/dev/null; then
+	echo "note: the add after the death was accepted"
+else
+	echo "note: the add after the death was refused"
+fi
+for name in blkpg-p2 blkpg-late; do
+	dev=$(mtd_by_name $name)
+	[ -z "$dev" ] || expect_fail "read $name after the death" \
+		dd if="$dev" of=/dev/null bs=2048 count=1
+done
+exec 3<&-
+wait_for 10 gone_all || fail "MTDs of the dead server are still listed"
+echo "ok: the master and its partitions are gone"
+
+step "during the death: add/delete racing with it, 10 times"
+i=0
+while [ "$i" -lt 10 ]; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	start_ramflash "blkpg$i" $RF
+	churn "$MTD" "blkpg$i-x" &
+	churner=$!
+	rand 300
+	usleep $((RAND * 1000))
+	kill -KILL "$RAMFLASH_PID"
+	wait "$RAMFLASH_PID" || true
+	ends_within 20 "$churner"
+	wait_for 10 gone_all || fail "MTDs left after death $i"
+done
+echo "ok: nothing left after 10 deaths during BLKPG"
+
+step "the module unloads, and a new server registers"
+rmmod muse || fail "rmmod muse"
+load_muse
+# shellcheck disable=SC2086
+start_ramflash blkpg-new $RF
+dd if="$MTD" of=/dev/null bs=128k 2>/dev/null || fail "read from the new server"
+stop_ramflash
