@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -347,9 +348,11 @@ static void when_asleep(struct link *l, struct asleep *a, unsigned int loops,
 	muse__set_poll_hook(l->se, on_poll, a);
 }
 
-static void exit_session(struct link *l)
+static sem_t all_asleep;
+
+static void report_asleep(struct link *l)
 {
-	muse_session_exit(l->se);
+	sem_post(&all_asleep);
 }
 
 static void check_exit_from_thread(struct link *l, unsigned int workers)
@@ -360,10 +363,15 @@ static void check_exit_from_thread(struct link *l, unsigned int workers)
 
 	handshake(l);
 	l->workers = workers;
-	/* The hook runs in a loop thread: exit comes from another thread. */
-	when_asleep(l, &asleep, workers ? workers : 1, exit_session);
+	assert_int_equal(sem_init(&all_asleep, 0, 0), 0);
+	when_asleep(l, &asleep, workers ? workers : 1, report_asleep);
 	assert_int_equal(pthread_create(&server, NULL, run_loop, l), 0);
+	/* Every loop thread is past its exit check: only the wake-up works. */
+	while (sem_wait(&all_asleep))
+		assert_int_equal(errno, EINTR);
+	muse_session_exit(l->se);
 	pthread_join(server, &ret);
+	sem_destroy(&all_asleep);
 	assert_int_equal((intptr_t)ret, 0);
 	assert_int_equal(muse_session_exited(l->se), 1);
 	assert_int_equal(asleep.count, workers ? workers : 1);
