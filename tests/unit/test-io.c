@@ -209,10 +209,15 @@ static void callback_errors_become_header_errors(void **state)
 	muse_session_destroy(se);
 }
 
-/* Returns the kernel would reject become -EIO. */
+/*
+ * Returns the kernel would reject become -EIO: positive ones (MUSE_ASYNC
+ * too without a kept request) and errors at or below -MUSE_ERRNO_BOUND.
+ */
 static void callback_returns_are_clamped(void **state)
 {
-	static const int bad[] = { 1, 4096, INT_MAX, -4096, INT_MIN };
+	static const int bad[] = {
+		1, 4096, INT_MAX, MUSE_ASYNC, -MUSE_ERRNO_BOUND, -4096, INT_MIN,
+	};
 	const struct muse_isbad_in ib = { .addr = 0 };
 	unsigned char reply[4096];
 	struct recorder rec;
@@ -227,6 +232,10 @@ static void callback_returns_are_clamped(void **state)
 		assert_err_reply(reply, run(se, MUSE_SYNC, NULL, 0, NULL, 0,
 					    reply), U, -EIO);
 	}
+	/* The lowest error FUSE accepts goes through. */
+	rec.ret[rec.ncalls] = -(MUSE_ERRNO_BOUND - 1);
+	assert_err_reply(reply, run(se, MUSE_SYNC, NULL, 0, NULL, 0, reply), U,
+			 -(MUSE_ERRNO_BOUND - 1));
 	/* ISBAD: only 0 and 1 are answers. */
 	rec.isbad_result = 2;
 	assert_err_reply(reply, run(se, MUSE_ISBAD, &ib, sizeof(ib), NULL, 0,
