@@ -61,6 +61,7 @@ static void muse_conn_put(struct muse_conn *conn)
 	muse_sysfs_remove(conn);
 	muse_chan_destroy(&conn->chan);
 	muse_mtd_teardown(conn);
+	muse_pt_free(conn);
 	kfree(conn->parts);
 	ida_free(&muse_conn_ida, conn->id);
 	kfree(conn);
@@ -85,8 +86,10 @@ static void muse_conn_maybe_unregister(struct muse_conn *conn)
 
 static void muse_conn_dead(struct muse_chan *chan)
 {
-	muse_conn_maybe_unregister(container_of(chan, struct muse_conn,
-						chan));
+	struct muse_conn *conn = container_of(chan, struct muse_conn, chan);
+
+	muse_pt_drop(conn);
+	muse_conn_maybe_unregister(conn);
 }
 
 static void muse_unregister_work(struct work_struct *work)
@@ -280,6 +283,7 @@ struct muse_conn *muse_conn_open(u32 max_io, struct device *parent)
 	}
 	refcount_set(&conn->ref, 1);
 	spin_lock_init(&conn->lock);
+	muse_pt_init(&conn->pt);
 	INIT_WORK(&conn->register_work, muse_register_work);
 	INIT_WORK(&conn->unregister_work, muse_unregister_work);
 	conn->pid = task_tgid_nr(current);

@@ -13,6 +13,8 @@
  *	       -> muse_init.c	the INIT description: parse and check
  *	            -> muse_parts.c	the PARTSCMDLINE grammar
  *	       -> muse_sysfs.c	/sys/fs/muse/connections/<id>/
+ *	       -> muse_pt.c	read passthrough from a backing file
+ *	  muse_mtd.c -> muse_pt.c
  *	  everything -> muse_chan.c	the opcode-agnostic transport
  */
 #ifndef MUSE_CONN_H
@@ -23,6 +25,7 @@
 #include <linux/mtd/mtd.h>
 #include <linux/mtd/partitions.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -63,6 +66,18 @@ struct muse_parts {
 
 struct muse_conn_kobj;
 
+/* Read passthrough (muse_pt.c). */
+struct muse_pt {
+	/* Shared by passthrough reads, exclusive to change what they use. */
+	struct rw_semaphore lock;
+	struct file *file;		/* NULL: none, or dropped at death */
+	u64 data_offset;
+	bool inverted;
+	u64 blocks;
+	unsigned long *marked;		/* blocks served from the file */
+	atomic_t *reads;		/* per block, fetched and reset */
+};
+
 struct muse_conn {
 	struct muse_chan chan;
 	struct mtd_info mtd;
@@ -89,6 +104,8 @@ struct muse_conn {
 	struct muse_req init_req;
 	struct muse_init_in init_in;
 	u32 max_io;			/* offered in INIT */
+
+	struct muse_pt pt;
 
 	/* Negotiated at INIT. */
 	bool extended;		/* extended READ/WRITE layouts */
@@ -144,6 +161,14 @@ int muse_desc_parse(struct muse_desc *desc, u8 *body, size_t len,
 /* muse_parts.c */
 int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
 			  struct muse_parts *out);
+
+/* muse_pt.c */
+void muse_pt_init(struct muse_pt *pt);
+long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
+		   unsigned long arg);
+int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
+void muse_pt_drop(struct muse_conn *conn);
+void muse_pt_free(struct muse_conn *conn);
 
 /* muse_sysfs.c */
 int muse_sysfs_init(void);

@@ -108,6 +108,12 @@ static __poll_t muse_dev_poll(struct file *file, poll_table *wait)
 	return muse_chan_poll(&conn->chan, file, wait);
 }
 
+static long muse_dev_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	return muse_pt_ioctl(file->private_data, cmd, arg);
+}
+
 static const struct file_operations muse_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= muse_dev_open,
@@ -116,6 +122,8 @@ static const struct file_operations muse_dev_fops = {
 	.read_iter	= muse_dev_read_iter,
 	.write_iter	= muse_dev_write_iter,
 	.poll		= muse_dev_poll,
+	.unlocked_ioctl	= muse_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static struct miscdevice muse_misc = {

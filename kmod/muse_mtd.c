@@ -466,6 +466,11 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
 		return err;
+	if (opcode == MUSE_READ) {
+		err = muse_pt_read(conn, addr, ops);
+		if (err)
+			return err < 0 ? err : 0;
+	}
 
 	if (opcode == MUSE_READ &&
 	    io.len + (u64)io.ooblen > conn->unit) {

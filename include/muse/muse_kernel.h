@@ -22,6 +22,7 @@
 #ifndef _LINUX_MUSE_KERNEL_H
 #define _LINUX_MUSE_KERNEL_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 /* FUSE kernel ABI major version carried in MUSE_INIT. */
@@ -56,6 +57,12 @@ enum muse_opcode {
  *			READ/WRITE stays inside one page, as in v2.
  * MUSE_EXT_ECC_STATS:	read replies carry bit-flip statistics
  *			(muse_read_out.max_bitflips/corrected/failed).
+ * MUSE_EXT_PASSTHROUGH: the server may register a backing file holding the
+ *			in-band data and mark eraseblocks whose plain reads
+ *			the kernel then serves from that file without a
+ *			request (the MUSE_IOC_* ioctls below; doc/protocol.md
+ *			section 7).  A server accepts it only if it will use
+ *			it.
  *
  * Any accepted flag switches the connection to the extended READ/WRITE
  * layouts (the *_ext sizes below); an extended init_out with flags == 0
@@ -64,8 +71,9 @@ enum muse_opcode {
 #define MUSE_EXT_OOB		(1U << 0)
 #define MUSE_EXT_LARGE_IO	(1U << 1)
 #define MUSE_EXT_ECC_STATS	(1U << 2)
+#define MUSE_EXT_PASSTHROUGH	(1U << 3)
 #define MUSE_EXT_ALL		(MUSE_EXT_OOB | MUSE_EXT_LARGE_IO | \
-				 MUSE_EXT_ECC_STATS)
+				 MUSE_EXT_ECC_STATS | MUSE_EXT_PASSTHROUGH)
 
 /*
  * muse_read_in.flags / muse_write_in.flags.  v2 always sends 0, which
@@ -215,6 +223,59 @@ struct muse_isbad_out {
 #define MUSE_KEY_PARTSCMDLINE	"PARTSCMDLINE"	/* mtdparts syntax */
 
 /*
+ * Read passthrough (MUSE_EXT_PASSTHROUGH accepted at INIT): ioctls on the
+ * server's /dev/muse file, after muse_session_init() returned.
+ *
+ * MUSE_IOC_BACKING: register the file holding the in-band data, once per
+ * connection.  Device byte a is at file offset data_offset + a, stored as
+ * is, or with MUSE_BACKING_INVERTED as ~byte (so that a hole, which reads
+ * as zeros, is erased flash).  The file must be a regular file or a memfd
+ * opened for reading and at least data_offset + device size long.
+ * Errors: EOPNOTSUPP (extension not accepted), EBUSY (already set), EBADF,
+ * EACCES (not open for reading), EINVAL (not a regular file, unknown
+ * flags), ERANGE (too short).
+ *
+ * MUSE_IOC_PASSTHROUGH: mark (enable = 1) or take back (enable = 0) count
+ * eraseblocks from first_block.  The kernel serves a READ from the file,
+ * with no request, when it moves in-band data only (no OOB, not RAW) and
+ * every block it touches is marked.  Taking back is synchronous: when the
+ * ioctl returns no passthrough read of those blocks is in flight and every
+ * later read of them is a request.  A READ issued after the server
+ * answered a WRITE or ERASE sees its effect if the server changed the file
+ * before answering.  Errors: ENXIO (no backing file), EINVAL (range).
+ *
+ * MUSE_IOC_PT_READS: fetch and reset the passthrough read counts of count
+ * blocks from first_block into the __u32 array at user address counts: a
+ * read counts once per block per I/O unit it covers, as the requests the
+ * server would have received.  Errors: ENXIO, EINVAL, EFAULT.
+ */
+#define MUSE_BACKING_INVERTED	(1U << 0)
+
+struct muse_backing {
+	__s32	fd;
+	__u32	flags;		/* MUSE_BACKING_* */
+	__u64	data_offset;
+};
+
+struct muse_passthrough {
+	__u64	first_block;
+	__u64	count;
+	__u32	enable;		/* 1: mark, 0: take back */
+	__u32	padding;	/* 0 */
+};
+
+struct muse_pt_reads {
+	__u64	first_block;
+	__u64	count;
+	__u64	counts;		/* user address of __u32[count] */
+};
+
+#define MUSE_IOC_MAGIC		0xE5
+#define MUSE_IOC_BACKING	_IOW(MUSE_IOC_MAGIC, 1, struct muse_backing)
+#define MUSE_IOC_PASSTHROUGH	_IOW(MUSE_IOC_MAGIC, 2, struct muse_passthrough)
+#define MUSE_IOC_PT_READS	_IOW(MUSE_IOC_MAGIC, 3, struct muse_pt_reads)
+
+/*
  * Limits and defaults both sides enforce.  The module refuses an INIT
  * reply that breaks one of them and libmuse refuses such a description
  * in muse_session_new(), so both use these macros and nothing else; the
@@ -269,5 +330,8 @@ MUSE_STATIC_ASSERT(sizeof(struct muse_write_out) == 24, "muse_write_out");
 MUSE_STATIC_ASSERT(sizeof(struct muse_markbad_in) == 8, "muse_markbad_in");
 MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_in) == 8, "muse_isbad_in");
 MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_out) == 8, "muse_isbad_out");
+MUSE_STATIC_ASSERT(sizeof(struct muse_backing) == 16, "muse_backing");
+MUSE_STATIC_ASSERT(sizeof(struct muse_passthrough) == 24, "muse_passthrough");
+MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 24, "muse_pt_reads");
 
 #endif /* _LINUX_MUSE_KERNEL_H */

@@ -124,7 +124,8 @@ static void handshake(struct link *l)
 	memcpy(&out, reply, sizeof(out));
 	assert_int_equal(out.error, 0);
 	assert_int_equal(out.unique, 1);
-	assert_int_equal(muse_session_extensions(l->se), MUSE_EXT_ALL);
+	assert_int_equal(muse_session_extensions(l->se),
+			 MUSE_EXT_ALL & ~MUSE_EXT_PASSTHROUGH);
 }
 
 static void init_over_socket(void **state)

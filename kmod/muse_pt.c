@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MUSE: MTD in userspace.  Read passthrough (MUSE_EXT_PASSTHROUGH): the
+ * server registers a file holding the in-band data and marks eraseblocks;
+ * a plain read of marked blocks is served from the file with no request,
+ * the way FUSE passthrough serves reads from a backing file.  Everything
+ * else (OOB, RAW, unmarked blocks, writes, erases) stays a request, so the
+ * server keeps control: it takes a block back before its fault model
+ * changes what reads of it return.
+ *
+ * Locking: pt->lock is held shared by every passthrough read for its whole
+ * duration and exclusively to take blocks back, to set the file and to
+ * drop it.  So when a take-back returns, no passthrough read of those
+ * blocks is in flight and every later one sees the bit cleared.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "muse_conn.h"
+
+/** muse_pt_init() - a connection without passthrough yet */
+void muse_pt_init(struct muse_pt *pt)
+{
+	init_rwsem(&pt->lock);
+}
+
+static int muse_pt_set_backing(struct muse_conn *conn,
+			       const struct muse_backing __user *uarg)
+{
+	struct muse_pt *pt = &conn->pt;
+	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
+	unsigned long *marked = NULL;
+	struct muse_backing arg;
+	atomic_t *reads = NULL;
+	struct file *file;
+	u64 end;
+	int err;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~MUSE_BACKING_INVERTED)
+		return -EINVAL;
+	file = fget(arg.fd);
+	if (!file)
+		return -EBADF;
+	err = -EACCES;
+	if (!(file->f_mode & FMODE_READ))
+		goto out;
+	err = -EINVAL;
+	if (!S_ISREG(file_inode(file)->i_mode))
+		goto out;
+	err = -ERANGE;
+	if (check_add_overflow(arg.data_offset, conn->mtd.size, &end) ||
+	    i_size_read(file_inode(file)) < end)
+		goto out;
+
+	err = -ENOMEM;
+	marked = kvcalloc(BITS_TO_LONGS(blocks), sizeof(*marked), GFP_KERNEL);
+	reads = kvcalloc(blocks, sizeof(*reads), GFP_KERNEL);
+	if (!marked || !reads)
+		goto out;
+
+	down_write(&pt->lock);
+	if (pt->file)
+		err = -EBUSY;
+	else if (!muse_chan_connected(&conn->chan))
+		err = -ENODEV;
+	else
+		err = 0;
+	if (!err) {
+		pt->file = file;
+		pt->data_offset = arg.data_offset;
+		pt->inverted = arg.flags & MUSE_BACKING_INVERTED;
+		pt->blocks = blocks;
+		swap(pt->marked, marked);
+		swap(pt->reads, reads);
+		file = NULL;
+	}
+	up_write(&pt->lock);
+out:
+	kvfree(marked);
+	kvfree(reads);
+	if (file)
+		fput(file);
+	return err;
+}
+
+static int muse_pt_range(const struct muse_pt *pt, u64 first, u64 count)
+{
+	if (!pt->file)
+		return -ENXIO;
+	if (!count || first >= pt->blocks || count > pt->blocks - first)
+		return -EINVAL;
+	return 0;
+}
+
+static int muse_pt_mark(struct muse_conn *conn,
+			const struct muse_passthrough __user *uarg)
+{
+	struct muse_pt *pt = &conn->pt;
+	struct muse_passthrough arg;
+	int err;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.enable > 1 || arg.padding)
+		return -EINVAL;
+	/* Exclusive: a take-back waits for the passthrough reads in flight. */
+	down_write(&pt->lock);
+	err = muse_pt_range(pt, arg.first_block, arg.count);
+	if (!err) {
+		if (arg.enable)
+			bitmap_set(pt->marked, arg.first_block, arg.count);
+		else
+			bitmap_clear(pt->marked, arg.first_block, arg.count);
+	}
+	up_write(&pt->lock);
+	return err;
+}
+
+/* Counts are copied in chunks: no allocation sized by the caller. */
+#define MUSE_PT_READS_CHUNK	64
+
+static int muse_pt_fetch_reads(struct muse_conn *conn,
+			       const struct muse_pt_reads __user *uarg)
+{
+	struct muse_pt *pt = &conn->pt;
+	u32 chunk[MUSE_PT_READS_CHUNK];
+	struct muse_pt_reads arg;
+	u32 __user *dst;
+	u64 i, n;
+	int err;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	dst = u64_to_user_ptr(arg.counts);
+	down_read(&pt->lock);
+	err = muse_pt_range(pt, arg.first_block, arg.count);
+	for (i = 0; !err && i < arg.count; i += n) {
+		u64 k;
+
+		n = min_t(u64, arg.count - i, MUSE_PT_READS_CHUNK);
+		for (k = 0; k < n; k++)
+			chunk[k] = atomic_xchg(&pt->reads[arg.first_block + i +
+							  k], 0);
+		if (copy_to_user(dst + i, chunk, n * sizeof(chunk[0])))
+			err = -EFAULT;
+	}
+	up_read(&pt->lock);
+	return err;
+}
+
+/**
+ * muse_pt_ioctl() - the passthrough ioctls of /dev/muse
+ * @conn:	connection
+ * @cmd:	MUSE_IOC_*
+ * @arg:	user address of the command's struct
+ *
+ * Return: 0 or a negative errno (muse_kernel.h lists them).
+ */
+long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
+		   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case MUSE_IOC_BACKING:
+	case MUSE_IOC_PASSTHROUGH:
+	case MUSE_IOC_PT_READS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (!(READ_ONCE(conn->ext_flags) & MUSE_EXT_PASSTHROUGH))
+		return -EOPNOTSUPP;
+	switch (cmd) {
+	case MUSE_IOC_BACKING:
+		return muse_pt_set_backing(conn, uarg);
+	case MUSE_IOC_PASSTHROUGH:
+		return muse_pt_mark(conn, uarg);
+	default:
+		return muse_pt_fetch_reads(conn, uarg);
+	}
+}
+
+/* Stored bytes are ~flash: flip them back in place. */
+static void muse_pt_invert(u8 *buf, size_t len)
+{
+	const size_t word = sizeof(unsigned long);
+	size_t i = 0;
+
+	for (; i < len && !IS_ALIGNED((unsigned long)(buf + i), word); i++)
+		buf[i] = ~buf[i];
+	for (; i + word <= len; i += word)
+		*(unsigned long *)(buf + i) = ~*(unsigned long *)(buf + i);
+	for (; i < len; i++)
+		buf[i] = ~buf[i];
+}
+
+/*
+ * Count the read as the requests it saves: once per block per I/O unit
+ * the range [from, from + len) covers.
+ */
+static void muse_pt_count(struct muse_conn *conn, u64 from, u64 len)
+{
+	struct muse_pt *pt = &conn->pt;
+	u32 erasesize = conn->mtd.erasesize;
+	u64 end = from + len, unit_end, b, last;
+
+	while (from < end) {
+		unit_end = min((div_u64(from, conn->unit) + 1) * conn->unit,
+			       end);
+		last = div_u64(unit_end - 1, erasesize);
+		for (b = div_u64(from, erasesize); b <= last; b++)
+			atomic_inc(&pt->reads[b]);
+		from = unit_end;
+	}
+}
+
+/**
+ * muse_pt_read() - serve an MTD read from the backing file if it may be
+ * @conn:	connection
+ * @from:	device address, checked by the caller
+ * @ops:	the read; in-band data only qualifies
+ *
+ * Return: 1 when served (ops->retlen set), 0 when the read must be a
+ * request, -EIO when the file could not supply it (truncated).
+ */
+int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
+{
+	struct muse_pt *pt = &conn->pt;
+	u32 erasesize = conn->mtd.erasesize;
+	u64 first, last;
+	loff_t pos;
+	ssize_t n;
+
+	if (!READ_ONCE(pt->file) || ops->mode == MTD_OPS_RAW ||
+	    (ops->oobbuf && ops->ooblen) || !ops->datbuf || !ops->len)
+		return 0;
+	first = div_u64(from, erasesize);
+	last = div_u64(from + ops->len - 1, erasesize);
+
+	down_read(&pt->lock);
+	if (!pt->file ||
+	    find_next_zero_bit(pt->marked, last + 1, first) <= last) {
+		up_read(&pt->lock);
+		return 0;
+	}
+	pos = pt->data_offset + from;
+	n = kernel_read(pt->file, ops->datbuf, ops->len, &pos);
+	if (n == ops->len) {
+		if (pt->inverted)
+			muse_pt_invert(ops->datbuf, n);
+		muse_pt_count(conn, from, n);
+	}
+	up_read(&pt->lock);
+	if (n != ops->len) {
+		pr_warn_ratelimited("%s: the backing file gave %zd of %zu bytes at %lld, failing the read\n",
+				    conn->name, n, ops->len, from);
+		return -EIO;
+	}
+	ops->retlen = n;
+	return 1;
+}
+
+/**
+ * muse_pt_drop() - the connection died: no more passthrough reads
+ * @conn:	connection
+ *
+ * Waits for the reads in flight, then drops the file.
+ */
+void muse_pt_drop(struct muse_conn *conn)
+{
+	struct muse_pt *pt = &conn->pt;
+	struct file *file;
+
+	down_write(&pt->lock);
+	file = pt->file;
+	pt->file = NULL;
+	up_write(&pt->lock);
+	if (file)
+		fput(file);
+}
+
+/**
+ * muse_pt_free() - free the passthrough state of a connection
+ * @conn:	connection, dead, after muse_pt_drop()
+ */
+void muse_pt_free(struct muse_conn *conn)
+{
+	kvfree(conn->pt.marked);
+	kvfree(conn->pt.reads);
+}
