@@ -103,7 +103,7 @@ static void build_ext_keys(const struct muse_session *se, uint32_t oobsize,
  * request and no OOB.  An extended peer gets the extensions the device
  * needs among those offered: OOB iff the device has OOB, ECC_STATS iff it
  * has ECC, LARGE_IO iff it wants more than one write buffer per request
- * and the kernel can carry more.
+ * and the kernel can carry more, PASSTHROUGH iff the session asked for it.
  */
 static void negotiate(struct muse_session *se, bool ext_reply,
 		      const struct muse_init_in *in)
@@ -129,6 +129,8 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 		wanted |= MUSE_EXT_ECC_STATS;
 	if (large > dev->writebufsize)
 		wanted |= MUSE_EXT_LARGE_IO;
+	if (se->flags & MUSE_SESSION_PASSTHROUGH)
+		wanted |= MUSE_EXT_PASSTHROUGH;
 
 	se->ext = wanted & in->flags;
 	se->unit = se->ext & MUSE_EXT_LARGE_IO ? large : dev->writebufsize;

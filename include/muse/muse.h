@@ -216,6 +216,12 @@ struct muse_session;
 #define MUSE_SESSION_SPLIT_PAGES	(1U << 0)
 /* Speak only the v2 protocol even to a kernel that offers extensions. */
 #define MUSE_SESSION_NO_EXTENSIONS	(1U << 1)
+/*
+ * Accept read passthrough (MUSE_EXT_PASSTHROUGH) when the kernel offers
+ * it; muse_session_extensions() tells whether it was.  See
+ * muse_session_set_backing().
+ */
+#define MUSE_SESSION_PASSTHROUGH	(1U << 2)
 
 /**
  * muse_session_new() - create a session serving one device.
@@ -373,6 +379,74 @@ unsigned int muse_session_extensions(const struct muse_session *se);
  * Return: bytes (0 before INIT).
  */
 uint32_t muse_session_max_io(const struct muse_session *se);
+
+/*
+ * Read passthrough.  With MUSE_EXT_PASSTHROUGH negotiated, the kernel can
+ * serve plain reads (in-band data, no OOB, not raw) of the eraseblocks the
+ * server marks from a file the server registered, without a request: page
+ * reads at the kernel's speed.  The server keeps control: it takes blocks
+ * back before its answers for them would differ from the file (bit flips,
+ * read disturb, data it corrects), and fetches how often the kernel read
+ * each block.  Every call below needs an initialised session with the
+ * extension in force (else -EOPNOTSUPP) and its /dev/muse fd (else
+ * -EBADF).  doc/libmuse.md, "Read passthrough".
+ */
+
+/* muse_session_set_backing() flags. */
+/* The file holds ~byte for every byte of flash: holes read as erased. */
+#define MUSE_PT_INVERTED	(1U << 0)
+
+/**
+ * muse_session_set_backing() - register the file holding the in-band data.
+ * @se:		the session.
+ * @fd:		a regular file or memfd open for reading; the kernel keeps
+ *		its own reference until the connection ends.
+ * @data_offset: file offset of the device's byte 0; device byte a lives at
+ *		@data_offset + a.
+ * @flags:	MUSE_PT_* flags.
+ *
+ * Once per connection.  The server must change the file before it answers
+ * a WRITE or ERASE: a read issued after the answer reads the file.
+ *
+ * Return: 0; -EINVAL (unknown flags, not a regular file), -ERANGE (the
+ * file is shorter than @data_offset + device size), -EACCES (not open for
+ * reading), -EBUSY (already set), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_set_backing(struct muse_session *se, int fd,
+			     uint64_t data_offset, unsigned int flags);
+
+/**
+ * muse_session_passthrough() - mark eraseblocks for passthrough, or take
+ * them back.
+ * @se:		the session.
+ * @first_block: the first eraseblock (address / erasesize).
+ * @count:	eraseblocks.
+ * @enable:	non-zero to mark, 0 to take back.
+ *
+ * Taking back is synchronous: when it returns no passthrough read of those
+ * blocks is in flight and every later read of them is a request.
+ *
+ * Return: 0; -EINVAL (empty or outside the device), -ENXIO (no backing
+ * file yet), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
+			     uint64_t count, int enable);
+
+/**
+ * muse_session_passthrough_reads() - fetch and reset the kernel's read
+ * counts.
+ * @se:		the session.
+ * @first_block: the first eraseblock.
+ * @count:	eraseblocks, entries of @counts.
+ * @counts:	receives, per block, the passthrough reads since the last
+ *		fetch: one per I/O unit a read covered, the requests the
+ *		server would have received.
+ *
+ * Return: 0; -EINVAL, -EFAULT, -ENXIO, -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_passthrough_reads(struct muse_session *se,
+				   uint64_t first_block, uint64_t count,
+				   uint32_t *counts);
 
 #ifdef __cplusplus
 }

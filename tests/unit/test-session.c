@@ -129,7 +129,7 @@ static void bad_arguments_are_einval(void **state)
 			 -EINVAL);
 	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, 0, NULL, NULL),
 			 -EINVAL);
-	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, 1U << 2, NULL,
+	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, 1U << 31, NULL,
 					  &se), -EINVAL);
 	assert_int_equal(muse_session_new(TEST_NAND, NULL, 8, 0, NULL, &se),
 			 -EINVAL);

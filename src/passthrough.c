@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Read passthrough (MUSE_EXT_PASSTHROUGH, doc/protocol.md section 7): the
+ * server hands the kernel a file holding its in-band data and marks the
+ * eraseblocks whose plain reads the kernel may serve from it.  Thin
+ * wrappers over the /dev/muse ioctls, checked here first so that misuse
+ * gets an errno without a system call.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include "muse_i.h"
+
+_Static_assert(MUSE_PT_INVERTED == MUSE_BACKING_INVERTED,
+	       "muse.h and the protocol agree on the backing flags");
+
+static int pt_ready(const struct muse_session *se)
+{
+	if (!(se->ext & MUSE_EXT_PASSTHROUGH))
+		return -EOPNOTSUPP;
+	return se->fd < 0 ? -EBADF : 0;
+}
+
+static int pt_range(const struct muse_session *se, uint64_t first,
+		    uint64_t count)
+{
+	uint64_t blocks = se->dev.size / se->dev.erasesize;
+
+	if (!count || first >= blocks || count > blocks - first)
+		return -EINVAL;
+	return 0;
+}
+
+static int pt_ioctl(const struct muse_session *se, unsigned long cmd,
+		    void *arg)
+{
+	return ioctl(se->fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+int muse_session_set_backing(struct muse_session *se, int fd,
+			     uint64_t data_offset, unsigned int flags)
+{
+	struct muse_backing arg = {
+		.fd = fd, .flags = flags, .data_offset = data_offset,
+	};
+	int ret = pt_ready(se);
+
+	if (ret)
+		return ret;
+	if (fd < 0)
+		return -EBADF;
+	if (flags & ~MUSE_PT_INVERTED)
+		return -EINVAL;
+	return pt_ioctl(se, MUSE_IOC_BACKING, &arg);
+}
+
+int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
+			     uint64_t count, int enable)
+{
+	struct muse_passthrough arg = {
+		.first_block = first_block, .count = count,
+		.enable = enable ? 1 : 0,
+	};
+	int ret = pt_ready(se);
+
+	if (!ret)
+		ret = pt_range(se, first_block, count);
+	return ret ? ret : pt_ioctl(se, MUSE_IOC_PASSTHROUGH, &arg);
+}
+
+int muse_session_passthrough_reads(struct muse_session *se,
+				   uint64_t first_block, uint64_t count,
+				   uint32_t *counts)
+{
+	struct muse_pt_reads arg = {
+		.first_block = first_block, .count = count,
+		.counts = (uintptr_t)counts,
+	};
+	int ret = pt_ready(se);
+
+	if (!ret)
+		ret = pt_range(se, first_block, count);
+	if (!ret && !counts)
+		ret = -EFAULT;
+	return ret ? ret : pt_ioctl(se, MUSE_IOC_PT_READS, &arg);
+}
