@@ -6,14 +6,13 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <muse/muse.h>
 
 #define FLASH_SIZE (16U << 20)
 #define BLOCK_SIZE (64U << 10)
 
-static unsigned char *flash;
+static unsigned char flash[FLASH_SIZE];
 static struct muse_session *session;
 
 /* libmuse has checked that every request lies inside the device. */
@@ -25,8 +24,7 @@ static int flash_read(void *ud, struct muse_req *req,
 }
 
 /* NOR programming can only clear bits; erase sets them again. */
-static int flash_write(void *ud, struct muse_req *req,
-		       const struct muse_io *io)
+static int flash_write(void *ud, struct muse_req *req, const struct muse_io *io)
 {
 	const unsigned char *src = io->buf;
 
@@ -60,10 +58,7 @@ int main(int argc, char **argv)
 	};
 	int ret;
 
-	flash = malloc(FLASH_SIZE);
-	if (!flash)
-		return 1;
-	memset(flash, 0xff, FLASH_SIZE);
+	memset(flash, 0xff, sizeof(flash));	/* erased NOR reads 0xff */
 	ret = muse_session_new(&dev, sizeof(dev), &ops, sizeof(ops), 0, NULL,
 			       &session);
 	if (!ret)
@@ -77,6 +72,5 @@ int main(int argc, char **argv)
 	if (ret)
 		fprintf(stderr, "minimal: %s\n", strerror(-ret));
 	muse_session_destroy(session);
-	free(flash);
 	return ret ? 1 : 0;
 }
