@@ -70,20 +70,18 @@ static void t_server_stop(struct t_server *t)
 static int t_request(struct t_server *t, uint32_t opcode, const void *body,
 		     size_t body_len, const void *payload, size_t payload_len)
 {
-	struct fuse_in_header *in = (struct fuse_in_header *)t->req;
 	struct fuse_out_header *out = (struct fuse_out_header *)t->reply;
+	size_t len;
 	ssize_t n;
 
-	memset(in, 0, sizeof(*in));
-	in->len = (uint32_t)(sizeof(*in) + body_len + payload_len);
-	in->opcode = opcode;
-	in->unique = ++t->unique;
-	in->nodeid = 1;
+	/* Body and payload side by side (in the reply buffer, still free). */
 	if (body_len)
-		memcpy(t->req + sizeof(*in), body, body_len);
+		memcpy(t->reply, body, body_len);
 	if (payload_len)
-		memcpy(t->req + sizeof(*in) + body_len, payload, payload_len);
-	n = muse_session_handle_buf(t->srv.se, t->req, in->len, t->reply,
+		memcpy(t->reply + body_len, payload, payload_len);
+	len = mf_request(t->req, opcode, ++t->unique, t->reply,
+			 body_len + payload_len);
+	n = muse_session_handle_buf(t->srv.se, t->req, len, t->reply,
 				    T_REPLY_SIZE);
 	assert_true(n >= (ssize_t)sizeof(*out));
 	assert_int_equal(out->len, n);
