@@ -7,7 +7,8 @@
  * operations it supports in struct muse_ops, creates a session and runs a
  * loop.  The kernel module registers the MTD once the MUSE_INIT handshake
  * succeeds and forwards every read, write, erase, bad-block query and sync
- * to the callbacks.
+ * to the callbacks, which answer by returning or keep the request and
+ * answer later from any thread (muse_req_keep(), muse_reply_*()).
  *
  * Conventions: every function that can fail returns 0 (or a non-negative
  * count) on success and a negative errno on failure; handles are opaque.
@@ -178,7 +179,8 @@ struct muse_ops {
  * (a WRITE's data, the READ buffer to fill) stay valid until it is
  * answered with exactly one muse_reply_*() call, from any thread.  A
  * kept request that is never answered is freed by
- * muse_session_destroy() (the kernel fails it when the fd closes).
+ * muse_session_destroy() (the kernel fails it when the fd closes).  The
+ * ecc argument of a kept READ is not used: muse_reply_read() takes it.
  *
  * Return: 0; -EALREADY if it was kept already; -EINVAL outside its
  * callback; -EOPNOTSUPP for a request of muse_session_handle_buf() or a
