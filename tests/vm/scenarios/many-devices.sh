@@ -66,16 +66,14 @@ stop_all() {
 		done | sort -n | cut -d' ' -f2 | tr '\n' ' ')
 	step "stop the servers in the order: $order"
 	for d in $order; do
-		pid=$(eval "echo \$pid_$d")
-		kill -TERM "$pid"
-		rc=0
-		wait "$pid" || rc=$?
-		[ "$rc" -eq 0 ] || {
-			cat "/tmp/ramflash-$d.log"
-			fail "ramflash $d exited with status $rc after SIGTERM"
-		}
+		RAMFLASH_PID=$(eval "echo \$pid_$d")
+		RAMFLASH_LOG=/tmp/ramflash-$d.log
+		# shellcheck disable=SC2046 # the MTD names are a word list
+		set -- $(mtds_of "$d")
+		MTD=$(mtd_by_name "$1")
+		stop_ramflash
 		for m in $(mtds_of "$d"); do
-			wait_for 10 test -z "$(mtd_by_name "$m")" ||
+			[ -z "$(mtd_by_name "$m")" ] ||
 				fail "$m still registered after its server stopped"
 		done
 		echo "ok: $d stopped"
