@@ -41,7 +41,7 @@ stop_ramflash
 
 step "three partitions: factory bad blocks 3 and 20, blocks 5 and 9 marked twice"
 # shellcheck disable=SC2086
-start_ramflash bbc $geometry --bad-blocks 3,20 \
+spawn_ramflash bbc $geometry --bad-blocks 3,20 \
 	--partitions "1M(bbc-a),1M(bbc-b),-(bbc-c)"
 wait_for_mtd bbc-c
 a=$(mtd_by_name bbc-a)

@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Partitions added and deleted with BLKPG (mtdpart) on a MUSE device
-# registered without partitions: before the server dies (they work and
-# go), after it died under an open /dev/mtdN (a late add is refused or
-# removed with the rest), and racing with its death ten times.  Once
+# Partitions added and deleted with BLKPG on a MUSE device registered
+# without partitions: before the server dies (mtdpart; they work and go),
+# after it died, through a /dev/mtdN still open read-write (mtdioctl
+# partadd on that fd: the node is gone; a late add is refused or removed
+# with the rest), and through such an fd racing with its death ten times.  Once
 # everything is closed, no MTD of the dead servers may be left in
 # /proc/mtd (a child left behind points into the freed connection), the
 # module unloads and a new server registers.  kernel-debug's `blkpg`
@@ -14,6 +15,7 @@
 . /scenarios/lib.sh
 
 require_bin ramflash
+require_bin mtdioctl
 load_muse
 rand_seed "${1:-20261130}"
 block=131072
@@ -25,15 +27,15 @@ gone_all() {
 }
 
 # churn MASTER NAME: hold MASTER open and add then delete a partition
-# NAME, until either fails (at most 50 times).
+# NAME through that file, until either fails (at most 50 times).
 churn() {
-	exec 3<"$1"
+	exec 3<>"$1"
 	ch_i=0
 	while [ "$ch_i" -lt 50 ] &&
-		mtdpart add "$1" "$2" $((8 * block)) $((8 * block)) 2>/dev/null; do
+		mtdioctl partadd 3 "$2" $((8 * block)) $((8 * block)) 2>/dev/null; do
 		ch_part=$(mtd_by_name "$2")
 		[ -n "$ch_part" ] || break
-		mtdpart del "$1" "$(mtd_num "$ch_part")" 2>/dev/null || break
+		mtdioctl partdel 3 "$(mtd_num "$ch_part")" 2>/dev/null || break
 		ch_i=$((ch_i + 1))
 	done
 	exec 3<&-
@@ -54,10 +56,10 @@ mtdpart add "$master" blkpg-p2 $((16 * block)) $((8 * block)) || fail "mtdpart a
 echo "ok: added, read and deleted a partition; p2 stays"
 
 step "after the death: a partition added through the open master"
-exec 3<"$master"
+exec 3<>"$master"
 kill -KILL "$RAMFLASH_PID"
 wait "$RAMFLASH_PID" || true
-if mtdpart add "$master" blkpg-late $((24 * block)) $((8 * block)) 2>/dev/null; then
+if mtdioctl partadd 3 blkpg-late $((24 * block)) $((8 * block)) 2>/dev/null; then
 	echo "note: the add after the death was accepted"
 else
 	echo "note: the add after the death was refused"

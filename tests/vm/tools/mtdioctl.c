@@ -2,8 +2,9 @@
 /*
  * mtdioctl: the MTD ioctls the integration scenarios need and mtd-utils
  * does not expose one by one (MEMGETBADBLOCK, MEMSETBADBLOCK, ECCGETSTATS,
- * MEMREAD with its ECC report).  Output is one "key value" line per fact
- * so that shell scripts can compare it exactly.
+ * MEMREAD with its ECC report, BLKPG through a file the shell already
+ * holds).  Output is one "key value" line per fact so that shell scripts
+ * can compare it exactly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/blkpg.h>
 #include <mtd/mtd-abi.h>
 
 static void usage(void)
@@ -26,6 +28,10 @@ static void usage(void)
 		"       mtdioctl read DEV OFFSET LEN [OUT] [raw]\n"
 		"                                       MEMREAD LEN bytes to OUT, print the\n"
 		"                                       ioctl's result and ECC report\n"
+		"       mtdioctl partadd FD NAME OFFSET LEN\n"
+		"       mtdioctl partdel FD PARTNO      BLKPG add/delete a partition through\n"
+		"                                       file descriptor FD, open read-write\n"
+		"                                       (which works after /dev/mtdN is gone)\n"
 		"OFFSET and LEN accept 0x prefixes.\n");
 	exit(2);
 }
@@ -171,6 +177,27 @@ static int cmd_read(const char *dev, uint64_t offset, uint64_t len,
 	return 0;
 }
 
+/* BLKPG_ADD_PARTITION / BLKPG_DEL_PARTITION on an inherited descriptor. */
+static int cmd_blkpg(const char *fdstr, int op, const char *name,
+		     uint64_t start, uint64_t len, uint64_t pno)
+{
+	struct blkpg_partition part = {
+		.start = (long long)start, .length = (long long)len,
+		.pno = (int)pno,
+	};
+	struct blkpg_ioctl_arg arg = {
+		.op = op, .datalen = sizeof(part), .data = &part,
+	};
+	int fd = (int)parse_u64(fdstr);
+
+	if (name)
+		snprintf(part.devname, sizeof(part.devname), "%s", name);
+	if (ioctl(fd, BLKPG, &arg) < 0)
+		return die_errno(op == BLKPG_ADD_PARTITION ?
+				 "BLKPG_ADD_PARTITION" : "BLKPG_DEL_PARTITION");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -199,6 +226,12 @@ int main(int argc, char **argv)
 				parse_u64(argv[4]), argc >= 6 ? argv[5] : NULL,
 				raw);
 	}
+	if (!strcmp(argv[1], "partadd") && argc == 6)
+		return cmd_blkpg(argv[2], BLKPG_ADD_PARTITION, argv[3],
+				 parse_u64(argv[4]), parse_u64(argv[5]), 0);
+	if (!strcmp(argv[1], "partdel") && argc == 4)
+		return cmd_blkpg(argv[2], BLKPG_DEL_PARTITION, NULL, 0, 0,
+				 parse_u64(argv[3]));
 	usage();
 	return 2;
 }
