@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * muse-pttest: read passthrough (MUSE_EXT_PASSTHROUGH) against the real
+ * module, with a small libmuse server whose in-band data lives, inverted,
+ * in a memfd that it registers as the backing file.
+ *
+ *   muse-pttest [-v] CASE...     CASE: equivalence, takeback-race,
+ *                                truncate, death, or all
+ *
+ * equivalence   passthrough reads equal the server's answers for erased,
+ *               programmed and partly programmed pages; they send no
+ *               request; OOB and unmarked blocks still do; the read counts
+ *               are one per block per I/O unit
+ * takeback-race readers hammer a marked block while it is taken back and
+ *               the server starts "flipping bits" in its answers: no read
+ *               issued after the take-back returned may see the file's
+ *               (stale) data
+ * truncate      the backing file shrinks under the kernel: EIO, no crash
+ * death         the server goes away with passthrough reads in flight:
+ *               readers get errors, nothing hangs, the MTD goes away
+ *
+ * One line per case, PASS or FAIL; exit status 1 if any case failed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mtd/mtd-user.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+#define PAGE		2048u
+#define BLOCK		(64u * PAGE)
+#define BLOCKS		32u
+#define SIZE		((uint64_t)BLOCKS * BLOCK)
+#define OOB		64u
+#define NAME		"pttest"
+#define READERS		4
+
+static bool verbose;
+static int failures;
+
+static void result(const char *name, const char *why)
+{
+	if (why)
+		printf("FAIL %s: %s\n", name, why);
+	else
+		printf("PASS %s\n", name);
+	fflush(stdout);
+	if (why)
+		failures++;
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/* The server: in-band data inverted in a memfd, OOB erased. */
+struct server {
+	struct muse_session *se;
+	int store;
+	pthread_t loop;
+	atomic_uint reads[BLOCKS];	/* READ requests per block */
+	atomic_int flip_block;		/* answers of this block flip bit 0 */
+};
+
+static void invert(uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)~buf[i];
+}
+
+static int srv_read(void *userdata, struct muse_req *req,
+		    const struct muse_io *io, struct muse_ecc_result *ecc)
+{
+	struct server *s = userdata;
+	uint64_t a;
+
+	if (io->len && pread(s->store, io->buf, io->len, (off_t)io->addr) !=
+	    (ssize_t)io->len)
+		return -EIO;
+	invert(io->buf, io->len);
+	memset(io->oobbuf, 0xff, io->ooblen);
+	for (a = io->addr - io->addr % BLOCK; a < io->addr + (io->len ?: 1);
+	     a += BLOCK)
+		atomic_fetch_add(&s->reads[a / BLOCK], 1);
+	if (io->len && (int)(io->addr / BLOCK) ==
+	    atomic_load(&s->flip_block))
+		for (a = 0; a < io->len; a += PAGE)
+			((uint8_t *)io->buf)[a] ^= 1;
+	return 0;
+}
+
+static int srv_write(void *userdata, struct muse_req *req,
+		     const struct muse_io *io)
+{
+	struct server *s = userdata;
+	uint8_t *inv = malloc(io->len ? io->len : 1);
+	int ret = 0;
+
+	if (!inv)
+		return -ENOMEM;
+	memcpy(inv, io->buf, io->len);
+	invert(inv, io->len);
+	/* The file changes before the answer: later reads must see it. */
+	if (io->len && pwrite(s->store, inv, io->len, (off_t)io->addr) !=
+	    (ssize_t)io->len)
+		ret = -EIO;
+	free(inv);
+	return ret;
+}
+
+static int srv_erase(void *userdata, struct muse_req *req, uint64_t addr,
+		     uint64_t len)
+{
+	struct server *s = userdata;
+
+	return fallocate(s->store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 (off_t)addr, (off_t)len) ? -errno : 0;
+}
+
+static const struct muse_ops srv_ops = {
+	.read = srv_read,
+	.write = srv_write,
+	.erase = srv_erase,
+};
+
+static void *srv_loop(void *arg)
+{
+	struct server *s = arg;
+
+	muse_session_loop_mt(s->se, 2);
+	return NULL;
+}
+
+/* /dev/mtdN of NAME, waiting up to 10 s for registration. */
+static int open_mtd(int flags)
+{
+	char line[256], path[64];
+	int i, n;
+
+	for (i = 0; i < 100; i++) {
+		FILE *f = fopen("/proc/mtd", "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "\"" NAME "\"") &&
+			    sscanf(line, "mtd%d:", &n) == 1) {
+				fclose(f);
+				snprintf(path, sizeof(path), "/dev/mtd%d", n);
+				return open(path, flags);
+			}
+		if (f)
+			fclose(f);
+		usleep(100000);
+	}
+	errno = ENODEV;
+	return -1;
+}
+
+static const char *srv_start(struct server *s)
+{
+	const struct muse_device dev = {
+		.name = NAME, .type = MUSE_TYPE_NAND,
+		.flags = MUSE_FLAG_WRITEABLE, .size = SIZE,
+		.writesize = PAGE, .erasesize = BLOCK, .oobsize = OOB,
+		.oobavail = 32, .max_io = BLOCK,
+	};
+
+	memset(s, 0, sizeof(*s));
+	atomic_store(&s->flip_block, -1);
+	s->store = memfd_create("pttest", MFD_CLOEXEC);
+	if (s->store < 0 || ftruncate(s->store, SIZE))
+		return "memfd";
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     MUSE_SESSION_PASSTHROUGH, s, &s->se) ||
+	    muse_session_open(s->se, NULL) || muse_session_init(s->se))
+		return "session set-up";
+	if (!(muse_session_extensions(s->se) & MUSE_EXT_PASSTHROUGH))
+		return "the module did not offer MUSE_EXT_PASSTHROUGH";
+	if (muse_session_set_backing(s->se, s->store, 0, MUSE_PT_INVERTED))
+		return "muse_session_set_backing";
+	if (pthread_create(&s->loop, NULL, srv_loop, s))
+		return "pthread_create";
+	return NULL;
+}
+
+static void srv_stop(struct server *s)
+{
+	muse_session_exit(s->se);
+	pthread_join(s->loop, NULL);
+	muse_session_destroy(s->se);
+	close(s->store);
+}
+
+static unsigned int srv_reads(struct server *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < BLOCKS; i++)
+		n += atomic_load(&s->reads[i]);
+	return n;
+}
+
+static void pattern(uint8_t *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 131 + seed * 7 + (i >> 11));
+}
+
+static bool all_ff(const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != 0xff)
+			return false;
+	return true;
+}
+
+static const char *mark(struct server *s, unsigned int b, unsigned int n,
+			int on)
+{
+	return muse_session_passthrough(s->se, b, n, on) ?
+	       "muse_session_passthrough" : NULL;
+}
+
+static const char *case_equivalence(struct server *s, int mtd)
+{
+	static uint8_t want[2 * BLOCK], got[2 * BLOCK];
+	struct mtd_oob_buf64 oob = { .start = 0, .length = OOB };
+	struct erase_info_user erase = { .start = BLOCK, .length = BLOCK };
+	uint32_t counts[BLOCKS];
+	uint8_t oobbuf[OOB];
+	unsigned int before;
+	const char *err;
+
+	/* Programmed (block 1), erased (0), two blocks at once (2-3). */
+	pattern(want, 2 * BLOCK, 1);
+	if (pwrite(mtd, want, BLOCK, BLOCK) != BLOCK ||
+	    pwrite(mtd, want, 2 * BLOCK, 2 * BLOCK) != 2 * BLOCK)
+		return "write through the server";
+	/* Block 4: only its first page programmed. */
+	if (pwrite(mtd, want, PAGE, 4 * BLOCK) != PAGE)
+		return "page write";
+	err = mark(s, 0, BLOCKS, 1);
+	if (err)
+		return err;
+	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts))
+		return "reset the counts";
+
+	before = srv_reads(s);
+	if (pread(mtd, got, BLOCK, 0) != BLOCK || !all_ff(got, BLOCK))
+		return "an erased block does not read 0xff";
+	if (pread(mtd, got, BLOCK, BLOCK) != BLOCK ||
+	    memcmp(got, want, BLOCK))
+		return "a programmed block reads other data";
+	if (pread(mtd, got, 2 * BLOCK, 2 * BLOCK) != 2 * BLOCK ||
+	    memcmp(got, want, 2 * BLOCK))
+		return "two blocks read other data";
+	if (pread(mtd, got, BLOCK, 4 * BLOCK) != BLOCK ||
+	    memcmp(got, want, PAGE) || !all_ff(got + PAGE, BLOCK - PAGE))
+		return "a partly programmed block reads other data";
+	if (pread(mtd, got, PAGE, BLOCK + 3 * PAGE) != PAGE ||
+	    memcmp(got, want + 3 * PAGE, PAGE))
+		return "a single page reads other data";
+	if (srv_reads(s) != before)
+		return "marked reads reached the server";
+
+	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts))
+		return "muse_session_passthrough_reads";
+	note("counts: %u %u %u %u %u\n", counts[0], counts[1], counts[2],
+	     counts[3], counts[4]);
+	if (counts[0] != 1 || counts[1] != 2 || counts[2] != 1 ||
+	    counts[3] != 1 || counts[4] != 1 || counts[5])
+		return "read counts are not one per block per unit";
+
+	/* OOB is always a request. */
+	oob.usr_ptr = (uintptr_t)oobbuf;
+	if (ioctl(mtd, MEMREADOOB64, &oob) || srv_reads(s) != before + 1)
+		return "an OOB read did not reach the server";
+
+	/* Taken back: the server answers, with the same data. */
+	err = mark(s, 1, 1, 0);
+	if (err)
+		return err;
+	if (pread(mtd, got, BLOCK, BLOCK) != BLOCK ||
+	    memcmp(got, want, BLOCK) || srv_reads(s) != before + 2)
+		return "a taken-back block was not read from the server";
+
+	/* Erased through the server, marked again: 0xff from the file. */
+	if (ioctl(mtd, MEMERASE, &erase))
+		return "erase";
+	err = mark(s, 1, 1, 1);
+	if (err)
+		return err;
+	if (pread(mtd, got, BLOCK, BLOCK) != BLOCK || !all_ff(got, BLOCK) ||
+	    srv_reads(s) != before + 2)
+		return "an erased, marked block does not read 0xff from the file";
+	return NULL;
+}
+
+/*
+ * Readers hold the lock shared across one read; the main thread takes it
+ * exclusively to change gen, so a read classified under an odd gen was
+ * issued after the take-back returned and was answered while the server
+ * was still flipping.
+ */
+struct race {
+	struct server *s;
+	int mtd;
+	pthread_rwlock_t lock;
+	int gen;			/* odd: taken back and flipping */
+	atomic_bool stop;
+	atomic_uint stale, flipped;
+};
+
+#define RACE_BLOCK	5u
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	uint8_t buf[PAGE];
+	unsigned int seed = (unsigned int)(uintptr_t)pthread_self();
+
+	while (!atomic_load(&r->stop)) {
+		off_t page = rand_r(&seed) % (BLOCK / PAGE);
+		bool ok, flip;
+		int gen;
+
+		pthread_rwlock_rdlock(&r->lock);
+		gen = r->gen;
+		ok = pread(r->mtd, buf, PAGE,
+			   RACE_BLOCK * BLOCK + page * PAGE) == PAGE;
+		flip = buf[0] != (uint8_t)(page * PAGE * 131 +
+					   ((page * PAGE) >> 11));
+		/* Issued after the take-back: the server's answer only. */
+		if (ok && (gen & 1)) {
+			if (flip)
+				atomic_fetch_add(&r->flipped, 1);
+			else
+				atomic_fetch_add(&r->stale, 1);
+		}
+		pthread_rwlock_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+static const char *case_takeback_race(struct server *s, int mtd)
+{
+	static uint8_t want[BLOCK];
+	struct race r = { .s = s, .mtd = mtd };
+	pthread_rwlockattr_t attr;
+	pthread_t readers[READERS];
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	const char *err = NULL;
+	int i, round;
+
+	pattern(want, BLOCK, 0);
+	if (pwrite(mtd, want, BLOCK, RACE_BLOCK * BLOCK) != BLOCK)
+		return "write";
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&r.lock, &attr);
+	for (i = 0; i < READERS; i++)
+		pthread_create(&readers[i], NULL, race_reader, &r);
+	for (round = 0; round < 20 && !err; round++) {
+		err = mark(s, RACE_BLOCK, 1, 1);
+		if (err)
+			break;
+		/* Passthrough reads run meanwhile (the pause is no handshake:
+		 * nothing waits on it, it only lets readers pile up). */
+		nanosleep(&pause, NULL);
+		atomic_store(&s->flip_block, RACE_BLOCK);
+		/* Races with the passthrough reads in flight. */
+		err = mark(s, RACE_BLOCK, 1, 0);
+		pthread_rwlock_wrlock(&r.lock);
+		r.gen++;
+		pthread_rwlock_unlock(&r.lock);
+		nanosleep(&pause, NULL);
+		pthread_rwlock_wrlock(&r.lock);
+		r.gen++;
+		atomic_store(&s->flip_block, -1);
+		pthread_rwlock_unlock(&r.lock);
+	}
+	atomic_store(&r.stop, true);
+	for (i = 0; i < READERS; i++)
+		pthread_join(readers[i], NULL);
+	pthread_rwlock_destroy(&r.lock);
+	note("after take-back: %u flipped, %u stale\n",
+	     atomic_load(&r.flipped), atomic_load(&r.stale));
+	if (err)
+		return err;
+	if (atomic_load(&r.stale))
+		return "a read issued after the take-back saw the file";
+	if (!atomic_load(&r.flipped))
+		return "no read ran after a take-back: the case proved nothing";
+	return NULL;
+}
+
+static const char *case_truncate(struct server *s, int mtd)
+{
+	static uint8_t buf[BLOCK];
+	const char *err = mark(s, 0, BLOCKS, 1);
+
+	if (err)
+		return err;
+	if (ftruncate(s->store, SIZE / 2))
+		return "ftruncate";
+	if (pread(mtd, buf, BLOCK, SIZE / 2 + BLOCK) >= 0 || errno != EIO)
+		return "a read past the truncated file did not fail with EIO";
+	if (pread(mtd, buf, BLOCK, 0) != BLOCK)
+		return "a read inside the truncated file failed";
+	if (ftruncate(s->store, SIZE))
+		return "ftruncate back";
+	return NULL;
+}
+
+static void *death_reader(void *arg)
+{
+	int mtd = *(int *)arg;
+	uint8_t buf[PAGE];
+	off_t at = 0;
+
+	while (pread(mtd, buf, PAGE, at) == PAGE)
+		at = (at + PAGE) % SIZE;
+	return NULL;
+}
+
+static const char *case_death(struct server *s, int mtd)
+{
+	pthread_t readers[READERS];
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	const char *err = mark(s, 0, BLOCKS, 1);
+	int i;
+
+	if (err)
+		return err;
+	for (i = 0; i < READERS; i++)
+		pthread_create(&readers[i], NULL, death_reader, &mtd);
+	nanosleep(&pause, NULL);
+	/* The server goes away; every reader must end with an error. */
+	srv_stop(s);
+	s->se = NULL;
+	for (i = 0; i < READERS; i++)
+		pthread_join(readers[i], NULL);
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	const char *(*run)(struct server *s, int mtd);
+} cases[] = {
+	{ "equivalence", case_equivalence },
+	{ "takeback-race", case_takeback_race },
+	{ "truncate", case_truncate },
+	{ "death", case_death },
+};
+
+static void run_case(unsigned int i)
+{
+	struct server s;
+	const char *why = srv_start(&s);
+	int mtd = -1;
+
+	if (!why) {
+		mtd = open_mtd(O_RDWR);
+		if (mtd < 0)
+			why = "the MTD did not appear";
+	}
+	if (!why)
+		why = cases[i].run(&s, mtd);
+	if (mtd >= 0)
+		close(mtd);
+	if (s.se)
+		srv_stop(&s);
+	result(cases[i].name, why);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		bool found = false;
+
+		if (!strcmp(argv[a], "-v")) {
+			verbose = true;
+			continue;
+		}
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			if (strcmp(argv[a], "all") &&
+			    strcmp(argv[a], cases[i].name))
+				continue;
+			found = true;
+			run_case(i);
+		}
+		if (!found) {
+			fprintf(stderr, "muse-pttest: no case %s\n", argv[a]);
+			return 2;
+		}
+	}
+	return failures ? 1 : 0;
+}
