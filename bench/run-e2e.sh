@@ -1,20 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# End-to-end MTD throughput: one boot of Debian's stock kernel under QEMU
-# (TCG) runs mtdbench on mtdram, nandsim and MUSE+ramflash with the same
+# End-to-end MTD throughput: one boot of a Debian stock kernel under QEMU
+# (TCG), from the kernel cache (tests/kernels/fetch-kernel.sh), runs mtdbench on mtdram, nandsim and MUSE+ramflash with the same
 # geometry (bench/scenarios/e2e.sh) and this script prints a Markdown
 # table of MiB/s and of the ratios MUSE / nandsim and MUSE / mtdram.
 #
-# bench/run-e2e.sh [--smp N] [--repeat N] [BUILDDIR]
+# bench/run-e2e.sh [--smp N] [--repeat N] [--kernel SPEC] [BUILDDIR]
 #   --smp N      guest vCPUs (default 1; see doc/performance.md for why
 #                1 and 2 give very different MUSE numbers under TCG)
 #   --repeat N   passes of mtdbench over each device (default 3)
+#   --kernel SPEC  6.1 or 6.12 (default: the first kernel of this host's
+#                vm suite, 6.1 on Debian 12)
 #   BUILDDIR     default: build
 #
-# Needs the build's muse.ko (built against the stock kernel's headers),
-# ramflash and mtdbench.  The raw console log is kept in
-# BUILDDIR/bench/e2e-smpN.log.  The stock kernel is used because the debug
+# Needs the vm suite's muse.ko for that kernel (BUILDDIR/tests/vm/
+# muse-SPEC.ko, built with -Dvm_tests=enabled), ramflash and mtdbench.  The
+# raw console log is kept in BUILDDIR/bench/e2e-SPEC-smpN.log.  The stock kernel is used because the debug
 # kernel's KASAN and lockdep would slow MUSE's paths and the in-kernel
 # drivers' very differently.
 set -eu
@@ -22,33 +24,34 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 smp=1
 repeat=3
+spec=$("$top/tests/kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smp) smp=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
-	-*) sed -n '9,13p' "$0" >&2; exit 2 ;;
+	--kernel) spec=$2; shift 2 ;;
+	-*) sed -n '9,15p' "$0" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 builddir=$(cd "${1:-$top/build}" && pwd)
 
-ko=$builddir/kmod/muse.ko
+ko=$builddir/tests/vm/muse-$spec.ko
 ramflash=$builddir/examples/ramflash/ramflash
 mtdbench=$builddir/bench/mtdbench
 for f in "$ko" "$ramflash" "$mtdbench"; do
 	[ -e "$f" ] || {
-		echo "run-e2e.sh: $f not built (meson compile -C $builddir)" >&2
+		echo "run-e2e.sh: $f not built (meson setup -Dvm_tests=enabled, meson compile -C $builddir)" >&2
 		exit 1
 	}
 done
-found=$("$top/tests/vm/find-kernel.sh") || exit 1
-kernel=${found% *}
-moddir=${found#* }
+kdir=$("$top/tests/kernels/fetch-kernel.sh" "$spec") || exit 1
+kernel=$kdir/bzImage
 
-initrd=$builddir/bench/e2e.cpio.gz
-log=$builddir/bench/e2e-smp$smp.log
-results=$builddir/bench/e2e-smp$smp.results
-"$top/tests/vm/mkinitramfs.sh" --out "$initrd" --modules-dir "$moddir" \
+initrd=$builddir/bench/e2e-$spec.cpio.gz
+log=$builddir/bench/e2e-$spec-smp$smp.log
+results=$builddir/bench/e2e-$spec-smp$smp.results
+"$top/tests/vm/mkinitramfs.sh" --out "$initrd" --modules-dir "$kdir/modules" \
 	--module mtdram --module nandsim --ko "$ko" \
 	--bin "$ramflash" --bin "$mtdbench" \
 	--file "$top/tests/kernel-debug/scenarios/kdebug-lib.sh:/scenarios/kdebug-lib.sh" \
@@ -63,7 +66,7 @@ results=$builddir/bench/e2e-smp$smp.results
 
 # RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s>
 tr -d '\r' <"$log" | grep '^RESULT ' >"$results"
-awk -v kernel="$(basename "$kernel")" -v repeat="$repeat" -v smp="$smp" '
+awk -v kernel="$(cat "$kdir/release")" -v repeat="$repeat" -v smp="$smp" '
 { mibs[$2, $3] = $6; labels[$2] = 1; phases[$3] = 1 }
 END {
 	n = split("erase eb-write eb-read page-write page-read", ph, " ")

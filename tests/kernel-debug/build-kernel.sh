@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Build (once per machine) a small debug kernel from Debian's linux-source-6.1:
-# tinyconfig + debug.config (KASAN, lockdep, kmemleak, the MTD test modules).
+# Build (once per machine) a small debug kernel from Debian's linux-source-X.Y
+# (fetched from the archive into the kernel cache by
+# tests/kernels/fetch-kernel.sh, not installed): tinyconfig + debug.config
+# (KASAN, lockdep, kmemleak, the MTD test modules) + debug-<SPEC>.config
+# when that exists (debug-7.config: what 7.x names or needs differently).
 #
 # The result is cached under $MUSE_KERNEL_CACHE (default /var/cache/libmuse)
 # in kernel-<key>/, where <key> combines the source package version and the
-# hash of the config fragment, so a changed fragment or a new source package
+# hash of the config fragments, so a changed fragment or a new source package
 # yields a fresh build and an unchanged one is reused:
 #   kernel-<key>/bzImage      the kernel to boot
 #   kernel-<key>/modules/     INSTALL_MOD_PATH tree (lib/modules/<release>/)
@@ -14,35 +17,48 @@
 #   kernel-<key>/src/         the extracted source the build tree refers to
 #   kernel-<key>/release      the kernel release string
 #
-# Usage: build-kernel.sh [--jobs N]
+# Usage: build-kernel.sh [--jobs N] SOURCE
+#   SOURCE: 6.1 or 7 (linux-source-6.1, the newest linux-source-7.*), or a
+#   directory fetch-kernel.sh printed for source-6.1 or source-7.
 #   Prints the cache directory on the last line of stdout.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-fragment="$here/debug.config"
 cache_root=${MUSE_KERNEL_CACHE:-/var/cache/libmuse}
-tarball=${MUSE_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
-source_pkg=linux-source-6.1
 jobs=$(($(nproc) + 1))
 
 die() { echo "build-kernel.sh: $*" >&2; exit 1; }
 log() { echo "build-kernel.sh: $*" >&2; }
 
+source=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--jobs) [ $# -ge 2 ] || die "--jobs needs a number"; jobs=$2; shift ;;
-	-h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown argument: $1" ;;
+	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) die "unknown argument: $1" ;;
+	*) [ -z "$source" ] || die "one SOURCE only"; source=$1 ;;
 	esac
 	shift
 done
+[ -n "$source" ] || die "no SOURCE (6.1 or 7); see --help"
+if [ ! -d "$source" ]; then
+	source=$("$here/../kernels/fetch-kernel.sh" "source-$source") ||
+		die "cannot fetch linux-source $source"
+fi
+[ -f "$source/complete" ] || die "$source: not a linux-source fetched by fetch-kernel.sh"
+tarball=$source/linux-source.tar.xz
+source_pkg=$(cut -d' ' -f1 "$source/package")
+version=$(cut -d' ' -f2 "$source/package")
+# Kernels of this spec (source-6.1: kernel-6.1.*, source-7: kernel-7.*).
+older=kernel-$(sed 's/^source-//' "$source/spec")
 
-[ -r "$tarball" ] || die "$tarball not found (apt-get install $source_pkg)"
-[ -r "$fragment" ] || die "$fragment not found"
-
-version=$(dpkg-query -W -f='${Version}' "$source_pkg" 2>/dev/null) ||
-	die "package $source_pkg is not installed"
-frag_hash=$(sha256sum "$fragment" | cut -c1-12)
+# The fragments, and their hash for the key (with debug.config alone, the
+# hash of that file: the key of the 6.1 kernel is unchanged).
+fragments=$here/debug.config
+extra=$here/debug-$(sed 's/^source-//' "$source/spec").config
+[ ! -f "$extra" ] || fragments="$fragments $extra"
+# shellcheck disable=SC2086 # file list, no spaces
+frag_hash=$(cat $fragments | sha256sum | cut -c1-12)
 key="$version-$frag_hash"
 dir="$cache_root/kernel-$key"
 
@@ -75,17 +91,31 @@ mv "$src" "$dir/src"
 src="$dir/src"
 obj="$dir/build"
 
-log "configuring: tinyconfig + $(basename "$fragment")"
+log "configuring: tinyconfig + $fragments"
 make -s -C "$src" O="$obj" tinyconfig >&2
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$fragment" >&2
+# shellcheck disable=SC2086 # file list
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $fragments >&2
 make -s -C "$src" O="$obj" olddefconfig >&2
 
 # merge_config.sh only warns about options olddefconfig dropped; a missing
 # debug option would make every test below prove less than it claims.
+# An option a version-specific fragment replaces ("# replaces CONFIG_X")
+# is not required, as long as that version really has no such option.
+# shellcheck disable=SC2086 # file list
+replaced=$(cat $fragments | sed -n 's/^# replaces \(CONFIG_[A-Z0-9_]*\)$/\1/p')
+for opt in $replaced; do
+	if grep -rqx --include='Kconfig*' "config ${opt#CONFIG_}" "$src"; then
+		die "$opt is replaced by a fragment, but $source_pkg still has it"
+	fi
+done
 missing=0
+# shellcheck disable=SC2086 # file list
 while IFS= read -r line; do
 	case "$line" in
 	CONFIG_*=*)
+		if echo "$replaced" | grep -qx "${line%%=*}"; then
+			continue
+		fi
 		if ! grep -qxF "$line" "$obj/.config"; then
 			got=$(grep -E "^(# )?${line%%=*}[= ]" "$obj/.config" || echo "absent")
 			log "required '$line' but .config has '$got'"
@@ -99,7 +129,9 @@ while IFS= read -r line; do
 			missing=$((missing + 1))
 		fi ;;
 	esac
-done < "$fragment"
+done <<EOF
+$(cat $fragments)
+EOF
 [ "$missing" -eq 0 ] || die "$missing required option(s) not in the final .config"
 
 log "building bzImage and modules with -j$jobs"
@@ -113,10 +145,13 @@ find "$obj" -name '*.o' -delete
 find "$obj" -name '.*.o.cmd' -delete
 
 touch "$dir/complete"
-# Kernels of older fragments or source packages are dead weight (~1.5 GiB
-# each); their lock files are harmless.
-for old in "$cache_root"/kernel-*; do
-	[ -d "$old" ] && [ "$old" != "$dir" ] && rm -rf "$old"
+# Kernels of older fragments or source packages of the same spec are dead
+# weight (~1.5 GiB each); the other version's kernel is not.  The key
+# starts with the upstream version (kernel-6.1.192-3-..., kernel-7.3.4-...).
+for old in "$cache_root/$older".*; do
+	if [ -d "$old" ] && [ "$old" != "$dir" ]; then
+		rm -rf "$old" "$old.lock"
+	fi
 done
 log "built $(cat "$dir/release") in $(($(date +%s) - start)) s"
 echo "$dir"

@@ -6,11 +6,16 @@
 # pack an initramfs with the MTD test modules and the guest programs, and
 # boot it with tests/vm/run-scenario.sh.
 #
-# run-debug.sh --source-root DIR --build-dir DIR
-#              (--prepare | --scenario NAME [--timeout SECONDS])
+# run-debug.sh --source-root DIR --build-dir DIR --kernel SOURCE
+#              (--prepare | --dkms KMOD_SRCDIR |
+#               --scenario NAME [--timeout SECONDS])
 #              [--smp N] [--mem MB] [--append "CMDLINE"] [--bin PATH]...
 #
-#   --prepare       only build the kernel and muse.ko (the suite's first test)
+#   --kernel SOURCE which kernel: 6.1, 7, or a linux-source directory of
+#                   the kernel cache (build-kernel.sh's SOURCE)
+#   --prepare       only build the kernel and muse.ko (the suite's first tests)
+#   --dkms DIR      have DKMS build the module of DIR against the kernel's
+#                   tree (tests/kmod/dkms-build.sh)
 #   --bin PATH      a guest program for the initramfs (ramflash, muse-badpeer,
 #                   mtdhammer, ...); missing ones make the scenarios needing
 #                   them skip
@@ -26,14 +31,16 @@ die() {
 }
 
 usage() {
-	sed -n '9,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '9,23p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
 srcroot=
 builddir=
 scenario=
+kernel_source=
 prepare=no
+dkms=
 timeout=600
 smp=2
 mem=1024
@@ -48,6 +55,8 @@ while [ $# -gt 0 ]; do
 	--source-root) srcroot=$2 ;;
 	--build-dir) builddir=$2 ;;
 	--scenario) scenario=$2 ;;
+	--kernel) kernel_source=$2 ;;
+	--dkms) dkms=$2 ;;
 	--timeout) timeout=$2 ;;
 	--smp) smp=$2 ;;
 	--mem) mem=$2 ;;
@@ -57,14 +66,18 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$srcroot" ] && [ -n "$builddir" ] || usage
-[ "$prepare" = yes ] || [ -n "$scenario" ] || usage
+[ -n "$srcroot" ] && [ -n "$builddir" ] && [ -n "$kernel_source" ] || usage
+[ "$prepare" = yes ] || [ -n "$scenario" ] || [ -n "$dkms" ] || usage
 mkdir -p "$builddir"
 builddir=$(cd "$builddir" && pwd)
 
-kernel=$("$here/build-kernel.sh" | tail -n 1) || die "the debug kernel did not build"
+kernel=$("$here/build-kernel.sh" "$kernel_source" | tail -n 1) ||
+	die "the debug kernel did not build"
 release=$(cat "$kernel/release")
 moddir=$kernel/modules/lib/modules/$release
+[ -z "$dkms" ] || exec "$srcroot/tests/kmod/dkms-build.sh" "$dkms" "$kernel/build"
+# Files of this scenario on this kernel: NAME@X.Y (the test's name).
+series=$(echo "$release" | cut -d. -f1,2)
 
 # muse.ko for this kernel.  Kbuild writes its objects next to the sources,
 # so build a copy (kmod/ and the shared include/ it uses, same layout) in
@@ -74,7 +87,7 @@ moddir=$kernel/modules/lib/modules/$release
 kmod_build() {
 	work=$builddir/kmod-$(basename "$kernel")
 	mkdir -p "$work"
-	exec 8>"$builddir/kmod.lock"
+	exec 8>"$builddir/kmod-$(basename "$kernel").lock"
 	flock 8
 	rm -rf "$work/kmod.new"
 	cp -pR "$srcroot/kmod" "$work/kmod.new"
@@ -110,7 +123,8 @@ echo "debug kernel $release in $kernel; muse.ko: $ko"
 modules="mtd_readtest mtd_pagetest mtd_subpagetest mtd_oobtest mtd_speedtest
 	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim
 	kmemleak-test"
-args="--out $builddir/initramfs-$scenario.cpio.gz --modules-dir $moddir --ko $ko"
+initrd=$builddir/initramfs-$scenario@$series.cpio.gz
+args="--out $initrd --modules-dir $moddir --ko $ko"
 for m in $modules; do
 	args="$args --module $m"
 done
@@ -126,6 +140,6 @@ done
 	die "mkinitramfs.sh failed"
 
 exec "$srcroot/tests/vm/run-scenario.sh" --kernel "$kernel/bzImage" \
-	--initrd "$builddir/initramfs-$scenario.cpio.gz" --scenario "$scenario" \
+	--initrd "$initrd" --scenario "$scenario" \
 	--timeout "$timeout" --smp "$smp" --mem "$mem" \
-	--append "$append" --log "$builddir/$scenario.log"
+	--append "$append" --log "$builddir/$scenario@$series.log"

@@ -89,7 +89,7 @@ current() {
 }
 
 if [ "$cached" = yes ]; then
-	current || die "kernel $spec is not in $cache (run $0 $spec, or configure with -Dvm_tests=enabled)"
+	current || die "kernel $spec is not in $cache (fetch it: tests/kernels/fetch-kernel.sh $spec, or configure the suite enabled)"
 	exit 0
 fi
 

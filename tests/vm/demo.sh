@@ -7,7 +7,9 @@
 #   tests/vm/demo.sh BUILDDIR [--log FILE]
 #
 # BUILDDIR must hold a build with -Dvm_tests=enabled (it has
-# tests/vm/initramfs.cpio.gz with muse.ko and ramflash in it).
+# tests/vm/initramfs-SPEC.cpio.gz with muse.ko and ramflash in it).  The
+# kernel is the first of this host's vm suite (6.1 on Debian 12), from the
+# kernel cache (tests/kernels/fetch-kernel.sh).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,8 @@ elif [ $# -ne 0 ]; then
 	exit 2
 fi
 
-initrd=$build/tests/vm/initramfs.cpio.gz
+spec=$("$here/../kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
+initrd=$build/tests/vm/initramfs-$spec.cpio.gz
 if [ ! -f "$initrd" ]; then
 	echo "demo: $initrd not found: configure with -Dvm_tests=enabled and build" >&2
 	exit 1
@@ -37,10 +40,17 @@ for part in "module muse" "bin ramflash"; do
 		exit 1
 	fi
 done
-found=$("$here/find-kernel.sh") || exit 1
-kernel=${found%% *}
+kdir=$("$here/../kernels/fetch-kernel.sh" --cached "$spec") || exit 1
+kernel=$kdir/bzImage
+# The image's modules must be this kernel's (the cache may hold a newer
+# kernel than the one the build was configured with).
+release=$(cat "$kdir/release")
+gzip -dc "$initrd" | cpio -t --quiet | grep -q "^lib/modules/$release/" || {
+	echo "demo: $initrd is not for kernel $release: meson setup --reconfigure $build" >&2
+	exit 1
+}
 
-echo "demo: booting $kernel under QEMU (TCG, 2 CPUs); this takes a minute or two"
+echo "demo: booting Debian's $release under QEMU (TCG, 2 CPUs); this takes a minute or two"
 status=0
 "$here/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 	--scenario demo --timeout 600 --mem 768 --log "$log" >/dev/null || status=$?

@@ -6,6 +6,7 @@
 # mkinitramfs.sh --out FILE.cpio.gz --modules-dir /lib/modules/<ver>
 #                [--module NAME]... [--ko PATH]... [--bin PATH]...
 #                [--file SRC:DST]... [--scenarios DIR]...
+#                [--ubifs-config KERNEL_CONFIG]
 #
 #   --module NAME   a module of the kernel's modules dir, with its dependencies
 #                   (built-in modules are skipped, missing ones are an error)
@@ -14,6 +15,10 @@
 #   --bin PATH      an executable for /usr/bin, with the libraries ldd names
 #   --file SRC:DST  any file, copied to DST inside the image
 #   --scenarios DIR every *.sh of DIR goes to /scenarios (later dirs win)
+#   --ubifs-config KERNEL_CONFIG
+#                   add the MTD/UBI/UBIFS stack of the kernel with this .config
+#                   and list its loadable modules, in load order, in
+#                   /etc/muse-ubifs-modules (lib.sh's load_ubifs_stack)
 #
 # /init is guest-init.sh; tests/vm/scenarios/lib.sh is always included.  The
 # list of what went in is written to /etc/muse-initramfs for the scenarios
@@ -28,7 +33,7 @@ die() {
 }
 
 usage() {
-	sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -39,6 +44,7 @@ kos=
 bins=
 files=
 scendirs=
+ubifs_config=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	# The lists below are space-separated words.
@@ -53,13 +59,14 @@ while [ $# -gt 0 ]; do
 	--bin) bins="$bins $2" ;;
 	--file) files="$files $2" ;;
 	--scenarios) scendirs="$scendirs $2" ;;
+	--ubifs-config) ubifs_config=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
 done
 [ -n "$out" ] && [ -n "$moddir" ] || usage
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep not found"
-moddir=$(cd "$moddir" && pwd)
+moddir=$(cd "$moddir" && pwd -P)
 kver=$(basename "$moddir")
 
 busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
@@ -137,12 +144,24 @@ for spec in $files; do
 done
 
 # Kernel modules.  modules.dep already lists the whole dependency closure
-# of each module, so one lookup per requested name is enough.
-modname() {
-	basename "$1" | sed 's/\.ko\(\.[a-z]*\)\{0,1\}$//; s/-/_/g'
+# of each module, so one lookup per requested name is enough.  Compressed
+# modules (Debian compresses them with xz since 6.x) are stored
+# uncompressed: busybox's modprobe may not read them, and depmod below
+# lists what is there.  add_module sets added=no for a built-in module.
+copy_module() {
+	dst=$stage/lib/modules/$kver/${1%.ko*}.ko
+	mkdir -p "$(dirname "$dst")"
+	case "$1" in
+	*.ko) cp "$moddir/$1" "$dst" ;;
+	*.ko.xz) xz -dc "$moddir/$1" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$moddir/$1" >"$dst" ;;
+	*.ko.gz) gzip -dc "$moddir/$1" >"$dst" ;;
+	*) die "$1: unknown module compression" ;;
+	esac || die "cannot copy $moddir/$1"
 }
 
 add_module() {
+	added=no
 	want=$(echo "$1" | sed 's/-/_/g')
 	line=$(awk -F: -v want="$want" '{
 		n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n)
@@ -157,15 +176,36 @@ add_module() {
 		die "module $1 is neither in $moddir/modules.dep nor built in"
 	fi
 	for rel in $(echo "$line" | tr -d ':'); do
-		mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
-		cp "$moddir/$rel" "$stage/lib/modules/$kver/$rel"
+		copy_module "$rel"
 	done
 	echo "module $want" >>"$manifest"
+	added=yes
 }
 
 for mod in $modules; do
 	add_module "$mod"
 done
+
+# UBIFS asks the crypto API for every compressor it was built with when it
+# loads, and fails without one ("cannot initialize compressor"); the
+# compressors are not in modules.dep.  Which are modules and which are
+# built in differs per kernel (6.1: zstd; 6.12: zstd and deflate).
+if [ -n "$ubifs_config" ]; then
+	[ -f "$ubifs_config" ] || die "--ubifs-config $ubifs_config: not found"
+	grep -Eq '^CONFIG_UBIFS_FS=[ym]' "$ubifs_config" ||
+		die "--ubifs-config $ubifs_config: this kernel has no UBIFS"
+	stack="mtd ubi"
+	for c in LZO:lzo ZLIB:deflate ZSTD:zstd; do
+		if grep -qx "CONFIG_UBIFS_FS_${c%%:*}=y" "$ubifs_config"; then
+			stack="$stack ${c#*:}"
+		fi
+	done
+	: >"$stage/etc/muse-ubifs-modules"
+	for mod in $stack ubifs; do
+		add_module "$mod"
+		[ "$added" = no ] || echo "$mod" >>"$stage/etc/muse-ubifs-modules"
+	done
+fi
 
 for ko in $kos; do
 	[ -f "$ko" ] || die "--ko $ko: not found"
@@ -175,13 +215,17 @@ for ko in $kos; do
 	"$kver "*) ;;
 	*) die "--ko $ko is built for '${vermagic%% *}', the image is for $kver (set -Dkdir=)" ;;
 	esac
+	# Named after the module, not the file (the vm suite builds one
+	# muse-<kernel>.ko per kernel).
+	name=$(modinfo -F name "$ko")
+	[ -n "$name" ] || die "--ko $ko: no module name in its modinfo"
 	mkdir -p "$stage/lib/modules/$kver/extra"
-	cp "$ko" "$stage/lib/modules/$kver/extra/"
+	cp "$ko" "$stage/lib/modules/$kver/extra/$name.ko"
 	deps=$(modinfo -F depends "$ko")
 	for dep in $(echo "$deps" | tr ',' ' '); do
 		add_module "$dep"
 	done
-	echo "module $(modname "$ko")" >>"$manifest"
+	echo "module $name" >>"$manifest"
 done
 
 for f in modules.builtin modules.builtin.modinfo modules.order; do

@@ -7,7 +7,7 @@
 #                 [--timeout SECONDS] [--mem MB] [--smp N]
 #                 [--append "EXTRA CMDLINE"] [--log FILE]
 #
-# Exit status: 0 PASS, 77 SKIP (or nothing to boot), 1 FAIL, timeout, missing
+# Exit status: 0 PASS, 77 SKIP, 1 FAIL, nothing to boot, timeout, missing
 # result line, or a kernel splat (BUG, WARNING, Oops, panic, hung task,
 # KASAN, UBSAN, lockdep, kmemleak) anywhere in the console log.  On failure
 # the whole console log is printed.
@@ -49,8 +49,14 @@ skip() {
 }
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
-[ -r "$kernel" ] || skip "kernel image $kernel not readable"
-[ -r "$initrd" ] || skip "initramfs $initrd not found"
+# The suite names existing files when it is configured: one that is gone
+# (a newer kernel replaced it in the cache) is an error, not a skip.
+for f in "$kernel" "$initrd"; do
+	[ -r "$f" ] || {
+		echo "FAIL $scenario: $f not readable (reconfigure: meson setup --reconfigure)"
+		exit 1
+	}
+done
 
 if [ -z "$log" ]; then
 	log=$(mktemp "${TMPDIR:-/tmp}/muse-vm-$scenario.XXXXXX")
