@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * mtdbench: throughput of an MTD character device (/dev/mtdN) for
- * eraseblock-sized and page-sized reads and writes and for erases.
+ * eraseblock-sized and page-sized reads and writes, for erases one block
+ * per call and for one erase of the whole area.
  *
  * The same program measures MUSE, mtdram and nandsim so that their numbers
  * are comparable: same access pattern, same buffer sizes, time taken with
@@ -86,6 +87,25 @@ static void erase_all(const struct bench *b, struct phase_time *t)
 }
 
 /*
+ * One MEMERASE over every block: the module queues the blocks together, so
+ * a multi-threaded server erases them in parallel.
+ */
+static void erase_at_once(const struct bench *b, struct phase_time *t)
+{
+	struct erase_info_user ei = {
+		.start = 0,
+		.length = b->blocks * b->info.erasesize,
+	};
+	double start = now();
+
+	if (ioctl(b->fd, MEMERASE, &ei) < 0)
+		die("MEMERASE", errno);
+	t->seconds += now() - start;
+	t->bytes += ei.length;
+	t->ops += b->blocks;
+}
+
+/*
  * Write the pattern over all blocks, or read it back and verify it, in
  * requests of @chunk bytes.
  */
@@ -117,17 +137,18 @@ static void transfer_all(const struct bench *b, int writing, uint32_t chunk,
 static void run(struct bench *b)
 {
 	struct phase_time erase = { 0 }, ebw = { 0 }, ebr = { 0 };
-	struct phase_time pgw = { 0 }, pgr = { 0 }, scratch = { 0 };
+	struct phase_time pgw = { 0 }, pgr = { 0 }, multi = { 0 };
 
 	for (unsigned int r = 0; r < b->repeat; r++) {
 		erase_all(b, &erase);
 		transfer_all(b, 1, b->info.erasesize, &ebw);
 		transfer_all(b, 0, b->info.erasesize, &ebr);
-		erase_all(b, &scratch);
+		erase_at_once(b, &multi);
 		transfer_all(b, 1, b->page, &pgw);
 		transfer_all(b, 0, b->page, &pgr);
 	}
 	report(b, "erase", &erase);
+	report(b, "erase-multi", &multi);
 	report(b, "eb-write", &ebw);
 	report(b, "eb-read", &ebr);
 	report(b, "page-write", &pgw);
