@@ -195,7 +195,7 @@ static int muse_conn_apply(struct muse_conn *conn,
 	mtd->ecc_step_size = desc->ecc_step;
 	mtd->bitflip_threshold = desc->bitflip_threshold;
 
-	if (desc->parts && desc->parts[0]) {
+	if (desc->parts) {
 		conn->parts = kzalloc(sizeof(*conn->parts), GFP_KERNEL);
 		if (!conn->parts)
 			return -ENOMEM;

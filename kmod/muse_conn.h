@@ -20,7 +20,6 @@
 #ifndef MUSE_CONN_H
 #define MUSE_CONN_H
 
-#include <linux/ctype.h>
 #include <linux/math64.h>
 #include <linux/mtd/mtd.h>
 #include <linux/mtd/partitions.h>
@@ -128,13 +127,13 @@ static inline bool muse_eraseblock_aligned(u64 val,
 	return !rem;
 }
 
-/* Names show up in /proc/mtd and sysfs, one per line. */
+/* Names show up in /proc/mtd and sysfs, one per line: ASCII only. */
 static inline bool muse_name_printable(const char *name, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (!isprint(name[i]))
+		if (!MUSE_NAME_CHAR_VALID((unsigned char)name[i]))
 			return false;
 	return true;
 }

@@ -203,6 +203,9 @@ static int muse_check_ecc(struct muse_desc *desc)
 	if (desc->ecc_strength > U32_MAX || desc->ecc_step > desc->writesize)
 		return muse_reject("ECCSTRENGTH %llu or ECCSTEP %llu out of range",
 				   desc->ecc_strength, desc->ecc_step);
+	if (!desc->ecc_strength && desc->ecc_step)
+		return muse_reject("ECCSTEP %llu without ECCSTRENGTH",
+				   desc->ecc_step);
 	if (desc->ecc_strength &&
 	    (!desc->ecc_step || desc->writesize % desc->ecc_step))
 		return muse_reject("ECCSTEP %llu does not divide WRITESIZE %llu",

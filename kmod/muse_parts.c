@@ -154,7 +154,7 @@ static int muse_parse_one(const char **p, int idx, u64 prev_end,
 
 /**
  * muse_parse_partitions() - parse and check a PARTSCMDLINE value
- * @spec:	the value, non-empty
+ * @spec:	the value; an empty one is refused like any bad size
  * @mtd:	the device with its geometry and name filled in
  * @out:	zeroed; receives the partitions, naming them from its buffers
  *
