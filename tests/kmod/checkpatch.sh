@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Kernel coding style of the module: checkpatch.pl --strict over kmod/.
-# checkpatch comes from Debian's linux-source tarball (the headers package
-# does not ship it): only the script and its word lists are unpacked.
-#   checkpatch.sh SOURCE_TARBALL FILE...
+# checkpatch comes from Debian's linux-source-6.1 (the headers package does
+# not ship it), which FETCH_KERNEL (tests/kernels/fetch-kernel.sh) keeps in
+# the kernel cache: only the script and its word lists are unpacked.
+#   checkpatch.sh FETCH_KERNEL FILE...
 set -eu
-tarball=$1
+fetch=$1
 shift
-if [ ! -f "$tarball" ]; then
-	echo "SKIP: $tarball missing (apt-get install linux-source-6.1)"
+if ! source=$("$fetch" source-6.1); then
+	echo "SKIP: linux-source-6.1 is not in the kernel cache and could not be fetched"
 	exit 77
 fi
+tarball=$source/linux-source.tar.xz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # One pass over the tarball, whatever its top directory is called.
