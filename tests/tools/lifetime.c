@@ -261,7 +261,6 @@ struct sleeper {
 	int fd;
 	pthread_t thread;
 	pid_t tid;
-	unsigned int answered;
 };
 
 /* Whether thread tid of this process sleeps interruptibly (in read()). */
@@ -303,7 +302,6 @@ static void *sleeper_main(void *arg)
 		sreq.body = sreq.buf + sizeof(sreq.ih);
 		sreq.bodylen = n - sizeof(sreq.ih);
 		rp_answer_pattern(s->fd, &sreq, 0xa5);
-		s->answered++;
 	}
 }
 
