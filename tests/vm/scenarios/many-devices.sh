@@ -11,7 +11,8 @@
 . /scenarios/lib.sh
 
 require_bin ramflash
-load_modules mtd ubi zstd ubifs jffs2
+load_ubifs_stack
+load_modules jffs2
 load_muse
 
 mkdir -p /flash
