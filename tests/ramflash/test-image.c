@@ -4,11 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "faults.h"
 #include "helpers.h"
 #include "image.h"
@@ -373,6 +376,33 @@ static void test_old_version_refused(void **state)
 	unlink(cfg.image_path);
 }
 
+/*
+ * A store that cannot take the data (here: a file size limit, as a full
+ * disk would) fails the program with -EIO and counts it; nothing crashes
+ * and the flash keeps what it had.
+ */
+static void test_store_failure_is_eio(void **state)
+{
+	struct rf_config cfg = t_image_config("full.img");
+	struct rlimit old, small = { .rlim_cur = 4096, .rlim_max = 0 };
+	uint8_t page[T_PAGE], back[T_PAGE];
+	struct rf_sim *sim = t_open(&cfg);
+
+	memset(page, 0x42, sizeof(page));
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(t_write(sim, T_BLOCK, page, T_PAGE), -EIO);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), store_errors), 1);
+	t_read(sim, T_BLOCK, back, T_PAGE, NULL);
+	t_assert_filled(back, T_PAGE, 0xff);
+	rf_sim_close(sim);
+	unlink(cfg.image_path);
+}
+
 static int t_remove_tempdir(void **state)
 {
 	/* The files are gone; t_tempfile("") names the directory itself. */
@@ -393,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_anonymous_store_is_sparse),
 		cmocka_unit_test(test_layout_is_inverted_data),
 		cmocka_unit_test(test_old_version_refused),
+		cmocka_unit_test(test_store_failure_is_eio),
 	};
 
 	return cmocka_run_group_tests_name("ramflash-image", tests, NULL,
