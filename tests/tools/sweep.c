@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * muse-rawpeer sweep: every class of reply value against every opcode,
- * seen by JFFS2 (on a NOR) and by mtdchar (on a NAND with 4-bit ECC per
- * 512 bytes), both served from memory by this process.  The rules
+ * seen by JFFS2 on a NOR (its page-cache read, its iget that reads an
+ * inode's nodes, its write) and by mtdchar on a NAND with 4-bit ECC per
+ * 512 bytes, both served from memory by this process.  The rules
  * (doc/protocol.md, doc/kmod.md):
  *   - a header error must be 0 or in [-511, -1], and never -EUCLEAN or
  *     -EBADMSG (only a READ's soft_error may carry those);
@@ -27,7 +28,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mtd/mtd-abi.h>
@@ -109,52 +109,51 @@ struct outcome {
 
 static unsigned char file_data[FILE_BYTES];
 
-/* Drop clean pages and unused inodes (drop_caches 3). */
-static int drop_caches(void)
+/* The JFFS2 file system on the NOR, mounted fresh (nothing cached). */
+static int mount_jffs2(void)
 {
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	int err = 0;
+	char dev[32];
 
-	if (fd < 0 || write(fd, "3", 1) != 1)
-		err = errno;
-	if (fd >= 0)
-		close(fd);
-	return err;
+	snprintf(dev, sizeof(dev), "mtd%d", mtd_index(NOR_NAME));
+	if (mount(dev, MOUNTPOINT, "jffs2", 0, NULL)) {
+		fprintf(stderr, "mount jffs2 on %s: %s\n", dev, strerror(errno));
+		return errno;
+	}
+	return 0;
 }
 
 /*
- * Read the JFFS2 file back from the flash: with its pages dropped (the
- * page-cache read, whose -EIOCBQUEUED new_sync_read BUG_ONs), or (iget)
- * its inode too (iget reads the nodes: an error past MAX_ERRNO made
- * ERR_PTR()s that IS_ERR() misses).  POSIX_FADV_DONTNEED drains the other
- * CPUs' LRU caches, whose references keep fresh pages from being dropped
- * (drop_caches alone left them for a minute).
+ * Unmount and mount again, unarmed: the only way to get the file's inode
+ * and pages out of the caches for sure (drop_caches leaves fresh pages to
+ * the references of other CPUs' LRU caches for a minute).
  */
-static struct outcome jffs2_read(bool iget)
+static int remount_jffs2(void)
+{
+	if (umount(MOUNTPOINT))
+		return errno;
+	return mount_jffs2();
+}
+
+/* The test file, opened after a remount for the page-cache read. */
+static int data_fd = -1;
+
+static int open_data(void)
+{
+	data_fd = open(MOUNTPOINT "/data", O_RDONLY);
+	return data_fd < 0 ? errno : 0;
+}
+
+static struct outcome read_data(void)
 {
 	static unsigned char buf[FILE_BYTES];
 	struct outcome o = { 0, false };
-	ssize_t n = 0;
-	int fd = open(MOUNTPOINT "/data", O_RDONLY);
+	ssize_t n;
 
-	if (fd >= 0) {
-		o.err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		if (!o.err && iget) {
-			close(fd);
-			o.err = drop_caches();
-			fd = o.err ? -1 : open(MOUNTPOINT "/data", O_RDONLY);
-		}
-	}
-	if (fd < 0) {
-		o.err = o.err ? o.err : errno;
-		return o;
-	}
-	if (!o.err) {
-		n = read(fd, buf, sizeof(buf));
-		o.err = n < 0 ? errno : 0;
-	}
+	n = read(data_fd, buf, sizeof(buf));
+	o.err = n < 0 ? errno : 0;
 	o.data_ok = n == sizeof(buf) && !memcmp(buf, file_data, sizeof(buf));
-	close(fd);
+	close(data_fd);
+	data_fd = -1;
 	return o;
 }
 
@@ -258,115 +257,131 @@ static void judge(const char *user, uint32_t opcode, enum fault_field field,
 	       "success", o.data_ok ? "" : " (data wrong or not read)");
 }
 
-typedef struct outcome (*user_op)(struct server *s, uint32_t opcode);
+/*
+ * An MTD user: prepare runs before the fault is armed (0 or an errno),
+ * act while it is; act's outcome is judged.
+ */
+struct user {
+	const char *name;
+	int (*prepare)(void);
+	struct outcome (*act)(struct server *s, uint32_t opcode);
+};
 
-static struct outcome jffs2_op(struct server *s, uint32_t opcode)
+/* JFFS2's page-cache read (-EIOCBQUEUED: new_sync_read's BUG_ON). */
+static int jffs2_page_prepare(void)
 {
-	(void)s;
-	return opcode == MUSE_READ ? jffs2_read(false) :
-	       jffs2_write("scratch", 4096);
+	int err = remount_jffs2();
+
+	return err ? err : open_data();
 }
 
-static struct outcome jffs2_iget_op(struct server *s, uint32_t opcode)
+static struct outcome jffs2_page_act(struct server *s, uint32_t opcode)
 {
 	(void)s;
 	(void)opcode;
-	return jffs2_read(true);
+	return read_data();
 }
 
-static void sweep_one(struct server *s, const char *user, user_op op,
+/* JFFS2's iget (max_bitflips 0x80000000: an ERR_PTR IS_ERR() misses). */
+static struct outcome jffs2_iget_act(struct server *s, uint32_t opcode)
+{
+	struct outcome o = { 0, false };
+
+	(void)s;
+	(void)opcode;
+	o.err = open_data();
+	return o.err ? o : read_data();
+}
+
+static int nothing(void)
+{
+	return 0;
+}
+
+static struct outcome jffs2_write_act(struct server *s, uint32_t opcode)
+{
+	(void)s;
+	(void)opcode;
+	return jffs2_write("scratch", 4096);
+}
+
+static const struct user mtdchar = { "mtdchar", nothing, mtdchar_op };
+static const struct user jffs2_page = {
+	"jffs2", jffs2_page_prepare, jffs2_page_act,
+};
+static const struct user jffs2_iget = {
+	"jffs2-iget", remount_jffs2, jffs2_iget_act,
+};
+static const struct user jffs2_writer = { "jffs2", nothing, jffs2_write_act };
+
+static void sweep_one(struct server *s, const struct user *u,
 		      uint32_t opcode, enum fault_field field, int32_t v,
 		      uint32_t soft)
 {
-	struct outcome o;
+	struct outcome o = { 0, false };
 	unsigned int used = 0;
-	int wres, tries;
+	int wres = 0;
 
-	/*
-	 * JFFS2's garbage collector may read the file back into the page
-	 * cache between drop_caches and our read: then try again.
-	 */
-	for (tries = 0; tries < 3 && !used; tries++) {
-		server_arm(s, opcode, field, (uint32_t)v, soft);
-		o = op(s, opcode);
-		used = server_disarm(s, &wres);
+	o.err = u->prepare();
+	if (o.err) {
+		result("sweep-prepare", false, "%s: %s", u->name,
+		       strerror(o.err));
+		return;
 	}
-	judge(user, opcode, field, v, soft, used, wres, o);
+	server_arm(s, opcode, field, (uint32_t)v, soft);
+	o = u->act(s, opcode);
+	used = server_disarm(s, &wres);
+	judge(u->name, opcode, field, v, soft, used, wres, o);
 }
 
 /* Every error value in the header and soft_error of opcode. */
-static void sweep_errors(struct server *s, const char *user, user_op op,
+static void sweep_errors(struct server *s, const struct user *u,
 			 uint32_t opcode)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
-		sweep_one(s, user, op, opcode, FAULT_HEADER_ERROR, errors[i], 0);
+		sweep_one(s, u, opcode, FAULT_HEADER_ERROR, errors[i], 0);
 		if (opcode == MUSE_READ || opcode == MUSE_WRITE)
-			sweep_one(s, user, op, opcode, FAULT_SOFT_ERROR,
-				  errors[i], 0);
+			sweep_one(s, u, opcode, FAULT_SOFT_ERROR, errors[i], 0);
 	}
 }
 
 /* Every out-of-range ECC figure in a READ reply. */
-static void sweep_figures(struct server *s, const char *user, user_op op)
+static void sweep_figures(struct server *s, const struct user *u)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
 		int32_t v = (int32_t)figures[i];
 
-		sweep_one(s, user, op, MUSE_READ, FAULT_MAX_BITFLIPS, v, 0);
-		sweep_one(s, user, op, MUSE_READ, FAULT_MAX_BITFLIPS, v,
+		sweep_one(s, u, MUSE_READ, FAULT_MAX_BITFLIPS, v, 0);
+		sweep_one(s, u, MUSE_READ, FAULT_MAX_BITFLIPS, v,
 			  (uint32_t)-EUCLEAN);
-		sweep_one(s, user, op, MUSE_READ, FAULT_CORRECTED, v,
+		sweep_one(s, u, MUSE_READ, FAULT_CORRECTED, v,
 			  (uint32_t)-EUCLEAN);
-		if (op == mtdchar_op)
-			sweep_one(s, user, op, MUSE_READ, FAULT_FAILED, v,
+		/* JFFS2 reports an uncorrectable read, whatever the count. */
+		if (u == &mtdchar)
+			sweep_one(s, u, MUSE_READ, FAULT_FAILED, v,
 				  (uint32_t)-EBADMSG);
 	}
 }
 
-/*
- * The cases test the values only if JFFS2 reads the file from the flash:
- * wait until a harmless armed reply (nothing changed) is asked for.
- */
-#define WARMUP_S	60
-
-static bool jffs2_reads_flash(struct server *s)
+/* A NOR with clean markers (no erase work for JFFS2) and the test file. */
+static int setup_jffs2(void)
 {
-	struct timespec start, now;
-	int wres;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		server_arm(s, MUSE_READ, FAULT_CORRECTED, 0, 0);
-		jffs2_read(false);
-		if (server_disarm(s, &wres))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec - start.tv_sec < WARMUP_S);
-	return false;
-}
-
-static int mount_jffs2(void)
-{
-	char dev[32], cmd[96];
+	char cmd[96];
 	struct outcome o;
 
-	/* Clean markers in every block: no erase work for JFFS2 at mount. */
 	snprintf(cmd, sizeof(cmd), "flash_erase -q -j /dev/mtd%d 0 0",
 		 mtd_index(NOR_NAME));
 	if (system(cmd)) {
 		fprintf(stderr, "%s failed\n", cmd);
 		return -1;
 	}
-	snprintf(dev, sizeof(dev), "mtd%d", mtd_index(NOR_NAME));
 	mkdir(MOUNTPOINT, 0755);
-	if (mount(dev, MOUNTPOINT, "jffs2", 0, NULL)) {
-		fprintf(stderr, "mount jffs2 on %s: %s\n", dev, strerror(errno));
+	if (mount_jffs2())
 		return -1;
-	}
 	o = jffs2_write("data", FILE_BYTES);
 	if (o.err) {
 		fprintf(stderr, "writing the JFFS2 file: %s\n", strerror(o.err));
@@ -404,35 +419,31 @@ int cmd_sweep(int argc, char **argv)
 		return check_summary();
 	}
 	memset(nand.flash.data, 0xa5, NAND_PAGE);
-	if (mount_jffs2()) {
+	if (setup_jffs2()) {
 		result("sweep-setup", false, "JFFS2 on " NOR_NAME);
 		return check_summary();
 	}
 
 	/* mtdchar first: a value that crashes JFFS2 would hide the rest. */
-	sweep_errors(&nand, "mtdchar", mtdchar_op, MUSE_READ);
-	sweep_errors(&nand, "mtdchar", mtdchar_op, MUSE_WRITE);
-	sweep_errors(&nand, "mtdchar", mtdchar_op, MUSE_ERASE);
-	sweep_errors(&nand, "mtdchar", mtdchar_op, MUSE_ISBAD);
-	sweep_one(&nand, "mtdchar", mtdchar_op, MUSE_ISBAD, FAULT_ISBAD_RESULT,
-		  2, 0);
-	sweep_one(&nand, "mtdchar", mtdchar_op, MUSE_ISBAD, FAULT_ISBAD_RESULT,
-		  -1, 0);
-	sweep_figures(&nand, "mtdchar", mtdchar_op);
-	/* Reads first: the writes leave JFFS2's collector work to do. */
-	result("sweep-jffs2-reads-reach-the-flash", jffs2_reads_flash(&nor),
-	       "after dropping the caches, JFFS2 read nothing for %d s",
-	       WARMUP_S);
-	sweep_errors(&nor, "jffs2", jffs2_op, MUSE_READ);
-	sweep_figures(&nor, "jffs2", jffs2_op);
-	sweep_errors(&nor, "jffs2-iget", jffs2_iget_op, MUSE_READ);
-	sweep_figures(&nor, "jffs2-iget", jffs2_iget_op);
-	sweep_errors(&nor, "jffs2", jffs2_op, MUSE_WRITE);
+	sweep_errors(&nand, &mtdchar, MUSE_READ);
+	sweep_errors(&nand, &mtdchar, MUSE_WRITE);
+	sweep_errors(&nand, &mtdchar, MUSE_ERASE);
+	sweep_errors(&nand, &mtdchar, MUSE_ISBAD);
+	sweep_one(&nand, &mtdchar, MUSE_ISBAD, FAULT_ISBAD_RESULT, 2, 0);
+	sweep_one(&nand, &mtdchar, MUSE_ISBAD, FAULT_ISBAD_RESULT, -1, 0);
+	sweep_figures(&nand, &mtdchar);
+	sweep_errors(&nor, &jffs2_page, MUSE_READ);
+	sweep_figures(&nor, &jffs2_page);
+	sweep_errors(&nor, &jffs2_iget, MUSE_READ);
+	sweep_figures(&nor, &jffs2_iget);
+	sweep_errors(&nor, &jffs2_writer, MUSE_WRITE);
 
 	/* After all that, JFFS2 still reads and writes. */
 	o = jffs2_write("after", 4096);
 	result("sweep-jffs2-writable-after", !o.err, "%s", strerror(o.err));
-	o = jffs2_read(true);
+	o.err = jffs2_page_prepare();
+	if (!o.err)
+		o = read_data();
 	result("sweep-jffs2-reads-back-after", !o.err && o.data_ok, "%s",
 	       o.err ? strerror(o.err) : "data differs");
 	result("sweep-jffs2-umount", !umount(MOUNTPOINT), "%s", strerror(errno));
