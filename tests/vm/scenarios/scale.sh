@@ -18,7 +18,7 @@
 . /scenarios/lib.sh
 
 require_bin ramflash
-load_modules mtd ubi zstd ubifs
+load_ubifs_stack
 load_muse
 
 mem_kib=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
@@ -89,11 +89,7 @@ step "16 GiB NAND: UBI, UBIFS, 64 MiB of files"
 start_ramflash big --type nand --size 16GiB $geometry --image /flash/big.img \
 	--stats /tmp/big.json --threads 2
 expect_eq "NAND size" 17179869184 "$(mtd_attr "$MTD" size)"
-ubiformat -y -q "$MTD" || fail "ubiformat"
-ubiattach -p "$MTD" -d 0 >/dev/null || fail "ubiattach"
-ubimkvol /dev/ubi0 -N data -m >/dev/null || fail "ubimkvol"
-mkdir -p /mnt/data
-mount -t ubifs ubi0:data /mnt/data || fail "mount UBIFS"
+ubifs_up "$MTD" data /mnt/data
 df -k /mnt/data | tail -n 1
 i=0
 while [ "$i" -lt 64 ]; do
@@ -105,8 +101,7 @@ sync
 (cd /mnt/data && find . -type f | sort | xargs sha256sum) >/tmp/before.sha256
 expect_eq "files written" 64 "$(wc -l </tmp/before.sha256)"
 hwm=$(vmhwm "$RAMFLASH_PID")
-umount /mnt/data
-ubidetach -d 0 || fail "ubidetach"
+ubi_down /mnt/data
 stop_ramflash
 
 step "what the 16 GiB chip cost"
@@ -127,8 +122,8 @@ echo "ok: peak RSS <= 48 MiB + 256 B per block ($hwm <= $limit_kib KiB)"
 
 step "restart from the image, read back by checksum"
 start_ramflash big --image /flash/big.img
-ubiattach -p "$MTD" -d 0 >/dev/null || fail "ubiattach after the restart"
-mount -t ubifs ubi0:data /mnt/data || fail "mount UBIFS after the restart"
+ubi_reattach "$MTD"
+ubifs_mount data /mnt/data
 (cd /mnt/data && find . -type f | sort | xargs sha256sum) >/tmp/after.sha256
 if ! cmp -s /tmp/before.sha256 /tmp/after.sha256; then
 	diff /tmp/before.sha256 /tmp/after.sha256 || true
@@ -136,8 +131,7 @@ if ! cmp -s /tmp/before.sha256 /tmp/after.sha256; then
 fi
 echo "ok: all 64 files identical after the restart"
 echo "ramflash peak RSS after the restart and the reads: $(vmhwm "$RAMFLASH_PID") KiB"
-umount /mnt/data
-ubidetach -d 0 || fail "ubidetach"
+ubi_down /mnt/data
 stop_ramflash
 umount /flash
 rmmod muse
