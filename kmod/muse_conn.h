@@ -75,6 +75,7 @@ struct muse_pt {
 	u64 blocks;
 	unsigned long *marked;		/* blocks served from the file */
 	atomic_t *reads;		/* per block, fetched and reset */
+	atomic64_t *bytes;		/* per block, fetched and reset */
 };
 
 struct muse_conn {

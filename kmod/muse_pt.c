@@ -38,6 +38,7 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
 	unsigned long *marked = NULL;
 	struct muse_backing arg;
+	atomic64_t *bytes = NULL;
 	atomic_t *reads = NULL;
 	struct file *file;
 	u64 end;
@@ -64,7 +65,8 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 	err = -ENOMEM;
 	marked = kvcalloc(BITS_TO_LONGS(blocks), sizeof(*marked), GFP_KERNEL);
 	reads = kvcalloc(blocks, sizeof(*reads), GFP_KERNEL);
-	if (!marked || !reads)
+	bytes = kvcalloc(blocks, sizeof(*bytes), GFP_KERNEL);
+	if (!marked || !reads || !bytes)
 		goto out;
 
 	down_write(&pt->lock);
@@ -81,12 +83,14 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 		pt->blocks = blocks;
 		swap(pt->marked, marked);
 		swap(pt->reads, reads);
+		swap(pt->bytes, bytes);
 		file = NULL;
 	}
 	up_write(&pt->lock);
 out:
 	kvfree(marked);
 	kvfree(reads);
+	kvfree(bytes);
 	if (file)
 		fput(file);
 	return err;
@@ -132,25 +136,30 @@ static int muse_pt_fetch_reads(struct muse_conn *conn,
 			       const struct muse_pt_reads __user *uarg)
 {
 	struct muse_pt *pt = &conn->pt;
-	u32 chunk[MUSE_PT_READS_CHUNK];
+	u64 bytes[MUSE_PT_READS_CHUNK];
+	u32 reads[MUSE_PT_READS_CHUNK];
 	struct muse_pt_reads arg;
-	u32 __user *dst;
-	u64 i, n;
+	u64 __user *dst_bytes;
+	u32 __user *dst_reads;
+	u64 i, k, b, n;
 	int err;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	dst = u64_to_user_ptr(arg.counts);
+	dst_reads = u64_to_user_ptr(arg.counts);
+	dst_bytes = u64_to_user_ptr(arg.bytes);
 	down_read(&pt->lock);
 	err = muse_pt_range(pt, arg.first_block, arg.count);
 	for (i = 0; !err && i < arg.count; i += n) {
-		u64 k;
-
 		n = min_t(u64, arg.count - i, MUSE_PT_READS_CHUNK);
-		for (k = 0; k < n; k++)
-			chunk[k] = atomic_xchg(&pt->reads[arg.first_block + i +
-							  k], 0);
-		if (copy_to_user(dst + i, chunk, n * sizeof(chunk[0])))
+		for (k = 0; k < n; k++) {
+			b = arg.first_block + i + k;
+			reads[k] = atomic_xchg(&pt->reads[b], 0);
+			bytes[k] = atomic64_xchg(&pt->bytes[b], 0);
+		}
+		if (copy_to_user(dst_reads + i, reads, n * sizeof(reads[0])) ||
+		    (arg.bytes &&
+		     copy_to_user(dst_bytes + i, bytes, n * sizeof(bytes[0]))))
 			err = -EFAULT;
 	}
 	up_read(&pt->lock);
@@ -206,20 +215,23 @@ static void muse_pt_invert(u8 *buf, size_t len)
 
 /*
  * Count the read as the requests it saves: once per block per I/O unit
- * the range [from, from + len) covers.
+ * the range [from, from + len) covers, and the bytes read from each block.
  */
 static void muse_pt_count(struct muse_conn *conn, u64 from, u64 len)
 {
 	struct muse_pt *pt = &conn->pt;
 	u32 erasesize = conn->mtd.erasesize;
-	u64 end = from + len, unit_end, b, last;
+	u64 end = from + len, unit_end, pos, next, b;
 
 	while (from < end) {
 		unit_end = min((div_u64(from, conn->unit) + 1) * conn->unit,
 			       end);
-		last = div_u64(unit_end - 1, erasesize);
-		for (b = div_u64(from, erasesize); b <= last; b++)
+		for (pos = from; pos < unit_end; pos = next) {
+			b = div_u64(pos, erasesize);
+			next = min((b + 1) * erasesize, unit_end);
 			atomic_inc(&pt->reads[b]);
+			atomic64_add(next - pos, &pt->bytes[b]);
+		}
 		from = unit_end;
 	}
 }
@@ -297,4 +309,5 @@ void muse_pt_free(struct muse_conn *conn)
 {
 	kvfree(conn->pt.marked);
 	kvfree(conn->pt.reads);
+	kvfree(conn->pt.bytes);
 }

@@ -71,11 +71,11 @@ int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
 
 int muse_session_passthrough_reads(struct muse_session *se,
 				   uint64_t first_block, uint64_t count,
-				   uint32_t *counts)
+				   uint32_t *counts, uint64_t *bytes)
 {
 	struct muse_pt_reads arg = {
 		.first_block = first_block, .count = count,
-		.counts = (uintptr_t)counts,
+		.counts = (uintptr_t)counts, .bytes = (uintptr_t)bytes,
 	};
 	int ret = pt_ready(se);
 

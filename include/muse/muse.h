@@ -439,16 +439,18 @@ int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
  * counts.
  * @se:		the session.
  * @first_block: the first eraseblock.
- * @count:	eraseblocks, entries of @counts.
+ * @count:	eraseblocks, entries of @counts (and @bytes).
  * @counts:	receives, per block, the passthrough reads since the last
  *		fetch: one per I/O unit a read covered, the requests the
  *		server would have received.
+ * @bytes:	receives, per block, the bytes those reads took from it; or
+ *		NULL.
  *
  * Return: 0; -EINVAL, -EFAULT, -ENXIO, -EBADF, -EOPNOTSUPP.
  */
 int muse_session_passthrough_reads(struct muse_session *se,
 				   uint64_t first_block, uint64_t count,
-				   uint32_t *counts);
+				   uint32_t *counts, uint64_t *bytes);
 
 #ifdef __cplusplus
 }

@@ -247,7 +247,9 @@ struct muse_isbad_out {
  * MUSE_IOC_PT_READS: fetch and reset the passthrough read counts of count
  * blocks from first_block into the __u32 array at user address counts: a
  * read counts once per block per I/O unit it covers, as the requests the
- * server would have received.  Errors: ENXIO, EINVAL, EFAULT.
+ * server would have received; and, unless bytes is 0, the bytes read from
+ * each block into the __u64 array at user address bytes.  Errors: ENXIO,
+ * EINVAL, EFAULT.
  */
 #define MUSE_BACKING_INVERTED	(1U << 0)
 
@@ -268,6 +270,7 @@ struct muse_pt_reads {
 	__u64	first_block;
 	__u64	count;
 	__u64	counts;		/* user address of __u32[count] */
+	__u64	bytes;		/* user address of __u64[count], or 0 */
 };
 
 #define MUSE_IOC_MAGIC		0xE5
@@ -332,6 +335,6 @@ MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_in) == 8, "muse_isbad_in");
 MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_out) == 8, "muse_isbad_out");
 MUSE_STATIC_ASSERT(sizeof(struct muse_backing) == 16, "muse_backing");
 MUSE_STATIC_ASSERT(sizeof(struct muse_passthrough) == 24, "muse_passthrough");
-MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 24, "muse_pt_reads");
+MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 32, "muse_pt_reads");
 
 #endif /* _LINUX_MUSE_KERNEL_H */

@@ -154,22 +154,30 @@ static void *srv_loop(void *arg)
 	return NULL;
 }
 
-/* /dev/mtdN of NAME, waiting up to 10 s for registration. */
+/*
+ * /dev/mtdN of NAME, waiting up to 10 s for registration.  The MTD of the
+ * previous case may still be listed while it is unregistered (from a work
+ * item, after its server left): only an open that succeeds counts.
+ */
 static int open_mtd(int flags)
 {
 	char line[256], path[64];
-	int i, n;
+	int i, n, fd;
 
 	for (i = 0; i < 100; i++) {
 		FILE *f = fopen("/proc/mtd", "r");
 
-		while (f && fgets(line, sizeof(line), f))
-			if (strstr(line, "\"" NAME "\"") &&
-			    sscanf(line, "mtd%d:", &n) == 1) {
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!strstr(line, "\"" NAME "\"") ||
+			    sscanf(line, "mtd%d:", &n) != 1)
+				continue;
+			snprintf(path, sizeof(path), "/dev/mtd%d", n);
+			fd = open(path, flags);
+			if (fd >= 0) {
 				fclose(f);
-				snprintf(path, sizeof(path), "/dev/mtd%d", n);
-				return open(path, flags);
+				return fd;
 			}
+		}
 		if (f)
 			fclose(f);
 		usleep(100000);
@@ -252,6 +260,7 @@ static const char *case_equivalence(struct server *s, int mtd)
 	static uint8_t want[2 * BLOCK], got[2 * BLOCK];
 	struct mtd_oob_buf64 oob = { .start = 0, .length = OOB };
 	struct erase_info_user erase = { .start = BLOCK, .length = BLOCK };
+	uint64_t bytes[BLOCKS];
 	uint32_t counts[BLOCKS];
 	uint8_t oobbuf[OOB];
 	unsigned int before;
@@ -268,7 +277,7 @@ static const char *case_equivalence(struct server *s, int mtd)
 	err = mark(s, 0, BLOCKS, 1);
 	if (err)
 		return err;
-	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts))
+	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts, bytes))
 		return "reset the counts";
 
 	before = srv_reads(s);
@@ -289,13 +298,17 @@ static const char *case_equivalence(struct server *s, int mtd)
 	if (srv_reads(s) != before)
 		return "marked reads reached the server";
 
-	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts))
+	if (muse_session_passthrough_reads(s->se, 0, BLOCKS, counts, bytes))
 		return "muse_session_passthrough_reads";
 	note("counts: %u %u %u %u %u\n", counts[0], counts[1], counts[2],
 	     counts[3], counts[4]);
 	if (counts[0] != 1 || counts[1] != 2 || counts[2] != 1 ||
 	    counts[3] != 1 || counts[4] != 1 || counts[5])
 		return "read counts are not one per block per unit";
+	if (bytes[0] != BLOCK || bytes[1] != BLOCK + PAGE ||
+	    bytes[2] != BLOCK || bytes[3] != BLOCK || bytes[4] != BLOCK ||
+	    bytes[5])
+		return "read byte counts are not the bytes read per block";
 
 	/* OOB is always a request. */
 	oob.usr_ptr = (uintptr_t)oobbuf;

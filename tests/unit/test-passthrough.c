@@ -75,10 +75,10 @@ static void misuse_refused_before_the_kernel(void **state)
 	assert_int_equal(muse_session_passthrough(se, 0, 0, 1), -EINVAL);
 	assert_int_equal(muse_session_passthrough(se, blocks, 1, 1), -EINVAL);
 	assert_int_equal(muse_session_passthrough(se, 1, blocks, 0), -EINVAL);
-	assert_int_equal(muse_session_passthrough_reads(se, 0, 4, NULL),
+	assert_int_equal(muse_session_passthrough_reads(se, 0, 4, NULL, NULL),
 			 -EFAULT);
 	assert_int_equal(muse_session_passthrough_reads(se, blocks - 1, 2,
-							counts), -EINVAL);
+							counts, NULL), -EINVAL);
 	/* Well-formed calls reach the fd: a socket knows no such ioctl. */
 	assert_int_equal(muse_session_passthrough(se, 0, blocks, 1), -ENOTTY);
 	assert_int_equal(muse_session_set_backing(se, sv[1], 0,
