@@ -19,11 +19,6 @@ load_muse
 
 geometry="--type nand --size 8MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 
-# files_sha DIR: checksums of the regular files under DIR, sorted.
-files_sha() {
-	(cd "$1" && find . -type f | sort | xargs -r sha256sum)
-}
-
 # json_counter FILE NAME: a top-level counter of ramflash's --stats JSON.
 json_counter() {
 	tr ',{}' '\n\n\n' <"$1" | sed -n "s/^ *\"$2\": *\([0-9]*\) *\$/\1/p" | head -n 1
@@ -61,9 +56,7 @@ echo "ok: UBI marked $bad block(s) bad after $round rounds"
 	fail "MEMGETBADBLOCK shows fewer bad blocks than UBI marked"
 umount /mnt/wear
 ubifs_mount wear /mnt/wear
-files_sha /mnt/wear/keep >/tmp/keep.after
-cmp -s /tmp/keep.sha256 /tmp/keep.after || fail "files lost after wear-out"
-echo "ok: kept files intact"
+same_files "kept files after wear-out" /tmp/keep.sha256 /mnt/wear/keep
 ubi_down /mnt/wear
 stop_ramflash
 worn=$(json_counter /tmp/wear.json worn_out_blocks)
@@ -130,9 +123,8 @@ power_cut_cycle() {
 	start_ramflash cut $geometry --image "$img"
 	ubi_reattach "$MTD"
 	ubifs_mount cut /mnt/cut
-	files_sha /mnt/cut/before >/tmp/before.after
-	cmp -s /tmp/before.sha256 /tmp/before.after ||
-		fail "files written before the power cuts changed"
+	same_files "files written before the power cuts" /tmp/before.sha256 \
+		/mnt/cut/before
 	while read -r f ref; do
 		[ -f "/mnt/cut/$f" ] || fail "fsync'ed file $f is gone"
 		[ "$(sum "$ref")" = "$(sum "/mnt/cut/$f")" ] ||

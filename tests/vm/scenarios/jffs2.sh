@@ -24,7 +24,7 @@ done
 yes "muse jffs2 line" | head -n 20000 >/tmp/tree/sub/text
 mkfs.jffs2 -r /tmp/tree -e 64KiB -l -o /tmp/jffs2.bin
 echo "mkfs.jffs2 image: $(wc -c </tmp/jffs2.bin) bytes"
-(cd /tmp/tree && find . -type f | sort | xargs sha256sum) >/tmp/tree.sha256
+files_sha /tmp/tree >/tmp/tree.sha256
 
 step "flashcp the image to the NOR"
 # shellcheck disable=SC2086 # geometry is a word list
@@ -33,24 +33,17 @@ flash_erase -q "$MTD" 0 0
 flashcp /tmp/jffs2.bin "$MTD"
 mkdir -p /mnt/jffs2
 mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2
-(cd /mnt/jffs2 && find . -type f | sort | xargs sha256sum) >/tmp/mounted.sha256
-cmp -s /tmp/tree.sha256 /tmp/mounted.sha256 || {
-	diff /tmp/tree.sha256 /tmp/mounted.sha256 || true
-	fail "mounted JFFS2 differs from its source tree"
-}
-echo "ok: the flashcp'd JFFS2 holds the tree"
+same_files "the flashcp'd JFFS2 against its source tree" /tmp/tree.sha256 /mnt/jffs2
 
 step "add files, remount"
 head -c 300000 /dev/urandom >/mnt/jffs2/added
 mkdir /mnt/jffs2/newdir
 echo "appended" >>/mnt/jffs2/sub/text
 rm /mnt/jffs2/f50000
-(cd /mnt/jffs2 && find . -type f | sort | xargs sha256sum) >/tmp/changed.sha256
+files_sha /mnt/jffs2 >/tmp/changed.sha256
 umount /mnt/jffs2
 mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2
-(cd /mnt/jffs2 && find . -type f | sort | xargs sha256sum) >/tmp/remounted.sha256
-cmp -s /tmp/changed.sha256 /tmp/remounted.sha256 || fail "changes lost on remount"
-echo "ok: changes survive a remount"
+same_files "changes after a remount" /tmp/changed.sha256 /mnt/jffs2
 umount /mnt/jffs2
 
 step "serve the same image again"
@@ -58,10 +51,8 @@ stop_ramflash
 # shellcheck disable=SC2086
 start_ramflash nor $geometry --image "$img"
 mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2
-(cd /mnt/jffs2 && find . -type f | sort | xargs sha256sum) >/tmp/restarted.sha256
-cmp -s /tmp/changed.sha256 /tmp/restarted.sha256 || fail "files differ after the restart"
+same_files "after the restart" /tmp/changed.sha256 /mnt/jffs2
 [ -d /mnt/jffs2/newdir ] || fail "directory lost after the restart"
-echo "ok: $(wc -l </tmp/restarted.sha256) files identical after the restart"
 umount /mnt/jffs2
 stop_ramflash
 rmmod muse

@@ -279,6 +279,22 @@ random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
+# files_sha DIR: checksums of the regular files under DIR, sorted.
+files_sha() {
+	(cd "$1" && find . -type f | sort | xargs -r sha256sum)
+}
+
+# same_files WHAT SUMS DIR: the files under DIR are those files_sha wrote
+# to SUMS; else fail, with the difference.
+same_files() {
+	files_sha "$3" >/tmp/same_files.sha256
+	if ! cmp -s "$2" /tmp/same_files.sha256; then
+		diff "$2" /tmp/same_files.sha256 || true
+		fail "$1: the files differ"
+	fi
+	echo "ok: $1: all $(wc -l <"$2") files identical"
+}
+
 # sum FILE: its sha256.
 sum() {
 	sha256sum "$1" | cut -d' ' -f1
