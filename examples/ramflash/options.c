@@ -118,6 +118,8 @@ static const char rf_usage[] =
 "  --threads N            worker threads (default 2)\n"
 "  --stats FILE           write statistics as JSON on SIGUSR1 and at exit\n"
 "  --compat               speak MUSE v2 only (no OOB, one page per request)\n"
+"  --no-passthrough       answer every read; by default the kernel reads\n"
+"                         blocks no read fault model touches from the store\n"
 "  --print-mtd            print the MTD that would be registered and exit\n"
 "  -q, --quiet            print errors only\n"
 "  -v, --verbose          log every injected fault and refused request\n"
@@ -137,7 +139,7 @@ enum rf_opt {
 	OPT_READ_DISTURB, OPT_RETENTION, OPT_FAIL_PROGRAM, OPT_FAIL_ERASE,
 	OPT_POWER_CUT_AFTER, OPT_POWER_CUT_RANDOM, OPT_LATENCY_READ,
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
-	OPT_STATS, OPT_COMPAT, OPT_PRINT_MTD, OPT_VERSION,
+	OPT_STATS, OPT_COMPAT, OPT_NO_PASSTHROUGH, OPT_PRINT_MTD, OPT_VERSION,
 };
 
 static const struct option rf_long_options[] = {
@@ -178,6 +180,7 @@ static const struct option rf_long_options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
+	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -514,6 +517,9 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		return 0;
 	case OPT_COMPAT:
 		o->compat = true;
+		return 0;
+	case OPT_NO_PASSTHROUGH:
+		o->no_passthrough = true;
 		return 0;
 	case OPT_PRINT_MTD:
 		o->print_mtd = true;

@@ -45,6 +45,7 @@ struct rf_options {
 	enum rf_verbosity verbosity;
 	bool print_mtd;			/* print the description and exit */
 	bool compat;			/* speak MUSE v2 only */
+	bool no_passthrough;		/* serve every read ourselves */
 };
 
 /* rf_options_parse() results besides a negative errno. */

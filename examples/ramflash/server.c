@@ -330,18 +330,27 @@ static int rf_op_write(void *userdata, struct muse_req *req,
 	struct rf_server *srv = userdata;
 	struct rf_io sio;
 
+	int ret;
+
 	rf_to_sim_io(io, &sio);
-	return rf_finish(req, RF_ANSWER_WRITE,
-			 rf_result(srv, rf_sim_write(srv->sim, &sio)), NULL);
+	ret = rf_pt_before_write(&srv->pt, io->addr, io->len,
+				 io->mode == MUSE_OOB_RAW);
+	if (!ret)
+		ret = rf_sim_write(srv->sim, &sio);
+	return rf_finish(req, RF_ANSWER_WRITE, rf_result(srv, ret), NULL);
 }
 
 static int rf_op_erase(void *userdata, struct muse_req *req, uint64_t addr,
 		       uint64_t len)
 {
 	struct rf_server *srv = userdata;
+	int ret;
 
-	return rf_finish(req, RF_ANSWER_OK,
-			 rf_result(srv, rf_sim_erase(srv->sim, addr, len)), NULL);
+	rf_pt_before_erase(&srv->pt, addr, len);
+	ret = rf_sim_erase(srv->sim, addr, len);
+	/* Blocks erased before a failing one are erased too. */
+	rf_pt_after_erase(&srv->pt, addr, len);
+	return rf_finish(req, RF_ANSWER_OK, rf_result(srv, ret), NULL);
 }
 
 static int rf_op_isbad(void *userdata, struct muse_req *req, uint64_t addr)
@@ -415,8 +424,10 @@ static void *rf_reporter(void *arg)
 	struct rf_server *srv = arg;
 	char c;
 
-	while (read(rf_report_pipe[0], &c, 1) == 1 && c != 'q')
+	while (read(rf_report_pipe[0], &c, 1) == 1 && c != 'q') {
+		rf_pt_collect(&srv->pt);
 		rf_server_report(srv->opts, srv->sim);
+	}
 	return NULL;
 }
 
@@ -445,9 +456,12 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->opts = opts;
 	srv->sim = sim;
 	srv->se = NULL;
+	memset(&srv->pt, 0, sizeof(srv->pt));
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
 	ret = muse_session_new(&dev, sizeof(dev), &rf_ops, sizeof(rf_ops),
-			       opts->compat ? MUSE_SESSION_NO_EXTENSIONS : 0,
+			       opts->compat ? MUSE_SESSION_NO_EXTENSIONS :
+			       opts->no_passthrough ? 0 :
+			       MUSE_SESSION_PASSTHROUGH,
 			       srv, &srv->se);
 	if (ret)
 		fprintf(stderr, "ramflash: libmuse refused the device description: %s\n",
@@ -478,11 +492,15 @@ static int rf_server_register(struct rf_server *srv)
 			strerror(-ret));
 		return ret;
 	}
+	ret = rf_pt_start(&srv->pt, srv->se, srv->sim);
+	if (ret)
+		return ret;
 	if (opts->verbosity != RF_QUIET) {
 		rf_print_geometry(stderr, opts->name, rf_sim_geometry(srv->sim));
-		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads\n",
+		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads, read passthrough %s\n",
 			opts->name, muse_session_extensions(srv->se),
-			muse_session_max_io(srv->se), opts->threads);
+			muse_session_max_io(srv->se), opts->threads,
+			srv->pt.on ? "on" : "off");
 	}
 	return 0;
 }
@@ -501,6 +519,7 @@ int rf_server_serve(struct rf_server *srv)
 		      muse_session_loop(srv->se);
 	/* Requests still waiting are answered before the session goes. */
 	rf_timer_stop();
+	rf_pt_stop(&srv->pt);
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 #include <muse/muse.h>
 
 #include "options.h"
+#include "passthrough.h"
 #include "sim.h"
 
 /* The userdata of the libmuse callbacks. */
@@ -15,6 +16,7 @@ struct rf_server {
 	const struct rf_options *opts;
 	struct rf_sim *sim;
 	struct muse_session *se;
+	struct rf_pt pt;		/* read passthrough, when in force */
 };
 
 /**

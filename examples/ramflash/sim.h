@@ -194,4 +194,29 @@ enum rf_bad_reason rf_sim_bad_reason(const struct rf_sim *sim, uint64_t block);
  */
 uint64_t rf_sim_store_bytes(const struct rf_sim *sim);
 
+/*
+ * Read passthrough support (plain.c): a plain read (in-band data, not RAW)
+ * of a block returns the store's data region as it is, stored inverted,
+ * when rf_sim_block_plain() says so.
+ */
+
+/* rf_sim_reads_plain() - no model changes what or when reads return. */
+bool rf_sim_reads_plain(const struct rf_sim *sim);
+
+/*
+ * rf_sim_block_plain() - plain reads of @block return the store's bytes:
+ * rf_sim_reads_plain() and no RAW-written page (whose ECC reads differ).
+ * The caller holds the block against writes or knows none runs.
+ */
+bool rf_sim_block_plain(const struct rf_sim *sim, uint64_t block);
+
+/*
+ * rf_sim_store_data() - the store's file and the offset of device byte 0
+ * in it; every byte is stored as ~byte, holes read as erased.
+ */
+void rf_sim_store_data(const struct rf_sim *sim, int *fd, uint64_t *offset);
+
+/* rf_sim_count_reads() - account reads served outside the simulator. */
+void rf_sim_count_reads(struct rf_sim *sim, uint64_t reads, uint64_t bytes);
+
 #endif /* RAMFLASH_SIM_H */

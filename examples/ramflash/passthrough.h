@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ramflash read passthrough: the kernel reads plain data of the blocks
+ * whose reads the simulator would answer from its store unchanged, from
+ * that store, with no request (libmuse's muse_session_set_backing()).
+ */
+#ifndef RAMFLASH_PASSTHROUGH_H
+#define RAMFLASH_PASSTHROUGH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <muse/muse.h>
+
+#include "sim.h"
+
+struct rf_pt {
+	struct muse_session *se;
+	struct rf_sim *sim;
+	bool on;
+	pthread_mutex_t lock;	/* marked, and the kernel's counts */
+	uint8_t *marked;	/* one bit per block */
+	uint64_t blocks;
+};
+
+/**
+ * rf_pt_start() - register the store and mark every plain block.
+ * @pt:		zeroed state.
+ * @se:		an initialised session; without MUSE_EXT_PASSTHROUGH in
+ *		force, or when reads are not plain, passthrough stays off.
+ * @sim:	the chip.
+ *
+ * Return: 0 (on or off), or a negative errno after printing it.
+ */
+int rf_pt_start(struct rf_pt *pt, struct muse_session *se, struct rf_sim *sim);
+
+/*
+ * rf_pt_before_write() - a RAW write: take its blocks back first.
+ * Return: 0, or the errno of a take-back that failed: then the write must
+ * not run (the kernel might read the block while it changes).
+ */
+int rf_pt_before_write(struct rf_pt *pt, uint64_t addr, uint64_t len,
+		       bool raw);
+
+/* rf_pt_before_erase() - count the kernel's reads before they reset. */
+void rf_pt_before_erase(struct rf_pt *pt, uint64_t addr, uint64_t len);
+
+/* rf_pt_after_erase() - mark the erased blocks again. */
+void rf_pt_after_erase(struct rf_pt *pt, uint64_t addr, uint64_t len);
+
+/* rf_pt_collect() - add the kernel's reads of every block to the stats. */
+void rf_pt_collect(struct rf_pt *pt);
+
+/* rf_pt_stop() - collect and free; the kernel drops the file itself. */
+void rf_pt_stop(struct rf_pt *pt);
+
+#endif /* RAMFLASH_PASSTHROUGH_H */
