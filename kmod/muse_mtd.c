@@ -638,9 +638,15 @@ static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 	struct muse_block_req blk;
 	int err;
 
-	/* Like nand_base: marking a block known to be bad is a no-op. */
-	if (conn->known_bad && test_bit(block, conn->known_bad))
-		return 0;
+	/*
+	 * Marking a bad block again must not count it again: on success
+	 * 6.1's and 6.12's mtd_block_markbad() add one to every partition
+	 * above (7.x's asks ISBAD first and returns 0 itself), so here it
+	 * fails.
+	 */
+	err = muse_mtd_block_isbad(mtd, ofs);
+	if (err)
+		return err < 0 ? err : -EEXIST;
 	muse_block_req_init(&blk, MUSE_MARKBAD, (u64)block * mtd->erasesize,
 			    0);
 	err = muse_chan_send(&conn->chan, &blk.req);

@@ -5,7 +5,7 @@
  * "<mtd-id>:":
  *
  *	<part>[,<part>...]
- *	<part> := <size>[@<offset>][(<name>)][ro]
+ *	<part> := <size>[@<offset>][(<name>)][ro][lk][slc]
  *	<size> := <number>[K|M|G] | "-"	("-": the rest of the device)
  *
  * Numbers are decimal or 0x-prefixed hexadecimal.  A partition without an
@@ -123,9 +123,21 @@ static int muse_parse_one(const char **p, int idx, u64 prev_end,
 	} else {
 		snprintf(name, MUSE_NAME_MAX + 1, "%s-%d", mtd->name, idx + 1);
 	}
+	/* The flags of the kernel's mtdparts, in its order. */
 	if (!strncmp(s, "ro", 2)) {
-		part->mask_flags = MTD_WRITEABLE;
+		part->mask_flags |= MTD_WRITEABLE;
 		s += 2;
+	}
+	if (!strncmp(s, "lk", 2)) {
+		part->mask_flags |= MTD_POWERUP_LOCK;
+		s += 2;
+	}
+	if (!strncmp(s, "slc", 3)) {
+		/* SLC emulation is for MLC NAND only (the core's rule). */
+		if (mtd->type != MTD_MLCNANDFLASH)
+			return muse_parts_reject(idx, "slc on a device that is not MLC NAND");
+		part->add_flags |= MTD_SLC_ON_MLC_EMULATION;
+		s += 3;
 	}
 	if (*s && *s != ',')
 		return muse_parts_reject(idx, "unexpected \"%.16s\"", s);

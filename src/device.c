@@ -123,9 +123,17 @@ static int parse_part(const char **p, uint64_t prev_end,
 			return -EINVAL;
 		s = close + 1;
 	}
+	/* The flags of the kernel's mtdparts, in its order. */
 	if (!strncmp(s, "ro", 2))
 		s += 2;
-	/* Nothing else: the module knows no "lk" or "slc" flags. */
+	if (!strncmp(s, "lk", 2))
+		s += 2;
+	if (!strncmp(s, "slc", 3)) {
+		/* SLC emulation is for MLC NAND only (the MTD core's rule). */
+		if (dev->type != MUSE_TYPE_MLC_NAND)
+			return -EINVAL;
+		s += 3;
+	}
 	if (*s && *s != ',')
 		return -EINVAL;
 

@@ -92,13 +92,15 @@ const struct mdc_case mdc_cases[] = {
 	{ "type 7 (UBI volume)", false, { GOOD_NAND, .type = 7 } },
 	{ "unknown flag", false, { GOOD_NAND, .flags = WR | 1 } },
 
-	/* The partition grammar: <size>[@<offset>][(<name>)][ro]. */
-	{ "partition flag lk", false,
+	/* The partition grammar: <size>[@<offset>][(<name>)][ro][lk][slc]. */
+	{ "partition flag lk", true,
 	  { GOOD_NAND, .partitions = "1M(a)lk,-" } },
-	{ "partition flag slc", false,
-	  { GOOD_NAND, .partitions = "1M(a)slc,-" } },
-	{ "partition flag after ro", false,
+	{ "partition flags ro and lk", true,
 	  { GOOD_NAND, .partitions = "1M(a)rolk,-" } },
+	{ "partition flag slc on SLC NAND", false,
+	  { GOOD_NAND, .partitions = "1M(a)slc,-" } },
+	{ "partition flags out of order", false,
+	  { GOOD_NAND, .partitions = "1M(a)lkro,-" } },
 	{ "partitions with mtdparts= prefix", false,
 	  { GOOD_NAND, .partitions = "mtdparts=cases:1M(a)" } },
 	{ "partitions with an mtd-id", false,
