@@ -337,6 +337,22 @@ void muse_chan_set_timeout(struct muse_chan *chan, unsigned int secs)
 }
 
 /**
+ * muse_chan_parse_timeout() - a request timeout written by an administrator
+ * @buf:	decimal seconds
+ * @secs:	receives them
+ *
+ * Return: 0, -EINVAL (not a number) or -ERANGE (above MUSE_TIMEOUT_LIMIT).
+ */
+int muse_chan_parse_timeout(const char *buf, unsigned int *secs)
+{
+	int err = kstrtouint(buf, 10, secs);
+
+	if (err)
+		return err;
+	return *secs > MUSE_TIMEOUT_LIMIT ? -ERANGE : 0;
+}
+
+/**
  * muse_chan_set_default_timeout() - set every channel's request timeout
  * @secs:	seconds, 0 for never; also the initial value of new channels
  */

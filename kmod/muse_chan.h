@@ -114,6 +114,7 @@ bool muse_chan_connected(struct muse_chan *chan);
 unsigned int muse_chan_waiting(struct muse_chan *chan);
 unsigned int muse_chan_timeout(struct muse_chan *chan);
 void muse_chan_set_timeout(struct muse_chan *chan, unsigned int secs);
+int muse_chan_parse_timeout(const char *buf, unsigned int *secs);
 void muse_chan_set_default_timeout(unsigned int secs);
 unsigned int muse_chan_default_timeout(void);
 

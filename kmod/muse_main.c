@@ -22,15 +22,11 @@ MODULE_PARM_DESC(max_io,
 static int muse_timeout_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int secs;
-	int err;
+	int err = muse_chan_parse_timeout(val, &secs);
 
-	err = kstrtouint(val, 10, &secs);
-	if (err)
-		return err;
-	if (secs > MUSE_TIMEOUT_LIMIT)
-		return -ERANGE;
-	muse_chan_set_default_timeout(secs);
-	return 0;
+	if (!err)
+		muse_chan_set_default_timeout(secs);
+	return err;
 }
 
 static int muse_timeout_get(char *buf, const struct kernel_param *kp)

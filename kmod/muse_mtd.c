@@ -140,20 +140,43 @@ static void muse_clamp_ecc_none(struct muse_read_out *out)
 	out->failed = 0;
 }
 
+/*
+ * Copy the fixed part of a READ or WRITE reply and check that it answers
+ * what was asked: the body holds it and the payload a READ carries, and
+ * datalen (ooblen, extended) are the request's.
+ */
+static int muse_io_reply_head(struct muse_io_req *io, u32 opcode,
+			      size_t body, struct iov_iter *from)
+{
+	struct muse_conn *conn = io->conn;
+	size_t out_size = muse_io_out_size(conn, opcode);
+	size_t want = out_size;
+	struct muse_read_out *head = &io->out.read;
+
+	/* datalen and ooblen sit alike in both replies. */
+	BUILD_BUG_ON(offsetof(struct muse_read_out, datalen) !=
+		     offsetof(struct muse_write_out, datalen));
+	BUILD_BUG_ON(offsetof(struct muse_read_out, ooblen) !=
+		     offsetof(struct muse_write_out, ooblen));
+	if (opcode == MUSE_READ)
+		want += io->datalen + io->ooblen;
+	if (body != want || copy_from_iter(head, out_size, from) != out_size)
+		return -EINVAL;
+	if (head->datalen != io->datalen ||
+	    (conn->extended && head->ooblen != io->ooblen))
+		return -EINVAL;
+	return 0;
+}
+
 static int muse_read_reply(struct muse_req *req, size_t body,
 			   struct iov_iter *from)
 {
 	struct muse_io_req *io = container_of(req, struct muse_io_req, req);
 	struct muse_conn *conn = io->conn;
 	struct muse_read_out *out = &io->out.read;
-	size_t out_size = muse_io_out_size(conn, MUSE_READ);
 	s32 soft_error;
 
-	if (body < out_size || copy_from_iter(out, out_size, from) != out_size)
-		return -EINVAL;
-	if (out->datalen != io->datalen ||
-	    (conn->extended && out->ooblen != io->ooblen) ||
-	    body != out_size + io->datalen + io->ooblen)
+	if (muse_io_reply_head(io, MUSE_READ, body, from))
 		return -EINVAL;
 	soft_error = out->soft_error;
 	if (!muse_read_soft_error_valid(soft_error))
@@ -178,14 +201,9 @@ static int muse_write_reply(struct muse_req *req, size_t body,
 			    struct iov_iter *from)
 {
 	struct muse_io_req *io = container_of(req, struct muse_io_req, req);
-	struct muse_conn *conn = io->conn;
 	struct muse_write_out *out = &io->out.write;
-	size_t out_size = muse_io_out_size(conn, MUSE_WRITE);
 
-	if (body != out_size || copy_from_iter(out, out_size, from) != out_size)
-		return -EINVAL;
-	if (out->datalen != io->datalen ||
-	    (conn->extended && out->ooblen != io->ooblen) ||
+	if (muse_io_reply_head(io, MUSE_WRITE, body, from) ||
 	    !muse_write_soft_error_valid(out->soft_error))
 		return -EINVAL;
 	req->error = (s32)out->soft_error;

@@ -75,13 +75,10 @@ static ssize_t request_timeout_store(struct kobject *kobj,
 				     const char *buf, size_t count)
 {
 	unsigned int secs;
-	int err;
+	int err = muse_chan_parse_timeout(buf, &secs);
 
-	err = kstrtouint(buf, 10, &secs);
 	if (err)
 		return err;
-	if (secs > MUSE_TIMEOUT_LIMIT)
-		return -ERANGE;
 	muse_chan_set_timeout(&muse_kobj_conn(kobj)->chan, secs);
 	return count;
 }

@@ -36,8 +36,10 @@ someone_waits() {
 # stopped_reader NAME: start ramflash serving NAME, stop it, queue a
 # one-page read; sets DIR (its connection) and READER (the dd's pid).
 stopped_reader() {
+	# The read must be a request the stopped server holds, not one the
+	# kernel serves from ramflash's store itself (read passthrough).
 	# shellcheck disable=SC2086 # a word list
-	start_ramflash "$1" $RF --threads 1
+	start_ramflash "$1" $RF --threads 1 --no-passthrough
 	DIR=$(conn_dir "$1")
 	kill -STOP "$RAMFLASH_PID"
 	dd if="$MTD" of=/dev/null bs=2048 count=1 2>/tmp/reader.err &

@@ -4,8 +4,8 @@
 # The bad_blocks count in sysfs stays exact when the same block is marked
 # bad twice (MEMSETBADBLOCK), on a device without partitions (the master)
 # and on each partition of one with partitions, next to factory bad
-# blocks.  The second MEMSETBADBLOCK may succeed or fail; the count may
-# not move.  (The MTD core adds one to a partition's count for every
+# blocks.  Marking a block that is bad already may succeed or fail; the
+# count may not move.  (The MTD core adds one to a partition's count for every
 # successful markbad through it: a driver that answers 0 for a block that
 # is already bad makes it count twice.)
 . /scenarios/lib.sh
@@ -16,14 +16,22 @@ load_muse
 block=131072
 geometry="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 
-# markbad_twice DEV OFFSET: mark the block bad, then again.
+# markbad_again DEV OFFSET: mark a block that is bad already; that may
+# succeed (7.x's core answers 0 itself) or fail (muse.ko on 6.1 and 6.12,
+# where success would make the core count it again): the count may not
+# move either way.
+markbad_again() {
+	if mtdioctl markbad "$1" "$2" 2>/dev/null; then
+		echo "note: MEMSETBADBLOCK of the bad block $1 $2 succeeded"
+	else
+		echo "note: MEMSETBADBLOCK of the bad block $1 $2 failed"
+	fi
+}
+
+# markbad_twice DEV OFFSET: mark a good block bad, then again.
 markbad_twice() {
 	mtdioctl markbad "$1" "$2" || fail "MEMSETBADBLOCK $1 $2"
-	if mtdioctl markbad "$1" "$2" 2>/dev/null; then
-		echo "note: the second MEMSETBADBLOCK of $1 $2 succeeded"
-	else
-		echo "note: the second MEMSETBADBLOCK of $1 $2 failed"
-	fi
+	markbad_again "$1" "$2"
 }
 
 step "no partitions: factory bad block 3, block 5 marked twice"
@@ -34,7 +42,7 @@ markbad_twice "$MTD" $((5 * block))
 expect_eq "bad blocks" "0x60000 0xa0000" \
 	"$(mtdioctl badblocks "$MTD" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "bad_blocks of the master" 2 "$(mtd_attr "$MTD" bad_blocks)"
-markbad_twice "$MTD" $((3 * block))
+markbad_again "$MTD" $((3 * block))
 expect_eq "bad_blocks after marking the factory bad block" 2 \
 	"$(mtd_attr "$MTD" bad_blocks)"
 stop_ramflash
@@ -52,7 +60,7 @@ expect_eq "bad_blocks of bbc-b at registration" 0 "$(mtd_attr "$b" bad_blocks)"
 expect_eq "bad_blocks of bbc-c at registration" 1 "$(mtd_attr "$c" bad_blocks)"
 markbad_twice "$a" $((5 * block))
 markbad_twice "$b" $((1 * block))
-markbad_twice "$a" $((3 * block))
+markbad_again "$a" $((3 * block))
 for dev in "$a" "$b" "$c"; do
 	mtdioctl badblocks "$dev" >/dev/null || fail "MEMGETBADBLOCK over $dev"
 done

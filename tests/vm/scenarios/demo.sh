@@ -9,7 +9,7 @@
 . /scenarios/lib.sh
 
 require_bin ramflash
-load_modules mtd ubi zstd ubifs
+load_ubifs_stack
 load_muse
 
 img=/tmp/demo.img

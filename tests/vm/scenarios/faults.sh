@@ -14,7 +14,7 @@
 
 require_bin ramflash
 require_bin mtdioctl
-load_modules mtd ubi zstd ubifs
+load_ubifs_stack
 load_muse
 
 geometry="--type nand --size 8MiB --page-size 2048 --erase-size 128KiB --oob-size 64"

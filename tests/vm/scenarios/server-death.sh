@@ -8,7 +8,7 @@
 . /scenarios/lib.sh
 
 require_bin ramflash
-load_modules mtd ubi zstd ubifs
+load_ubifs_stack
 load_muse
 
 geometry="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"

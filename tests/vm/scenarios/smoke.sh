@@ -8,7 +8,8 @@
 
 step "load the kernel's flash stack"
 # ubifs.ko needs the zstd compressor registered before it loads.
-load_modules mtd mtdram ubi zstd ubifs jffs2
+load_ubifs_stack
+load_modules mtdram jffs2
 rmmod mtdram
 modprobe mtdram total_size=2048 erase_size=64 || fail "modprobe mtdram"
 

@@ -19,7 +19,8 @@ require_bin ramflash
 seed=${1:-20261130}
 rounds=${2:-8}
 load_muse
-load_modules ubi zstd ubifs jffs2
+load_ubifs_stack
+load_modules jffs2
 rand_seed "$seed"
 
 # 2 KiB pages, 64 B OOB, 128 KiB blocks, 256 blocks (32 MiB) on both.
