@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "badpeer.h"
@@ -34,14 +33,16 @@ static int mtd_count(void)
 	return n;
 }
 
-/* Poll (up to WAIT_MS) until some MTD is listed (any) or none is. */
-static bool wait_count(bool any)
+/*
+ * Poll (up to WAIT_MS) until some MTD is listed (any) or none is, serving
+ * the peer's requests meanwhile when fd >= 0 (peer_step()).
+ */
+static bool wait_count(bool any, int fd, struct rp_request *req)
 {
-	struct timespec step = { 0, 10 * 1000 * 1000 };
 	int tries = WAIT_MS / 10;
 
 	while ((mtd_count() > 0) != any && tries-- > 0)
-		nanosleep(&step, NULL);
+		peer_step(fd, req);
 	return mtd_count() > 0;
 }
 
@@ -68,13 +69,13 @@ static void run_device_case(const struct mdc_case *c, struct rp_request *req)
 		result(name, false, "the INIT write gave %s, expected %s",
 		       err ? strerror(-err) : "success",
 		       c->valid ? "success" : "EINVAL");
-	else if (wait_count(c->valid) != c->valid)
+	else if (wait_count(c->valid, fd, req) != c->valid)
 		result(name, false, "%s", c->valid ? "nothing registered" :
 		       "an MTD registered");
 	else
 		result(name, true, NULL);
 	close(fd);
-	if (wait_count(false))
+	if (wait_count(false, -1, req))
 		result(name, false, "MTD still listed after the peer closed");
 }
 

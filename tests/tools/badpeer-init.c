@@ -89,7 +89,7 @@ static const struct init_case init_cases[] = {
 	  { "NAME=" BADPEER_NAME, GOOD_GEOMETRY }, .expect_errno = EINVAL },
 	{ "init-unit-above-max-read", RP_INIT_OUT(7, 38, 1024, 65536, 0), 32,
 	  { "NAME=" BADPEER_NAME, GOOD_GEOMETRY }, .expect_errno = EINVAL },
-	{ "init-flags-not-offered", RP_INIT_OUT(7, 38, 65536, 65536, 0x8), 32,
+	{ "init-flags-not-offered", RP_INIT_OUT(7, 38, 65536, 65536, 0x10), 32,
 	  { "NAME=" BADPEER_NAME, GOOD_GEOMETRY }, .expect_errno = EINVAL },
 	{ "init-oob-without-extension", RP_INIT_OUT(7, 38, 65536, 65536, 0), 32,
 	  { "NAME=" BADPEER_NAME, GOOD_GEOMETRY, "OOBSIZE=64" },
@@ -174,8 +174,8 @@ static void run_init_case(const struct init_case *c, struct rp_request *req)
 		result(c->name, false, "write returned %s, expected %s",
 		       err ? strerror(-err) : "success",
 		       c->expect_errno ? strerror(c->expect_errno) : "success");
-	} else if (wait_mtd(BADPEER_NAME, c->expect_registered) !=
-		   c->expect_registered) {
+	} else if (wait_mtd_served(BADPEER_NAME, c->expect_registered, fd,
+				   req) != c->expect_registered) {
 		result(c->name, false, "MTD %s registered",
 		       c->expect_registered ? "not" : "wrongly");
 	} else if (!c->expect_registered && !connection_dead(fd)) {

@@ -64,14 +64,29 @@ bool user_exits_within(pid_t pid, int ms)
 	return false;
 }
 
-bool wait_mtd(const char *name, bool present)
+void peer_step(int fd, struct rp_request *req)
 {
 	struct timespec step = { 0, 10 * 1000 * 1000 };
+
+	if (fd >= 0 && !rp_read_request(fd, req, 10))
+		rp_answer_pattern(fd, req, 0xff);
+	else
+		nanosleep(&step, NULL);
+}
+
+bool wait_mtd_served(const char *name, bool present, int fd,
+		     struct rp_request *req)
+{
 	int tries = WAIT_MS / 10;
 
 	while (mtd_exists(name) != present && tries-- > 0)
-		nanosleep(&step, NULL);
+		peer_step(fd, req);
 	return mtd_exists(name);
+}
+
+bool wait_mtd(const char *name, bool present)
+{
+	return wait_mtd_served(name, present, -1, NULL);
 }
 
 static int memread(int fd, unsigned char *buf, uint32_t page)

@@ -47,6 +47,17 @@ int mtd_index(const char *name);
 bool wait_mtd(const char *name, bool present);
 
 /*
+ * Wait 10 ms; with a peer fd (>= 0), answer what arrives meanwhile: the
+ * module registers from a work item, and registering partitions asks
+ * ISBAD of every block, which the peer that wrote INIT must answer.
+ */
+void peer_step(int fd, struct rp_request *req);
+
+/* wait_mtd() that answers the peer's requests meanwhile (peer_step()). */
+bool wait_mtd_served(const char *name, bool present, int fd,
+		     struct rp_request *req);
+
+/*
  * Fork a user doing action on the MTD called name (page bytes per page).
  * Its exit status is 0 on success, else the errno of the failed call
  * (whole in user_report->err).

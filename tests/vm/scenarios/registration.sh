@@ -120,28 +120,28 @@ check_partitions parts-nor --type nor
 step "partitions on NAND (the kernel asks for bad blocks while registering them)"
 check_partitions parts-nand --type nand --page-size 2048 --oob-size 64
 
-step "descriptions the module refuses"
-# libmuse checks the syntax of --partitions, the kernel checks that they
-# fit the device: these pass the first and must fail the second.
+step "descriptions libmuse refuses before the kernel sees them"
+# libmuse and the module apply the same rules (muse_kernel.h, and the
+# shared table tests/lib/device-cases.c, which muse-badpeer device-cases
+# runs through the module below): a server learns of a bad partition
+# list from muse_session_new(), with nothing registered.
 refuse() {
 	what=$1
-	message=$2
-	shift 2
-	dmesg -c >/dev/null
+	shift
 	rc=0
 	ramflash --name refused "$@" >/tmp/refused.log 2>&1 || rc=$?
 	[ "$rc" -ne 0 ] || fail "$what: ramflash registered"
-	dmesg | grep -qF "$message" || {
-		dmesg
-		fail "$what: no kernel message '$message'"
+	grep -q "libmuse refused the device description" /tmp/refused.log || {
+		cat /tmp/refused.log
+		fail "$what: not refused by libmuse"
 	}
 	[ -z "$(mtd_by_name refused)" ] || fail "$what: MTD left behind"
-	echo "ok: $what refused: $(dmesg | grep -F "$message" | head -n 1)"
+	echo "ok: $what refused by libmuse"
 }
-refuse "partition larger than the device" "does not fit" \
+refuse "partition larger than the device" \
 	--type nand --size 4MiB --page-size 2048 --erase-size 128KiB \
 	--oob-size 64 --partitions "8M(big)"
-refuse "partition not eraseblock aligned" "not eraseblock aligned" \
+refuse "partition not eraseblock aligned" \
 	--type nand --size 4MiB --page-size 2048 --erase-size 128KiB \
 	--oob-size 64 --partitions "100K(odd),-(rest)"
 
