@@ -657,14 +657,12 @@ static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 	int err;
 
 	/*
-	 * Marking a bad block again must not count it again: on success
-	 * 6.1's and 6.12's mtd_block_markbad() add one to every partition
-	 * above (7.x's asks ISBAD first and returns 0 itself), so here it
-	 * fails.
+	 * Like nand_base: marking a block known to be bad succeeds at once.
+	 * Failing would turn UBI read-only (it marks worn-out blocks the
+	 * chip already gave up on).
 	 */
-	err = muse_mtd_block_isbad(mtd, ofs);
-	if (err)
-		return err < 0 ? err : -EEXIST;
+	if (conn->known_bad && test_bit(block, conn->known_bad))
+		return 0;
 	muse_block_req_init(&blk, MUSE_MARKBAD, (u64)block * mtd->erasesize,
 			    0);
 	err = muse_chan_send(&conn->chan, &blk.req);
