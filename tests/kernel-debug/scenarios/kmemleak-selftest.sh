@@ -16,8 +16,14 @@ modprobe kmemleak-test || fail "modprobe kmemleak-test"
 found=$(kmemleak_suspects kmemleak_test)
 sed 's/^unreferenced object/suspect object/' /tmp/kmemleak-match.txt |
 	head -n 24
-[ "$found" -ge 8 ] ||
-	fail "kmemleak found $found leak(s) of kmemleak-test, it leaks 8 kmallocs and 5 vmallocs at load"
+# 6.1's module leaks 8 kmallocs and 5 vmallocs and prints hashed
+# pointers.  7.x's prints every address in full (%px) into the kernel
+# log, which kmemleak scans, so those objects look referenced: only its
+# __alloc_percpu() object (printed as a per-CPU offset) is reported.
+least=8
+[ "$(uname -r | cut -d. -f1)" -lt 7 ] || least=1
+[ "$found" -ge "$least" ] ||
+	fail "kmemleak found $found leak(s) of kmemleak-test, at least $least expected"
 echo "ok: the leak check finds $found leaked objects of kmemleak-test"
 
 echo clear >/sys/kernel/debug/kmemleak
