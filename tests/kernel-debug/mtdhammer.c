@@ -38,6 +38,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* ramflash's PRNG: one splitmix64 in the tree. */
+#include "faults.h"
+
 struct config {
 	const char *path;
 	unsigned int writers;
@@ -56,22 +59,13 @@ enum outcome {
 	OUT_DEVICE_GONE = 3,	/* I/O failed (expected with --expect-failure) */
 };
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t block,
 		 uint64_t round)
 {
 	uint64_t state = seed ^ (block << 20) ^ (round << 44);
 
 	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = splitmix64(&state);
+		uint64_t v = rf_splitmix64(&state);
 
 		memcpy(buf + i, &v, len - i < 8 ? len - i : 8);
 	}
@@ -180,7 +174,7 @@ static enum outcome reader(const struct config *cfg, int fd, unsigned int idx)
 	if (!buf)
 		return OUT_BAD;
 	for (;;) {
-		uint64_t addr = splitmix64(&state) % pages * page;
+		uint64_t addr = rf_splitmix64(&state) % pages * page;
 		ssize_t n = pread(fd, buf, page, addr);
 
 		if (n != (ssize_t)page) {
