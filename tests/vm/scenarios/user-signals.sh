@@ -71,11 +71,31 @@ kill_rounds() {
 
 raw_round() {
 	flash_erase -q "$dev" 0 8 || fail "$label: flash_erase after kill $i"
-	kill_later dd if=/tmp/raw.img of="$dev" bs=2048
+	kill_later raw_writer
+}
+
+# raw_writer: /tmp/raw.img to $dev in 64 KiB writes 20 ms apart, so that a
+# kill finds it writing however fast the flash is.
+raw_writer() {
+	for rw_n in $(seq 0 15); do
+		dd if=/tmp/raw.img of="$dev" bs=65536 skip="$rw_n" seek="$rw_n" \
+			count=1 2>/dev/null || return 1
+		usleep 20000
+	done
 }
 
 files_round() {
 	kill_later files_writer "$1" "$i"
+}
+
+# ubi_writer VOLUME: ubiupdatevol fed through a pipe, 64 KiB every 20 ms,
+# so that a kill finds it in the middle of the update however fast the
+# flash is (on an idle machine nandsim took the 2 MiB in one go).
+ubi_writer() {
+	for uw_n in $(seq 0 31); do
+		dd if=/tmp/vol.img bs=65536 skip="$uw_n" count=1 2>/dev/null
+		usleep 20000
+	done | ubiupdatevol -s 2097152 "$1" -
 }
 
 # not_readonly WHAT: neither UBI nor UBIFS gave up writing.
@@ -132,7 +152,7 @@ signal_suite() {
 	step "$label: kill -9 of ubiupdatevol, $rounds times"
 	ubi_attach "$dev"
 	ubi_volume vol 4MiB
-	kill_rounds ubiupdatevol kill_later ubiupdatevol /dev/ubi0_0 /tmp/vol.img
+	kill_rounds ubiupdatevol kill_later ubi_writer /dev/ubi0_0
 	ubi_landed=$LANDED
 	not_readonly "$label after killing ubiupdatevol"
 	ubiupdatevol /dev/ubi0_0 /tmp/vol.img || fail "$label: ubiupdatevol after the kills"
