@@ -117,12 +117,25 @@ check_raw() {
 
 # files_writer DIR ROUND: write 128 KiB files with fsync, one after the
 # other, named after ROUND so that no later round rewrites them; each
-# completed one is listed in DIR.done (outside DIR).
+# completed one is listed in DIR.done (outside DIR).  Every file is fed
+# to dd through a pipe, 32 KiB every 20 ms, so that a kill finds a file
+# half written however fast the flash is, and so that the 600 ms a round
+# lasts at most cannot fill the file system (unpaced, an idle nandsim
+# wrote 23 MiB of files in two rounds and the write after the kills got
+# ENOSPC).
 files_writer() {
 	fw_i=0
-	while dd if=/tmp/chunk of="$1/f$2-$fw_i" bs=65536 conv=fsync 2>/dev/null; do
+	while paced_chunk | dd of="$1/f$2-$fw_i" bs=32768 conv=fsync 2>/dev/null; do
 		echo "f$2-$fw_i" >>"$1.done"
 		fw_i=$((fw_i + 1))
+	done
+}
+
+# paced_chunk: /tmp/chunk on stdout, 32 KiB every 20 ms.
+paced_chunk() {
+	for pc_n in 0 1 2 3; do
+		dd if=/tmp/chunk bs=32768 skip="$pc_n" count=1 2>/dev/null
+		usleep 20000
 	done
 }
 
