@@ -11,8 +11,11 @@
  * wrong device cannot produce a number.
  *
  * Output: one line per phase,
- *   RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s>
- * which bench/run-e2e.sh collects into a table.
+ *   RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s> <median MiB/s>
+ * which bench/run-e2e.sh collects into a table.  MiB/s is total bytes over
+ * total time; the median figure is one operation's bytes over the median
+ * time of one operation, which a host that takes the CPU away now and then
+ * (a loaded machine running QEMU) moves far less than the total.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +41,13 @@ struct bench {
 	uint8_t *buf;		/* one eraseblock */
 };
 
+/* Every operation of a phase moves the same number of bytes. */
 struct phase_time {
 	uint64_t bytes;
 	uint64_t ops;
 	double seconds;
+	double *op_seconds;	/* one per operation, ops of them */
+	size_t cap;
 };
 
 static double now(void)
@@ -58,15 +64,44 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+static void record(struct phase_time *t, uint64_t bytes, double seconds)
+{
+	if (t->ops == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 256;
+		t->op_seconds = realloc(t->op_seconds,
+					t->cap * sizeof(*t->op_seconds));
+		if (!t->op_seconds)
+			die("realloc", ENOMEM);
+	}
+	t->op_seconds[t->ops++] = seconds;
+	t->seconds += seconds;
+	t->bytes += bytes;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void report(const struct bench *b, const char *phase,
-		   const struct phase_time *t)
+		   struct phase_time *t)
 {
 	double mibs = t->seconds > 0 ? t->bytes / t->seconds / 1048576.0 : 0;
 	double opss = t->seconds > 0 ? t->ops / t->seconds : 0;
+	double median = 0, median_mibs = 0;
 
-	printf("RESULT %s %s %" PRIu64 " %.6f %.3f %.1f\n", b->label, phase,
-	       t->bytes, t->seconds, mibs, opss);
+	if (t->ops) {
+		qsort(t->op_seconds, t->ops, sizeof(*t->op_seconds), cmp_double);
+		median = t->op_seconds[t->ops / 2];
+	}
+	if (median > 0)
+		median_mibs = (double)t->bytes / t->ops / median / 1048576.0;
+	printf("RESULT %s %s %" PRIu64 " %.6f %.3f %.1f %.3f\n", b->label,
+	       phase, t->bytes, t->seconds, mibs, opss, median_mibs);
 	fflush(stdout);
+	free(t->op_seconds);
 }
 
 static void erase_all(const struct bench *b, struct phase_time *t)
@@ -80,9 +115,7 @@ static void erase_all(const struct bench *b, struct phase_time *t)
 
 		if (ioctl(b->fd, MEMERASE, &ei) < 0)
 			die("MEMERASE", errno);
-		t->seconds += now() - start;
-		t->bytes += b->info.erasesize;
-		t->ops++;
+		record(t, b->info.erasesize, now() - start);
 	}
 }
 
@@ -100,9 +133,7 @@ static void erase_at_once(const struct bench *b, struct phase_time *t)
 
 	if (ioctl(b->fd, MEMERASE, &ei) < 0)
 		die("MEMERASE", errno);
-	t->seconds += now() - start;
-	t->bytes += ei.length;
-	t->ops += b->blocks;
+	record(t, ei.length, now() - start);
 }
 
 /*
@@ -119,7 +150,8 @@ static void transfer_all(const struct bench *b, int writing, uint32_t chunk,
 		ssize_t n = writing ? pwrite(b->fd, b->pattern + off, chunk, off) :
 				      pread(b->fd, b->buf, chunk, off);
 
-		t->seconds += now() - start;
+		double seconds = now() - start;
+
 		if (n < 0)
 			die(writing ? "pwrite" : "pread", errno);
 		if ((size_t)n != chunk)
@@ -129,8 +161,7 @@ static void transfer_all(const struct bench *b, int writing, uint32_t chunk,
 				" differs from what was written\n", off);
 			exit(1);
 		}
-		t->bytes += chunk;
-		t->ops++;
+		record(t, chunk, seconds);
 	}
 }
 

@@ -4,7 +4,8 @@
 # Guest side of bench/run-e2e.sh: mtdbench over the same 4 MiB NAND-like
 # geometry (128 KiB eraseblocks, 2 KiB pages) served by mtdram, nandsim and
 # MUSE+ramflash, the latter with single-page and eraseblock-sized requests
-# and with 1 and 4 server threads.  The host collects the RESULT lines.
+# and with 1 and 4 server threads, and with page requests and read
+# passthrough off.  The host collects the RESULT lines.
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
@@ -38,4 +39,13 @@ for threads in 1 4; do
 		bench "muse-$io-t$threads" "$MTD"
 		stop_ramflash
 	done
+	# Every read a request again: an eraseblock read of page-sized
+	# requests is 64 units the module queues together, which only more
+	# server threads can serve in parallel (passthrough would serve them
+	# without the server).
+	step "MUSE + ramflash, page requests, no passthrough, $threads server thread(s)"
+	start_ramflash "bench-nopt-t$threads" $RF_NAND \
+		--threads "$threads" --max-io 2048 --no-passthrough
+	bench "muse-page-nopt-t$threads" "$MTD"
+	stop_ramflash
 done
