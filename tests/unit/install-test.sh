@@ -32,52 +32,9 @@ pc=$(find "$root" -name libmuse.pc | head -n 1)
 export PKG_CONFIG_LIBDIR="${pc%/*}"
 export PKG_CONFIG_SYSROOT_DIR="$root"
 
-cat >"$tmp/downstream.c" <<'PROG'
-#include <stdio.h>
-#include <string.h>
-#include <muse/muse.h>
-#include <muse/muse_kernel.h>
-#include <linux/fuse.h>
-
-int main(void)
-{
-	const struct muse_device dev = {
-		.type = MUSE_TYPE_NAND, .size = 1 << 20,
-		.writesize = 2048, .erasesize = 128 << 10,
-	};
-	struct {
-		struct fuse_in_header h;
-		struct muse_init_in in;
-	} req = {
-		{ .len = sizeof(req), .opcode = MUSE_INIT, .unique = 1 },
-		{ .fuse_major = 7, .fuse_minor = 38 },
-	};
-	unsigned char reply[4096];
-	struct muse_session *se;
-	ssize_t n;
-
-	if (muse_version() >> 16 != MUSE_VERSION_MAJOR) {
-		fprintf(stderr, "muse_version() 0x%x\n", muse_version());
-		return 1;
-	}
-	if (muse_session_new(&dev, sizeof(dev), NULL, 0, 0, NULL, &se))
-		return 1;
-	n = muse_session_handle_buf(se, &req, sizeof(req), reply,
-				    sizeof(reply));
-	muse_session_destroy(se);
-	/* header + v2 init_out + at least NAME=... */
-	if (n < 16 + MUSE_COMPAT_INIT_OUT_SIZE + 7) {
-		fprintf(stderr, "INIT reply: %zd\n", n);
-		return 1;
-	}
-	puts("downstream ok");
-	return 0;
-}
-PROG
-
 # shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
 "$cc" "$@" $(pkg-config --cflags libmuse) -o "$tmp/downstream" \
-	"$tmp/downstream.c" $(pkg-config --libs libmuse)
+	"$(dirname "$0")/downstream.c" $(pkg-config --libs libmuse)
 
 lib=$(find "$root" -name 'libmuse.so.1' | head -n 1)
 [ -n "$lib" ] || { echo "libmuse.so.1 was not installed"; exit 1; }
