@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * ramflash counters: report and JSON.
+ * ramflash report: the wear snapshot, the text report and the JSON.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,33 +11,45 @@
 
 #include "stats.h"
 
-struct rf_wear {
-	uint32_t min, max;
-	uint64_t total;
-	uint64_t bad;
-};
-
-static void rf_wear_summary(const struct rf_sim *sim, struct rf_wear *w)
+int rf_wear_take(struct rf_sim *sim, struct rf_wear *w)
 {
-	uint64_t b, blocks = rf_sim_blocks(sim);
+	uint64_t b;
 	uint32_t ec;
 
 	memset(w, 0, sizeof(*w));
+	w->blocks = rf_sim_blocks(sim);
+	w->erase_counts = calloc(w->blocks, sizeof(*w->erase_counts));
+	w->reasons = calloc(w->blocks, sizeof(*w->reasons));
+	if (!w->erase_counts || !w->reasons) {
+		rf_wear_free(w);
+		return -ENOMEM;
+	}
 	w->min = UINT32_MAX;
-	for (b = 0; b < blocks; b++) {
+	for (b = 0; b < w->blocks; b++) {
 		ec = rf_sim_erase_count(sim, b);
+		w->erase_counts[b] = ec;
+		w->reasons[b] = (uint8_t)rf_sim_bad_reason(sim, b);
 		w->min = ec < w->min ? ec : w->min;
 		w->max = ec > w->max ? ec : w->max;
 		w->total += ec;
-		w->bad += rf_sim_bad_reason(sim, b) != RF_BLOCK_GOOD;
+		w->bad += w->reasons[b] != RF_BLOCK_GOOD;
 	}
+	return 0;
+}
+
+void rf_wear_free(struct rf_wear *w)
+{
+	free(w->erase_counts);
+	free(w->reasons);
+	w->erase_counts = NULL;
+	w->reasons = NULL;
 }
 
 void rf_stats_print(struct rf_sim *sim, FILE *out)
 {
 	const struct rf_stats *stats = rf_sim_stats(sim);
-	uint64_t b, blocks = rf_sim_blocks(sim);
 	struct rf_wear w;
+	uint64_t b;
 
 	fprintf(out, "ramflash statistics:\n");
 #define RF_STATS_PRINT(name, text)					\
@@ -45,22 +57,26 @@ void rf_stats_print(struct rf_sim *sim, FILE *out)
 		rf_stats_get(stats, name), text);
 	RF_STATS_COUNTERS(RF_STATS_PRINT)
 #undef RF_STATS_PRINT
-	rf_wear_summary(sim, &w);
+	if (rf_wear_take(sim, &w)) {
+		fprintf(out, "  erase counts and bad blocks: out of memory\n");
+		return;
+	}
 	fprintf(out, "  erase counts: min %" PRIu32 " avg %.2f max %" PRIu32
 		" over %" PRIu64 " blocks\n", w.min,
-		(double)w.total / (double)blocks, w.max, blocks);
+		(double)w.total / (double)w.blocks, w.max, w.blocks);
 	fprintf(out, "  store: %" PRIu64 " bytes allocated (image or memory)\n",
 		rf_sim_store_bytes(sim));
 	fprintf(out, "  bad blocks: %" PRIu64, w.bad);
-	for (b = 0; b < blocks && w.bad; b++)
-		if (rf_sim_bad_reason(sim, b) != RF_BLOCK_GOOD)
+	for (b = 0; b < w.blocks && w.bad; b++)
+		if (w.reasons[b] != RF_BLOCK_GOOD)
 			fprintf(out, " %" PRIu64, b);
 	fprintf(out, "\n");
+	rf_wear_free(&w);
 }
 
-static const char *rf_bad_reason_name(const struct rf_sim *sim, uint64_t b)
+const char *rf_bad_reason_name(enum rf_bad_reason reason)
 {
-	switch (rf_sim_bad_reason(sim, b)) {
+	switch (reason) {
 	case RF_BLOCK_FACTORY_BAD:
 		return "factory";
 	case RF_BLOCK_MARKED_BAD:
@@ -76,10 +92,12 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 {
 	const struct rf_geometry *geo = rf_sim_geometry(sim);
 	const struct rf_stats *stats = rf_sim_stats(sim);
-	uint64_t b, blocks = rf_sim_blocks(sim);
 	const char *sep = "";
 	struct rf_wear w;
+	uint64_t b;
 
+	if (rf_wear_take(sim, &w))
+		return -ENOMEM;
 	fprintf(out, "{\n  \"geometry\": {\"type\": \"%s\", \"size\": %" PRIu64
 		", \"page_size\": %" PRIu32 ", \"erase_size\": %" PRIu32
 		", \"oob_size\": %" PRIu32 ", \"oob_avail\": %" PRIu32
@@ -87,7 +105,7 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 		", \"ecc_step\": %" PRIu32 ", \"blocks\": %" PRIu64 "},\n",
 		rf_type_name(geo->type), geo->size, geo->page_size,
 		geo->erase_size, geo->oob_size, geo->oob_avail,
-		geo->subpage_size, geo->ecc_strength, geo->ecc_step, blocks);
+		geo->subpage_size, geo->ecc_strength, geo->ecc_step, w.blocks);
 	fprintf(out, "  \"power_cut\": %s,\n",
 		rf_sim_power_cut_done(sim) ? "true" : "false");
 	fprintf(out, "  \"store_bytes\": %" PRIu64 ",\n",
@@ -99,28 +117,27 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 	sep = ",";
 	RF_STATS_COUNTERS(RF_STATS_JSON)
 #undef RF_STATS_JSON
-	rf_wear_summary(sim, &w);
 	fprintf(out, "\n  },\n  \"erase_count_min\": %" PRIu32
 		",\n  \"erase_count_max\": %" PRIu32
 		",\n  \"erase_count_total\": %" PRIu64 ",\n  \"erase_counts\": [",
 		w.min, w.max, w.total);
-	for (b = 0; b < blocks; b++)
-		fprintf(out, "%s%" PRIu32, b ? "," : "",
-			rf_sim_erase_count(sim, b));
+	for (b = 0; b < w.blocks; b++)
+		fprintf(out, "%s%" PRIu32, b ? "," : "", w.erase_counts[b]);
 	fprintf(out, "],\n  \"bad_blocks\": [");
 	sep = "";
-	for (b = 0; b < blocks; b++) {
-		if (rf_sim_bad_reason(sim, b) == RF_BLOCK_GOOD)
+	for (b = 0; b < w.blocks; b++) {
+		if (w.reasons[b] == RF_BLOCK_GOOD)
 			continue;
 		fprintf(out, "%s{\"block\": %" PRIu64 ", \"reason\": \"%s\"}",
-			sep, b, rf_bad_reason_name(sim, b));
+			sep, b, rf_bad_reason_name(w.reasons[b]));
 		sep = ", ";
 	}
 	fprintf(out, "]\n}\n");
+	rf_wear_free(&w);
 	return ferror(out) ? -EIO : 0;
 }
 
-int rf_stats_save_json(struct rf_sim *sim, const char *path)
+int rf_report_save(const char *path, rf_report_fn fn, void *arg)
 {
 	size_t len = strlen(path);
 	char *tmp = malloc(len + 16);
@@ -136,7 +153,7 @@ int rf_stats_save_json(struct rf_sim *sim, const char *path)
 		free(tmp);
 		return ret;
 	}
-	ret = rf_stats_write_json(sim, f);
+	ret = fn(arg, f);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path))
@@ -145,4 +162,14 @@ int rf_stats_save_json(struct rf_sim *sim, const char *path)
 		unlink(tmp);
 	free(tmp);
 	return ret;
+}
+
+static int rf_stats_json_report(void *sim, FILE *out)
+{
+	return rf_stats_write_json(sim, out);
+}
+
+int rf_stats_save_json(struct rf_sim *sim, const char *path)
+{
+	return rf_report_save(path, rf_stats_json_report, sim);
 }
