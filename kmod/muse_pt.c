@@ -18,9 +18,12 @@
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/uaccess.h>
 
 #include "muse_conn.h"
@@ -129,8 +132,12 @@ static int muse_pt_mark(struct muse_conn *conn,
 	return err;
 }
 
-/* Counts are copied in chunks: no allocation sized by the caller. */
-#define MUSE_PT_READS_CHUNK	64
+/*
+ * Counts are copied in chunks: no allocation sized by the caller, and 384
+ * bytes of stack (KASAN's redzones made 64 entries pass the 1 KiB frame
+ * warning).
+ */
+#define MUSE_PT_READS_CHUNK	32
 
 static int muse_pt_fetch_reads(struct muse_conn *conn,
 			       const struct muse_pt_reads __user *uarg)
@@ -199,18 +206,92 @@ long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 	}
 }
 
-/* Stored bytes are ~flash: flip them back in place. */
-static void muse_pt_invert(u8 *buf, size_t len)
+/* Copy @len bytes, flipping them back if the file holds ~flash. */
+static void muse_pt_copy(const struct muse_pt *pt, u8 *dst, const u8 *src,
+			 size_t len)
 {
 	const size_t word = sizeof(unsigned long);
 	size_t i = 0;
 
-	for (; i < len && !IS_ALIGNED((unsigned long)(buf + i), word); i++)
-		buf[i] = ~buf[i];
-	for (; i + word <= len; i += word)
-		*(unsigned long *)(buf + i) = ~*(unsigned long *)(buf + i);
+	if (!pt->inverted) {
+		memcpy(dst, src, len);
+		return;
+	}
+	for (; i < len && !IS_ALIGNED((unsigned long)(dst + i), word); i++)
+		dst[i] = ~src[i];
+	/*
+	 * @src may sit at another offset in a word (a subpage's address):
+	 * memcpy() is a plain load where unaligned loads are allowed.
+	 */
+	for (; i + word <= len; i += word) {
+		unsigned long v;
+
+		memcpy(&v, src + i, word);
+		*(unsigned long *)(dst + i) = ~v;
+	}
 	for (; i < len; i++)
-		buf[i] = ~buf[i];
+		dst[i] = ~src[i];
+}
+
+/*
+ * Copy what the page cache holds of [pos, pos + len) straight from its
+ * folios, page by page, until one is missing or not up to date; return
+ * the bytes copied.  A read of the file takes the folio lock and runs the
+ * security hooks and the atime update on every call: in a function-graph
+ * trace (6.1, TCG) muse_pt_read() took 58 us through kernel_read() and 20
+ * us this way, against 6 us for mtdram's whole read.  What is not cached (a hole of a
+ * tmpfs file, a page swapped out or not yet read from disk) is left to
+ * kernel_read(), which knows each file system's rules.  The caller holds
+ * pt->lock, so no take-back, and therefore no erase, runs meanwhile.
+ */
+static size_t muse_pt_copy_cached(const struct muse_pt *pt, u8 *buf,
+				  size_t len, loff_t pos)
+{
+	struct address_space *mapping = pt->file->f_mapping;
+	struct folio *folio;
+	size_t done = 0, n;
+	void *src;
+
+	/* Past EOF (a file truncated under us): kernel_read() says so. */
+	if (pos + len > i_size_read(mapping->host))
+		return 0;
+	while (done < len) {
+		folio = filemap_get_folio(mapping, (pos + done) >> PAGE_SHIFT);
+		/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
+		if (IS_ERR_OR_NULL(folio))
+			break;
+		if (!folio_test_uptodate(folio)) {
+			folio_put(folio);
+			break;
+		}
+		n = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(pos + done));
+		src = kmap_local_folio(folio, offset_in_folio(folio, pos + done));
+		muse_pt_copy(pt, buf + done, src, n);
+		kunmap_local(src);
+		folio_mark_accessed(folio);
+		folio_put(folio);
+		done += n;
+	}
+	return done;
+}
+
+/* Read [pos, pos + len) of the file as flash bytes into @buf. */
+static ssize_t muse_pt_fill(const struct muse_pt *pt, u8 *buf, size_t len,
+			    loff_t pos)
+{
+	size_t done = muse_pt_copy_cached(pt, buf, len, pos);
+	ssize_t n;
+
+	if (done == len)
+		return len;
+	pos += done;
+	n = kernel_read(pt->file, buf + done, len - done, &pos);
+	if (n < 0)
+		return n;
+	/* In place: the word loop reads each word before writing it. */
+	if (pt->inverted)
+		muse_pt_copy(pt, buf + done, buf + done, n);
+	return done + n;
 }
 
 /*
@@ -250,7 +331,6 @@ int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 	struct muse_pt *pt = &conn->pt;
 	u32 erasesize = conn->mtd.erasesize;
 	u64 first, last;
-	loff_t pos;
 	ssize_t n;
 
 	if (!READ_ONCE(pt->file) || ops->mode == MTD_OPS_RAW ||
@@ -265,13 +345,9 @@ int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 		up_read(&pt->lock);
 		return 0;
 	}
-	pos = pt->data_offset + from;
-	n = kernel_read(pt->file, ops->datbuf, ops->len, &pos);
-	if (n == ops->len) {
-		if (pt->inverted)
-			muse_pt_invert(ops->datbuf, n);
+	n = muse_pt_fill(pt, ops->datbuf, ops->len, pt->data_offset + from);
+	if (n == ops->len)
 		muse_pt_count(conn, from, n);
-	}
 	up_read(&pt->lock);
 	if (n != ops->len) {
 		pr_warn_ratelimited("%s: the backing file gave %zd of %zu bytes at %lld, failing the read\n",
