@@ -468,6 +468,21 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
 }
 
 /*
+ * Room for MUSE_BATCH requests of @size bytes when an operation has
+ * several units to queue together; otherwise, or when that allocation
+ * fails (one unit at a time still works), the caller's single request at
+ * @one.  *@max receives how many fit.
+ */
+static void *muse_batch_alloc(bool several, size_t size, void *one, int *max)
+{
+	void *batch = several ? kmalloc_array(MUSE_BATCH, size, GFP_KERNEL) :
+				NULL;
+
+	*max = batch ? MUSE_BATCH : 1;
+	return batch ?: one;
+}
+
+/*
  * Move an MTD read or write as READ/WRITE requests.  A read returns the
  * most bit flips of any ECC step, or -EBADMSG (with all the data) when a
  * step could not be corrected.
@@ -477,9 +492,9 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
 	struct muse_ecc_result ecc = { 0 };
-	struct muse_io_req one, *reqs = &one;
-	int max = 1, err;
+	struct muse_io_req one, *reqs;
 	struct muse_io io;
+	int max, err;
 
 	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
@@ -490,14 +505,9 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 			return err < 0 ? err : 0;
 	}
 
-	if (opcode == MUSE_READ &&
-	    io.len + (u64)io.ooblen > conn->unit) {
-		reqs = kmalloc_array(MUSE_BATCH, sizeof(*reqs), GFP_KERNEL);
-		if (reqs)
-			max = MUSE_BATCH;
-		else
-			reqs = &one;
-	}
+	reqs = muse_batch_alloc(opcode == MUSE_READ &&
+				io.len + (u64)io.ooblen > conn->unit,
+				sizeof(*reqs), &one, &max);
 	do {
 		err = muse_io_batch(conn, &io, opcode, reqs, max, ops, &ecc);
 	} while (!err && (io.len || io.ooblen));
@@ -580,9 +590,9 @@ static int muse_erase_batch(struct muse_conn *conn, struct muse_block_req *blks,
 static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_block_req one, *blks = &one;
+	struct muse_block_req one, *blks;
 	u64 addr = instr->addr, end;
-	int max = 1, err;
+	int max, err;
 
 	if (!muse_eraseblock_aligned(instr->addr, mtd) ||
 	    !muse_eraseblock_aligned(instr->len, mtd) ||
@@ -590,13 +600,8 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 		return -EINVAL;
 
 	end = instr->addr + instr->len;
-	if (instr->len > mtd->erasesize) {
-		blks = kmalloc_array(MUSE_BATCH, sizeof(*blks), GFP_KERNEL);
-		if (blks)
-			max = MUSE_BATCH;
-		else
-			blks = &one;
-	}
+	blks = muse_batch_alloc(instr->len > mtd->erasesize, sizeof(*blks),
+				&one, &max);
 	do {
 		err = muse_erase_batch(conn, blks, max, &addr, end,
 				       &instr->fail_addr);
