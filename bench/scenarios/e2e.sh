@@ -12,40 +12,53 @@
 require_bin ramflash
 require_bin mtdbench
 repeat=${1:-3}
+rounds=${2:-1}
 
 bench() {
 	mtdbench --repeat "$repeat" --page 2048 --label "$1" "$2" ||
 		fail "mtdbench $1"
 }
 
-step "mtdram"
-modprobe mtdram total_size=4096 erase_size=128 || fail "modprobe mtdram"
-bench mtdram "$(mtd_by_name "mtdram test device")"
-rmmod mtdram
+# muse LABEL ARGS...: ramflash with ARGS measured as LABEL.
+muse() {
+	m_label=$1
+	shift
+	start_ramflash "bench-$m_label" $RF_NAND "$@"
+	bench "$m_label" "$MTD"
+	stop_ramflash
+}
 
-step "nandsim"
-nandsim_load
-bench nandsim "$NANDSIM"
-rmmod nandsim
+# One round measures every device once.  Several rounds interleave the
+# devices, so that a stretch of host load hits each of them alike (the
+# host takes the best round of each).
+one_round() {
+	step "round $1 of $rounds: mtdram"
+	modprobe mtdram total_size=4096 erase_size=128 || fail "modprobe mtdram"
+	bench mtdram "$(mtd_by_name "mtdram test device")"
+	rmmod mtdram
+
+	step "round $1 of $rounds: nandsim"
+	nandsim_load
+	bench nandsim "$NANDSIM"
+	rmmod nandsim
+
+	for threads in 1 4; do
+		step "round $1 of $rounds: MUSE + ramflash, $threads server thread(s)"
+		muse "muse-page-t$threads" --threads "$threads" --max-io 2048
+		muse "muse-eraseblock-t$threads" --threads "$threads" \
+			--max-io 131072
+		# Every read a request again: an eraseblock read of
+		# page-sized requests is 64 units the module queues together,
+		# which only more server threads can serve in parallel
+		# (passthrough would serve them without the server).
+		muse "muse-page-nopt-t$threads" --threads "$threads" \
+			--max-io 2048 --no-passthrough
+	done
+}
 
 load_muse
-for threads in 1 4; do
-	for io in page eraseblock; do
-		max_io=2048
-		[ "$io" = eraseblock ] && max_io=131072
-		step "MUSE + ramflash, $io requests, $threads server thread(s)"
-		start_ramflash "bench-$io-t$threads" $RF_NAND \
-			--threads "$threads" --max-io "$max_io"
-		bench "muse-$io-t$threads" "$MTD"
-		stop_ramflash
-	done
-	# Every read a request again: an eraseblock read of page-sized
-	# requests is 64 units the module queues together, which only more
-	# server threads can serve in parallel (passthrough would serve them
-	# without the server).
-	step "MUSE + ramflash, page requests, no passthrough, $threads server thread(s)"
-	start_ramflash "bench-nopt-t$threads" $RF_NAND \
-		--threads "$threads" --max-io 2048 --no-passthrough
-	bench "muse-page-nopt-t$threads" "$MTD"
-	stop_ramflash
+r=1
+while [ "$r" -le "$rounds" ]; do
+	one_round "$r"
+	r=$((r + 1))
 done
