@@ -117,6 +117,8 @@ static const char rf_usage[] =
 "  --device PATH          the MUSE control device (default " RF_DEFAULT_DEVICE ")\n"
 "  --threads N            worker threads (default 2)\n"
 "  --stats FILE           write statistics as JSON on SIGUSR1 and at exit\n"
+"  --stats-svg FILE       write a picture of the erase counts and bad blocks\n"
+"                         as SVG, when the statistics are written\n"
 "  --compat               speak MUSE v2 only (no OOB, one page per request)\n"
 "  --no-passthrough       answer every read; by default the kernel reads\n"
 "                         blocks no read fault model touches from the store\n"
@@ -139,7 +141,8 @@ enum rf_opt {
 	OPT_READ_DISTURB, OPT_RETENTION, OPT_FAIL_PROGRAM, OPT_FAIL_ERASE,
 	OPT_POWER_CUT_AFTER, OPT_POWER_CUT_RANDOM, OPT_LATENCY_READ,
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
-	OPT_STATS, OPT_COMPAT, OPT_NO_PASSTHROUGH, OPT_PRINT_MTD, OPT_VERSION,
+	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
+	OPT_PRINT_MTD, OPT_VERSION,
 };
 
 static const struct option rf_long_options[] = {
@@ -179,6 +182,7 @@ static const struct option rf_long_options[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-svg", required_argument, NULL, OPT_STATS_SVG },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
@@ -514,6 +518,9 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		return 0;
 	case OPT_STATS:
 		o->stats_path = arg;
+		return 0;
+	case OPT_STATS_SVG:
+		o->svg_path = arg;
 		return 0;
 	case OPT_COMPAT:
 		o->compat = true;

@@ -41,6 +41,7 @@ struct rf_options {
 	uint32_t max_io;		/* bytes, 0: one eraseblock */
 	const char *device;
 	const char *stats_path;		/* NULL: no JSON */
+	const char *svg_path;		/* NULL: no picture */
 	unsigned int threads;
 	enum rf_verbosity verbosity;
 	bool print_mtd;			/* print the description and exit */

@@ -17,6 +17,7 @@
 
 #include "server.h"
 #include "stats.h"
+#include "svg.h"
 
 static struct muse_session *volatile rf_signal_session;
 static volatile sig_atomic_t rf_stop_requested;
@@ -390,12 +391,19 @@ void rf_server_report(const struct rf_options *opts, struct rf_sim *sim)
 
 	if (opts->verbosity != RF_QUIET)
 		rf_stats_print(sim, stderr);
-	if (!opts->stats_path)
-		return;
-	ret = rf_stats_save_json(sim, opts->stats_path);
-	if (ret)
-		fprintf(stderr, "ramflash: cannot write %s: %s\n",
-			opts->stats_path, strerror(-ret));
+	/* A report that cannot be written is said; the flash is still served. */
+	if (opts->stats_path) {
+		ret = rf_stats_save_json(sim, opts->stats_path);
+		if (ret)
+			fprintf(stderr, "ramflash: cannot write %s: %s\n",
+				opts->stats_path, strerror(-ret));
+	}
+	if (opts->svg_path) {
+		ret = rf_svg_save(sim, opts->name, opts->svg_path);
+		if (ret)
+			fprintf(stderr, "ramflash: cannot write %s: %s\n",
+				opts->svg_path, strerror(-ret));
+	}
 }
 
 static void rf_on_stop(int sig)

@@ -66,7 +66,7 @@ int rf_server_serve(struct rf_server *srv);
  * @served:	set once the kernel accepted the device.
  *
  * SIGINT and SIGTERM end the loop, SIGUSR1 prints statistics (and writes
- * --stats); the caller flushes the image afterwards.
+ * --stats and --stats-svg); the caller flushes the image afterwards.
  *
  * Return: 0 after a clean stop or a simulated power cut, or a negative
  * errno after printing why (-ENOENT: no MUSE device, -EINVAL: the kernel
@@ -77,7 +77,8 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 
 /**
  * rf_server_report() - print the statistics (unless quiet) and write the
- * --stats JSON.
+ * --stats JSON and the --stats-svg picture; a file that cannot be written
+ * is reported on stderr.
  * @opts:	the options.
  * @sim:	the chip.
  */

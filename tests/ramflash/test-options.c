@@ -141,7 +141,7 @@ static void test_fault_options(void **state)
 				 "--latency-program", "200", "--latency-erase",
 				 "1500", "--power-cut-after", "77", "--image",
 				 "/tmp/x.img", "--stats", "/tmp/x.json",
-				 "--threads", "4", "--nand-reprogram", "refuse",
+				 "--stats-svg", "/tmp/x.svg", "--threads", "4", "--nand-reprogram", "refuse",
 				 "--partitions", "1M(boot),-(ubi)", "--max-io",
 				 "256K", "-v", NULL), RF_PARSE_RUN);
 	assert_true(o.cfg.faults.seed == 5);
@@ -160,6 +160,7 @@ static void test_fault_options(void **state)
 	assert_true(o.cfg.faults.power_cut && o.cfg.faults.power_cut_after == 77);
 	assert_string_equal(o.cfg.image_path, "/tmp/x.img");
 	assert_string_equal(o.stats_path, "/tmp/x.json");
+	assert_string_equal(o.svg_path, "/tmp/x.svg");
 	assert_int_equal(o.threads, 4);
 	assert_int_equal(o.cfg.reprogram, RF_REPROGRAM_REFUSE);
 	assert_string_equal(o.partitions, "1M(boot),-(ubi)");

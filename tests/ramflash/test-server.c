@@ -8,6 +8,7 @@
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -293,6 +294,58 @@ static void test_latency_does_not_block_a_worker(void **state)
 	rf_options_free(&opts);
 }
 
+/*
+ * The report writes --stats and --stats-svg (at exit and on SIGUSR1); a
+ * file that cannot be written is said on stderr and the other one is
+ * still written.
+ */
+static void test_report_files(void **state)
+{
+	char *json = strdup(t_tempfile("report.json"));
+	char *svg = strdup(t_tempfile("report.svg"));
+	const char *const args[] = {
+		"--chip", "slc-8m", "--name", "a&b", "-q", "--stats", json,
+		"--stats-svg", "/nonexistent-dir/chip.svg", NULL,
+	};
+	FILE *err = tmpfile();
+	char text[512] = "";
+	struct t_server t;
+	int saved;
+
+	assert_non_null(err);
+	t_server_start(&t, args);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(err), STDERR_FILENO) >= 0);
+	rf_server_report(&t.opts, t.sim);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(err);
+	assert_true(fread(text, 1, sizeof(text) - 1, err) > 0);
+	fclose(err);
+	assert_string_equal(text, "ramflash: cannot write /nonexistent-dir/chip.svg: "
+			    "No such file or directory\n");
+	assert_int_equal(access(json, R_OK), 0);
+
+	t.opts.svg_path = svg;
+	rf_server_report(&t.opts, t.sim);
+	err = fopen(svg, "r");
+	assert_non_null(err);
+	memset(text, 0, sizeof(text));
+	assert_true(fread(text, 1, sizeof(text) - 1, err) > 0);
+	fclose(err);
+	assert_non_null(strstr(text, "<title>a&amp;b: erase count per "
+			       "eraseblock</title>"));
+	t_server_stop(&t);
+	unlink(json);
+	unlink(svg);
+	rmdir(t_tempfile(""));
+	free(json);
+	free(svg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_io_and_ecc_through_libmuse),
 		cmocka_unit_test(test_power_cut_ends_the_session),
 		cmocka_unit_test(test_latency_does_not_block_a_worker),
+		cmocka_unit_test(test_report_files),
 	};
 
 	return cmocka_run_group_tests_name("ramflash-server", tests, NULL, NULL);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Run the demo scenario (scenarios/demo.sh) in QEMU and show what the
-# guest printed.  scripts/run-demo calls this after building.
+# Run the demo scenario (scenarios/demo.sh) in QEMU, show what the guest
+# printed and save the picture of the chip it exported (BUILDDIR/tests/vm/
+# demo-chip.svg).  scripts/run-demo calls this after building.
 #
 #   tests/vm/demo.sh BUILDDIR [--log FILE]
 #
@@ -54,12 +55,25 @@ echo "demo: booting Debian's $release under QEMU (TCG, 2 CPUs); this takes a min
 status=0
 "$here/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 	--scenario demo --timeout 600 --mem 768 --log "$log" >/dev/null || status=$?
-# The guest's own output, without the kernel's boot messages.
+# The guest's own output, without the kernel's boot messages and the
+# exported files.
 tr -d '\r' <"$log" |
 	sed -n '/^guest-init: running scenario demo/,/^MUSE-SCENARIO-RESULT/p' |
-	grep -v '^\[ *[0-9]*\.[0-9]*\] '
+	grep -v '^\[ *[0-9]*\.[0-9]*\] ' |
+	sed '/^MUSE-FILE-BEGIN /,/^MUSE-FILE-END /d'
 if [ "$status" -ne 0 ]; then
 	echo "demo: FAILED (status $status); the whole console log is in $log"
 	exit 1
 fi
+# The picture, from the console (export_file in scenarios/lib.sh), past
+# any kernel message; gzip fails if a line of it was lost or garbled.
+svg=$(dirname "$log")/demo-chip.svg
+if ! tr -d '\r' <"$log" |
+	sed -n '/^MUSE-FILE-BEGIN demo-chip.svg$/,/^MUSE-FILE-END demo-chip.svg$/p' |
+	sed '1d;$d' | grep -v '^\[ *[0-9]*\.[0-9]*\] ' | base64 -d |
+	gzip -dc >"$svg"; then
+	echo "demo: FAILED: no whole demo-chip.svg in the console log $log"
+	exit 1
+fi
+echo "demo: the chip's erase counts and bad blocks as a picture: $svg"
 echo "demo: passed; console log in $log"

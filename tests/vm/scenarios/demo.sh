@@ -5,7 +5,8 @@
 # kernel through /dev/muse, UBI and UBIFS go on top, files are written and
 # read back, and what happened is printed: the geometry the kernel sees,
 # throughput of the raw MTD and of UBIFS, and the erase counts from
-# ramflash's --stats JSON.
+# ramflash's --stats JSON; its --stats-svg picture goes to the host
+# (export_file), where tests/vm/demo.sh saves it and prints its path.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -14,6 +15,7 @@ load_muse
 
 img=/tmp/demo.img
 stats=/tmp/demo-stats.json
+svg=/tmp/demo-chip.svg
 files=24
 file_kib=256
 
@@ -34,7 +36,7 @@ rate() {
 step "ramflash: 32 MiB SLC NAND, 2 KiB pages, 128 KiB eraseblocks, 64 B OOB"
 start_ramflash demo --type nand --size 32MiB --page-size 2048 \
 	--erase-size 128KiB --oob-size 64 --image "$img" --stats "$stats" \
-	--threads 2
+	--stats-svg "$svg" --threads 2
 echo "--- /proc/mtd"
 cat /proc/mtd
 echo "--- mtdinfo $MTD"
@@ -85,7 +87,7 @@ echo "UBIFS read (after remount) $((files * file_kib)) KiB: $(rate $((files * fi
 df -k /mnt/demo | tail -n 1 | awk '{ printf "UBIFS: %d KiB used of %d KiB\n", $3, $2 }'
 ubi_down /mnt/demo
 
-step "stop ramflash: its report and its --stats JSON"
+step "stop ramflash: its report, its --stats JSON and its --stats-svg picture"
 stop_ramflash
 cat "$RAMFLASH_LOG"
 [ -s "$stats" ] || fail "ramflash wrote no $stats"
@@ -99,3 +101,10 @@ tr -d ' \n' <"$stats" | sed -n 's/.*"erase_counts":\[\([0-9,]*\)\].*/\1/p' |
 		printf "erase counts over %d blocks: min %d, avg %.1f, max %d, total %d\n", n, min, s / n, max, s
 	}' || fail "no erase_counts array in $stats"
 echo "image: $(wc -c <"$img") bytes"
+# One cell per eraseblock, as many marked bad as the JSON lists.
+expect_eq "cells in the picture" $((32 * 8)) "$(grep -c '<rect class="block ' "$svg")"
+expect_eq "bad blocks in the picture" \
+	"$(tr '{' '\n' <"$stats" | grep -c '"reason"' || true)" \
+	"$(grep -c '<rect class="block bad ' "$svg" || true)"
+echo "picture: $(wc -c <"$svg") bytes"
+export_file "$svg" demo-chip.svg

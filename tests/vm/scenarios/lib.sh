@@ -299,3 +299,15 @@ same_files() {
 sum() {
 	sha256sum "$1" | cut -d' ' -f1
 }
+
+# export_file PATH NAME: show PATH to the host, which has no other way into
+# the guest's files (no network, no disk): gzipped, in base64, on the
+# console between "MUSE-FILE-BEGIN NAME" and "MUSE-FILE-END NAME"; gzip's
+# checksum tells the host whether it got the file whole.  The host takes
+# it out of the console log (tests/vm/demo.sh).
+export_file() {
+	[ -s "$1" ] || fail "export_file: $1 is missing or empty"
+	echo "MUSE-FILE-BEGIN $2"
+	gzip -c "$1" | base64
+	echo "MUSE-FILE-END $2"
+}
