@@ -83,10 +83,10 @@ boot() {
 	elapsed=$(($(date +%s) - start))
 }
 
-# boot_splat: the console log has a splat before the kernel started /init
-# (all of it, if it never did).
-boot_splat() {
-	sed '/Run \/init as init process/q' "$log" | grep -Eq "$splats"
+# boot_splats: the splat lines of the console log before the kernel
+# started /init (all of it, if it never did).
+boot_splats() {
+	sed '/Run \/init as init process/q' "$log" | grep -En "$splats"
 }
 
 boot
@@ -97,9 +97,9 @@ boot
 # KASAN kernel reported a wild access in an interrupt during
 # identify_cpu().  Boot once more and say so; a second such boot fails
 # like any splat, and a splat after /init started is never retried.
-if boot_splat; then
+if boot_splats >/dev/null; then
 	echo "RETRY $scenario: the kernel splatted while booting, before /init; its log:"
-	sed '/Run \/init as init process/q' "$log" | grep -En "$splats" | head -n 5
+	boot_splats | head -n 5
 	cp "$log" "$log.boot-crash"
 	boot
 fi

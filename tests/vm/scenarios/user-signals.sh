@@ -69,6 +69,17 @@ kill_rounds() {
 	echo "$label $kr_what: $LANDED of $KILLS kills landed mid-write"
 }
 
+# paced_cat FILE BS COUNT: the first COUNT blocks of BS bytes of FILE on
+# stdout, one every 20 ms.
+paced_cat() {
+	pc_n=0
+	while [ "$pc_n" -lt "$3" ]; do
+		dd if="$1" bs="$2" skip="$pc_n" count=1 2>/dev/null
+		usleep 20000
+		pc_n=$((pc_n + 1))
+	done
+}
+
 raw_round() {
 	flash_erase -q "$dev" 0 8 || fail "$label: flash_erase after kill $i"
 	kill_later raw_writer
@@ -92,10 +103,7 @@ files_round() {
 # so that a kill finds it in the middle of the update however fast the
 # flash is (on an idle machine nandsim took the 2 MiB in one go).
 ubi_writer() {
-	for uw_n in $(seq 0 31); do
-		dd if=/tmp/vol.img bs=65536 skip="$uw_n" count=1 2>/dev/null
-		usleep 20000
-	done | ubiupdatevol -s 2097152 "$1" -
+	paced_cat /tmp/vol.img 65536 32 | ubiupdatevol -s 2097152 "$1" -
 }
 
 # not_readonly WHAT: neither UBI nor UBIFS gave up writing.
@@ -125,19 +133,13 @@ check_raw() {
 # ENOSPC).
 files_writer() {
 	fw_i=0
-	while paced_chunk | dd of="$1/f$2-$fw_i" bs=32768 conv=fsync 2>/dev/null; do
+	while paced_cat /tmp/chunk 32768 4 |
+		dd of="$1/f$2-$fw_i" bs=32768 conv=fsync 2>/dev/null; do
 		echo "f$2-$fw_i" >>"$1.done"
 		fw_i=$((fw_i + 1))
 	done
 }
 
-# paced_chunk: /tmp/chunk on stdout, 32 KiB every 20 ms.
-paced_chunk() {
-	for pc_n in 0 1 2 3; do
-		dd if=/tmp/chunk bs=32768 skip="$pc_n" count=1 2>/dev/null
-		usleep 20000
-	done
-}
 
 # check_files DIR: every file completed before a kill is intact.
 check_files() {
