@@ -103,7 +103,8 @@ static void build_ext_keys(const struct muse_session *se, uint32_t oobsize,
  * request and no OOB.  An extended peer gets the extensions the device
  * needs among those offered: OOB iff the device has OOB, ECC_STATS iff it
  * has ECC, LARGE_IO iff it wants more than one write buffer per request
- * and the kernel can carry more, PASSTHROUGH iff the session asked for it.
+ * and the kernel can carry more, PASSTHROUGH iff the session asked for it,
+ * KERNEL_ERASE iff the session asked for it and PASSTHROUGH is accepted.
  */
 static void negotiate(struct muse_session *se, bool ext_reply,
 		      const struct muse_init_in *in)
@@ -131,8 +132,16 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 		wanted |= MUSE_EXT_LARGE_IO;
 	if (se->flags & MUSE_SESSION_PASSTHROUGH)
 		wanted |= MUSE_EXT_PASSTHROUGH;
+	if (se->flags & MUSE_SESSION_KERNEL_ERASE)
+		wanted |= MUSE_EXT_KERNEL_ERASE;
 
 	se->ext = wanted & in->flags;
+	/*
+	 * The kernel erases into the passthrough backing file and refuses
+	 * an INIT reply with the one but not the other.
+	 */
+	if (!(se->ext & MUSE_EXT_PASSTHROUGH))
+		se->ext &= ~MUSE_EXT_KERNEL_ERASE;
 	se->unit = se->ext & MUSE_EXT_LARGE_IO ? large : dev->writebufsize;
 	se->oobsize = se->ext & MUSE_EXT_OOB ? dev->oobsize : 0;
 	se->ext_layout = se->ext != 0;

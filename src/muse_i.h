@@ -168,6 +168,12 @@ void muse__slot_put(struct muse_session *se, struct muse_req *slot);
 void muse__set_poll_hook(struct muse_session *se, muse__poll_hook_fn fn,
 			 void *arg);
 
+/* passthrough.c */
+int muse__ext_ready(const struct muse_session *se, unsigned int ext);
+int muse__blocks_ready(const struct muse_session *se, unsigned int ext,
+		       uint64_t first, uint64_t count);
+int muse__ioctl(const struct muse_session *se, unsigned long cmd, void *arg);
+
 /* loop.c */
 ssize_t muse__receive(struct muse_session *se, void *buf, size_t size);
 int muse__handle_slot(struct muse_session *se, struct muse_req *slot,

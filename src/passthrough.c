@@ -15,25 +15,35 @@
 _Static_assert(MUSE_PT_INVERTED == MUSE_BACKING_INVERTED,
 	       "muse.h and the protocol agree on the backing flags");
 
-static int pt_ready(const struct muse_session *se)
+/*
+ * The checks and the call every extension ioctl shares (kernel-erase.c
+ * too).  @ext: the MUSE_EXT_* the call needs in force.
+ */
+int muse__ext_ready(const struct muse_session *se, unsigned int ext)
 {
-	if (!(se->ext & MUSE_EXT_PASSTHROUGH))
+	if ((se->ext & ext) != ext)
 		return -EOPNOTSUPP;
 	return se->fd < 0 ? -EBADF : 0;
 }
 
-static int pt_range(const struct muse_session *se, uint64_t first,
-		    uint64_t count)
+/*
+ * muse__ext_ready(), then @count eraseblocks from @first: at least one,
+ * all inside the device.
+ */
+int muse__blocks_ready(const struct muse_session *se, unsigned int ext,
+		       uint64_t first, uint64_t count)
 {
 	uint64_t blocks = se->dev.size / se->dev.erasesize;
+	int ret = muse__ext_ready(se, ext);
 
+	if (ret)
+		return ret;
 	if (!count || first >= blocks || count > blocks - first)
 		return -EINVAL;
 	return 0;
 }
 
-static int pt_ioctl(const struct muse_session *se, unsigned long cmd,
-		    void *arg)
+int muse__ioctl(const struct muse_session *se, unsigned long cmd, void *arg)
 {
 	return ioctl(se->fd, cmd, arg) < 0 ? -errno : 0;
 }
@@ -44,7 +54,7 @@ int muse_session_set_backing(struct muse_session *se, int fd,
 	struct muse_backing arg = {
 		.fd = fd, .flags = flags, .data_offset = data_offset,
 	};
-	int ret = pt_ready(se);
+	int ret = muse__ext_ready(se, MUSE_EXT_PASSTHROUGH);
 
 	if (ret)
 		return ret;
@@ -52,7 +62,7 @@ int muse_session_set_backing(struct muse_session *se, int fd,
 		return -EBADF;
 	if (flags & ~MUSE_PT_INVERTED)
 		return -EINVAL;
-	return pt_ioctl(se, MUSE_IOC_BACKING, &arg);
+	return muse__ioctl(se, MUSE_IOC_BACKING, &arg);
 }
 
 int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
@@ -62,11 +72,10 @@ int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
 		.first_block = first_block, .count = count,
 		.enable = enable ? 1 : 0,
 	};
-	int ret = pt_ready(se);
+	int ret = muse__blocks_ready(se, MUSE_EXT_PASSTHROUGH, first_block,
+				     count);
 
-	if (!ret)
-		ret = pt_range(se, first_block, count);
-	return ret ? ret : pt_ioctl(se, MUSE_IOC_PASSTHROUGH, &arg);
+	return ret ? ret : muse__ioctl(se, MUSE_IOC_PASSTHROUGH, &arg);
 }
 
 int muse_session_passthrough_reads(struct muse_session *se,
@@ -77,11 +86,10 @@ int muse_session_passthrough_reads(struct muse_session *se,
 		.first_block = first_block, .count = count,
 		.counts = (uintptr_t)counts, .bytes = (uintptr_t)bytes,
 	};
-	int ret = pt_ready(se);
+	int ret = muse__blocks_ready(se, MUSE_EXT_PASSTHROUGH, first_block,
+				     count);
 
-	if (!ret)
-		ret = pt_range(se, first_block, count);
 	if (!ret && !counts)
 		ret = -EFAULT;
-	return ret ? ret : pt_ioctl(se, MUSE_IOC_PT_READS, &arg);
+	return ret ? ret : muse__ioctl(se, MUSE_IOC_PT_READS, &arg);
 }

@@ -164,6 +164,16 @@ void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io)
 	init_with(se, req, mf_init_ext(req, 1, flags, max_io));
 }
 
+struct muse_session *offered_session(unsigned int flags, uint32_t offered)
+{
+	struct muse_session *se = NULL;
+
+	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, flags, NULL,
+					  &se), 0);
+	init_ext(se, offered, 4096);
+	return se;
+}
+
 static void dump(const char *what, const void *p, size_t n)
 {
 	const unsigned char *b = p;

@@ -79,6 +79,13 @@ ssize_t handle(struct muse_session *se, const void *req, size_t reqlen,
 void init_v2(struct muse_session *se);
 void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io);
 
+/*
+ * A session serving test_nand with the default callbacks, created with
+ * @flags and initialised by an extended kernel offering @offered: for
+ * what was negotiated and the calls that need it.
+ */
+struct muse_session *offered_session(unsigned int flags, uint32_t offered);
+
 /* Assert @n bytes at @got equal @want (hex dump of both on mismatch). */
 void assert_bytes(const void *got, size_t n, const void *want, size_t m);
 

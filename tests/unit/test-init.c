@@ -62,9 +62,10 @@ static void extended_peer_gets_what_the_device_needs(void **state)
 	struct muse_session *se = new_session(&test_nand, 0, &rec);
 
 	check_init(se, &in, sizeof(in), out, sizeof(out), info, sizeof(info));
-	/* Passthrough only for a session that asks for it. */
+	/* Passthrough and kernel erase only for a session that asks. */
 	assert_int_equal(muse_session_extensions(se),
-			 MUSE_EXT_ALL & ~MUSE_EXT_PASSTHROUGH);
+			 MUSE_EXT_OOB | MUSE_EXT_LARGE_IO |
+			 MUSE_EXT_ECC_STATS);
 	assert_int_equal(muse_session_max_io(se), TDEV_MAX_IO);
 	muse_session_destroy(se);
 }

@@ -125,7 +125,8 @@ static void handshake(struct link *l)
 	assert_int_equal(out.error, 0);
 	assert_int_equal(out.unique, 1);
 	assert_int_equal(muse_session_extensions(l->se),
-			 MUSE_EXT_ALL & ~MUSE_EXT_PASSTHROUGH);
+			 MUSE_EXT_OOB | MUSE_EXT_LARGE_IO |
+			 MUSE_EXT_ECC_STATS);
 }
 
 static void init_over_socket(void **state)

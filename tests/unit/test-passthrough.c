@@ -12,26 +12,10 @@
 
 #include "helpers.h"
 
-/* INIT through muse_session_handle_buf(), with the flags a kernel offers. */
-static struct muse_session *init_session(unsigned int session_flags,
-					 uint32_t offered)
-{
-	static unsigned char reply[8192];
-	struct muse_session *se = NULL;
-	unsigned char req[64];
-	size_t n = mf_init_ext(req, 1, offered, 4096);
-
-	assert_int_equal(muse_session_new(TEST_NAND, NULL, 0, session_flags,
-					  NULL, &se), 0);
-	assert_true(muse_session_handle_buf(se, req, n, reply,
-					    sizeof(reply)) > 0);
-	return se;
-}
-
 static void accepted_when_asked_and_offered(void **state)
 {
-	struct muse_session *se = init_session(MUSE_SESSION_PASSTHROUGH,
-					       MUSE_EXT_ALL);
+	struct muse_session *se = offered_session(MUSE_SESSION_PASSTHROUGH,
+						  MUSE_EXT_ALL);
 
 	assert_true(muse_session_extensions(se) & MUSE_EXT_PASSTHROUGH);
 	muse_session_destroy(se);
@@ -39,7 +23,7 @@ static void accepted_when_asked_and_offered(void **state)
 
 static void not_accepted_unasked(void **state)
 {
-	struct muse_session *se = init_session(0, MUSE_EXT_ALL);
+	struct muse_session *se = offered_session(0, MUSE_EXT_ALL);
 
 	assert_false(muse_session_extensions(se) & MUSE_EXT_PASSTHROUGH);
 	assert_int_equal(muse_session_passthrough(se, 0, 1, 1), -EOPNOTSUPP);
@@ -48,9 +32,9 @@ static void not_accepted_unasked(void **state)
 
 static void not_accepted_unoffered(void **state)
 {
-	struct muse_session *se = init_session(MUSE_SESSION_PASSTHROUGH,
-					       MUSE_EXT_ALL &
-					       ~MUSE_EXT_PASSTHROUGH);
+	struct muse_session *se = offered_session(MUSE_SESSION_PASSTHROUGH,
+						  MUSE_EXT_ALL &
+						  ~MUSE_EXT_PASSTHROUGH);
 
 	assert_false(muse_session_extensions(se) & MUSE_EXT_PASSTHROUGH);
 	muse_session_destroy(se);
@@ -59,8 +43,8 @@ static void not_accepted_unoffered(void **state)
 /* An fd, so that only the argument checks stand between call and ioctl. */
 static void misuse_refused_before_the_kernel(void **state)
 {
-	struct muse_session *se = init_session(MUSE_SESSION_PASSTHROUGH,
-					       MUSE_EXT_ALL);
+	struct muse_session *se = offered_session(MUSE_SESSION_PASSTHROUGH,
+						  MUSE_EXT_ALL);
 	uint64_t blocks = TDEV_SIZE / TDEV_BLOCK;
 	uint32_t counts[4];
 	int sv[2];

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Kernel erase, library side: the extension is accepted only by a session
+ * that asks for it and for read passthrough, only when the kernel offers
+ * both, and the calls refuse misuse before any system call.  What the
+ * kernel does with the ioctls is the vm suite's business.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define BOTH (MUSE_EXT_PASSTHROUGH | MUSE_EXT_KERNEL_ERASE)
+#define ASK_BOTH (MUSE_SESSION_PASSTHROUGH | MUSE_SESSION_KERNEL_ERASE)
+
+static const struct negotiation {
+	const char *what;
+	unsigned int session_flags;
+	uint32_t offered;
+	unsigned int accepted;		/* of BOTH */
+} negotiations[] = {
+	{ "asked for both, offered everything", ASK_BOTH, MUSE_EXT_ALL, BOTH },
+	{ "asked for both, offered exactly both", ASK_BOTH, BOTH, BOTH },
+	{ "asked for passthrough only", MUSE_SESSION_PASSTHROUGH, MUSE_EXT_ALL,
+	  MUSE_EXT_PASSTHROUGH },
+	/* The kernel erases into the passthrough file: no use alone. */
+	{ "asked for kernel erase only", MUSE_SESSION_KERNEL_ERASE,
+	  MUSE_EXT_ALL, 0 },
+	/* A kernel would refuse the reply; this one is malformed. */
+	{ "offered kernel erase without passthrough", ASK_BOTH,
+	  MUSE_EXT_ALL & ~MUSE_EXT_PASSTHROUGH, 0 },
+	{ "kernel erase not offered", ASK_BOTH,
+	  MUSE_EXT_ALL & ~MUSE_EXT_KERNEL_ERASE, MUSE_EXT_PASSTHROUGH },
+	{ "nothing asked", 0, MUSE_EXT_ALL, 0 },
+};
+
+static void accepted_only_with_passthrough(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(negotiations) / sizeof(negotiations[0]); i++) {
+		const struct negotiation *n = &negotiations[i];
+		struct muse_session *se = offered_session(n->session_flags,
+							  n->offered);
+		unsigned int got = muse_session_extensions(se) & BOTH;
+
+		muse_session_destroy(se);
+		if (got != n->accepted)
+			fail_msg("%s: accepted 0x%x, want 0x%x", n->what, got,
+				 n->accepted);
+	}
+}
+
+/* Without the extension in force, whatever the arguments. */
+static void refused_without_the_extension(void **state)
+{
+	struct muse_session *se = offered_session(MUSE_SESSION_PASSTHROUGH,
+						  MUSE_EXT_ALL);
+
+	assert_int_equal(muse_session_set_erase_backing(se, 0, 0, 4),
+			 -EOPNOTSUPP);
+	assert_int_equal(muse_session_erase_grant(se, 0, 1,
+						  MUSE_ERASE_BUDGET_UNLIMITED),
+			 -EOPNOTSUPP);
+	assert_int_equal(muse_session_erase_grant(se, 0, 0, 0), -EOPNOTSUPP);
+	muse_session_destroy(se);
+}
+
+/* An fd, so that only the argument checks stand between call and ioctl. */
+static void misuse_refused_before_the_kernel(void **state)
+{
+	struct muse_session *se = offered_session(ASK_BOTH, MUSE_EXT_ALL);
+	uint64_t blocks = TDEV_SIZE / TDEV_BLOCK;
+	int sv[2];
+
+	/* INIT went through muse_session_handle_buf(): no fd yet. */
+	assert_int_equal(muse_session_set_erase_backing(se, 0, 0, 4), -EBADF);
+	assert_int_equal(muse_session_erase_grant(se, 0, 1, 1), -EBADF);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(muse_session_set_fd(se, sv[0]), 0);
+
+	/* Each count a __u32 of its own, 4-byte aligned. */
+	assert_int_equal(muse_session_set_erase_backing(se, 0, 2, 4), -EINVAL);
+	assert_int_equal(muse_session_set_erase_backing(se, 0, 0, 6), -EINVAL);
+	assert_int_equal(muse_session_set_erase_backing(se, 0, 0, 0), -EINVAL);
+	assert_int_equal(muse_session_erase_grant(se, 0, 0, 1), -EINVAL);
+	assert_int_equal(muse_session_erase_grant(se, blocks, 1, 1), -EINVAL);
+	assert_int_equal(muse_session_erase_grant(se, 1, blocks, 0), -EINVAL);
+	assert_int_equal(muse_session_erase_grant(se, UINT64_MAX, 2, 1),
+			 -EINVAL);
+	/*
+	 * Well-formed calls reach the fd.  A socket knows no such ioctl:
+	 * AF_UNIX answers -ENOIOCTLCMD, which the socket layer turns into
+	 * -ENOTTY for a command that is not a socket ioctl.  The OOB offset
+	 * is the kernel's to check against the file.
+	 */
+	assert_int_equal(muse_session_set_erase_backing(se, UINT64_MAX, 4, 4),
+			 -ENOTTY);
+	assert_int_equal(muse_session_erase_grant(se, 0, blocks,
+						  MUSE_ERASE_BUDGET_UNLIMITED),
+			 -ENOTTY);
+	assert_int_equal(muse_session_erase_grant(se, blocks - 1, 1, 0),
+			 -ENOTTY);
+
+	muse_session_destroy(se);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepted_only_with_passthrough),
+		cmocka_unit_test(refused_without_the_extension),
+		cmocka_unit_test(misuse_refused_before_the_kernel),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
