@@ -91,7 +91,7 @@ has() {
 	done
 }
 lib=./usr/lib/$multiarch
-has "$libmuse1" "$lib/libmuse.so.1.0.0" "$lib/libmuse.so.1 -> libmuse.so.1.0.0"
+has "$libmuse1" "$lib/libmuse.so.$upstream" "$lib/libmuse.so.1 -> libmuse.so.$upstream"
 has "$libmuse_dev" ./usr/include/muse/muse.h ./usr/include/muse/muse_kernel.h \
 	"$lib/libmuse.so -> libmuse.so.1" "$lib/libmuse.a" "$lib/pkgconfig/libmuse.pc"
 has "$ramflash" ./usr/bin/ramflash ./usr/share/man/man1/ramflash.1.gz
