@@ -22,6 +22,7 @@
 	X(write_bytes,		"in-band bytes programmed")		\
 	X(write_oob_bytes,	"OOB bytes programmed")			\
 	X(erases,		"eraseblocks erased")			\
+	X(kernel_erases,	"of them erased by the kernel itself")	\
 	X(isbad,		"ISBAD queries")			\
 	X(markbad,		"MARKBAD requests")			\
 	X(syncs,		"SYNC requests")			\

@@ -22,7 +22,9 @@
  * File layout, version 3 (host byte order, every region 4 KiB aligned):
  *   header (struct rf_image_header, padded to 4 KiB)
  *   metadata: blocks * meta_stride bytes; block b's record at
- *     meta_off + b * meta_stride: struct rf_block_meta, then (NAND) one bit
+ *     meta_off + b * meta_stride: struct rf_block_meta (32 bytes; its
+ *     kernel_erases at offset 28 is the count the kernel adds its own
+ *     erases of the block to, MUSE_EXT_KERNEL_ERASE), then (NAND) one bit
  *     per subpage of the block, "programmed since the erase" (bit i of byte
  *     i / 8 for the block's subpage i), then one bit per page, "RAW-written
  *     since the erase" (its ECC shadow is valid)
@@ -53,8 +55,21 @@ struct rf_block_meta {
 	uint64_t program_clock;		/* op clock + 1 at the first program
 					 * after the last erase, 0: none */
 	uint8_t bad;			/* enum rf_bad_reason */
-	uint8_t reserved[7];
+	uint8_t reserved[3];
+	/*
+	 * Erases the kernel did itself (kernel erase: holes punched over the
+	 * block's data and OOB, then this count read, incremented and written
+	 * through the file), not yet applied to the fields above; the
+	 * simulator takes it with an atomic exchange to 0 (io.c).  Zero in
+	 * images of ramflash before kernel erase, so the version stays 3.
+	 */
+	uint32_t kernel_erases;
 };
+
+_Static_assert(offsetof(struct rf_block_meta, kernel_erases) == 28,
+	       "kernel_erases: the image's block record layout");
+_Static_assert(sizeof(struct rf_block_meta) == 32,
+	       "struct rf_block_meta: the image's block record layout");
 
 struct rf_image_header {
 	char magic[8];			/* RF_IMAGE_MAGIC, no NUL */

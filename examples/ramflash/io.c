@@ -95,6 +95,19 @@ static void rf_set_raw_written(struct rf_sim *sim, uint64_t page)
 		   page % sim->pages_per_block);
 }
 
+/* Clear bits [from, to) of a bit map. */
+static void rf_bits_clear(uint8_t *bits, uint64_t from, uint64_t to)
+{
+	for (; from < to && from % 8; from++)
+		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
+	if (to - from >= 8) {
+		memset(bits + from / 8, 0, (to - from) / 8);
+		from += (to - from) / 8 * 8;
+	}
+	for (; from < to; from++)
+		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
+}
+
 /* ---- request geometry ---- */
 
 /* The OOB bytes of one request that fall into one page. */
@@ -203,7 +216,7 @@ static bool rf_clip(const struct rf_sim *sim, uint64_t b, uint64_t addr,
 	return *lo < *hi;
 }
 
-/* ---- read ---- */
+/* ---- erases the kernel did (kernel erase) ---- */
 
 /* Whether a RAW write changed a page of [lo, hi) behind its ECC. */
 static bool rf_raw_marked(const struct rf_sim *sim, uint64_t lo, uint64_t hi)
@@ -215,6 +228,121 @@ static bool rf_raw_marked(const struct rf_sim *sim, uint64_t lo, uint64_t hi)
 			return true;
 	return false;
 }
+
+/*
+ * Forget the program state of pages [first, end) of block @b, whose data
+ * and OOB are erased: the ECC shadow punched where RAW writes filled it,
+ * the programmed and RAW bits cleared.
+ */
+static int rf_forget_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
+			   uint64_t end)
+{
+	const struct rf_geometry *geo = &sim->geo;
+	uint64_t from = first - b * sim->pages_per_block;
+	uint64_t to = end - b * sim->pages_per_block;
+	uint64_t addr = first * geo->page_size;
+	uint64_t len = (end - first) * geo->page_size;
+	int ret;
+
+	if (sim->ecc_shadow && rf_raw_marked(sim, addr, addr + len)) {
+		ret = rf_image_erase(&sim->img, RF_REGION_SHADOW, addr, len);
+		if (ret)
+			return rf_store_failed(sim, ret, "erase", addr);
+	}
+	if (rf_type_is_nand(geo->type)) {
+		rf_bits_clear(rf_image_programmed(&sim->img, b),
+			      from * sim->subpages_per_page,
+			      to * sim->subpages_per_page);
+		rf_bits_clear(rf_image_raw_bits(&sim->img, b), from, to);
+	}
+	return 0;
+}
+
+/*
+ * Record @n erases in a block's record: wear grows, read disturb restarts,
+ * and (unless @torn: the second half keeps its data) so does retention.
+ */
+static void rf_count_erases(struct rf_block_meta *meta, uint32_t n, bool torn)
+{
+	__atomic_store_n(&meta->erase_count, meta->erase_count + n,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&meta->reads_since_erase, 0, __ATOMIC_RELAXED);
+	if (!torn)
+		__atomic_store_n(&meta->program_clock, 0, __ATOMIC_RELAXED);
+}
+
+int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
+{
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	uint64_t first = b * sim->pages_per_block;
+	uint64_t addr = b * sim->geo.erase_size;
+	bool raw;
+	uint32_t n;
+	int ret;
+
+	n = __atomic_exchange_n(&meta->kernel_erases, 0, __ATOMIC_ACQ_REL);
+	if (!n)
+		return 0;
+	/* The kernel punched data and OOB; shadow and bits are ours. */
+	raw = sim->ecc_shadow &&
+	      rf_raw_marked(sim, addr, addr + sim->geo.erase_size);
+	ret = rf_forget_pages(sim, b, first, first + sim->pages_per_block);
+	if (ret) {
+		/* Left for the next request to apply. */
+		__atomic_fetch_add(&meta->kernel_erases, n, __ATOMIC_RELAXED);
+		return ret;
+	}
+	rf_count_erases(meta, n, false);
+	if (count) {
+		rf_stats_add(&sim->stats, erases, n);
+		rf_stats_add(&sim->stats, kernel_erases, n);
+	}
+	if (raw && sim->plain_again)
+		sim->plain_again(sim->plain_again_arg, b);
+	return 0;
+}
+
+/*
+ * Lock block @b for a request that changes it (write, erase, mark bad),
+ * with the kernel's erases of it applied first.
+ *
+ * Return: 0, or -EIO with the lock released.
+ */
+static int rf_lock_changing(struct rf_sim *sim, uint64_t b)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&sim->locks[b]);
+	ret = rf_apply_kernel_erases(sim, b, true);
+	if (ret)
+		pthread_rwlock_unlock(&sim->locks[b]);
+	return ret;
+}
+
+/*
+ * Lock block @b for a read.  Erases the kernel did are applied first,
+ * under the write lock; checking for them is one load.
+ *
+ * Return: 0, or -EIO with the lock released.
+ */
+static int rf_lock_reading(struct rf_sim *sim, uint64_t b)
+{
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	int ret;
+
+	pthread_rwlock_rdlock(&sim->locks[b]);
+	if (!__atomic_load_n(&meta->kernel_erases, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_rwlock_unlock(&sim->locks[b]);
+	ret = rf_lock_changing(sim, b);
+	if (ret)
+		return ret;
+	pthread_rwlock_unlock(&sim->locks[b]);
+	pthread_rwlock_rdlock(&sim->locks[b]);
+	return 0;
+}
+
+/* ---- read ---- */
 
 /* The fault models' inputs for one read of block @b. */
 static void rf_step_read_init(struct rf_sim *sim, uint64_t b,
@@ -360,7 +488,9 @@ int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc)
 		return 0;
 	rf_io_blocks(sim, io, &first, &last);
 	for (b = first; b <= last && !ret; b++) {
-		pthread_rwlock_rdlock(&sim->locks[b]);
+		ret = rf_lock_reading(sim, b);
+		if (ret)
+			break;
 		ret = rf_read_block(sim, io, b, ecc);
 		pthread_rwlock_unlock(&sim->locks[b]);
 	}
@@ -609,7 +739,9 @@ int rf_sim_write(struct rf_sim *sim, const struct rf_io *io)
 		data_end = oob_end_page * geo->page_size + geo->page_size / 2;
 	}
 	for (b = first; b <= last && !ret; b++) {
-		pthread_rwlock_wrlock(&sim->locks[b]);
+		ret = rf_lock_changing(sim, b);
+		if (ret)
+			break;
 		ret = rf_write_block(sim, io, b, data_end, oob_end_page);
 		pthread_rwlock_unlock(&sim->locks[b]);
 	}
@@ -625,19 +757,6 @@ int rf_sim_write(struct rf_sim *sim, const struct rf_io *io)
 
 /* ---- erase ---- */
 
-/* Clear bits [from, to) of a bit map. */
-static void rf_bits_clear(uint8_t *bits, uint64_t from, uint64_t to)
-{
-	for (; from < to && from % 8; from++)
-		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
-	if (to - from >= 8) {
-		memset(bits + from / 8, 0, (to - from) / 8);
-		from += (to - from) / 8 * 8;
-	}
-	for (; from < to; from++)
-		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
-}
-
 /*
  * Erase pages [first, end) of block @b to all ones: holes punched into
  * the data and OOB (and the ECC shadow where RAW writes filled it), the
@@ -647,29 +766,18 @@ static int rf_erase_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
 			  uint64_t end)
 {
 	const struct rf_geometry *geo = &sim->geo;
-	uint64_t from = first - b * sim->pages_per_block;
-	uint64_t to = end - b * sim->pages_per_block;
 	uint64_t addr = first * geo->page_size;
-	uint64_t len = (end - first) * geo->page_size;
-	bool shadowed = sim->ecc_shadow && rf_raw_marked(sim, addr, addr + len);
 	int ret;
 
-	ret = rf_image_erase(&sim->img, RF_REGION_DATA, addr, len);
+	ret = rf_image_erase(&sim->img, RF_REGION_DATA, addr,
+			     (end - first) * geo->page_size);
 	if (!ret)
 		ret = rf_image_erase(&sim->img, RF_REGION_OOB,
 				     first * geo->oob_size,
 				     (end - first) * geo->oob_size);
-	if (!ret && shadowed)
-		ret = rf_image_erase(&sim->img, RF_REGION_SHADOW, addr, len);
 	if (ret)
 		return rf_store_failed(sim, ret, "erase", addr);
-	if (rf_type_is_nand(geo->type)) {
-		rf_bits_clear(rf_image_programmed(&sim->img, b),
-			      from * sim->subpages_per_page,
-			      to * sim->subpages_per_page);
-		rf_bits_clear(rf_image_raw_bits(&sim->img, b), from, to);
-	}
-	return 0;
+	return rf_forget_pages(sim, b, first, end);
 }
 
 static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
@@ -702,11 +810,7 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 			      sim->pages_per_block));
 	if (ret)
 		return ret;
-	__atomic_store_n(&meta->erase_count, meta->erase_count + 1,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&meta->reads_since_erase, 0, __ATOMIC_RELAXED);
-	if (!torn)
-		__atomic_store_n(&meta->program_clock, 0, __ATOMIC_RELAXED);
+	rf_count_erases(meta, 1, torn);
 	rf_stats_add(&sim->stats, erases, 1);
 	rf_delay(sim, f->latency_erase_us, 1);
 	return 0;
@@ -728,9 +832,11 @@ int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
 		torn = rf_power_claim(sim);
 		if (torn < 0)
 			return torn;
-		pthread_rwlock_wrlock(&sim->locks[b]);
-		ret = rf_erase_block(sim, b, torn);
-		pthread_rwlock_unlock(&sim->locks[b]);
+		ret = rf_lock_changing(sim, b);
+		if (!ret) {
+			ret = rf_erase_block(sim, b, torn);
+			pthread_rwlock_unlock(&sim->locks[b]);
+		}
 		if (torn)
 			return rf_power_off(sim, "erase", b * sim->geo.erase_size);
 		if (ret)
@@ -772,7 +878,9 @@ int rf_sim_markbad(struct rf_sim *sim, uint64_t addr)
 	if (ret)
 		return ret;
 	rf_stats_add(&sim->stats, markbad, 1);
-	pthread_rwlock_wrlock(&sim->locks[b]);
+	ret = rf_lock_changing(sim, b);
+	if (ret)
+		return ret;
 	meta = rf_image_block(&sim->img, b);
 	if (meta->bad == RF_BLOCK_GOOD)
 		__atomic_store_n(&meta->bad, RF_BLOCK_MARKED_BAD,

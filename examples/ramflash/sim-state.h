@@ -32,6 +32,8 @@ struct rf_sim {
 	atomic_uint_fast64_t clock;	/* every request ticks it */
 	atomic_uint_fast64_t mod_ops;	/* programs + block erases started */
 	atomic_bool powered_off;
+	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
+	void *plain_again_arg;
 };
 
 /* rf_log() - log an injected fault or refused request (cfg.log). */
@@ -46,5 +48,19 @@ void rf_log(struct rf_sim *sim, const char *fmt, ...)
  * Return: 0 or -EIO (store failure).
  */
 int rf_write_bbm(struct rf_sim *sim, uint64_t block);
+
+/**
+ * rf_apply_kernel_erases() - apply the erases the kernel did of @block
+ * (struct rf_block_meta.kernel_erases, taken with an atomic exchange to
+ * 0): the program state forgotten (ECC shadow punched where RAW writes
+ * filled it; the kernel punched data and OOB) and the erases recorded as
+ * the simulator's own would be.  The caller holds the block's write lock
+ * or owns the simulator alone.
+ * @count:	add them to the statistics too (false at open: they were
+ *		the erases of an earlier run).
+ *
+ * Return: 0, or -EIO (store failure; the count is left to apply later).
+ */
+int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t block, bool count);
 
 #endif /* RAMFLASH_SIM_STATE_H */

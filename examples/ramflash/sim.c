@@ -95,6 +95,26 @@ static int rf_apply_factory_bad(struct rf_sim *sim, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * Apply the erases the kernel did while an earlier ramflash served the
+ * image, if it stopped (SIGKILL, a crash) before it applied them.
+ */
+static int rf_apply_left_erases(struct rf_sim *sim, char *err, size_t errlen)
+{
+	uint64_t b;
+	int ret;
+
+	for (b = 0; b < sim->blocks; b++) {
+		ret = rf_apply_kernel_erases(sim, b, false);
+		if (ret) {
+			snprintf(err, errlen, "cannot apply the kernel's erases of block %"
+				 PRIu64 ": %s", b, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static void rf_sim_free(struct rf_sim *sim)
 {
 	uint64_t b;
@@ -179,6 +199,8 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 		return ret;
 	}
 	ret = rf_apply_factory_bad(sim, err, errlen);
+	if (!ret && !sim->img.created)
+		ret = rf_apply_left_erases(sim, err, errlen);
 	if (ret) {
 		rf_image_close(&sim->img);
 		rf_sim_free(sim);
@@ -236,7 +258,8 @@ uint64_t rf_sim_blocks(const struct rf_sim *sim)
 uint32_t rf_sim_erase_count(const struct rf_sim *sim, uint64_t block)
 {
 	return __atomic_load_n(&rf_image_block(&sim->img, block)->erase_count,
-			       __ATOMIC_RELAXED);
+			       __ATOMIC_RELAXED) +
+	       rf_sim_pending_erases(sim, block);
 }
 
 enum rf_bad_reason rf_sim_bad_reason(const struct rf_sim *sim, uint64_t block)

@@ -179,7 +179,10 @@ struct rf_stats *rf_sim_stats(struct rf_sim *sim);
 /* rf_sim_blocks() - the number of eraseblocks. */
 uint64_t rf_sim_blocks(const struct rf_sim *sim);
 
-/* rf_sim_erase_count() - erases of block @block so far. */
+/*
+ * rf_sim_erase_count() - erases of block @block so far, those the kernel
+ * did and the simulator has not applied yet included.
+ */
 uint32_t rf_sim_erase_count(const struct rf_sim *sim, uint64_t block);
 
 /* rf_sim_bad_reason() - why block @block is bad, RF_BLOCK_GOOD if not. */
@@ -218,5 +221,56 @@ void rf_sim_store_data(const struct rf_sim *sim, int *fd, uint64_t *offset);
 
 /* rf_sim_count_reads() - account reads served outside the simulator. */
 void rf_sim_count_reads(struct rf_sim *sim, uint64_t reads, uint64_t bytes);
+
+/*
+ * Kernel erase support (plain.c): the kernel may erase a block itself,
+ * punching holes over its data and OOB in the store and adding one to
+ * its count there (struct rf_block_meta.kernel_erases), when the
+ * simulator's own erase of it would do nothing else.  The simulator
+ * applies such counts before any request about the block, and when it
+ * opens an image.
+ */
+
+/* rf_sim_erase_budget() result: no limit. */
+#define RF_ERASE_BUDGET_UNLIMITED	UINT32_MAX
+
+/*
+ * rf_sim_erases_plain() - no model changes what an erase does besides
+ * punching holes: a RAM-less type, no power cut to tear it, no erase
+ * latency, no retention model (its clock would miss the erase).
+ */
+bool rf_sim_erases_plain(const struct rf_sim *sim);
+
+/*
+ * rf_sim_erase_budget() - how many more times the kernel may erase
+ * @block itself: 0 unless rf_sim_erases_plain(), the block is good and
+ * not in --fail-erase; then RF_ERASE_BUDGET_UNLIMITED without
+ * --endurance, else the erases before the last one it survives (that one
+ * and the one that wears it out are requests), 0 if none.
+ */
+uint32_t rf_sim_erase_budget(const struct rf_sim *sim, uint64_t block);
+
+/*
+ * rf_sim_store_erase_layout() - where the store keeps the rest of a block
+ * for a kernel erase: page p's OOB at @oob_offset + p * oob_size (stored
+ * as ~byte), block b's count of kernel erases, a 32-bit word, at
+ * @count_offset + b * @count_stride.
+ */
+void rf_sim_store_erase_layout(const struct rf_sim *sim, uint64_t *oob_offset,
+			       uint64_t *count_offset, uint32_t *count_stride);
+
+/* rf_sim_pending_erases() - kernel erases of @block not applied yet. */
+uint32_t rf_sim_pending_erases(const struct rf_sim *sim, uint64_t block);
+
+/*
+ * Called, with @block's write lock held, when applying the kernel's
+ * erases of it dropped RAW-written pages: its plain reads are the store's
+ * bytes again (rf_sim_block_plain()).
+ */
+typedef void (*rf_plain_again_fn)(void *arg, uint64_t block);
+
+/* rf_sim_on_plain_again() - set the hook; before serving. */
+void rf_sim_on_plain_again(struct rf_sim *sim, rf_plain_again_fn fn,
+			   void *arg);
 
 #endif /* RAMFLASH_SIM_H */

@@ -27,6 +27,7 @@ int rf_wear_take(struct rf_sim *sim, struct rf_wear *w)
 	w->min = UINT32_MAX;
 	for (b = 0; b < w->blocks; b++) {
 		ec = rf_sim_erase_count(sim, b);
+		w->pending += rf_sim_pending_erases(sim, b);
 		w->erase_counts[b] = ec;
 		w->reasons[b] = (uint8_t)rf_sim_bad_reason(sim, b);
 		w->min = ec < w->min ? ec : w->min;
@@ -45,19 +46,39 @@ void rf_wear_free(struct rf_wear *w)
 	w->reasons = NULL;
 }
 
-void rf_stats_print(struct rf_sim *sim, FILE *out)
+/*
+ * The counters as reported: the kernel's erases that the simulator has
+ * not applied yet (@pending) are erases already.
+ */
+static void rf_stats_take(struct rf_sim *sim, uint64_t pending,
+			  struct rf_stats *snap)
 {
 	const struct rf_stats *stats = rf_sim_stats(sim);
+
+#define RF_STATS_TAKE(name, text) \
+	atomic_init(&snap->name, rf_stats_get(stats, name));
+	RF_STATS_COUNTERS(RF_STATS_TAKE)
+#undef RF_STATS_TAKE
+	rf_stats_add(snap, erases, pending);
+	rf_stats_add(snap, kernel_erases, pending);
+}
+
+void rf_stats_print(struct rf_sim *sim, FILE *out)
+{
+	struct rf_stats stats;
 	struct rf_wear w;
 	uint64_t b;
+	int ret;
 
+	ret = rf_wear_take(sim, &w);
+	rf_stats_take(sim, ret ? 0 : w.pending, &stats);
 	fprintf(out, "ramflash statistics:\n");
 #define RF_STATS_PRINT(name, text)					\
 	fprintf(out, "  %-20s %12" PRIuFAST64 "  %s\n", #name,		\
-		rf_stats_get(stats, name), text);
+		rf_stats_get(&stats, name), text);
 	RF_STATS_COUNTERS(RF_STATS_PRINT)
 #undef RF_STATS_PRINT
-	if (rf_wear_take(sim, &w)) {
+	if (ret) {
 		fprintf(out, "  erase counts and bad blocks: out of memory\n");
 		return;
 	}
@@ -91,13 +112,14 @@ const char *rf_bad_reason_name(enum rf_bad_reason reason)
 int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 {
 	const struct rf_geometry *geo = rf_sim_geometry(sim);
-	const struct rf_stats *stats = rf_sim_stats(sim);
 	const char *sep = "";
+	struct rf_stats stats;
 	struct rf_wear w;
 	uint64_t b;
 
 	if (rf_wear_take(sim, &w))
 		return -ENOMEM;
+	rf_stats_take(sim, w.pending, &stats);
 	fprintf(out, "{\n  \"geometry\": {\"type\": \"%s\", \"size\": %" PRIu64
 		", \"page_size\": %" PRIu32 ", \"erase_size\": %" PRIu32
 		", \"oob_size\": %" PRIu32 ", \"oob_avail\": %" PRIu32
@@ -113,7 +135,7 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 	fprintf(out, "  \"counters\": {");
 #define RF_STATS_JSON(name, text)					\
 	fprintf(out, "%s\n    \"%s\": %" PRIuFAST64, sep, #name,		\
-		rf_stats_get(stats, name));				\
+		rf_stats_get(&stats, name));				\
 	sep = ",";
 	RF_STATS_COUNTERS(RF_STATS_JSON)
 #undef RF_STATS_JSON

@@ -20,11 +20,12 @@
  */
 struct rf_wear {
 	uint64_t blocks;
-	uint32_t *erase_counts;		/* per block */
+	uint32_t *erase_counts;		/* per block, the kernel's included */
 	uint8_t *reasons;		/* per block, enum rf_bad_reason */
 	uint32_t min, max;		/* erase counts */
 	uint64_t total;			/* erases of all blocks */
 	uint64_t bad;			/* blocks not RF_BLOCK_GOOD */
+	uint64_t pending;		/* kernel erases not applied yet */
 };
 
 /**
@@ -58,7 +59,9 @@ int rf_report_save(const char *path, rf_report_fn fn, void *arg);
 
 /**
  * rf_stats_print() - the human-readable report: counters, erase counts
- * (min/avg/max), the store's allocated bytes and the bad blocks.
+ * (min/avg/max), the store's allocated bytes and the bad blocks.  The
+ * erases the kernel did count (erases, kernel_erases, erase counts) even
+ * before the simulator applied them; reporting applies nothing.
  * @sim:	the simulator.
  * @out:	where to print.
  */

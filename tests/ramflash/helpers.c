@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "stats.h"
 
 struct rf_config t_config(enum rf_type type)
 {
@@ -66,6 +67,21 @@ struct rf_io t_oob(uint64_t addr, uint32_t ooboffs, void *oob, size_t ooblen,
 	};
 
 	return io;
+}
+
+char *t_report(struct rf_sim *sim, bool json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	if (json)
+		assert_int_equal(rf_stats_write_json(sim, out), 0);
+	else
+		rf_stats_print(sim, out);
+	assert_int_equal(fclose(out), 0);
+	return text;
 }
 
 void t_assert_filled(const void *buf, size_t len, uint8_t value)

@@ -6,6 +6,7 @@
 #define RAMFLASH_TEST_HELPERS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -44,6 +45,12 @@ int t_write(struct rf_sim *sim, uint64_t addr, const void *buf, size_t len);
 /* t_oob() - an OOB-only request of @mode. */
 struct rf_io t_oob(uint64_t addr, uint32_t ooboffs, void *oob, size_t ooblen,
 		   enum rf_oob_mode mode);
+
+/*
+ * t_report() - the --stats JSON (@json) or the human report of @sim, as
+ * a string to free().
+ */
+char *t_report(struct rf_sim *sim, bool json);
 
 /* t_assert_filled() - every byte of @buf is @value. */
 void t_assert_filled(const void *buf, size_t len, uint8_t value);
