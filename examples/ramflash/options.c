@@ -122,6 +122,11 @@ static const char rf_usage[] =
 "  --compat               speak MUSE v2 only (no OOB, one page per request)\n"
 "  --no-passthrough       answer every read; by default the kernel reads\n"
 "                         blocks no read fault model touches from the store\n"
+"                         (implies --no-kernel-erase)\n"
+"  --no-kernel-erase      answer every erase; by default the kernel erases\n"
+"                         blocks itself when no fault model but --endurance\n"
+"                         touches erases (no power cut, erase latency,\n"
+"                         retention; not the --fail-erase blocks)\n"
 "  --print-mtd            print the MTD that would be registered and exit\n"
 "  -q, --quiet            print errors only\n"
 "  -v, --verbose          log every injected fault and refused request\n"
@@ -142,7 +147,7 @@ enum rf_opt {
 	OPT_POWER_CUT_AFTER, OPT_POWER_CUT_RANDOM, OPT_LATENCY_READ,
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
-	OPT_PRINT_MTD, OPT_VERSION,
+	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION,
 };
 
 static const struct option rf_long_options[] = {
@@ -185,6 +190,7 @@ static const struct option rf_long_options[] = {
 	{ "stats-svg", required_argument, NULL, OPT_STATS_SVG },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
+	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
 	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -527,6 +533,10 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		return 0;
 	case OPT_NO_PASSTHROUGH:
 		o->no_passthrough = true;
+		o->no_kernel_erase = true;
+		return 0;
+	case OPT_NO_KERNEL_ERASE:
+		o->no_kernel_erase = true;
 		return 0;
 	case OPT_PRINT_MTD:
 		o->print_mtd = true;

@@ -47,6 +47,7 @@ struct rf_options {
 	bool print_mtd;			/* print the description and exit */
 	bool compat;			/* speak MUSE v2 only */
 	bool no_passthrough;		/* serve every read ourselves */
+	bool no_kernel_erase;		/* and every erase */
 };
 
 /* rf_options_parse() results besides a negative errno. */

@@ -3,6 +3,8 @@
  * ramflash read passthrough: the kernel reads plain data of the blocks
  * whose reads the simulator would answer from its store unchanged, from
  * that store, with no request (libmuse's muse_session_set_backing()).
+ * And kernel erase: the kernel erases the blocks whose erase is nothing
+ * but holes in the store itself (muse_session_erase_grant()).
  */
 #ifndef RAMFLASH_PASSTHROUGH_H
 #define RAMFLASH_PASSTHROUGH_H
@@ -18,17 +20,23 @@
 struct rf_pt {
 	struct muse_session *se;
 	struct rf_sim *sim;
-	bool on;
-	pthread_mutex_t lock;	/* marked, and the kernel's counts */
-	uint8_t *marked;	/* one bit per block */
+	bool on;		/* read passthrough */
+	bool erase_on;		/* kernel erase */
+	bool locked;		/* lock initialised */
+	pthread_mutex_t lock;	/* the bits, and the kernel's counts */
+	uint8_t *marked;	/* one bit per block: read passthrough */
+	uint8_t *granted;	/* one bit per block: kernel erase */
 	uint64_t blocks;
 };
 
 /**
- * rf_pt_start() - register the store and mark every plain block.
+ * rf_pt_start() - register the store, mark every plain block, and with
+ * kernel erase grant every block rf_sim_erase_budget() allows.
  * @pt:		zeroed state.
  * @se:		an initialised session; without MUSE_EXT_PASSTHROUGH in
- *		force, or when reads are not plain, passthrough stays off.
+ *		force, or when reads are not plain, passthrough stays off;
+ *		without MUSE_EXT_KERNEL_ERASE, or when erases are not
+ *		plain, kernel erase does.
  * @sim:	the chip.
  *
  * Return: 0 (on or off), or a negative errno after printing it.
@@ -46,8 +54,19 @@ int rf_pt_before_write(struct rf_pt *pt, uint64_t addr, uint64_t len,
 /* rf_pt_before_erase() - count the kernel's reads before they reset. */
 void rf_pt_before_erase(struct rf_pt *pt, uint64_t addr, uint64_t len);
 
-/* rf_pt_after_erase() - mark the erased blocks again. */
+/*
+ * rf_pt_after_erase() - mark the erased blocks again, and grant them
+ * anew where the budget shrank (--endurance).
+ */
 void rf_pt_after_erase(struct rf_pt *pt, uint64_t addr, uint64_t len);
+
+/*
+ * rf_pt_before_markbad() - take the block at @addr back from kernel erase
+ * before it is marked bad.
+ * Return: 0, or the errno of a take-back that failed: then the block must
+ * not be marked (the kernel might still erase it).
+ */
+int rf_pt_before_markbad(struct rf_pt *pt, uint64_t addr);
 
 /* rf_pt_collect() - add the kernel's reads of every block to the stats. */
 void rf_pt_collect(struct rf_pt *pt);

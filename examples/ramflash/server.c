@@ -365,8 +365,13 @@ static int rf_op_markbad(void *userdata, struct muse_req *req,
 			 uint64_t addr)
 {
 	struct rf_server *srv = userdata;
+	int ret;
 
-	return rf_result(srv, rf_sim_markbad(srv->sim, addr));
+	/* A bad block's erase is a request again, refused. */
+	ret = rf_pt_before_markbad(&srv->pt, addr);
+	if (!ret)
+		ret = rf_sim_markbad(srv->sim, addr);
+	return rf_result(srv, ret);
 }
 
 static int rf_op_sync(void *userdata, struct muse_req *req)
@@ -458,6 +463,7 @@ static int rf_install_signals(void)
 int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 		   struct rf_sim *sim)
 {
+	unsigned int flags = 0;
 	struct muse_device dev;
 	int ret;
 
@@ -466,11 +472,13 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->se = NULL;
 	memset(&srv->pt, 0, sizeof(srv->pt));
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
+	if (opts->compat)
+		flags = MUSE_SESSION_NO_EXTENSIONS;
+	else if (!opts->no_passthrough)
+		flags = MUSE_SESSION_PASSTHROUGH |
+			(opts->no_kernel_erase ? 0 : MUSE_SESSION_KERNEL_ERASE);
 	ret = muse_session_new(&dev, sizeof(dev), &rf_ops, sizeof(rf_ops),
-			       opts->compat ? MUSE_SESSION_NO_EXTENSIONS :
-			       opts->no_passthrough ? 0 :
-			       MUSE_SESSION_PASSTHROUGH,
-			       srv, &srv->se);
+			       flags, srv, &srv->se);
 	if (ret)
 		fprintf(stderr, "ramflash: libmuse refused the device description: %s\n",
 			strerror(-ret));
@@ -505,10 +513,11 @@ static int rf_server_register(struct rf_server *srv)
 		return ret;
 	if (opts->verbosity != RF_QUIET) {
 		rf_print_geometry(stderr, opts->name, rf_sim_geometry(srv->sim));
-		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads, read passthrough %s\n",
+		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads, read passthrough %s, kernel erase %s\n",
 			opts->name, muse_session_extensions(srv->se),
 			muse_session_max_io(srv->se), opts->threads,
-			srv->pt.on ? "on" : "off");
+			srv->pt.on ? "on" : "off",
+			srv->pt.erase_on ? "on" : "off");
 	}
 	return 0;
 }

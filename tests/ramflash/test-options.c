@@ -59,6 +59,26 @@ static void test_defaults(void **state)
 	assert_int_equal(o.max_io, 128 * 1024);
 	assert_null(o.cfg.image_path);
 	assert_false(o.cfg.faults.power_cut);
+	assert_false(o.no_passthrough);
+	assert_false(o.no_kernel_erase);
+	rf_options_free(&o);
+}
+
+static void test_passthrough_options(void **state)
+{
+	struct rf_options o;
+	char err[256];
+
+	assert_int_equal(t_parse(&o, err, sizeof(err), NULL,
+				 "--no-kernel-erase", NULL), RF_PARSE_RUN);
+	assert_false(o.no_passthrough);
+	assert_true(o.no_kernel_erase);
+	rf_options_free(&o);
+	/* The kernel erases through the store read passthrough registers. */
+	assert_int_equal(t_parse(&o, err, sizeof(err), NULL,
+				 "--no-passthrough", NULL), RF_PARSE_RUN);
+	assert_true(o.no_passthrough);
+	assert_true(o.no_kernel_erase);
 	rf_options_free(&o);
 }
 
@@ -273,9 +293,8 @@ static void test_stats_json(void **state)
 {
 	struct rf_config cfg = t_config(RF_TYPE_NAND);
 	uint8_t page[T_PAGE];
-	char *text = NULL;
-	size_t len = 0;
 	struct rf_sim *sim;
+	char *text;
 	FILE *out;
 
 	assert_int_equal(rf_block_list_add(&cfg.faults.bad_blocks, 6), 0);
@@ -288,9 +307,7 @@ static void test_stats_json(void **state)
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
 	assert_int_equal(rf_sim_erase(sim, 0, T_BLOCK), 0);
 	assert_int_equal(rf_sim_markbad(sim, 2 * T_BLOCK), 0);
-	out = open_memstream(&text, &len);
-	assert_int_equal(rf_stats_write_json(sim, out), 0);
-	fclose(out);
+	text = t_report(sim, true);
 	assert_non_null(strstr(text, "\"type\": \"nand\", \"size\": 16384, "
 			       "\"page_size\": 512, \"erase_size\": 2048, "
 			       "\"oob_size\": 16, \"oob_avail\": 6, "
@@ -310,10 +327,7 @@ static void test_stats_json(void **state)
 	free(text);
 
 	/* The human report names the same numbers. */
-	text = NULL;
-	out = open_memstream(&text, &len);
-	rf_stats_print(sim, out);
-	fclose(out);
+	text = t_report(sim, false);
 	assert_non_null(strstr(text, "erase counts: min 0 avg 0.38 max 2 over 8 blocks"));
 	assert_non_null(strstr(text, "bad blocks: 2 2 6"));
 	free(text);
@@ -373,6 +387,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_passthrough_options),
 		cmocka_unit_test(test_presets),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_fault_options),

@@ -95,8 +95,11 @@ static void *t_reply_body(struct t_server *t)
 	return t->reply + sizeof(struct fuse_out_header);
 }
 
-/* The extended MUSE_INIT an extension-capable kernel sends. */
-static void t_init(struct t_server *t)
+/*
+ * The extended MUSE_INIT an extension-capable kernel sends; the server
+ * must accept @accepted of it.
+ */
+static void t_init_accepting(struct t_server *t, uint32_t accepted)
 {
 	struct muse_init_in init = {
 		.fuse_major = 7, .fuse_minor = 38, .flags = MUSE_EXT_ALL,
@@ -106,9 +109,14 @@ static void t_init(struct t_server *t)
 
 	assert_int_equal(t_request(t, MUSE_INIT, &init, sizeof(init), NULL, 0), 0);
 	out = t_reply_body(t);
-	/* Everything, read passthrough included: ramflash asks for it. */
-	assert_int_equal(out->flags, MUSE_EXT_ALL);
+	assert_int_equal(out->flags, accepted);
 	assert_int_equal(out->max_read, 128 * 1024);
+}
+
+/* Everything, read passthrough and kernel erase included: ramflash asks. */
+static void t_init(struct t_server *t)
+{
+	t_init_accepting(t, MUSE_EXT_ALL);
 }
 
 static int t_write_page(struct t_server *t, uint64_t addr, const void *data,
@@ -204,6 +212,26 @@ static void test_io_and_ecc_through_libmuse(void **state)
 	assert_int_equal(((struct muse_isbad_out *)t_reply_body(&t))->result, 1);
 	assert_int_equal(t_request(&t, MUSE_SYNC, NULL, 0, NULL, 0), 0);
 	assert_int_equal(rf_sim_erase_count(t.sim, 0), 1);
+	t_server_stop(&t);
+}
+
+/* --no-kernel-erase, and --no-passthrough, which it needs, turn it off. */
+static void test_extensions_asked(void **state)
+{
+	static const char *const no_erase[] = {
+		"--chip", "slc-8m", "--no-kernel-erase", NULL,
+	};
+	static const char *const no_pt[] = {
+		"--chip", "slc-8m", "--no-passthrough", NULL,
+	};
+	struct t_server t;
+
+	t_server_start(&t, no_erase);
+	t_init_accepting(&t, MUSE_EXT_ALL & ~MUSE_EXT_KERNEL_ERASE);
+	t_server_stop(&t);
+	t_server_start(&t, no_pt);
+	t_init_accepting(&t, MUSE_EXT_ALL & ~(MUSE_EXT_KERNEL_ERASE |
+					      MUSE_EXT_PASSTHROUGH));
 	t_server_stop(&t);
 }
 
@@ -352,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_presets_register),
 		cmocka_unit_test(test_device_description),
 		cmocka_unit_test(test_io_and_ecc_through_libmuse),
+		cmocka_unit_test(test_extensions_asked),
 		cmocka_unit_test(test_power_cut_ends_the_session),
 		cmocka_unit_test(test_latency_does_not_block_a_worker),
 		cmocka_unit_test(test_report_files),
