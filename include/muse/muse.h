@@ -27,7 +27,7 @@ extern "C" {
 
 /* The version of this header; muse_version() tells the library's. */
 #define MUSE_VERSION_MAJOR 1
-#define MUSE_VERSION_MINOR 0
+#define MUSE_VERSION_MINOR 1
 #define MUSE_VERSION_MICRO 0
 #define MUSE_VERSION_NUMBER(major, minor, micro) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))
@@ -224,6 +224,11 @@ struct muse_session;
  * muse_session_set_backing().
  */
 #define MUSE_SESSION_PASSTHROUGH	(1U << 2)
+/*
+ * Accept kernel erase (MUSE_EXT_KERNEL_ERASE) when the kernel offers it
+ * and read passthrough is accepted too.  See muse_session_erase_grant().
+ */
+#define MUSE_SESSION_KERNEL_ERASE	(1U << 3)
 
 /**
  * muse_session_new() - create a session serving one device.
@@ -451,6 +456,66 @@ int muse_session_passthrough(struct muse_session *se, uint64_t first_block,
 int muse_session_passthrough_reads(struct muse_session *se,
 				   uint64_t first_block, uint64_t count,
 				   uint32_t *counts, uint64_t *bytes);
+
+/*
+ * Kernel erase.  With MUSE_EXT_KERNEL_ERASE negotiated (it needs read
+ * passthrough and its backing file), the kernel can erase the eraseblocks
+ * the server grants by punching holes into the backing file, without a
+ * request: an erase at the kernel's speed.  It counts each such erase in
+ * a __u32 per block inside the file; the server applies that count to its
+ * own state (wear, program state) and sets it back to 0 before it answers
+ * any request about the block.  Every call below needs an initialised
+ * session with the extension in force (else -EOPNOTSUPP) and its /dev/muse
+ * fd (else -EBADF).  doc/libmuse.md, "Kernel erase".
+ */
+
+/* muse_session_erase_grant() budget: no limit. */
+#define MUSE_ERASE_BUDGET_UNLIMITED	UINT32_MAX
+
+/**
+ * muse_session_set_erase_backing() - say where OOB and erase counts live.
+ * @se:		the session, after muse_session_set_backing() with
+ *		MUSE_PT_INVERTED and a file open for reading and writing.
+ * @oob_offset:	file offset of page 0's OOB; page p's OOBSIZE bytes are
+ *		at @oob_offset + p * OOBSIZE, stored as ~byte.  Ignored
+ *		without OOB.
+ * @count_offset: file offset of block 0's erase count, a multiple of 4.
+ * @count_stride: bytes from one block's count to the next, a non-zero
+ *		multiple of 4.
+ *
+ * Once per connection.
+ *
+ * Return: 0; -ENXIO (no backing file), -EBUSY (already set), -EACCES (not
+ * open for writing), -EINVAL (backing not inverted, alignment), -ERANGE
+ * (a region past the end of the file), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_set_erase_backing(struct muse_session *se,
+				   uint64_t oob_offset, uint64_t count_offset,
+				   uint32_t count_stride);
+
+/**
+ * muse_session_erase_grant() - let the kernel erase eraseblocks itself,
+ * or take them back.
+ * @se:		the session.
+ * @first_block: the first eraseblock.
+ * @count:	eraseblocks.
+ * @budget:	kernel erases allowed per block from now on
+ *		(MUSE_ERASE_BUDGET_UNLIMITED: no limit); 0 takes the blocks
+ *		back.
+ *
+ * A kernel erase punches holes over the block's data and OOB, then adds
+ * one to its count in the file.  Taking back is synchronous: when it
+ * returns no kernel erase of those blocks is in flight and every later
+ * erase of them is a request.  Grant only blocks whose erase the server
+ * would answer with success and nothing but erased bytes: not bad, no
+ * injected failure, no wear-out within @budget erases, no power cut or
+ * latency to simulate.
+ *
+ * Return: 0; -EINVAL (empty or outside the device), -ENXIO (no
+ * muse_session_set_erase_backing() yet), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_erase_grant(struct muse_session *se, uint64_t first_block,
+			     uint64_t count, uint32_t budget);
 
 #ifdef __cplusplus
 }

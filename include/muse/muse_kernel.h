@@ -63,6 +63,12 @@ enum muse_opcode {
  *			request (the MUSE_IOC_* ioctls below; doc/protocol.md
  *			section 7).  A server accepts it only if it will use
  *			it.
+ * MUSE_EXT_KERNEL_ERASE: with MUSE_EXT_PASSTHROUGH, the server may grant
+ *			eraseblocks that the kernel then erases itself,
+ *			punching holes into the backing file and counting
+ *			the erase in it, without a request
+ *			(MUSE_IOC_ERASE_*; doc/protocol.md section 8).  A
+ *			kernel refuses it without MUSE_EXT_PASSTHROUGH.
  *
  * Any accepted flag switches the connection to the extended READ/WRITE
  * layouts (the *_ext sizes below); an extended init_out with flags == 0
@@ -72,8 +78,10 @@ enum muse_opcode {
 #define MUSE_EXT_LARGE_IO	(1U << 1)
 #define MUSE_EXT_ECC_STATS	(1U << 2)
 #define MUSE_EXT_PASSTHROUGH	(1U << 3)
+#define MUSE_EXT_KERNEL_ERASE	(1U << 4)
 #define MUSE_EXT_ALL		(MUSE_EXT_OOB | MUSE_EXT_LARGE_IO | \
-				 MUSE_EXT_ECC_STATS | MUSE_EXT_PASSTHROUGH)
+				 MUSE_EXT_ECC_STATS | MUSE_EXT_PASSTHROUGH | \
+				 MUSE_EXT_KERNEL_ERASE)
 
 /*
  * muse_read_in.flags / muse_write_in.flags.  v2 always sends 0, which
@@ -273,10 +281,55 @@ struct muse_pt_reads {
 	__u64	bytes;		/* user address of __u64[count], or 0 */
 };
 
+/*
+ * Kernel erase (MUSE_EXT_KERNEL_ERASE accepted at INIT, after
+ * MUSE_IOC_BACKING): the kernel erases granted eraseblocks itself.
+ *
+ * MUSE_IOC_ERASE_BACKING: once per connection, say where the rest of an
+ * eraseblock lives in the backing file, which must have been registered
+ * MUSE_BACKING_INVERTED and opened for writing.  Page p's OOB (OOBSIZE
+ * bytes, stored as ~byte) is at oob_offset + p * OOBSIZE (ignored when
+ * OOBSIZE is 0).  Block b's erase count is the __u32 (host byte order) at
+ * count_offset + b * count_stride; count_offset and count_stride are
+ * multiples of 4.  Errors: ENXIO (no backing file), EBUSY (already set),
+ * EACCES (not open for writing), EINVAL (not inverted, alignment,
+ * padding), ERANGE (a region past the end of the file).
+ *
+ * MUSE_IOC_ERASE_GRANT: let the kernel erase count blocks from
+ * first_block itself up to budget more times each
+ * (MUSE_ERASE_UNLIMITED: no limit); budget 0 takes them back, and
+ * synchronously: when it returns no kernel erase of them is in flight and
+ * every later erase of them is a request.  A kernel erase of block b
+ * punches holes over its data and OOB, then adds one to b's erase count
+ * in the file; the ERASE fails over to a request for the blocks left if a
+ * punch fails.  The server applies the count (its own wear, program state)
+ * and writes it back to 0 before it answers anything about b; it must not
+ * reset a count while an erase of b may run (it is a read, add, write of
+ * the file).  Errors: ENXIO (no MUSE_IOC_ERASE_BACKING), EINVAL (range,
+ * padding).
+ */
+#define MUSE_ERASE_UNLIMITED	0xffffffffU
+
+struct muse_erase_backing {
+	__u64	oob_offset;
+	__u64	count_offset;
+	__u32	count_stride;
+	__u32	padding;	/* 0 */
+};
+
+struct muse_erase_grant {
+	__u64	first_block;
+	__u64	count;
+	__u32	budget;		/* erases left per block, 0: take back */
+	__u32	padding;	/* 0 */
+};
+
 #define MUSE_IOC_MAGIC		0xE5
 #define MUSE_IOC_BACKING	_IOW(MUSE_IOC_MAGIC, 1, struct muse_backing)
 #define MUSE_IOC_PASSTHROUGH	_IOW(MUSE_IOC_MAGIC, 2, struct muse_passthrough)
 #define MUSE_IOC_PT_READS	_IOW(MUSE_IOC_MAGIC, 3, struct muse_pt_reads)
+#define MUSE_IOC_ERASE_BACKING	_IOW(MUSE_IOC_MAGIC, 4, struct muse_erase_backing)
+#define MUSE_IOC_ERASE_GRANT	_IOW(MUSE_IOC_MAGIC, 5, struct muse_erase_grant)
 
 /*
  * Limits and defaults both sides enforce.  The module refuses an INIT
@@ -336,5 +389,8 @@ MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_out) == 8, "muse_isbad_out");
 MUSE_STATIC_ASSERT(sizeof(struct muse_backing) == 16, "muse_backing");
 MUSE_STATIC_ASSERT(sizeof(struct muse_passthrough) == 24, "muse_passthrough");
 MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 32, "muse_pt_reads");
+MUSE_STATIC_ASSERT(sizeof(struct muse_erase_backing) == 24,
+		   "muse_erase_backing");
+MUSE_STATIC_ASSERT(sizeof(struct muse_erase_grant) == 24, "muse_erase_grant");
 
 #endif /* _LINUX_MUSE_KERNEL_H */
