@@ -61,6 +61,7 @@ static void muse_conn_put(struct muse_conn *conn)
 	muse_sysfs_remove(conn);
 	muse_chan_destroy(&conn->chan);
 	muse_mtd_teardown(conn);
+	muse_ke_free(conn);
 	muse_pt_free(conn);
 	kfree(conn->parts);
 	ida_free(&muse_conn_ida, conn->id);
@@ -284,6 +285,7 @@ struct muse_conn *muse_conn_open(u32 max_io, struct device *parent)
 	refcount_set(&conn->ref, 1);
 	spin_lock_init(&conn->lock);
 	muse_pt_init(&conn->pt);
+	muse_ke_init(&conn->ke);
 	INIT_WORK(&conn->register_work, muse_register_work);
 	INIT_WORK(&conn->unregister_work, muse_unregister_work);
 	conn->pid = task_tgid_nr(current);

@@ -14,7 +14,8 @@
  *	            -> muse_parts.c	the PARTSCMDLINE grammar
  *	       -> muse_sysfs.c	/sys/fs/muse/connections/<id>/
  *	       -> muse_pt.c	read passthrough from a backing file
- *	  muse_mtd.c -> muse_pt.c
+ *	       -> muse_erase.c	kernel erase of granted blocks in that file
+ *	  muse_mtd.c -> muse_pt.c, muse_erase.c
  *	  everything -> muse_chan.c	the opcode-agnostic transport
  */
 #ifndef MUSE_CONN_H
@@ -22,6 +23,7 @@
 
 #include <linux/math64.h>
 #include <linux/mtd/mtd.h>
+#include <linux/mutex.h>
 #include <linux/mtd/partitions.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
@@ -78,6 +80,17 @@ struct muse_pt {
 	atomic64_t *bytes;		/* per block, fetched and reset */
 };
 
+/* Kernel erase (muse_erase.c), in the file of struct muse_pt. */
+struct muse_ke {
+	/* Held across each kernel erase and to change grants. */
+	struct mutex lock;
+	u32 *budget;			/* per block; NULL: not set up */
+	u64 oob_offset;
+	u64 count_offset;
+	u32 count_stride;
+	atomic64_t done;		/* kernel erases, for sysfs */
+};
+
 struct muse_conn {
 	struct muse_chan chan;
 	struct mtd_info mtd;
@@ -106,6 +119,7 @@ struct muse_conn {
 	u32 max_io;			/* offered in INIT */
 
 	struct muse_pt pt;
+	struct muse_ke ke;
 
 	/* Negotiated at INIT. */
 	bool extended;		/* extended READ/WRITE layouts */
@@ -169,6 +183,13 @@ long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
 void muse_pt_drop(struct muse_conn *conn);
 void muse_pt_free(struct muse_conn *conn);
+
+/* muse_erase.c */
+void muse_ke_init(struct muse_ke *ke);
+long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
+		   unsigned long arg);
+void muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
+void muse_ke_free(struct muse_conn *conn);
 
 /* muse_sysfs.c */
 int muse_sysfs_init(void);

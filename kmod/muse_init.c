@@ -118,6 +118,9 @@ static int muse_check_version(const struct muse_desc *desc)
 	if (desc->extended && (out->flags & ~MUSE_EXT_ALL))
 		return muse_reject("accepted extensions 0x%x were not offered (0x%x)",
 				   out->flags, MUSE_EXT_ALL);
+	if ((out->flags & MUSE_EXT_KERNEL_ERASE) &&
+	    !(out->flags & MUSE_EXT_PASSTHROUGH))
+		return muse_reject("kernel erase accepted without passthrough");
 	if (memchr_inv(out->reserved, 0, sizeof(out->reserved)))
 		return muse_reject("reserved fields of init_out are not zero");
 	return 0;

@@ -107,7 +107,13 @@ static __poll_t muse_dev_poll(struct file *file, poll_table *wait)
 static long muse_dev_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	return muse_pt_ioctl(file->private_data, cmd, arg);
+	switch (cmd) {
+	case MUSE_IOC_ERASE_BACKING:
+	case MUSE_IOC_ERASE_GRANT:
+		return muse_ke_ioctl(file->private_data, cmd, arg);
+	default:
+		return muse_pt_ioctl(file->private_data, cmd, arg);
+	}
 }
 
 static const struct file_operations muse_dev_fops = {

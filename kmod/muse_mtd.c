@@ -600,6 +600,9 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 		return -EINVAL;
 
 	end = instr->addr + instr->len;
+	muse_ke_erase(conn, &addr, end);
+	if (addr == end)
+		return 0;
 	blks = muse_batch_alloc(instr->len > mtd->erasesize, sizeof(*blks),
 				&one, &max);
 	do {

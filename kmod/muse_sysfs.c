@@ -55,6 +55,13 @@ static ssize_t waiting_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  muse_chan_waiting(&muse_kobj_conn(kobj)->chan));
 }
 
+static ssize_t kernel_erases_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&muse_kobj_conn(kobj)->ke.done));
+}
+
 static ssize_t abort_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
@@ -86,6 +93,7 @@ static ssize_t request_timeout_store(struct kobject *kobj,
 static struct kobj_attribute muse_attr_name = __ATTR_RO(name);
 static struct kobj_attribute muse_attr_pid = __ATTR_RO(pid);
 static struct kobj_attribute muse_attr_waiting = __ATTR_RO(waiting);
+static struct kobj_attribute muse_attr_kernel_erases = __ATTR_RO(kernel_erases);
 static struct kobj_attribute muse_attr_abort = __ATTR_WO(abort);
 static struct kobj_attribute muse_attr_request_timeout =
 	__ATTR(request_timeout, 0600, request_timeout_show,
@@ -95,6 +103,7 @@ static struct attribute *muse_conn_attrs[] = {
 	&muse_attr_name.attr,
 	&muse_attr_pid.attr,
 	&muse_attr_waiting.attr,
+	&muse_attr_kernel_erases.attr,
 	&muse_attr_abort.attr,
 	&muse_attr_request_timeout.attr,
 	NULL,
