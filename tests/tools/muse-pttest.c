@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-pttest: read passthrough (MUSE_EXT_PASSTHROUGH) against the real
- * module, with a small libmuse server whose in-band data lives, inverted,
- * in a memfd that it registers as the backing file.
+ * muse-pttest: read passthrough (MUSE_EXT_PASSTHROUGH) and kernel erase
+ * (MUSE_EXT_KERNEL_ERASE) against the real module, with a small libmuse
+ * server whose in-band data, OOB and erase counts live, inverted, in a
+ * memfd that it registers as the backing file.
  *
  *   muse-pttest [-v] CASE...     CASE: equivalence, takeback-race,
- *                                truncate, death, or all
+ *                                truncate, death, erase-ioctls,
+ *                                kernel-erase, erase-takeback, or all
  *
  * equivalence   passthrough reads equal the server's answers for erased,
  *               programmed and partly programmed pages; they send no
@@ -16,8 +18,16 @@
  *               issued after the take-back returned may see the file's
  *               (stale) data
  * truncate      the backing file shrinks under the kernel: EIO, no crash
- * death         the server goes away with passthrough reads in flight:
- *               readers get errors, nothing hangs, the MTD goes away
+ * death         the server goes away with passthrough reads and kernel
+ *               erases in flight: readers and erasers get errors, nothing
+ *               hangs, the MTD goes away
+ * erase-ioctls  MUSE_IOC_ERASE_* refuse bad arguments with their errno
+ * kernel-erase  an erase of a granted block sends no request, leaves holes
+ *               over its data and OOB and adds one to its count in the
+ *               file; ungranted blocks, the rest of a multi-block erase
+ *               after one, and erases past the budget are requests
+ * erase-takeback erasers hammer a granted block while it is taken back: no
+ *               kernel erase after the take-back returned
  *
  * One line per case, PASS or FAIL; exit status 1 if any case failed.
  */
@@ -48,6 +58,11 @@
 #define OOB		64u
 #define NAME		"pttest"
 #define READERS		4
+#define PAGES		(SIZE / PAGE)
+/* The store: data, then OOB, then one erase count per block. */
+#define OOB_OFF		SIZE
+#define COUNT_OFF	(OOB_OFF + PAGES * OOB)
+#define STORE_SIZE	(COUNT_OFF + BLOCKS * sizeof(uint32_t))
 
 static bool verbose;
 static int failures;
@@ -80,6 +95,7 @@ struct server {
 	int store;
 	pthread_t loop;
 	atomic_uint reads[BLOCKS];	/* READ requests per block */
+	atomic_uint erases[BLOCKS];	/* ERASE requests per block */
 	atomic_int flip_block;		/* answers of this block flip bit 0 */
 };
 
@@ -135,7 +151,10 @@ static int srv_erase(void *userdata, struct muse_req *req, uint64_t addr,
 		     uint64_t len)
 {
 	struct server *s = userdata;
+	uint64_t a;
 
+	for (a = addr; a < addr + len; a += BLOCK)
+		atomic_fetch_add(&s->erases[a / BLOCK], 1);
 	return fallocate(s->store, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			 (off_t)addr, (off_t)len) ? -errno : 0;
 }
@@ -198,14 +217,17 @@ static const char *srv_start(struct server *s)
 	memset(s, 0, sizeof(*s));
 	atomic_store(&s->flip_block, -1);
 	s->store = memfd_create("pttest", MFD_CLOEXEC);
-	if (s->store < 0 || ftruncate(s->store, SIZE))
+	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
 		return "memfd";
 	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
-			     MUSE_SESSION_PASSTHROUGH, s, &s->se) ||
+			     MUSE_SESSION_PASSTHROUGH |
+			     MUSE_SESSION_KERNEL_ERASE, s, &s->se) ||
 	    muse_session_open(s->se, NULL) || muse_session_init(s->se))
 		return "session set-up";
-	if (!(muse_session_extensions(s->se) & MUSE_EXT_PASSTHROUGH))
-		return "the module did not offer MUSE_EXT_PASSTHROUGH";
+	if (muse_session_extensions(s->se) !=
+	    (muse_session_extensions(s->se) | MUSE_EXT_PASSTHROUGH |
+	     MUSE_EXT_KERNEL_ERASE))
+		return "the module did not offer passthrough and kernel erase";
 	if (muse_session_set_backing(s->se, s->store, 0, MUSE_PT_INVERTED))
 		return "muse_session_set_backing";
 	if (pthread_create(&s->loop, NULL, srv_loop, s))
@@ -447,7 +469,7 @@ static const char *case_truncate(struct server *s, int mtd)
 		return "a read past the truncated file did not fail with EIO";
 	if (pread(mtd, buf, BLOCK, 0) != BLOCK)
 		return "a read inside the truncated file failed";
-	if (ftruncate(s->store, SIZE))
+	if (ftruncate(s->store, STORE_SIZE))
 		return "ftruncate back";
 	return NULL;
 }
@@ -463,24 +485,299 @@ static void *death_reader(void *arg)
 	return NULL;
 }
 
+static void *death_eraser(void *arg)
+{
+	int mtd = *(int *)arg;
+	struct erase_info_user erase = { .start = 0, .length = BLOCK };
+
+	while (!ioctl(mtd, MEMERASE, &erase))
+		erase.start = (erase.start + BLOCK) % SIZE;
+	return NULL;
+}
+
+static const char *ke_setup(struct server *s)
+{
+	return muse_session_set_erase_backing(s->se, OOB_OFF, COUNT_OFF,
+					      sizeof(uint32_t)) ?
+	       "muse_session_set_erase_backing" : NULL;
+}
+
+static const char *grant(struct server *s, unsigned int b, unsigned int n,
+			 uint32_t budget)
+{
+	return muse_session_erase_grant(s->se, b, n, budget) ?
+	       "muse_session_erase_grant" : NULL;
+}
+
 static const char *case_death(struct server *s, int mtd)
 {
-	pthread_t readers[READERS];
+	pthread_t readers[READERS], erasers[READERS];
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
 	const char *err = mark(s, 0, BLOCKS, 1);
 	int i;
 
+	err = err ?: ke_setup(s);
+	err = err ?: grant(s, 0, BLOCKS, MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	for (i = 0; i < READERS; i++) {
+		pthread_create(&readers[i], NULL, death_reader, &mtd);
+		pthread_create(&erasers[i], NULL, death_eraser, &mtd);
+	}
+	nanosleep(&pause, NULL);
+	/*
+	 * The server goes away; every reader and eraser must end with an
+	 * error (the erasers once the file is dropped).
+	 */
+	srv_stop(s);
+	s->se = NULL;
+	for (i = 0; i < READERS; i++) {
+		pthread_join(readers[i], NULL);
+		pthread_join(erasers[i], NULL);
+	}
+	return NULL;
+}
+
+/* One MUSE_IOC_ERASE_BACKING straight to the module: its errno or 0. */
+static int erase_backing_errno(struct server *s, uint64_t oob_offset,
+			       uint64_t count_offset, uint32_t stride,
+			       uint32_t padding)
+{
+	struct muse_erase_backing arg = {
+		.oob_offset = oob_offset, .count_offset = count_offset,
+		.count_stride = stride, .padding = padding,
+	};
+
+	return ioctl(muse_session_fd(s->se), MUSE_IOC_ERASE_BACKING, &arg) ?
+	       errno : 0;
+}
+
+static int grant_errno(struct server *s, uint64_t first, uint64_t count,
+		       uint32_t padding)
+{
+	struct muse_erase_grant arg = {
+		.first_block = first, .count = count, .budget = 1,
+		.padding = padding,
+	};
+
+	return ioctl(muse_session_fd(s->se), MUSE_IOC_ERASE_GRANT, &arg) ?
+	       errno : 0;
+}
+
+static const char *case_erase_ioctls(struct server *s, int mtd)
+{
+	static const struct {
+		uint64_t oob, count;
+		uint32_t stride, padding;
+		int want;
+		const char *what;
+	} bad[] = {
+		{ OOB_OFF, COUNT_OFF, 4, 1, EINVAL, "padding" },
+		{ OOB_OFF, COUNT_OFF, 0, 0, EINVAL, "stride 0" },
+		{ OOB_OFF, COUNT_OFF, 6, 0, EINVAL, "stride 6" },
+		{ OOB_OFF, COUNT_OFF + 2, 4, 0, EINVAL, "unaligned counts" },
+		{ OOB_OFF, COUNT_OFF + 4, 4, 0, ERANGE, "counts past EOF" },
+		{ OOB_OFF, COUNT_OFF, 8, 0, ERANGE, "stride past EOF" },
+		{ COUNT_OFF, COUNT_OFF, 4, 0, ERANGE, "OOB past EOF" },
+		{ UINT64_MAX - 8, COUNT_OFF, 4, 0, ERANGE, "OOB wraps" },
+		{ OOB_OFF, UINT64_MAX - 3, 4, 0, ERANGE, "counts wrap" },
+		{ OOB_OFF, COUNT_OFF, UINT32_MAX - 3, 0, ERANGE,
+		  "stride past EOF, large" },
+	};
+	unsigned int i;
+	int e;
+
+	(void)mtd;
+	e = grant_errno(s, 0, 1, 0);
+	if (e != ENXIO)
+		return "a grant before MUSE_IOC_ERASE_BACKING was not ENXIO";
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = erase_backing_errno(s, bad[i].oob, bad[i].count,
+					bad[i].stride, bad[i].padding);
+		note("erase backing, %s: %s\n", bad[i].what, strerror(e));
+		if (e != bad[i].want)
+			return bad[i].what;
+	}
+	if (erase_backing_errno(s, OOB_OFF, COUNT_OFF, 4, 0))
+		return "a valid MUSE_IOC_ERASE_BACKING failed";
+	if (erase_backing_errno(s, OOB_OFF, COUNT_OFF, 4, 0) != EBUSY)
+		return "a second MUSE_IOC_ERASE_BACKING was not EBUSY";
+	if (grant_errno(s, 0, 1, 1) != EINVAL ||
+	    grant_errno(s, 0, 0, 0) != EINVAL ||
+	    grant_errno(s, BLOCKS, 1, 0) != EINVAL ||
+	    grant_errno(s, 1, UINT64_MAX, 0) != EINVAL ||
+	    grant_errno(s, 0, BLOCKS + 1, 0) != EINVAL)
+		return "a bad grant was not EINVAL";
+	if (grant_errno(s, 0, BLOCKS, 0))
+		return "a grant of every block failed";
+	return NULL;
+}
+
+/* Block @b's erase count in the file. */
+static uint32_t file_count(struct server *s, unsigned int b)
+{
+	uint32_t count = UINT32_MAX;
+
+	if (pread(s->store, &count, sizeof(count),
+		  COUNT_OFF + b * sizeof(count)) != sizeof(count))
+		return UINT32_MAX;
+	return count;
+}
+
+/* Whether [off, off + len) of the store reads as zeros (erased). */
+static bool store_zero(struct server *s, off_t off, size_t len)
+{
+	static uint8_t buf[BLOCK];
+	size_t i;
+
+	if (len > sizeof(buf) || pread(s->store, buf, len, off) != (ssize_t)len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+static int erase_blocks(int mtd, unsigned int b, unsigned int n)
+{
+	struct erase_info_user erase = { .start = b * BLOCK,
+					  .length = n * BLOCK };
+
+	return ioctl(mtd, MEMERASE, &erase);
+}
+
+static const char *case_kernel_erase(struct server *s, int mtd)
+{
+	static uint8_t data[BLOCK];
+	const off_t oob_block = (off_t)(BLOCK / PAGE) * OOB;
+	const char *err = ke_setup(s);
+	unsigned int b;
+
+	/* Blocks 0-7 granted, 8 on not, 10 twice. */
+	err = err ?: grant(s, 0, 8, MUSE_ERASE_BUDGET_UNLIMITED);
+	err = err ?: grant(s, 10, 1, 2);
+	if (err)
+		return err;
+	pattern(data, BLOCK, 3);
+	if (pwrite(mtd, data, BLOCK, BLOCK) != BLOCK)
+		return "write through the server";
+	/* Programmed OOB, as a server that stores it would have it. */
+	memset(data, 0x5a, oob_block);
+	if (pwrite(s->store, data, oob_block, OOB_OFF + oob_block) !=
+	    oob_block)
+		return "OOB into the store";
+	if (store_zero(s, BLOCK, BLOCK) || store_zero(s, OOB_OFF + oob_block,
+						      oob_block))
+		return "the block is not programmed in the store";
+
+	if (erase_blocks(mtd, 1, 1))
+		return "erase of a granted block";
+	if (atomic_load(&s->erases[1]))
+		return "an erase of a granted block reached the server";
+	if (!store_zero(s, BLOCK, BLOCK))
+		return "a kernel erase left data in the file";
+	if (!store_zero(s, OOB_OFF + oob_block, oob_block))
+		return "a kernel erase left OOB in the file";
+	if (file_count(s, 1) != 1 || file_count(s, 0) || file_count(s, 2))
+		return "a kernel erase did not count one for its block only";
+	if (pread(mtd, data, BLOCK, BLOCK) != BLOCK || !all_ff(data, BLOCK))
+		return "a kernel-erased block does not read 0xff";
+
+	/* 6-7 in the kernel, 8-9 are requests. */
+	if (erase_blocks(mtd, 6, 4))
+		return "a multi-block erase";
+	if (file_count(s, 6) != 1 || file_count(s, 7) != 1 ||
+	    file_count(s, 8) || file_count(s, 9) ||
+	    atomic_load(&s->erases[7]) || atomic_load(&s->erases[8]) != 1 ||
+	    atomic_load(&s->erases[9]) != 1)
+		return "a multi-block erase was not split at the first ungranted block";
+
+	/* A budget of 2: the third erase is a request. */
+	for (b = 0; b < 3; b++)
+		if (erase_blocks(mtd, 10, 1))
+			return "erase within and past the budget";
+	if (file_count(s, 10) != 2 || atomic_load(&s->erases[10]) != 1)
+		return "the budget was not two kernel erases";
+
+	/* Taken back: a request again, the count stays. */
+	err = grant(s, 1, 1, 0);
+	if (err)
+		return err;
+	if (erase_blocks(mtd, 1, 1) || atomic_load(&s->erases[1]) != 1 ||
+	    file_count(s, 1) != 1)
+		return "an erase of a taken-back block was not a request";
+	return NULL;
+}
+
+struct erase_race {
+	int mtd;
+	atomic_bool stop;
+	atomic_uint done;
+};
+
+static void *race_eraser(void *arg)
+{
+	struct erase_race *r = arg;
+
+	while (!atomic_load(&r->stop))
+		if (!erase_blocks(r->mtd, RACE_BLOCK, 1))
+			atomic_fetch_add(&r->done, 1);
+	return NULL;
+}
+
+/* Wait up to 10 s for @n more server erases of RACE_BLOCK. */
+static bool wait_server_erases(struct server *s, unsigned int n)
+{
+	unsigned int want = atomic_load(&s->erases[RACE_BLOCK]) + n;
+	struct timespec pause = { 0, 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (atomic_load(&s->erases[RACE_BLOCK]) >= want)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static const char *case_erase_takeback(struct server *s, int mtd)
+{
+	struct erase_race r = { .mtd = mtd };
+	pthread_t erasers[READERS];
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	const char *err = ke_setup(s);
+	uint32_t before, after;
+	int i, round;
+
 	if (err)
 		return err;
 	for (i = 0; i < READERS; i++)
-		pthread_create(&readers[i], NULL, death_reader, &mtd);
-	nanosleep(&pause, NULL);
-	/* The server goes away; every reader must end with an error. */
-	srv_stop(s);
-	s->se = NULL;
+		pthread_create(&erasers[i], NULL, race_eraser, &r);
+	for (round = 0; round < 20 && !err; round++) {
+		before = file_count(s, RACE_BLOCK);
+		err = grant(s, RACE_BLOCK, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+		if (err)
+			break;
+		nanosleep(&pause, NULL);
+		/* Races with the kernel erases in flight. */
+		err = grant(s, RACE_BLOCK, 1, 0);
+		after = file_count(s, RACE_BLOCK);
+		if (err)
+			break;
+		if (after == before)
+			err = "no kernel erase ran while granted: the case proved nothing";
+		else if (!wait_server_erases(s, 3))
+			err = "erases of a taken-back block did not reach the server";
+		else if (file_count(s, RACE_BLOCK) != after)
+			err = "a kernel erase ran after the take-back returned";
+	}
+	atomic_store(&r.stop, true);
 	for (i = 0; i < READERS; i++)
-		pthread_join(readers[i], NULL);
-	return NULL;
+		pthread_join(erasers[i], NULL);
+	note("erase-takeback: %u erases, %u counted in the file, %u requests\n",
+	     atomic_load(&r.done), file_count(s, RACE_BLOCK),
+	     atomic_load(&s->erases[RACE_BLOCK]));
+	return err;
 }
 
 static const struct {
@@ -491,6 +788,9 @@ static const struct {
 	{ "takeback-race", case_takeback_race },
 	{ "truncate", case_truncate },
 	{ "death", case_death },
+	{ "erase-ioctls", case_erase_ioctls },
+	{ "kernel-erase", case_kernel_erase },
+	{ "erase-takeback", case_erase_takeback },
 };
 
 static void run_case(unsigned int i)
