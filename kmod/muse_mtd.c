@@ -499,6 +499,7 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
 		return err;
+	muse_ke_flush(conn);
 	if (opcode == MUSE_READ) {
 		err = muse_pt_read(conn, addr, ops);
 		if (err)
@@ -603,6 +604,7 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 	muse_ke_erase(conn, &addr, end);
 	if (addr == end)
 		return 0;
+	muse_ke_flush(conn);
 	blks = muse_batch_alloc(instr->len > mtd->erasesize, sizeof(*blks),
 				&one, &max);
 	do {
@@ -648,6 +650,7 @@ static int muse_mtd_block_isbad(struct mtd_info *mtd, loff_t ofs)
 	struct muse_block_req blk;
 	int err;
 
+	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_ISBAD, (u64)block * mtd->erasesize, 0);
 	err = muse_chan_send(&conn->chan, &blk.req);
 	if (err)
@@ -671,6 +674,7 @@ static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 	 */
 	if (conn->known_bad && test_bit(block, conn->known_bad))
 		return 0;
+	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_MARKBAD, (u64)block * mtd->erasesize,
 			    0);
 	err = muse_chan_send(&conn->chan, &blk.req);
@@ -686,6 +690,7 @@ static void muse_mtd_sync(struct mtd_info *mtd)
 	struct muse_block_req blk;
 	int err;
 
+	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_SYNC, 0, 0);
 	/* Nobody sees a sync's result: a killed caller need not wait. */
 	blk.req.flags = MUSE_REQ_WITHDRAWABLE;
