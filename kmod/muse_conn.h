@@ -85,11 +85,7 @@ struct muse_ke {
 	/* Held across each kernel erase and to change grants. */
 	struct mutex lock;
 	u32 *budget;			/* per block; NULL: not set up */
-	/* Erased and counted, holes not punched yet (tmpfs files only). */
-	unsigned long *pending;
-	u64 npending;			/* bits set in pending */
-	u32 batch;			/* punch when this many are pending */
-	bool deferred;			/* the file is on tmpfs: defer punches */
+	bool count_in_place;		/* tmpfs: atomic add on the cached page */
 	u64 oob_offset;
 	u64 count_offset;
 	u32 count_stride;
@@ -194,8 +190,6 @@ void muse_ke_init(struct muse_ke *ke);
 long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
 void muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
-void muse_ke_flush(struct muse_conn *conn);
-void muse_ke_flush_held(struct muse_conn *conn);
 void muse_ke_free(struct muse_conn *conn);
 
 /* muse_sysfs.c */

@@ -6,31 +6,23 @@
  * byte inverted, so punching holes over a block's data and OOB erases it;
  * the erase is then counted in a __u32 of the file that the server
  * applies to its own state (wear, program state) before it answers
- * anything about the block.
+ * anything about the block.  No request is sent: what is left is the
+ * punches' own cost, freeing the block's pages.
  *
- * A hole punch costs about as much as nandsim's whole erase of a block
- * (under TCG, shmem's punch has a fixed cost of some tens of us, the same
- * for one block or a hundred), so on a tmpfs/memfd file, where a punch
- * cannot fail, the punches are deferred and batched: an erase counts the
- * block and marks it pending, and the pending blocks are punched in runs
- * when MUSE_KE_BATCH_BYTES of them gathered, and before anything looks
- * at their bytes: a passthrough read of them, any request about them
- * (the server reads its store), a take-back, the connection's end.  A
- * pending block holds its old pages until then, never more than
- * MUSE_KE_BATCH_BYTES per connection.  On other files each erase punches
- * at once, and a punch that fails leaves the erase to the server.
+ * The count: on tmpfs (a memfd), an atomic add on the page cache's page,
+ * the one the server maps (its reset is an atomic exchange: no update is
+ * lost); elsewhere, or while that page is not in the cache, a kernel_read()
+ * and kernel_write() of the four bytes.
  *
- * The count: on tmpfs, an atomic add on the page cache's page, the one
- * the server maps (its reset is an atomic exchange: no update is lost);
- * elsewhere, or while that page is not in the cache, a kernel_read() and
- * kernel_write() of the four bytes.
+ * Deferring the punches and punching runs of blocks at once was tried and
+ * measured: it made most erases return sooner but not the erases as a
+ * whole, as shmem's cost is per page freed, not per call.
  *
- * Locking: a kernel erase and a flush hold pt->lock shared (the file
- * stays) and ke->lock (grants, budgets, pending blocks and the counts in
- * the file) for their whole duration.  A grant change takes ke->lock, so
- * a take-back returns only after the kernel erases in flight;
- * muse_pt_drop() takes pt->lock exclusively and punches what is pending
- * before it drops the file.
+ * Locking: a kernel erase holds pt->lock shared (the file stays) and
+ * ke->lock (grants, budgets and the counts in the file) for its whole
+ * duration.  A grant change takes ke->lock, so a take-back returns only
+ * after the kernel erases in flight; muse_pt_drop() takes pt->lock
+ * exclusively, so the file is dropped only after them too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,14 +35,10 @@
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "muse_conn.h"
-
-/* Erased bytes whose holes may wait to be punched together. */
-#define MUSE_KE_BATCH_BYTES	SZ_4M
 
 /** muse_ke_init() - a connection without kernel erase yet */
 void muse_ke_init(struct muse_ke *ke)
@@ -75,7 +63,6 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	struct muse_ke *ke = &conn->ke;
 	struct muse_pt *pt = &conn->pt;
 	struct muse_erase_backing arg;
-	unsigned long *pending = NULL;
 	u32 *budget = NULL;
 	u64 oob_len, count_len;
 	loff_t size;
@@ -91,10 +78,8 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	    check_add_overflow(count_len, (u64)sizeof(u32), &count_len))
 		return -ERANGE;
 	budget = kvcalloc(blocks, sizeof(*budget), GFP_KERNEL);
-	pending = kvcalloc(BITS_TO_LONGS(blocks), sizeof(*pending), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!budget || !pending)
-		goto out;
+	if (!budget)
+		return -ENOMEM;
 
 	down_read(&pt->lock);
 	mutex_lock(&ke->lock);
@@ -119,9 +104,7 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	ke->oob_offset = arg.oob_offset;
 	ke->count_offset = arg.count_offset;
 	ke->count_stride = arg.count_stride;
-	ke->deferred = shmem_file(pt->file);
-	ke->batch = max_t(u32, 1, MUSE_KE_BATCH_BYTES / conn->mtd.erasesize);
-	swap(ke->pending, pending);
+	ke->count_in_place = shmem_file(pt->file);
 	/* Read without the lock as a hint by muse_ke_erase(). */
 	WRITE_ONCE(ke->budget, budget);
 	budget = NULL;
@@ -129,61 +112,8 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 unlock:
 	mutex_unlock(&ke->lock);
 	up_read(&pt->lock);
-out:
-	kvfree(pending);
 	kvfree(budget);
 	return err;
-}
-
-/*
- * Punch holes over the data and OOB of blocks [first, first + n); the
- * caller holds pt->lock with the file set.
- */
-static int muse_ke_punch(struct muse_conn *conn, u64 first, u64 n)
-{
-	struct mtd_info *mtd = &conn->mtd;
-	u64 oob_len = (u64)(mtd->erasesize / mtd->writesize) * mtd->oobsize;
-	struct file *file = conn->pt.file;
-	const int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	int err;
-
-	err = vfs_fallocate(file, mode,
-			    conn->pt.data_offset + first * mtd->erasesize,
-			    n * mtd->erasesize);
-	if (!err && oob_len)
-		err = vfs_fallocate(file, mode,
-				    conn->ke.oob_offset + first * oob_len,
-				    n * oob_len);
-	return err;
-}
-
-/*
- * Punch the pending blocks of [first, end) in runs; the caller holds
- * pt->lock and ke->lock.  Only tmpfs files defer, where a punch fails
- * only if the server sealed its file against writes: then the blocks keep
- * their old bytes, which the log says.
- */
-static void muse_ke_punch_pending(struct muse_conn *conn, u64 first, u64 end)
-{
-	struct muse_ke *ke = &conn->ke;
-	u64 run_end;
-	int err;
-
-	if (!ke->npending || !conn->pt.file)
-		return;
-	for (;;) {
-		first = find_next_bit(ke->pending, end, first);
-		if (first >= end)
-			break;
-		run_end = find_next_zero_bit(ke->pending, end, first);
-		err = muse_ke_punch(conn, first, run_end - first);
-		if (err)
-			pr_err_ratelimited("%s: punching erased blocks %llu-%llu failed (%d), they keep their old bytes\n",
-					   conn->name, first, run_end - 1, err);
-		bitmap_clear(ke->pending, first, run_end - first);
-		WRITE_ONCE(ke->npending, ke->npending - (run_end - first));
-		first = run_end;
-	}
 }
 
 /* Add one to the count in the page cache's page; false if not cached. */
@@ -216,7 +146,7 @@ static int muse_ke_count(struct muse_conn *conn, u64 b)
 	loff_t wpos = pos;
 	u32 count;
 
-	if (ke->deferred && muse_ke_count_cached(conn, pos))
+	if (ke->count_in_place && muse_ke_count_cached(conn, pos))
 		return 0;
 	if (kernel_read(conn->pt.file, &count, sizeof(count), &pos) !=
 	    sizeof(count))
@@ -229,27 +159,23 @@ static int muse_ke_count(struct muse_conn *conn, u64 b)
 }
 
 /*
- * Erase block @b: punched now, or counted pending and punched with the
- * next batch.  The caller holds pt->lock with the file set and ke->lock.
+ * Erase block @b: holes over its data and OOB, then the count.  The
+ * caller holds pt->lock with the file set, and ke->lock.
  */
 static int muse_ke_erase_block(struct muse_conn *conn, u64 b)
 {
-	struct muse_ke *ke = &conn->ke;
+	const int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	struct mtd_info *mtd = &conn->mtd;
+	u64 oob_len = (u64)(mtd->erasesize / mtd->writesize) * mtd->oobsize;
+	struct file *file = conn->pt.file;
 	int err;
 
-	if (!ke->deferred) {
-		err = muse_ke_punch(conn, b, 1);
-		return err ?: muse_ke_count(conn, b);
-	}
-	err = muse_ke_count(conn, b);
-	if (err)
-		return err;
-	if (__test_and_set_bit(b, ke->pending))
-		return 0;
-	WRITE_ONCE(ke->npending, ke->npending + 1);
-	if (ke->npending >= ke->batch)
-		muse_ke_punch_pending(conn, 0, conn->pt.blocks);
-	return 0;
+	err = vfs_fallocate(file, mode, conn->pt.data_offset + b * mtd->erasesize,
+			    mtd->erasesize);
+	if (!err && oob_len)
+		err = vfs_fallocate(file, mode, conn->ke.oob_offset + b * oob_len,
+				    oob_len);
+	return err ?: muse_ke_count(conn, b);
 }
 
 static int muse_ke_grant(struct muse_conn *conn,
@@ -266,22 +192,13 @@ static int muse_ke_grant(struct muse_conn *conn,
 	if (arg.padding || !arg.count || arg.first_block >= blocks ||
 	    arg.count > blocks - arg.first_block)
 		return -EINVAL;
-	/*
-	 * Serialised with the kernel erases: a take-back waits for them, and
-	 * punches what they left pending, so the server finds the blocks
-	 * erased in its store when it erases or writes them itself.
-	 */
-	down_read(&conn->pt.lock);
+	/* Serialised with the kernel erases: a take-back waits for them. */
 	mutex_lock(&ke->lock);
 	if (!ke->budget)
 		err = -ENXIO;
 	for (b = arg.first_block; !err && b < arg.first_block + arg.count; b++)
 		ke->budget[b] = arg.budget;
-	if (!err && !arg.budget)
-		muse_ke_punch_pending(conn, arg.first_block,
-				      arg.first_block + arg.count);
 	mutex_unlock(&ke->lock);
-	up_read(&conn->pt.lock);
 	return err;
 }
 
@@ -350,44 +267,10 @@ void muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 }
 
 /**
- * muse_ke_flush_held() - punch every pending block
- * @conn:	connection; the caller holds pt->lock, shared or exclusive
- */
-void muse_ke_flush_held(struct muse_conn *conn)
-{
-	struct muse_ke *ke = &conn->ke;
-
-	if (!READ_ONCE(ke->npending))
-		return;
-	mutex_lock(&ke->lock);
-	muse_ke_punch_pending(conn, 0, conn->pt.blocks);
-	mutex_unlock(&ke->lock);
-}
-
-/**
- * muse_ke_flush() - punch every pending block before bytes are looked at
- * @conn:	connection
- *
- * Called before every read (passthrough or not) and every request, so
- * that neither the file's reader nor the server finds an erased block's
- * old bytes.  Costs one load when nothing is pending.  All of them, not
- * the request's: one punch of a run costs what one of a block does.
- */
-void muse_ke_flush(struct muse_conn *conn)
-{
-	if (!READ_ONCE(conn->ke.npending))
-		return;
-	down_read(&conn->pt.lock);
-	muse_ke_flush_held(conn);
-	up_read(&conn->pt.lock);
-}
-
-/**
  * muse_ke_free() - free the kernel erase state of a connection
  * @conn:	connection, dead
  */
 void muse_ke_free(struct muse_conn *conn)
 {
 	kvfree(conn->ke.budget);
-	kvfree(conn->ke.pending);
 }

@@ -362,8 +362,7 @@ int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
  * muse_pt_drop() - the connection died: no more passthrough reads
  * @conn:	connection
  *
- * Waits for the reads and kernel erases in flight, punches the erased
- * blocks still pending, then drops the file.
+ * Waits for the reads and kernel erases in flight, then drops the file.
  */
 void muse_pt_drop(struct muse_conn *conn)
 {
@@ -371,8 +370,6 @@ void muse_pt_drop(struct muse_conn *conn)
 	struct file *file;
 
 	down_write(&pt->lock);
-	/* What kernel erases left pending is punched while the file is set. */
-	muse_ke_flush_held(conn);
 	file = pt->file;
 	pt->file = NULL;
 	up_write(&pt->lock);
