@@ -18,10 +18,10 @@
 #include "muse_conn.h"
 
 /*
- * The units of one MTD read, and the blocks of one erase, are queued
- * together up to this many, so that a multi-threaded server works on them
- * in parallel.  Writes go one unit at a time: NAND pages of a block must be
- * programmed in order, and a failed unit must stop the ones after it.
+ * The units of one MTD read are queued together up to this many, so that
+ * a multi-threaded server works on them in parallel.  Writes and erases go
+ * one unit or block at a time: NAND pages of a block must be programmed in
+ * order, and a failed unit or block must stop the ones after it.
  */
 #define MUSE_BATCH		32
 
@@ -499,7 +499,6 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
 		return err;
-	muse_ke_flush(conn);
 	if (opcode == MUSE_READ) {
 		err = muse_pt_read(conn, addr, ops);
 		if (err)
@@ -562,38 +561,12 @@ static void muse_block_req_init(struct muse_block_req *blk, u32 opcode,
 	muse_req_init(&blk->req, opcode, &blk->in, size, reply);
 }
 
-/* Erase up to MUSE_BATCH blocks from *addr at once; advance *addr. */
-static int muse_erase_batch(struct muse_conn *conn, struct muse_block_req *blks,
-			    int max, u64 *addr, u64 end, u64 *fail_addr)
-{
-	u32 erasesize = conn->mtd.erasesize;
-	int i, n, err = 0, qerr = 0;
-
-	for (n = 0; n < max && *addr < end; n++, *addr += erasesize) {
-		muse_block_req_init(&blks[n], MUSE_ERASE, *addr, erasesize);
-		qerr = muse_chan_queue(&conn->chan, &blks[n].req);
-		if (qerr) {
-			*fail_addr = *addr;
-			break;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		int rerr = muse_chan_wait(&conn->chan, &blks[i].req);
-
-		if (rerr && !err) {
-			err = rerr;
-			*fail_addr = blks[i].in.erase.addr;
-		}
-	}
-	return err ?: qerr;
-}
-
 static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 {
 	struct muse_conn *conn = muse_conn_of(mtd);
-	struct muse_block_req one, *blks;
 	u64 addr = instr->addr, end;
-	int max, err;
+	struct muse_block_req blk;
+	int err;
 
 	if (!muse_eraseblock_aligned(instr->addr, mtd) ||
 	    !muse_eraseblock_aligned(instr->len, mtd) ||
@@ -602,18 +575,20 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 
 	end = instr->addr + instr->len;
 	muse_ke_erase(conn, &addr, end);
-	if (addr == end)
-		return 0;
-	muse_ke_flush(conn);
-	blks = muse_batch_alloc(instr->len > mtd->erasesize, sizeof(*blks),
-				&one, &max);
-	do {
-		err = muse_erase_batch(conn, blks, max, &addr, end,
-				       &instr->fail_addr);
-	} while (!err && addr < end);
-	if (blks != &one)
-		kfree(blks);
-	return err;
+	/*
+	 * The rest one block at a time, in order: like nand_base, an erase
+	 * that fails at one block leaves the blocks after it untouched.
+	 * Queued together, a multi-threaded server erased them anyway.
+	 */
+	for (; addr < end; addr += mtd->erasesize) {
+		muse_block_req_init(&blk, MUSE_ERASE, addr, mtd->erasesize);
+		err = muse_chan_send(&conn->chan, &blk.req);
+		if (err) {
+			instr->fail_addr = addr;
+			return err;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -650,7 +625,6 @@ static int muse_mtd_block_isbad(struct mtd_info *mtd, loff_t ofs)
 	struct muse_block_req blk;
 	int err;
 
-	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_ISBAD, (u64)block * mtd->erasesize, 0);
 	err = muse_chan_send(&conn->chan, &blk.req);
 	if (err)
@@ -674,7 +648,6 @@ static int muse_mtd_block_markbad(struct mtd_info *mtd, loff_t ofs)
 	 */
 	if (conn->known_bad && test_bit(block, conn->known_bad))
 		return 0;
-	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_MARKBAD, (u64)block * mtd->erasesize,
 			    0);
 	err = muse_chan_send(&conn->chan, &blk.req);
@@ -690,7 +663,6 @@ static void muse_mtd_sync(struct mtd_info *mtd)
 	struct muse_block_req blk;
 	int err;
 
-	muse_ke_flush(conn);
 	muse_block_req_init(&blk, MUSE_SYNC, 0, 0);
 	/* Nobody sees a sync's result: a killed caller need not wait. */
 	blk.req.flags = MUSE_REQ_WITHDRAWABLE;
