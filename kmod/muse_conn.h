@@ -85,7 +85,7 @@ struct muse_ke {
 	/* Held across each kernel erase and to change grants. */
 	struct mutex lock;
 	u32 *budget;			/* per block; NULL: not set up */
-	bool count_in_place;		/* tmpfs: atomic add on the cached page */
+	bool on_tmpfs;			/* atomic count, holes seen in memory */
 	u64 oob_offset;
 	u64 count_offset;
 	u32 count_stride;

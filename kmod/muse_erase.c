@@ -9,10 +9,12 @@
  * anything about the block.  No request is sent: what is left is the
  * punches' own cost, freeing the block's pages.
  *
- * The count: on tmpfs (a memfd), an atomic add on the page cache's page,
+ * On tmpfs (a memfd) the count is an atomic add on the page cache's page,
  * the one the server maps (its reset is an atomic exchange: no update is
- * lost); elsewhere, or while that page is not in the cache, a kernel_read()
- * and kernel_write() of the four bytes.
+ * lost), and a range with no page is known to be a hole without a punch;
+ * elsewhere, or while the count's page is not in memory, the count is a
+ * kernel_read() and kernel_write() of the four bytes, and every range is
+ * punched.
  *
  * Deferring the punches and punching runs of blocks at once was tried and
  * measured: it made most erases return sooner but not the erases as a
@@ -104,7 +106,7 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	ke->oob_offset = arg.oob_offset;
 	ke->count_offset = arg.count_offset;
 	ke->count_stride = arg.count_stride;
-	ke->count_in_place = shmem_file(pt->file);
+	ke->on_tmpfs = shmem_file(pt->file);
 	/* Read without the lock as a hint by muse_ke_erase(). */
 	WRITE_ONCE(ke->budget, budget);
 	budget = NULL;
@@ -146,7 +148,7 @@ static int muse_ke_count(struct muse_conn *conn, u64 b)
 	loff_t wpos = pos;
 	u32 count;
 
-	if (ke->count_in_place && muse_ke_count_cached(conn, pos))
+	if (ke->on_tmpfs && muse_ke_count_cached(conn, pos))
 		return 0;
 	if (kernel_read(conn->pt.file, &count, sizeof(count), &pos) !=
 	    sizeof(count))
@@ -159,21 +161,43 @@ static int muse_ke_count(struct muse_conn *conn, u64 b)
 }
 
 /*
+ * Punch a hole over [off, off + len) of the file.  On tmpfs a range with
+ * no page, in memory or swapped out, is a hole already: skip the call,
+ * which costs tens of microseconds under TCG even then (most OOB was
+ * never written, and a fresh chip's blocks neither).
+ */
+static int muse_ke_punch(struct muse_conn *conn, u64 off, u64 len)
+{
+	struct file *file = conn->pt.file;
+	pgoff_t index = off >> PAGE_SHIFT;
+	void *entry;
+
+	if (conn->ke.on_tmpfs) {
+		rcu_read_lock();
+		entry = xa_find(&file->f_mapping->i_pages, &index,
+				(off + len - 1) >> PAGE_SHIFT, XA_PRESENT);
+		rcu_read_unlock();
+		if (!entry)
+			return 0;
+	}
+	return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     off, len);
+}
+
+/*
  * Erase block @b: holes over its data and OOB, then the count.  The
  * caller holds pt->lock with the file set, and ke->lock.
  */
 static int muse_ke_erase_block(struct muse_conn *conn, u64 b)
 {
-	const int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 	struct mtd_info *mtd = &conn->mtd;
 	u64 oob_len = (u64)(mtd->erasesize / mtd->writesize) * mtd->oobsize;
-	struct file *file = conn->pt.file;
 	int err;
 
-	err = vfs_fallocate(file, mode, conn->pt.data_offset + b * mtd->erasesize,
+	err = muse_ke_punch(conn, conn->pt.data_offset + b * mtd->erasesize,
 			    mtd->erasesize);
 	if (!err && oob_len)
-		err = vfs_fallocate(file, mode, conn->ke.oob_offset + b * oob_len,
+		err = muse_ke_punch(conn, conn->ke.oob_offset + b * oob_len,
 				    oob_len);
 	return err ?: muse_ke_count(conn, b);
 }
