@@ -280,6 +280,13 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 	uint32_t n;
 	int ret;
 
+	/*
+	 * Load first: an exchange stores even when the count is 0, and every
+	 * request and every start (for each block) would dirty the image's
+	 * metadata pages, allocating those it has never written.
+	 */
+	if (!rf_sim_pending_erases(sim, b))
+		return 0;
 	n = __atomic_exchange_n(&meta->kernel_erases, 0, __ATOMIC_ACQ_REL);
 	if (!n)
 		return 0;
@@ -327,11 +334,10 @@ static int rf_lock_changing(struct rf_sim *sim, uint64_t b)
  */
 static int rf_lock_reading(struct rf_sim *sim, uint64_t b)
 {
-	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
 	int ret;
 
 	pthread_rwlock_rdlock(&sim->locks[b]);
-	if (!__atomic_load_n(&meta->kernel_erases, __ATOMIC_ACQUIRE))
+	if (!rf_sim_pending_erases(sim, b))
 		return 0;
 	pthread_rwlock_unlock(&sim->locks[b]);
 	ret = rf_lock_changing(sim, b);
