@@ -143,6 +143,12 @@ static inline bool muse_eraseblock_aligned(u64 val,
 	return !rem;
 }
 
+/* Whether @count blocks from @first are at least one, all below @blocks. */
+static inline bool muse_block_range_valid(u64 blocks, u64 first, u64 count)
+{
+	return count && first < blocks && count <= blocks - first;
+}
+
 /* Names show up in /proc/mtd and sysfs, one per line: ASCII only. */
 static inline bool muse_name_printable(const char *name, size_t len)
 {

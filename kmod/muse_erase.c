@@ -213,8 +213,8 @@ static int muse_ke_grant(struct muse_conn *conn,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.padding || !arg.count || arg.first_block >= blocks ||
-	    arg.count > blocks - arg.first_block)
+	if (arg.padding ||
+	    !muse_block_range_valid(blocks, arg.first_block, arg.count))
 		return -EINVAL;
 	/* Serialised with the kernel erases: a take-back waits for them. */
 	mutex_lock(&ke->lock);

@@ -103,7 +103,7 @@ static int muse_pt_range(const struct muse_pt *pt, u64 first, u64 count)
 {
 	if (!pt->file)
 		return -ENXIO;
-	if (!count || first >= pt->blocks || count > pt->blocks - first)
+	if (!muse_block_range_valid(pt->blocks, first, count))
 		return -EINVAL;
 	return 0;
 }
