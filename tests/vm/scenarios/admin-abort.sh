@@ -17,17 +17,6 @@ load_muse
 RF="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 PARAM=/sys/module/muse/parameters/request_timeout
 
-# conn_dir NAME: the connection directory serving the MTD called NAME.
-conn_dir() {
-	for cd_dir in /sys/fs/muse/connections/*; do
-		[ "$(cat "$cd_dir/name" 2>/dev/null)" != "$1" ] || {
-			echo "$cd_dir"
-			return 0
-		}
-	done
-	fail "no directory in /sys/fs/muse/connections names $1"
-}
-
 # someone_waits DIR: the connection has a request not answered yet.
 someone_waits() {
 	[ "$(cat "$1/waiting")" -ge 1 ]

@@ -44,17 +44,6 @@ NANDSIM_ARGS="id_bytes=0x20,0xf1,0x00,0x15 overridesize=6"
 # The small NAND of parts c) and d): 4 MiB, 32 blocks.
 RF4="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 
-# conn_dir NAME: the connection directory serving the MTD called NAME.
-conn_dir() {
-	for cd_dir in /sys/fs/muse/connections/*; do
-		[ "$(cat "$cd_dir/name" 2>/dev/null)" != "$1" ] || {
-			echo "$cd_dir"
-			return 0
-		}
-	done
-	fail "no directory in /sys/fs/muse/connections names $1"
-}
-
 # serve MODE NAME ARGS...: start_ramflash NAME ARGS in MODE (kernel: kernel
 # erase, ramflash's default; control: --no-kernel-erase); wait until it
 # says it registered (after its passthrough and erase grants are set up),

@@ -78,6 +78,17 @@ load_muse() {
 	[ -c /dev/muse ] || fail "/dev/muse missing after modprobe muse"
 }
 
+# conn_dir NAME: the connection directory serving the MTD called NAME.
+conn_dir() {
+	for cd_dir in /sys/fs/muse/connections/*; do
+		[ "$(cat "$cd_dir/name" 2>/dev/null)" != "$1" ] || {
+			echo "$cd_dir"
+			return 0
+		}
+	done
+	fail "no directory in /sys/fs/muse/connections names $1"
+}
+
 # mtd_by_name NAME: the /dev/mtdN whose name is NAME, or nothing.
 mtd_by_name() {
 	sed -n "s/^mtd\([0-9]*\): .* \"$1\"\$/\/dev\/mtd\1/p" /proc/mtd | head -n 1
