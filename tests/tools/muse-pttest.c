@@ -21,7 +21,8 @@
  * death         the server goes away with passthrough reads and kernel
  *               erases in flight: readers and erasers get errors, nothing
  *               hangs, the MTD goes away
- * erase-ioctls  MUSE_IOC_ERASE_* refuse bad arguments with their errno
+ * erase-ioctls  MUSE_IOC_ERASE_* refuse bad arguments, and a backing file
+ *               open read-only or not inverted, with their errno
  * kernel-erase  an erase of a granted block sends no request, leaves holes
  *               over its data and OOB and adds one to its count in the
  *               file; ungranted blocks, the rest of a multi-block erase
@@ -205,14 +206,22 @@ static int open_mtd(int flags)
 	return -1;
 }
 
-static const char *srv_start(struct server *s)
+/* The device every session here serves, called @name. */
+static struct muse_device pt_device(const char *name)
 {
 	const struct muse_device dev = {
-		.name = NAME, .type = MUSE_TYPE_NAND,
+		.name = name, .type = MUSE_TYPE_NAND,
 		.flags = MUSE_FLAG_WRITEABLE, .size = SIZE,
 		.writesize = PAGE, .erasesize = BLOCK, .oobsize = OOB,
 		.oobavail = 32, .max_io = BLOCK,
 	};
+
+	return dev;
+}
+
+static const char *srv_start(struct server *s)
+{
+	const struct muse_device dev = pt_device(NAME);
 
 	memset(s, 0, sizeof(*s));
 	atomic_store(&s->flip_block, -1);
@@ -564,6 +573,46 @@ static int grant_errno(struct server *s, uint64_t first, uint64_t count,
 	       errno : 0;
 }
 
+/*
+ * The errno of a valid MUSE_IOC_ERASE_BACKING on a second connection
+ * whose backing file is registered with @pt_flags through a descriptor
+ * opened with @open_flags; -1 if that connection could not be set up.
+ */
+static int backing_refusal(int open_flags, unsigned int pt_flags)
+{
+	const struct muse_device dev = pt_device(NAME "-refused");
+	struct muse_erase_backing arg = {
+		.oob_offset = OOB_OFF, .count_offset = COUNT_OFF,
+		.count_stride = sizeof(uint32_t),
+	};
+	struct muse_session *se = NULL;
+	int store, fd = -1, e = -1;
+	char path[64];
+
+	store = memfd_create("pttest-refused", MFD_CLOEXEC);
+	if (store < 0 || ftruncate(store, STORE_SIZE))
+		goto out;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", store);
+	fd = open(path, open_flags | O_CLOEXEC);
+	if (fd < 0 ||
+	    muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     MUSE_SESSION_PASSTHROUGH |
+			     MUSE_SESSION_KERNEL_ERASE, NULL, &se) ||
+	    muse_session_open(se, NULL) || muse_session_init(se) ||
+	    muse_session_set_backing(se, fd, 0, pt_flags))
+		goto out;
+	e = ioctl(muse_session_fd(se), MUSE_IOC_ERASE_BACKING, &arg) ?
+	    errno : 0;
+out:
+	if (se)
+		muse_session_destroy(se);
+	if (fd >= 0)
+		close(fd);
+	if (store >= 0)
+		close(store);
+	return e;
+}
+
 static const char *case_erase_ioctls(struct server *s, int mtd)
 {
 	static const struct {
@@ -588,6 +637,14 @@ static const char *case_erase_ioctls(struct server *s, int mtd)
 	int e;
 
 	(void)mtd;
+	e = backing_refusal(O_RDONLY, MUSE_PT_INVERTED);
+	note("erase backing, read-only file: %s\n", strerror(e));
+	if (e != EACCES)
+		return "a backing file open read-only was not EACCES";
+	e = backing_refusal(O_RDWR, 0);
+	note("erase backing, file not inverted: %s\n", strerror(e));
+	if (e != EINVAL)
+		return "a backing file not inverted was not EINVAL";
 	e = grant_errno(s, 0, 1, 0);
 	if (e != ENXIO)
 		return "a grant before MUSE_IOC_ERASE_BACKING was not ENXIO";
