@@ -17,10 +17,13 @@
 #   kernel-<key>/src/         the extracted source the build tree refers to
 #   kernel-<key>/release      the kernel release string
 #
-# Usage: build-kernel.sh [--jobs N] SOURCE
+# Usage: build-kernel.sh [--jobs N] [--status] SOURCE
 #   SOURCE: 6.1 or 7 (linux-source-6.1, the newest linux-source-7.*), or a
 #   directory fetch-kernel.sh printed for source-6.1 or source-7.
 #   Prints the cache directory on the last line of stdout.
+#   --status: build nothing, fetch nothing; print the directory the build
+#   would use and exit 0 when it is built, 1 when it is not (or the source
+#   is not in the cache).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,10 +34,12 @@ die() { echo "build-kernel.sh: $*" >&2; exit 1; }
 log() { echo "build-kernel.sh: $*" >&2; }
 
 source=
+status=no
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--jobs) [ $# -ge 2 ] || die "--jobs needs a number"; jobs=$2; shift ;;
-	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--status) status=yes ;;
+	-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown argument: $1" ;;
 	*) [ -z "$source" ] || die "one SOURCE only"; source=$1 ;;
 	esac
@@ -42,8 +47,13 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$source" ] || die "no SOURCE (6.1 or 7); see --help"
 if [ ! -d "$source" ]; then
-	source=$("$here/../kernels/fetch-kernel.sh" "source-$source") ||
-		die "cannot fetch linux-source $source"
+	if [ "$status" = yes ]; then
+		source=$("$here/../kernels/fetch-kernel.sh" --cached \
+			"source-$source" 2>/dev/null) || exit 1
+	else
+		source=$("$here/../kernels/fetch-kernel.sh" "source-$source") ||
+			die "cannot fetch linux-source $source"
+	fi
 fi
 [ -f "$source/complete" ] || die "$source: not a linux-source fetched by fetch-kernel.sh"
 tarball=$source/linux-source.tar.xz
@@ -62,6 +72,11 @@ frag_hash=$(cat $fragments | sha256sum | cut -c1-12)
 key="$version-$frag_hash"
 dir="$cache_root/kernel-$key"
 
+if [ "$status" = yes ]; then
+	echo "$dir"
+	[ -f "$dir/complete" ]
+	exit
+fi
 if [ -f "$dir/complete" ]; then
 	log "using cached kernel in $dir"
 	echo "$dir"
