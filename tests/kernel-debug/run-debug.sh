@@ -123,21 +123,35 @@ echo "debug kernel $release in $kernel; muse.ko: $ko"
 modules="mtd_readtest mtd_pagetest mtd_subpagetest mtd_oobtest mtd_speedtest
 	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim
 	kmemleak-test"
-initrd=$builddir/initramfs-$scenario@$series.cpio.gz
-args="--out $initrd --modules-dir $moddir --ko $ko"
+# One initramfs per kernel, shared by its scenarios (they get the same
+# programs and modules; each boots with its own musetest.scenario), made
+# again when any of its inputs is newer.  The lock makes scenarios that
+# start together wait for one build.
+initrd=$builddir/initramfs@$series.cpio.gz
+args="--out $initrd.tmp --modules-dir $moddir --ko $ko"
+inputs="$ko $here/scenarios $srcroot/tests/vm/mkinitramfs.sh
+	$srcroot/tests/vm/guest-init.sh $srcroot/tests/vm/scenarios"
 for m in $modules; do
 	args="$args --module $m"
 done
 for b in $bins; do
 	if [ -x "$b" ]; then
 		args="$args --bin $b"
+		inputs="$inputs $b"
 	else
 		echo "note: $b was not built; scenarios that need it skip"
 	fi
 done
+exec 7>"$initrd.lock"
+flock 7
 # shellcheck disable=SC2086 # word lists on purpose; no spaces in paths
-"$srcroot/tests/vm/mkinitramfs.sh" $args --scenarios "$here/scenarios" ||
-	die "mkinitramfs.sh failed"
+if [ ! -f "$initrd" ] || [ -n "$(find $inputs -newer "$initrd" | head -n 1)" ]; then
+	# shellcheck disable=SC2086
+	"$srcroot/tests/vm/mkinitramfs.sh" $args --scenarios "$here/scenarios" ||
+		die "mkinitramfs.sh failed"
+	mv "$initrd.tmp" "$initrd"
+fi
+flock -u 7
 
 exec "$srcroot/tests/vm/run-scenario.sh" --kernel "$kernel/bzImage" \
 	--initrd "$initrd" --scenario "$scenario" \
