@@ -493,18 +493,6 @@ ssize_t muse_chan_read(struct muse_chan *chan, struct kiocb *iocb,
 	return err ? err : size;
 }
 
-/*
- * Errors a reply header may carry: those of FUSE (above -512, so no
- * kernel-internal code such as -ERESTARTSYS or -EIOCBQUEUED reaches an MTD
- * user), minus -EUCLEAN and -EBADMSG, which the MTD core reads as "the data
- * is there, with bit flips": only a READ reply's soft_error may carry them.
- */
-static bool muse_reply_error_valid(s32 error)
-{
-	return MUSE_ERRNO_VALID(error) && error != -EUCLEAN &&
-	       error != -EBADMSG;
-}
-
 static struct muse_req *muse_take_sent(struct muse_chan *chan, u64 unique,
 				       bool *connected)
 {

@@ -175,8 +175,9 @@ static int muse_check_geometry(struct muse_desc *desc, u32 max_io)
 		return muse_reject("SIZE %llu has more than 2^32 pages",
 				   desc->size);
 
+	/* Not given is the default, given 0 stays 0 and is refused. */
 	if (!muse_key_given(desc, MUSE_KEY_IDX_WRITEBUFSIZE))
-		desc->writebufsize = desc->writesize;
+		desc->writebufsize = muse_writebufsize(0, desc->writesize);
 	if (!desc->writebufsize || desc->writebufsize % desc->writesize ||
 	    desc->erasesize % desc->writebufsize)
 		return muse_reject("WRITEBUFSIZE %llu: no multiple of WRITESIZE dividing ERASESIZE",
@@ -203,23 +204,16 @@ static int muse_check_geometry(struct muse_desc *desc, u32 max_io)
 
 static int muse_check_ecc(struct muse_desc *desc)
 {
-	if (desc->ecc_strength > U32_MAX || desc->ecc_step > desc->writesize)
-		return muse_reject("ECCSTRENGTH %llu or ECCSTEP %llu out of range",
-				   desc->ecc_strength, desc->ecc_step);
-	if (!desc->ecc_strength && desc->ecc_step)
-		return muse_reject("ECCSTEP %llu without ECCSTRENGTH",
-				   desc->ecc_step);
-	if (desc->ecc_strength &&
-	    (!desc->ecc_step || desc->writesize % desc->ecc_step))
-		return muse_reject("ECCSTEP %llu does not divide WRITESIZE %llu",
-				   desc->ecc_step, desc->writesize);
 	if (!muse_key_given(desc, MUSE_KEY_IDX_BITFLIPTHRESHOLD))
 		desc->bitflip_threshold =
 			MUSE_BITFLIP_THRESHOLD_DEFAULT(desc->ecc_strength);
-	if (desc->bitflip_threshold > desc->ecc_strength)
-		return muse_reject("BITFLIPTHRESHOLD %llu exceeds ECCSTRENGTH %llu",
-				   desc->bitflip_threshold, desc->ecc_strength);
-	return 0;
+	/* Strength and threshold at most MUSE_ECC_STRENGTH_MAX (protocol 3). */
+	if (muse_ecc_valid(desc->writesize, desc->ecc_strength,
+			   desc->ecc_step, desc->bitflip_threshold))
+		return 0;
+	return muse_reject("ECCSTRENGTH %llu, ECCSTEP %llu, BITFLIPTHRESHOLD %llu",
+			   desc->ecc_strength, desc->ecc_step,
+			   desc->bitflip_threshold);
 }
 
 static int muse_check_io_sizes(const struct muse_desc *desc)

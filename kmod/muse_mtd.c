@@ -30,15 +30,15 @@
  * large-page NAND), then the OOBAVAIL free bytes, then ECC bytes up to
  * OOBSIZE.  When OOBAVAIL leaves less than two bytes, the marker shrinks.
  */
-static u32 muse_oob_bbm_bytes(const struct mtd_info *mtd)
+static u32 muse_mtd_bbm_bytes(const struct mtd_info *mtd)
 {
-	return min(2U, mtd->oobsize - mtd->oobavail);
+	return muse_oob_bbm_bytes(mtd->oobsize, mtd->oobavail);
 }
 
 static int muse_ooblayout_ecc(struct mtd_info *mtd, int section,
 			      struct mtd_oob_region *region)
 {
-	u32 start = muse_oob_bbm_bytes(mtd) + mtd->oobavail;
+	u32 start = muse_mtd_bbm_bytes(mtd) + mtd->oobavail;
 
 	if (section || start >= mtd->oobsize)
 		return -ERANGE;
@@ -52,7 +52,7 @@ static int muse_ooblayout_free(struct mtd_info *mtd, int section,
 {
 	if (section || !mtd->oobavail)
 		return -ERANGE;
-	region->offset = muse_oob_bbm_bytes(mtd);
+	region->offset = muse_mtd_bbm_bytes(mtd);
 	region->length = mtd->oobavail;
 	return 0;
 }
@@ -96,17 +96,6 @@ static size_t muse_io_out_size(const struct muse_conn *conn, u32 opcode)
 					MUSE_COMPAT_READ_OUT_SIZE;
 	return conn->extended ? sizeof(struct muse_write_out) :
 				MUSE_COMPAT_WRITE_OUT_SIZE;
-}
-
-/* Reads may carry the ECC verdicts, everything else plain errors. */
-static bool muse_read_soft_error_valid(s32 err)
-{
-	return MUSE_ERRNO_VALID(err);
-}
-
-static bool muse_write_soft_error_valid(s32 err)
-{
-	return MUSE_ERRNO_VALID(err) && err != -EUCLEAN && err != -EBADMSG;
 }
 
 /*
@@ -179,14 +168,14 @@ static int muse_read_reply(struct muse_req *req, size_t body,
 	if (muse_io_reply_head(io, MUSE_READ, body, from))
 		return -EINVAL;
 	soft_error = out->soft_error;
-	if (!muse_read_soft_error_valid(soft_error))
+	if (!muse_soft_error_valid(MUSE_READ, soft_error))
 		return -EINVAL;
 	if (conn->ext_flags & MUSE_EXT_ECC_STATS)
 		muse_clamp_ecc(&conn->mtd, out, io->datalen);
 	else
 		muse_clamp_ecc_none(out);
 
-	if (soft_error && soft_error != -EUCLEAN && soft_error != -EBADMSG) {
+	if (soft_error && !muse_soft_error_is_ecc(soft_error)) {
 		/* A hard error: the data that came along is not delivered. */
 		req->error = soft_error;
 		return 0;
@@ -204,7 +193,7 @@ static int muse_write_reply(struct muse_req *req, size_t body,
 	struct muse_write_out *out = &io->out.write;
 
 	if (muse_io_reply_head(io, MUSE_WRITE, body, from) ||
-	    !muse_write_soft_error_valid(out->soft_error))
+	    !muse_soft_error_valid(MUSE_WRITE, out->soft_error))
 		return -EINVAL;
 	req->error = (s32)out->soft_error;
 	return 0;

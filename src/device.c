@@ -174,8 +174,8 @@ static int validate_partitions(const char *parts,
 
 static int validate_geometry(const struct muse_device *dev)
 {
-	uint32_t writebufsize = dev->writebufsize ? dev->writebufsize :
-						    dev->writesize;
+	uint32_t writebufsize = (uint32_t)muse_writebufsize(dev->writebufsize,
+							    dev->writesize);
 
 	if (!dev->size || !dev->writesize || !dev->erasesize)
 		return -EINVAL;
@@ -200,11 +200,9 @@ static int validate_oob_and_ecc(const struct muse_device *dev)
 		return -EINVAL;
 	if (dev->oobavail > dev->oobsize)
 		return -EINVAL;
-	if (!dev->ecc_strength)
-		return dev->ecc_step || dev->bitflip_threshold ? -EINVAL : 0;
-	if (!dev->ecc_step || dev->writesize % dev->ecc_step)
-		return -EINVAL;
-	if (dev->bitflip_threshold > dev->ecc_strength)
+	/* A bitflip_threshold of 0 is the default, never above the strength. */
+	if (!muse_ecc_valid(dev->writesize, dev->ecc_strength, dev->ecc_step,
+			    dev->bitflip_threshold))
 		return -EINVAL;
 	return 0;
 }
@@ -246,8 +244,8 @@ int muse__device_validate(const struct muse_device *dev)
  */
 uint32_t muse__device_max_unit(const struct muse_device *dev)
 {
-	uint32_t writebufsize = dev->writebufsize ? dev->writebufsize :
-						    dev->writesize;
+	uint32_t writebufsize = (uint32_t)muse_writebufsize(dev->writebufsize,
+							    dev->writesize);
 
 	return dev->max_io > writebufsize ? dev->max_io : writebufsize;
 }

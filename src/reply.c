@@ -21,15 +21,17 @@
  * muse__clamp_errno() - make a callback's result a valid reply error.
  * @ret: what the callback returned.
  *
- * The kernel rejects replies whose error is positive or at or below
- * -MUSE_ERRNO_BOUND, so such values become -EIO rather than making the
- * request fail with a kernel log line.
+ * The kernel rejects reply headers whose error is positive, at or below
+ * -MUSE_ERRNO_BOUND, -EUCLEAN or -EBADMSG (muse_reply_error_valid(): a
+ * read's bit flips travel in its soft_error, with the data), so such
+ * values become -EIO rather than making the request fail with a kernel
+ * log line.
  *
- * Return: 0 or a negative errno above -MUSE_ERRNO_BOUND.
+ * Return: 0 or a negative errno the kernel takes in a reply header.
  */
 int muse__clamp_errno(int ret)
 {
-	return MUSE_ERRNO_VALID(ret) ? ret : -EIO;
+	return muse_reply_error_valid(ret) ? ret : -EIO;
 }
 
 /*

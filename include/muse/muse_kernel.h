@@ -22,6 +22,7 @@
 #ifndef _LINUX_MUSE_KERNEL_H
 #define _LINUX_MUSE_KERNEL_H
 
+#include <linux/errno.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -335,7 +336,8 @@ struct muse_erase_grant {
  * Limits and defaults both sides enforce.  The module refuses an INIT
  * reply that breaks one of them and libmuse refuses such a description
  * in muse_session_new(), so both use these macros and nothing else; the
- * shared table tests/lib/device-cases.c checks that they agree.
+ * shared tables tests/lib/device-cases.c and tests/lib/reply-cases.c
+ * check that they agree.
  */
 
 /* Longest NAME and partition name in bytes (no NUL); printable ASCII. */
@@ -370,7 +372,91 @@ struct muse_erase_grant {
 #define MUSE_OOBSIZE_VALID(oobsize, writesize)	((oobsize) <= (writesize))
 /* MUSE_INIT_INFO_MAX (above) bounds the info block. */
 
-#ifdef __KERNEL__
+/*
+ * The largest ECCSTRENGTH (and so BITFLIPTHRESHOLD) a device may have.
+ * A chip states the ECC it needs in one byte of its ONFI or JEDEC
+ * parameter page, and no NAND controller Linux drives corrects more than
+ * 80 bits per step, so 255 is more than any real chip.  It also keeps
+ * every bit-flip count the module returns to the MTD core (at most the
+ * strength) far from the negative errnos sharing that int.
+ */
+#define MUSE_ECC_STRENGTH_MAX		255
+
+/*
+ * The rules both sides check, as predicates: the module judges what the
+ * server sends with them, libmuse makes sure it never sends anything
+ * else.  Plain C that a C++ compiler takes as well.
+ */
+
+/*
+ * Whether a reply header's error is valid: 0 or a negative errno above
+ * -MUSE_ERRNO_BOUND, and neither -EUCLEAN nor -EBADMSG.  The MTD core
+ * reads those two as "the data is there, with bit flips", but a header
+ * error comes without data: only a READ's soft_error may carry them.
+ */
+static inline int muse_reply_error_valid(__s32 error)
+{
+	return MUSE_ERRNO_VALID(error) && error != -EUCLEAN &&
+	       error != -EBADMSG;
+}
+
+/*
+ * Whether @soft_error is an ECC verdict that still delivers the data:
+ * -EUCLEAN (bit flips corrected) or -EBADMSG (uncorrectable).
+ */
+static inline int muse_soft_error_is_ecc(__s32 soft_error)
+{
+	return soft_error == -EUCLEAN || soft_error == -EBADMSG;
+}
+
+/*
+ * Whether @soft_error is valid in the reply to @opcode: a READ's may be
+ * an ECC verdict as well, a WRITE's follows the header's rule.
+ */
+static inline int muse_soft_error_valid(__u32 opcode, __s32 soft_error)
+{
+	if (opcode == MUSE_READ)
+		return MUSE_ERRNO_VALID(soft_error);
+	return muse_reply_error_valid(soft_error);
+}
+
+/*
+ * Whether the ECC of a device is consistent: none (ECCSTRENGTH,
+ * ECCSTEP and BITFLIPTHRESHOLD all 0), or a strength of at most
+ * MUSE_ECC_STRENGTH_MAX per step of @step bytes that divides
+ * @writesize, with a @threshold no higher than the strength.
+ */
+static inline int muse_ecc_valid(__u64 writesize, __u64 strength, __u64 step,
+				 __u64 threshold)
+{
+	if (!strength)
+		return !step && !threshold;
+	return strength <= MUSE_ECC_STRENGTH_MAX && step &&
+	       step <= writesize && !(writesize % step) &&
+	       threshold <= strength;
+}
+
+/*
+ * The write buffer of a device that sets none (WRITEBUFSIZE not sent):
+ * one page.
+ */
+static inline __u64 muse_writebufsize(__u64 writebufsize, __u64 writesize)
+{
+	return writebufsize ? writebufsize : writesize;
+}
+
+/*
+ * Bytes of the bad-block marker at the start of each page's OOB: two,
+ * as on large-page NAND, or what OOBAVAIL leaves of OOBSIZE when that is
+ * less (doc/protocol.md 4.5).  The free bytes follow it.
+ */
+static inline __u32 muse_oob_bbm_bytes(__u32 oobsize, __u32 oobavail)
+{
+	return oobsize - oobavail < 2 ? oobsize - oobavail : 2;
+}
+
+/* static_assert is a keyword in C++ and the kernel's, _Static_assert C11's. */
+#if defined(__KERNEL__) || defined(__cplusplus)
 #define MUSE_STATIC_ASSERT(expr, msg)	static_assert(expr, msg)
 #else
 #define MUSE_STATIC_ASSERT(expr, msg)	_Static_assert(expr, msg)

@@ -3,9 +3,10 @@
  * muse-badpeer's I/O reply cases, on the registered "badpeer" NAND (4-bit
  * ECC per 512 bytes): well-formed and malformed replies to the requests a
  * forked MTD user causes.  A malformed reply fails the peer's write with
- * the documented errno and the user's I/O with EIO; values only a read
- * result may carry (-EUCLEAN, -EBADMSG) and errors outside [-511, -1] are
- * malformed in every header; bit-flip figures beyond the ECC are clamped.
+ * the documented errno and the user's I/O with EIO.  The error values of
+ * headers and soft_errors are the shared table tests/lib/reply-cases.c,
+ * which the unit tests run through libmuse; bit-flip figures beyond the
+ * ECC are clamped.
  * Then the device side, the ECC statistics, a killed user, a close with a
  * request in flight and the per-connection request timeout.
  */
@@ -25,6 +26,7 @@
 #include "badpeer.h"
 #include "check.h"
 #include "mtduser.h"
+#include "reply-cases.h"
 
 /* The badpeer NAND's ECC: 4 bits per 512-byte step, 4 steps a page. */
 #define ECC_STRENGTH	4u
@@ -79,10 +81,6 @@ struct reply_case {
 	int user_errno;		/* expected from the MTD user */
 };
 
-/* The kernel's internal codes, never valid on the wire. */
-#define ERESTARTSYS	512
-#define EIOCBQUEUED	529
-
 static const struct reply_case reply_cases[] = {
 	{ "reply-valid-read", DO_READ, MUSE_READ, GOOD, 0, 0, 0 },
 	{ "reply-valid-write", DO_WRITE, MUSE_WRITE, GOOD, 0, 0, 0 },
@@ -99,44 +97,10 @@ static const struct reply_case reply_cases[] = {
 	  EINVAL, EIO },
 	{ "reply-ooblen-unasked", DO_READ, MUSE_READ, OOBLEN_WRONG, 0,
 	  EINVAL, EIO },
-	{ "reply-positive-error", DO_READ, MUSE_READ, HEADER_ERROR, 5,
-	  EINVAL, EIO },
-	{ "reply-error-below-4095", DO_READ, MUSE_READ, HEADER_ERROR, -5000,
-	  EINVAL, EIO },
-	{ "reply-error-erestartsys", DO_READ, MUSE_READ, HEADER_ERROR,
-	  -ERESTARTSYS, EINVAL, EIO },
-	{ "reply-error-eiocbqueued", DO_READ, MUSE_READ, HEADER_ERROR,
-	  -EIOCBQUEUED, EINVAL, EIO },
-	{ "reply-read-error-euclean", DO_READ, MUSE_READ, HEADER_ERROR,
-	  -EUCLEAN, EINVAL, EIO },
-	{ "reply-read-error-ebadmsg", DO_READ, MUSE_READ, HEADER_ERROR,
-	  -EBADMSG, EINVAL, EIO },
-	{ "reply-write-error-euclean", DO_WRITE, MUSE_WRITE, HEADER_ERROR,
-	  -EUCLEAN, EINVAL, EIO },
-	{ "reply-erase-error-ebadmsg", DO_ERASE, MUSE_ERASE, HEADER_ERROR,
-	  -EBADMSG, EINVAL, EIO },
-	{ "reply-isbad-error-euclean", DO_ISBAD, MUSE_ISBAD, HEADER_ERROR,
-	  -EUCLEAN, EINVAL, EIO },
-	{ "reply-erase-error-511", DO_ERASE, MUSE_ERASE, HEADER_ERROR, -511,
-	  0, 511 },
 	{ "reply-error-with-body", DO_READ, MUSE_READ, ERROR_WITH_BODY, 0,
 	  EINVAL, EIO },
-	{ "reply-soft-error-positive", DO_READ, MUSE_READ, SOFT_ERROR, 5,
-	  EINVAL, EIO },
-	{ "reply-soft-error-eiocbqueued", DO_READ, MUSE_READ, SOFT_ERROR,
-	  -EIOCBQUEUED, EINVAL, EIO },
-	{ "reply-read-error", DO_READ, MUSE_READ, HEADER_ERROR, -EIO, 0, EIO },
-	{ "reply-read-soft-error-enospc", DO_READ, MUSE_READ, SOFT_ERROR,
-	  -ENOSPC, 0, ENOSPC },
 	{ "reply-write-datalen-short", DO_WRITE, MUSE_WRITE, DATALEN_SHORT, 0,
 	  EINVAL, EIO },
-	{ "reply-write-soft-error-euclean", DO_WRITE, MUSE_WRITE, SOFT_ERROR,
-	  -EUCLEAN, EINVAL, EIO },
-	{ "reply-write-soft-error-ebadmsg", DO_WRITE, MUSE_WRITE, SOFT_ERROR,
-	  -EBADMSG, EINVAL, EIO },
-	{ "reply-write-soft-error-below-511", DO_WRITE, MUSE_WRITE, SOFT_ERROR,
-	  -512, EINVAL, EIO },
-	{ "reply-write-error", DO_WRITE, MUSE_WRITE, HEADER_ERROR, -EIO, 0, EIO },
 	{ "reply-erase-with-body", DO_ERASE, MUSE_ERASE, BODY_ON_EMPTY, 0,
 	  EINVAL, EIO },
 	{ "reply-isbad-result-2", DO_ISBAD, MUSE_ISBAD, ISBAD_RESULT, 2,
@@ -259,6 +223,29 @@ static void run_reply_case(int fd, const struct reply_case *c,
 		       errname(user), errname(c->user_errno));
 	else
 		result(c->name, true, NULL);
+}
+
+/* A case of the shared table, as the reply to what its opcode's user asks. */
+static void run_shared_case(int fd, const struct mrc_case *c,
+			    struct rp_request *req)
+{
+	static const enum mtd_action actions[] = {
+		[MUSE_READ - MUSE_INIT] = DO_READ,
+		[MUSE_WRITE - MUSE_INIT] = DO_WRITE,
+		[MUSE_ERASE - MUSE_INIT] = DO_ERASE,
+		[MUSE_ISBAD - MUSE_INIT] = DO_ISBAD,
+	};
+	char name[96];
+	const struct reply_case rc = {
+		.name = name, .action = actions[c->opcode - MUSE_INIT],
+		.opcode = c->opcode,
+		.breakage = c->field == MRC_HEADER ? HEADER_ERROR : SOFT_ERROR,
+		.value = c->value, .write_errno = c->valid ? 0 : EINVAL,
+		.user_errno = mrc_user_errno(c),
+	};
+
+	snprintf(name, sizeof(name), "reply-%s", c->why);
+	run_reply_case(fd, &rc, req);
 }
 
 /* The READ request of a one-page pread must look as the spec says. */
@@ -587,6 +574,8 @@ void run_reply_cases(struct rp_request *req)
 	check_device_side(fd, req);
 	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++)
 		run_reply_case(fd, &reply_cases[i], req);
+	for (i = 0; i < mrc_count; i++)
+		run_shared_case(fd, &mrc_cases[i], req);
 	check_ecc_stats(fd, req);
 	for (i = 0; i < sizeof(clamp_cases) / sizeof(clamp_cases[0]); i++)
 		run_clamp_case(fd, &clamp_cases[i], req);

@@ -211,12 +211,14 @@ static void callback_errors_become_header_errors(void **state)
 
 /*
  * Returns the kernel would reject become -EIO: positive ones (MUSE_ASYNC
- * too without a kept request) and errors at or below -MUSE_ERRNO_BOUND.
+ * too without a kept request), errors at or below -MUSE_ERRNO_BOUND and
+ * the ECC verdicts, which only a READ's soft_error carries.
  */
 static void callback_returns_are_clamped(void **state)
 {
 	static const int bad[] = {
 		1, 4096, INT_MAX, MUSE_ASYNC, -MUSE_ERRNO_BOUND, -4096, INT_MIN,
+		-EUCLEAN, -EBADMSG,
 	};
 	const struct muse_isbad_in ib = { .addr = 0 };
 	unsigned char reply[4096];
@@ -401,9 +403,9 @@ static void split_pages_first_error_wins(void **state)
 
 	rec.ncalls = 0;
 	rec.ret[0] = 0;
-	rec.ret[1] = -EBADMSG;
+	rec.ret[1] = -ENOSPC;
 	assert_err_reply(reply, run_io(se, MUSE_READ, 1, 0, 32, 0, 0, 0, NULL,
-				       0, reply), U, -EBADMSG);
+				       0, reply), U, -ENOSPC);
 	assert_int_equal(rec.ncalls, 2);
 	muse_session_destroy(se);
 }
