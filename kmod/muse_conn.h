@@ -69,11 +69,18 @@ struct muse_conn_kobj;
 
 /* Read passthrough (muse_pt.c). */
 struct muse_pt {
-	/* Shared by passthrough reads, exclusive to change what they use. */
+	/*
+	 * Shared by passthrough reads, exclusive to take blocks back and to
+	 * kernel-erase a block.
+	 */
 	struct rw_semaphore lock;
-	struct file *file;		/* NULL: none, or dropped at death */
+	spinlock_t file_lock;		/* guards file */
+	/* The module's own open; NULL: none, or dropped at death. */
+	struct file *file;
+	/* The rest is set with file, once, and kept until freed. */
 	u64 data_offset;
 	bool inverted;
+	bool direct;			/* tmpfs: folios copied directly */
 	u64 blocks;
 	unsigned long *marked;		/* blocks served from the file */
 	atomic_t *reads;		/* per block, fetched and reset */
@@ -187,7 +194,8 @@ int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
 void muse_pt_init(struct muse_pt *pt);
 long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
-int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
+struct file *muse_pt_file_get(struct muse_pt *pt);
+bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
 void muse_pt_drop(struct muse_conn *conn);
 void muse_pt_free(struct muse_conn *conn);
 
@@ -195,7 +203,7 @@ void muse_pt_free(struct muse_conn *conn);
 void muse_ke_init(struct muse_ke *ke);
 long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
-void muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
+int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
 void muse_ke_free(struct muse_conn *conn);
 
 /* muse_sysfs.c */

@@ -11,23 +11,33 @@
  *
  * On tmpfs (a memfd) the count is an atomic add on the page cache's page,
  * the one the server maps (its reset is an atomic exchange: no update is
- * lost), and a range with no page is known to be a hole without a punch;
- * elsewhere, or while the count's page is not in memory, the count is a
- * kernel_read() and kernel_write() of the four bytes, and every range is
- * punched.
+ * lost), made with the folio locked, under the inode lock that seals are
+ * added with, seals honoured and the file's times updated; a range with
+ * no page is known to be a hole without a punch.  Elsewhere, or while the
+ * count's page is not in memory, the count is a kernel_read() and
+ * kernel_write() of the four bytes, and every range is punched.  Every
+ * access is the module's own open of the file (no O_APPEND), with the
+ * server's credentials; a write the MTD user's RLIMIT_FSIZE would stop
+ * (with SIGXFSZ to the user) leaves the block to the server.
  *
  * Deferring the punches and punching runs of blocks at once was tried and
  * measured: it made most erases return sooner but not the erases as a
  * whole, as shmem's cost is per page freed, not per call.
  *
- * Locking: a kernel erase holds pt->lock shared (the file stays) and
- * ke->lock (grants, budgets and the counts in the file) for its whole
- * duration.  A grant change takes ke->lock, so a take-back returns only
- * after the kernel erases in flight; muse_pt_drop() takes pt->lock
- * exclusively, so the file is dropped only after them too.
+ * Like nand_base, a block known to be bad (the server said so to ISBAD,
+ * or took a MARKBAD) is not erased: the erase fails with -EIO there.
+ *
+ * Locking: a kernel erase holds a reference to the file and ke->lock
+ * (grants, budgets and the counts in the file) for its whole duration,
+ * and pt->lock exclusively while it erases each block, so that a
+ * passthrough read sees the block all old or all erased.  A grant change
+ * takes ke->lock, so a take-back returns only after the kernel erases in
+ * flight.  The connection's death waits for none of them: it drops its
+ * reference to the file, and each erase stops at its next block.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 /* After fs.h: falloc.h uses the __s16 family without including them. */
@@ -36,6 +46,7 @@
 #include <linux/math64.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -57,6 +68,38 @@ static bool muse_ke_region_fits(u64 off, u64 len, loff_t size)
 	return !check_add_overflow(off, len, &end) && end <= size;
 }
 
+/* Whether two regions that fit in the file share a byte. */
+static bool muse_ke_regions_overlap(u64 a, u64 a_len, u64 b, u64 b_len)
+{
+	return a_len && b_len && a < b + b_len && b < a + a_len;
+}
+
+/* The seals that forbid changing a memfd's bytes. */
+static bool muse_ke_sealed(struct file *file)
+{
+	return shmem_file(file) &&
+	       (SHMEM_I(file_inode(file))->seals &
+		(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
+
+/*
+ * Whether kernel erase may write the file: open for writing (the
+ * module's open is read-write when the server's was), punchable, not
+ * append-only, immutable or sealed against writes.
+ */
+static int muse_ke_file_writable(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (!(file->f_mode & FMODE_WRITE) || !(file->f_mode & FMODE_CAN_WRITE))
+		return -EACCES;
+	if (!file->f_op->write_iter || !file->f_op->fallocate)
+		return -EOPNOTSUPP;
+	if (IS_APPEND(inode) || IS_IMMUTABLE(inode) || muse_ke_sealed(file))
+		return -EPERM;
+	return 0;
+}
+
 static int muse_ke_set_backing(struct muse_conn *conn,
 			       const struct muse_erase_backing __user *uarg)
 {
@@ -65,6 +108,7 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	struct muse_ke *ke = &conn->ke;
 	struct muse_pt *pt = &conn->pt;
 	struct muse_erase_backing arg;
+	struct file *file;
 	u32 *budget = NULL;
 	u64 oob_len, count_len;
 	loff_t size;
@@ -79,83 +123,116 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	    check_mul_overflow(blocks - 1, (u64)arg.count_stride, &count_len) ||
 	    check_add_overflow(count_len, (u64)sizeof(u32), &count_len))
 		return -ERANGE;
+	file = muse_pt_file_get(pt);
+	if (!file)
+		return -ENXIO;
+	err = -ENOMEM;
 	budget = kvcalloc(blocks, sizeof(*budget), GFP_KERNEL);
 	if (!budget)
-		return -ENOMEM;
+		goto out;
 
-	down_read(&pt->lock);
 	mutex_lock(&ke->lock);
-	if (!pt->file) {
-		err = -ENXIO;
-		goto unlock;
-	}
 	err = -EBUSY;
 	if (ke->budget)
 		goto unlock;
-	err = -EACCES;
-	if (!(pt->file->f_mode & FMODE_WRITE))
+	err = muse_ke_file_writable(file);
+	if (err)
 		goto unlock;
 	err = -EINVAL;
 	if (!pt->inverted)
 		goto unlock;
 	err = -ERANGE;
-	size = i_size_read(file_inode(pt->file));
+	size = i_size_read(file_inode(file));
 	if ((oob_len && !muse_ke_region_fits(arg.oob_offset, oob_len, size)) ||
 	    !muse_ke_region_fits(arg.count_offset, count_len, size))
+		goto unlock;
+	/* An erase must not punch a count or another block's bytes. */
+	err = -EINVAL;
+	if (muse_ke_regions_overlap(pt->data_offset, conn->mtd.size,
+				    arg.oob_offset, oob_len) ||
+	    muse_ke_regions_overlap(pt->data_offset, conn->mtd.size,
+				    arg.count_offset, count_len) ||
+	    muse_ke_regions_overlap(arg.oob_offset, oob_len,
+				    arg.count_offset, count_len))
 		goto unlock;
 	ke->oob_offset = arg.oob_offset;
 	ke->count_offset = arg.count_offset;
 	ke->count_stride = arg.count_stride;
-	ke->on_tmpfs = shmem_file(pt->file);
+	ke->on_tmpfs = shmem_file(file);
 	/* Read without the lock as a hint by muse_ke_erase(). */
 	WRITE_ONCE(ke->budget, budget);
 	budget = NULL;
 	err = 0;
 unlock:
 	mutex_unlock(&ke->lock);
-	up_read(&pt->lock);
+out:
 	kvfree(budget);
+	fput(file);
 	return err;
 }
 
-/* Add one to the count in the page cache's page; false if not cached. */
-static bool muse_ke_count_cached(struct muse_conn *conn, loff_t pos)
+/*
+ * Add one to the count at @pos in tmpfs's page cache, with the folio
+ * locked (no truncation meanwhile) and the inode lock shared (no seal
+ * added meanwhile).  Return: 0, -EPERM when sealed, -ENOENT when the
+ * page is not in memory.
+ */
+static int muse_ke_count_cached(struct file *file, loff_t pos)
 {
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = file_inode(file);
 	struct folio *folio;
 	atomic_t *count;
+	int err = 0;
 
-	folio = filemap_get_folio(conn->pt.file->f_mapping, pos >> PAGE_SHIFT);
+	folio = filemap_get_folio(mapping, pos >> PAGE_SHIFT);
 	/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
 	if (IS_ERR_OR_NULL(folio))
-		return false;
-	if (!folio_test_uptodate(folio)) {
-		folio_put(folio);
-		return false;
+		return -ENOENT;
+	inode_lock_shared(inode);
+	folio_lock(folio);
+	if (folio->mapping != mapping || !folio_test_uptodate(folio))
+		err = -ENOENT;
+	else if (muse_ke_sealed(file))
+		err = -EPERM;
+	if (!err) {
+		count = kmap_local_folio(folio, offset_in_folio(folio, pos));
+		atomic_inc(count);
+		kunmap_local(count);
+		folio_mark_dirty(folio);
 	}
-	count = kmap_local_folio(folio, offset_in_folio(folio, pos));
-	atomic_inc(count);
-	kunmap_local(count);
-	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	inode_unlock_shared(inode);
 	folio_put(folio);
-	return true;
+	if (!err)
+		file_update_time(file);
+	return err;
 }
 
 /* Add one to block @b's erase count in the file. */
-static int muse_ke_count(struct muse_conn *conn, u64 b)
+static int muse_ke_count(struct muse_conn *conn, struct file *file, u64 b)
 {
 	struct muse_ke *ke = &conn->ke;
 	loff_t pos = ke->count_offset + b * ke->count_stride;
 	loff_t wpos = pos;
 	u32 count;
+	int err;
 
-	if (ke->on_tmpfs && muse_ke_count_cached(conn, pos))
-		return 0;
-	if (kernel_read(conn->pt.file, &count, sizeof(count), &pos) !=
-	    sizeof(count))
+	if (ke->on_tmpfs) {
+		err = muse_ke_count_cached(file, pos);
+		if (err != -ENOENT)
+			return err;
+	}
+	/*
+	 * The write checks the caller's RLIMIT_FSIZE and sends it SIGXFSZ:
+	 * no limit of the MTD user's applies to the server's file.
+	 */
+	if (pos + sizeof(count) > rlimit(RLIMIT_FSIZE))
+		return -EFBIG;
+	if (kernel_read(file, &count, sizeof(count), &pos) != sizeof(count))
 		return -EIO;
 	count++;
-	if (kernel_write(conn->pt.file, &count, sizeof(count), &wpos) !=
-	    sizeof(count))
+	if (kernel_write(file, &count, sizeof(count), &wpos) != sizeof(count))
 		return -EIO;
 	return 0;
 }
@@ -166,9 +243,9 @@ static int muse_ke_count(struct muse_conn *conn, u64 b)
  * which costs tens of microseconds under TCG even then (most OOB was
  * never written, and a fresh chip's blocks neither).
  */
-static int muse_ke_punch(struct muse_conn *conn, u64 off, u64 len)
+static int muse_ke_punch(struct muse_conn *conn, struct file *file, u64 off,
+			 u64 len)
 {
-	struct file *file = conn->pt.file;
 	pgoff_t index = off >> PAGE_SHIFT;
 	void *entry;
 
@@ -186,20 +263,28 @@ static int muse_ke_punch(struct muse_conn *conn, u64 off, u64 len)
 
 /*
  * Erase block @b: holes over its data and OOB, then the count.  The
- * caller holds pt->lock with the file set, and ke->lock.
+ * caller holds ke->lock and a reference to @file, its credentials in
+ * force.  Passthrough reads are shut out meanwhile, killably: an erase
+ * waiting on a reader stuck in the file's filesystem leaves the block to
+ * the server.
  */
-static int muse_ke_erase_block(struct muse_conn *conn, u64 b)
+static int muse_ke_erase_block(struct muse_conn *conn, struct file *file,
+			       u64 b)
 {
 	struct mtd_info *mtd = &conn->mtd;
 	u64 oob_len = (u64)(mtd->erasesize / mtd->writesize) * mtd->oobsize;
 	int err;
 
-	err = muse_ke_punch(conn, conn->pt.data_offset + b * mtd->erasesize,
+	if (down_write_killable(&conn->pt.lock))
+		return -EINTR;
+	err = muse_ke_punch(conn, file,
+			    conn->pt.data_offset + b * mtd->erasesize,
 			    mtd->erasesize);
 	if (!err && oob_len)
-		err = muse_ke_punch(conn, conn->ke.oob_offset + b * oob_len,
-				    oob_len);
-	return err ?: muse_ke_count(conn, b);
+		err = muse_ke_punch(conn, file,
+				    conn->ke.oob_offset + b * oob_len, oob_len);
+	up_write(&conn->pt.lock);
+	return err ?: muse_ke_count(conn, file, b);
 }
 
 static int muse_ke_grant(struct muse_conn *conn,
@@ -216,8 +301,12 @@ static int muse_ke_grant(struct muse_conn *conn,
 	if (arg.padding ||
 	    !muse_block_range_valid(blocks, arg.first_block, arg.count))
 		return -EINVAL;
-	/* Serialised with the kernel erases: a take-back waits for them. */
-	mutex_lock(&ke->lock);
+	/*
+	 * Serialised with the kernel erases: a take-back waits for them,
+	 * killably, as they may wait on the file's filesystem.
+	 */
+	if (mutex_lock_killable(&ke->lock))
+		return -EINTR;
 	if (!ke->budget)
 		err = -ENXIO;
 	for (b = arg.first_block; !err && b < arg.first_block + arg.count; b++)
@@ -246,48 +335,75 @@ long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
 	return muse_ke_grant(conn, uarg);
 }
 
+/* Whether the server said block @b is bad (NAND, blocks tracked). */
+static bool muse_ke_block_bad(const struct muse_conn *conn, u64 b)
+{
+	return conn->known_bad && test_bit(b, conn->known_bad);
+}
+
 /**
  * muse_ke_erase() - erase the granted blocks at the start of an erase
  * @conn:	connection
  * @addr:	in: the first block's address, checked by the caller; out:
- *		the first address left to the server
+ *		the first address left to the server, or the bad block's
  * @end:	the end of the erase
  *
  * Erases block by block from *@addr while the blocks are granted and
  * their budget lasts.  A block whose erase fails here (the file refused a
- * punch) is left, with the rest, to the server, which erases it its way
- * and counts it itself.
+ * punch, the caller is being killed) is left, with the rest, to the
+ * server, which erases it its way and counts it itself.
+ *
+ * Return: 0, or -EIO at a block known to be bad, as nand_base.
  */
-void muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
+int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 {
 	u32 erasesize = conn->mtd.erasesize;
 	struct muse_ke *ke = &conn->ke;
 	struct muse_pt *pt = &conn->pt;
+	const struct cred *old;
+	struct file *file;
+	int err = 0;
 	u64 b;
-	int err;
 
 	/* A hint: the budgets are read under ke->lock, where they are set. */
 	if (!(conn->ext_flags & MUSE_EXT_KERNEL_ERASE) || !READ_ONCE(ke->budget))
-		return;
-	down_read(&pt->lock);
-	mutex_lock(&ke->lock);
-	while (pt->file && *addr < end) {
+		return 0;
+	file = muse_pt_file_get(pt);
+	if (!file)
+		return 0;
+	if (mutex_lock_killable(&ke->lock)) {
+		fput(file);
+		return 0;
+	}
+	old = override_creds(file->f_cred);
+	/* Until the connection's death dropped the file. */
+	while (READ_ONCE(pt->file) && *addr < end) {
 		b = div_u64(*addr, erasesize);
 		if (!ke->budget[b])
 			break;
-		err = muse_ke_erase_block(conn, b);
+		if (muse_ke_block_bad(conn, b)) {
+			err = -EIO;
+			break;
+		}
+		err = muse_ke_erase_block(conn, file, b);
 		if (err) {
-			pr_warn_ratelimited("%s: erase of block %llu in the backing file failed (%d), asking the server\n",
-					    conn->name, b, err);
+			if (err != -EINTR)
+				pr_warn_ratelimited("%s: erase of block %llu in the backing file failed (%d), asking the server\n",
+						    conn->name, b, err);
+			err = 0;
 			break;
 		}
 		if (ke->budget[b] != MUSE_ERASE_UNLIMITED)
 			ke->budget[b]--;
 		atomic64_inc(&ke->done);
 		*addr += erasesize;
+		/* A whole chip of tens of millions of blocks. */
+		cond_resched();
 	}
+	revert_creds(old);
 	mutex_unlock(&ke->lock);
-	up_read(&pt->lock);
+	fput(file);
+	return err;
 }
 
 /**

@@ -385,8 +385,13 @@ static void muse_account_ecc(struct muse_conn *conn,
 	u32 failed = out->failed;
 	s32 soft_error = out->soft_error;
 
+	/*
+	 * The strength, not the master's threshold: a partition's own
+	 * threshold (sysfs bitflip_threshold) may be higher, and the flips
+	 * must still be reported.
+	 */
 	if (soft_error == -EUCLEAN && !max_bitflips && mtd->ecc_strength) {
-		max_bitflips = mtd->bitflip_threshold;
+		max_bitflips = mtd->ecc_strength;
 		corrected = corrected ?: 1;
 	}
 	if (soft_error == -EBADMSG && !failed)
@@ -460,11 +465,13 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
  * Room for MUSE_BATCH requests of @size bytes when an operation has
  * several units to queue together; otherwise, or when that allocation
  * fails (one unit at a time still works), the caller's single request at
- * @one.  *@max receives how many fit.
+ * @one.  *@max receives how many fit.  GFP_NOIO: writeback reads too (UBI
+ * under a file system's writeback), and reclaim must not wait on it.
  */
 static void *muse_batch_alloc(bool several, size_t size, void *one, int *max)
 {
-	void *batch = several ? kmalloc_array(MUSE_BATCH, size, GFP_KERNEL) :
+	void *batch = several ? kmalloc_array(MUSE_BATCH, size,
+					      GFP_NOIO | __GFP_NOWARN) :
 				NULL;
 
 	*max = batch ? MUSE_BATCH : 1;
@@ -488,11 +495,8 @@ static int muse_do_io(struct mtd_info *mtd, u32 opcode, loff_t addr,
 	err = muse_io_start(conn, &io, opcode, addr, ops);
 	if (err)
 		return err;
-	if (opcode == MUSE_READ) {
-		err = muse_pt_read(conn, addr, ops);
-		if (err)
-			return err < 0 ? err : 0;
-	}
+	if (opcode == MUSE_READ && muse_pt_read(conn, addr, ops))
+		return 0;
 
 	reqs = muse_batch_alloc(opcode == MUSE_READ &&
 				io.len + (u64)io.ooblen > conn->unit,
@@ -563,7 +567,11 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 		return -EINVAL;
 
 	end = instr->addr + instr->len;
-	muse_ke_erase(conn, &addr, end);
+	err = muse_ke_erase(conn, &addr, end);
+	if (err) {
+		instr->fail_addr = addr;
+		return err;
+	}
 	/*
 	 * The rest one block at a time, in order: like nand_base, an erase
 	 * that fails at one block leaves the blocks after it untouched.

@@ -8,20 +8,40 @@
  * server keeps control: it takes a block back before its fault model
  * changes what reads of it return.
  *
+ * The file is the module's own open of the server's (struct file of its
+ * own, with the server's credentials, none of the server's O_APPEND or
+ * O_NONBLOCK): each passthrough read and kernel erase holds a reference
+ * to it, and the connection's death drops the connection's reference
+ * without waiting for them, as FUSE drops a backing file.  A reader stuck
+ * in the file's filesystem (a FUSE daemon that stopped answering) keeps
+ * the file, not the connection's death or the administrator's abort.
+ *
  * Locking: pt->lock is held shared by every passthrough read for its whole
- * duration and exclusively to take blocks back, to set the file and to
- * drop it.  So when a take-back returns, no passthrough read of those
- * blocks is in flight and every later one sees the bit cleared.
+ * duration and exclusively to take blocks back and for each block a
+ * kernel erase punches.  So when a take-back returns, no passthrough read
+ * of those blocks is in flight and every later one sees the bit cleared;
+ * and a read sees a block all old or all erased, as on a chip, which is
+ * busy while it erases.  pt->file_lock guards the pointer to the file.
+ *
+ * The server's file is used only if the design needs nothing of it that
+ * it cannot give (muse_pt_backing_usable()): the page cache is read
+ * directly on tmpfs (a memfd) only; every other file through its
+ * read_iter, with the server's credentials.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/magic.h>
+#include <linux/major.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/uaccess.h>
@@ -32,6 +52,93 @@
 void muse_pt_init(struct muse_pt *pt)
 {
 	init_rwsem(&pt->lock);
+	spin_lock_init(&pt->file_lock);
+}
+
+/**
+ * muse_pt_file_get() - the backing file, referenced, while the connection lives
+ * @pt:		the connection's passthrough state
+ *
+ * Return: the file, to be fput() by the caller, or NULL: none was set, or
+ * the connection died.
+ */
+struct file *muse_pt_file_get(struct muse_pt *pt)
+{
+	struct file *file;
+
+	spin_lock(&pt->file_lock);
+	file = pt->file;
+	if (file)
+		get_file(file);
+	spin_unlock(&pt->file_lock);
+	return file;
+}
+
+/* UBIFS's superblock magic: fs/ubifs/ubifs.h is not a public header. */
+#define MUSE_UBIFS_SUPER_MAGIC	0x24051905
+
+/*
+ * Whether the filesystem sits on an MTD, this one or another: an MTD's
+ * I/O that waits on it may wait on itself (a JFFS2 on this MTD reading
+ * the folio being read), and the module cannot tell which MTD is under a
+ * UBI volume.
+ */
+static bool muse_sb_on_mtd(const struct super_block *sb)
+{
+	if (sb->s_mtd || sb->s_magic == MUSE_UBIFS_SUPER_MAGIC)
+		return true;
+	return sb->s_bdev &&
+	       (MAJOR(sb->s_bdev->bd_dev) == MTD_BLOCK_MAJOR ||
+		!strncmp(sb->s_bdev->bd_disk->disk_name, "ubiblock", 8));
+}
+
+/*
+ * The server's file as passthrough needs it; doc/kmod.md ("Trust
+ * boundary") lists each refusal with FUSE's counterpart.
+ */
+static int muse_pt_backing_usable(const struct file *file)
+{
+	const struct inode *inode = file_inode(file);
+	const struct super_block *sb = inode->i_sb;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EACCES;
+	/* No read_iter: secretmem and guest_memfd, memory not to be read. */
+	if (!S_ISREG(inode->i_mode) || !file->f_op->read_iter)
+		return -EINVAL;
+	/* Indexed in huge pages, punched only in whole huge pages. */
+	if (sb->s_magic == HUGETLBFS_MAGIC || sb->s_magic == SECRETMEM_MAGIC)
+		return -EINVAL;
+	/* The server asked for appends; the module writes in place. */
+	if (file->f_flags & O_APPEND)
+		return -EINVAL;
+	/* As FUSE: what is under a stacked filesystem cannot be checked. */
+	if (sb->s_stack_depth)
+		return -ELOOP;
+	if (muse_sb_on_mtd(sb))
+		return -EXDEV;
+	return 0;
+}
+
+/*
+ * The module's own open of the server's file, with the server's
+ * credentials (kept in f_cred for every backing I/O): read-write if the
+ * server's is, for kernel erase.
+ */
+static struct file *muse_pt_backing_open(struct file *file)
+{
+	int flags = O_LARGEFILE | (file->f_mode & FMODE_WRITE ? O_RDWR :
+							       O_RDONLY);
+	struct file *backing;
+
+	backing = dentry_open(&file->f_path, flags, current_cred());
+	if (IS_ERR(backing))
+		return backing;
+	if (!(backing->f_mode & FMODE_CAN_READ)) {
+		fput(backing);
+		return ERR_PTR(-EINVAL);
+	}
+	return backing;
 }
 
 static int muse_pt_set_backing(struct muse_conn *conn,
@@ -40,10 +147,10 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 	struct muse_pt *pt = &conn->pt;
 	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
 	unsigned long *marked = NULL;
+	struct file *file, *backing = NULL;
 	struct muse_backing arg;
 	atomic64_t *bytes = NULL;
 	atomic_t *reads = NULL;
-	struct file *file;
 	u64 end;
 	int err;
 
@@ -54,15 +161,17 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 	file = fget(arg.fd);
 	if (!file)
 		return -EBADF;
-	err = -EACCES;
-	if (!(file->f_mode & FMODE_READ))
+	err = muse_pt_backing_usable(file);
+	if (err)
 		goto out;
-	err = -EINVAL;
-	if (!S_ISREG(file_inode(file)->i_mode))
-		goto out;
+	backing = muse_pt_backing_open(file);
+	fput(file);
+	file = NULL;
+	if (IS_ERR(backing))
+		return PTR_ERR(backing);
 	err = -ERANGE;
 	if (check_add_overflow(arg.data_offset, conn->mtd.size, &end) ||
-	    i_size_read(file_inode(file)) < end)
+	    i_size_read(file_inode(backing)) < end)
 		goto out;
 
 	err = -ENOMEM;
@@ -72,36 +181,50 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 	if (!marked || !reads || !bytes)
 		goto out;
 
-	down_write(&pt->lock);
-	if (pt->file)
+	/*
+	 * Set once: what readers use next to the file is published with it
+	 * and stays until the connection is freed.  The death drops the file
+	 * after the channel's end, so a dead connection gets none.
+	 */
+	spin_lock(&pt->file_lock);
+	if (pt->marked)
 		err = -EBUSY;
 	else if (!muse_chan_connected(&conn->chan))
 		err = -ENODEV;
 	else
 		err = 0;
 	if (!err) {
-		pt->file = file;
+		pt->file = backing;
 		pt->data_offset = arg.data_offset;
 		pt->inverted = arg.flags & MUSE_BACKING_INVERTED;
+		pt->direct = shmem_file(backing);
 		pt->blocks = blocks;
 		swap(pt->marked, marked);
 		swap(pt->reads, reads);
 		swap(pt->bytes, bytes);
-		file = NULL;
+		backing = NULL;
 	}
-	up_write(&pt->lock);
+	spin_unlock(&pt->file_lock);
 out:
 	kvfree(marked);
 	kvfree(reads);
 	kvfree(bytes);
 	if (file)
 		fput(file);
+	if (!IS_ERR_OR_NULL(backing))
+		fput(backing);
 	return err;
 }
 
-static int muse_pt_range(const struct muse_pt *pt, u64 first, u64 count)
+/* Whether the blocks exist, with the file set and not yet dropped. */
+static int muse_pt_range(struct muse_pt *pt, u64 first, u64 count)
 {
-	if (!pt->file)
+	bool set;
+
+	spin_lock(&pt->file_lock);
+	set = pt->file;
+	spin_unlock(&pt->file_lock);
+	if (!set)
 		return -ENXIO;
 	if (!muse_block_range_valid(pt->blocks, first, count))
 		return -EINVAL;
@@ -119,17 +242,21 @@ static int muse_pt_mark(struct muse_conn *conn,
 		return -EFAULT;
 	if (arg.enable > 1 || arg.padding)
 		return -EINVAL;
-	/* Exclusive: a take-back waits for the passthrough reads in flight. */
-	down_write(&pt->lock);
+	/*
+	 * Exclusive: a take-back waits for the passthrough reads in flight,
+	 * killably, as they may wait on the file's filesystem.
+	 */
 	err = muse_pt_range(pt, arg.first_block, arg.count);
-	if (!err) {
-		if (arg.enable)
-			bitmap_set(pt->marked, arg.first_block, arg.count);
-		else
-			bitmap_clear(pt->marked, arg.first_block, arg.count);
-	}
+	if (err)
+		return err;
+	if (down_write_killable(&pt->lock))
+		return -EINTR;
+	if (arg.enable)
+		bitmap_set(pt->marked, arg.first_block, arg.count);
+	else
+		bitmap_clear(pt->marked, arg.first_block, arg.count);
 	up_write(&pt->lock);
-	return err;
+	return 0;
 }
 
 /*
@@ -155,7 +282,7 @@ static int muse_pt_fetch_reads(struct muse_conn *conn,
 		return -EFAULT;
 	dst_reads = u64_to_user_ptr(arg.counts);
 	dst_bytes = u64_to_user_ptr(arg.bytes);
-	down_read(&pt->lock);
+	/* The counts stay until the connection is freed: no lock. */
 	err = muse_pt_range(pt, arg.first_block, arg.count);
 	for (i = 0; !err && i < arg.count; i += n) {
 		n = min_t(u64, arg.count - i, MUSE_PT_READS_CHUNK);
@@ -169,7 +296,6 @@ static int muse_pt_fetch_reads(struct muse_conn *conn,
 		     copy_to_user(dst_bytes + i, bytes, n * sizeof(bytes[0]))))
 			err = -EFAULT;
 	}
-	up_read(&pt->lock);
 	return err;
 }
 
@@ -234,26 +360,27 @@ static void muse_pt_copy(const struct muse_pt *pt, u8 *dst, const u8 *src,
 }
 
 /*
- * Copy what the page cache holds of [pos, pos + len) straight from its
+ * Copy what tmpfs's page cache holds of [pos, pos + len) straight from its
  * folios, page by page, until one is missing or not up to date; return
  * the bytes copied.  A read of the file takes the folio lock and runs the
  * security hooks and the atime update on every call: in a function-graph
  * trace (6.1, TCG) muse_pt_read() took 58 us through kernel_read() and 20
- * us this way, against 6 us for mtdram's whole read.  What is not cached (a hole of a
- * tmpfs file, a page swapped out or not yet read from disk) is left to
- * kernel_read(), which knows each file system's rules.  The caller holds
- * pt->lock, so no take-back, and therefore no erase, runs meanwhile.
+ * us this way, against 6 us for mtdram's whole read.  tmpfs only: its
+ * folios are plain memory in the kernel's map, indexed in base pages,
+ * their data valid once up to date.  What is not cached (a hole, a page
+ * swapped out) is left to kernel_read().  The caller holds pt->lock, so
+ * no take-back, and no erase of these blocks, runs meanwhile.
  */
-static size_t muse_pt_copy_cached(const struct muse_pt *pt, u8 *buf,
-				  size_t len, loff_t pos)
+static size_t muse_pt_copy_cached(const struct muse_pt *pt, struct file *file,
+				  u8 *buf, size_t len, loff_t pos)
 {
-	struct address_space *mapping = pt->file->f_mapping;
+	struct address_space *mapping = file->f_mapping;
 	struct folio *folio;
 	size_t done = 0, n;
 	void *src;
 
 	/* Past EOF (a file truncated under us): kernel_read() says so. */
-	if (pos + len > i_size_read(mapping->host))
+	if (!pt->direct || pos + len > i_size_read(mapping->host))
 		return 0;
 	while (done < len) {
 		folio = filemap_get_folio(mapping, (pos + done) >> PAGE_SHIFT);
@@ -275,17 +402,23 @@ static size_t muse_pt_copy_cached(const struct muse_pt *pt, u8 *buf,
 	return done;
 }
 
-/* Read [pos, pos + len) of the file as flash bytes into @buf. */
-static ssize_t muse_pt_fill(const struct muse_pt *pt, u8 *buf, size_t len,
-			    loff_t pos)
+/*
+ * Read [pos, pos + len) of the file as flash bytes into @buf, with the
+ * server's credentials: the MTD user's are not the file's business.
+ */
+static ssize_t muse_pt_fill(const struct muse_pt *pt, struct file *file,
+			    u8 *buf, size_t len, loff_t pos)
 {
-	size_t done = muse_pt_copy_cached(pt, buf, len, pos);
+	size_t done = muse_pt_copy_cached(pt, file, buf, len, pos);
+	const struct cred *old;
 	ssize_t n;
 
 	if (done == len)
 		return len;
 	pos += done;
-	n = kernel_read(pt->file, buf + done, len - done, &pos);
+	old = override_creds(file->f_cred);
+	n = kernel_read(file, buf + done, len - done, &pos);
+	revert_creds(old);
 	if (n < 0)
 		return n;
 	/* In place: the word loop reads each word before writing it. */
@@ -323,56 +456,67 @@ static void muse_pt_count(struct muse_conn *conn, u64 from, u64 len)
  * @from:	device address, checked by the caller
  * @ops:	the read; in-band data only qualifies
  *
- * Return: 1 when served (ops->retlen set), 0 when the read must be a
- * request, -EIO when the file could not supply it (truncated).
+ * Anything short of the whole read from the file (truncated, an I/O
+ * error, the file's read interrupted because the caller is being killed)
+ * leaves the read to the server, as a request: the caller's signal never
+ * fails an MTD read, as on a chip.
+ *
+ * Return: true when served (ops->retlen set), false when the read must be
+ * a request.
  */
-int muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
+bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 {
 	struct muse_pt *pt = &conn->pt;
 	u32 erasesize = conn->mtd.erasesize;
+	struct file *file;
 	u64 first, last;
-	ssize_t n;
+	ssize_t n = -ENXIO;
 
 	if (!READ_ONCE(pt->file) || ops->mode == MTD_OPS_RAW ||
 	    (ops->oobbuf && ops->ooblen) || !ops->datbuf || !ops->len)
-		return 0;
+		return false;
 	first = div_u64(from, erasesize);
 	last = div_u64(from + ops->len - 1, erasesize);
 
-	down_read(&pt->lock);
-	if (!pt->file ||
-	    find_next_zero_bit(pt->marked, last + 1, first) <= last) {
-		up_read(&pt->lock);
-		return 0;
+	/* Held by a kernel erase stuck in the file's filesystem: ask. */
+	if (down_read_killable(&pt->lock))
+		return false;
+	file = muse_pt_file_get(pt);
+	if (file && find_next_zero_bit(pt->marked, last + 1, first) > last) {
+		n = muse_pt_fill(pt, file, ops->datbuf, ops->len,
+				 pt->data_offset + from);
+		if (n == ops->len)
+			muse_pt_count(conn, from, n);
 	}
-	n = muse_pt_fill(pt, ops->datbuf, ops->len, pt->data_offset + from);
-	if (n == ops->len)
-		muse_pt_count(conn, from, n);
 	up_read(&pt->lock);
+	if (file)
+		fput(file);
 	if (n != ops->len) {
-		pr_warn_ratelimited("%s: the backing file gave %zd of %zu bytes at %lld, failing the read\n",
-				    conn->name, n, ops->len, from);
-		return -EIO;
+		if (n >= 0)
+			pr_warn_ratelimited("%s: the backing file gave %zd of %zu bytes at %lld, asking the server\n",
+					    conn->name, n, ops->len, from);
+		return false;
 	}
 	ops->retlen = n;
-	return 1;
+	return true;
 }
 
 /**
  * muse_pt_drop() - the connection died: no more passthrough reads
  * @conn:	connection
  *
- * Waits for the reads and kernel erases in flight, then drops the file.
+ * Drops the connection's reference to the file without waiting: a read
+ * or kernel erase in flight holds its own and ends with it.
  */
 void muse_pt_drop(struct muse_conn *conn)
 {
 	struct muse_pt *pt = &conn->pt;
 	struct file *file;
 
-	down_write(&pt->lock);
+	spin_lock(&pt->file_lock);
 	file = pt->file;
 	pt->file = NULL;
-	up_write(&pt->lock);
+	spin_unlock(&pt->file_lock);
 	if (file)
 		fput(file);
 }
