@@ -57,6 +57,27 @@ int rf_errorf(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * The subpage of a NAND chip that does not say, as the kernel derives it
+ * (nand_scan_tail()): SLC with ECC programs a quarter page when a page
+ * has 4 to 16 ECC steps, half a page with 2; MLC, chips without ECC and
+ * other step counts program whole pages.
+ */
+static uint32_t rf_default_subpage(const struct rf_geometry *geo)
+{
+	uint32_t steps;
+
+	if (geo->type != RF_TYPE_NAND || !geo->ecc_strength ||
+	    geo->page_size % geo->ecc_step)
+		return geo->page_size;
+	steps = geo->page_size / geo->ecc_step;
+	if (steps == 2)
+		return geo->page_size / 2;
+	if (steps == 4 || steps == 8 || steps == 16)
+		return geo->page_size / 4;
+	return geo->page_size;
+}
+
 static int rf_nand_geometry_complete(struct rf_geometry *geo, char *err,
 				     size_t errlen)
 {
@@ -66,10 +87,10 @@ static int rf_nand_geometry_complete(struct rf_geometry *geo, char *err,
 		geo->page_size = 2048;
 	if (!geo->erase_size)
 		geo->erase_size = 64 * geo->page_size;
-	if (!geo->subpage_size)
-		geo->subpage_size = geo->page_size;
 	if (!geo->ecc_step)
 		geo->ecc_step = 512;
+	if (!geo->subpage_size)
+		geo->subpage_size = rf_default_subpage(geo);
 	if (!rf_is_pow2(geo->page_size) || geo->page_size < 256)
 		return rf_errorf(err, errlen, "NAND page size %" PRIu32
 				    " is not a power of two >= 256",

@@ -26,7 +26,9 @@ enum rf_type {
 
 /*
  * Zero page_size, erase_size, writebuf_size, subpage_size and ecc_step get
- * the type's defaults in rf_geometry_complete().
+ * the type's defaults in rf_geometry_complete(); a NAND subpage_size the
+ * kernel's for the page and ECC (an SLC 2 KiB page with 512-byte steps:
+ * 512).
  */
 struct rf_geometry {
 	enum rf_type type;

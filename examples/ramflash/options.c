@@ -13,6 +13,7 @@
 
 #include "faults.h"
 #include "image.h"
+#include "nand-id.h"
 #include "options.h"
 
 #define KIB	1024U
@@ -67,6 +68,9 @@ static const char rf_usage[] =
 "Chip and geometry (sizes take K, M, G suffixes):\n"
 "  --chip NAME            start from a preset (see --list-chips; default " RF_DEFAULT_CHIP ")\n"
 "  --list-chips           list the presets and exit\n"
+"  --nand-id BYTES        the chip nandsim's ID bytes name, e.g.\n"
+"                         0xec,0xd3,0x51,0x95 (1 GiB SLC, 2 KiB pages), with\n"
+"                         nandsim's ECC (Hamming, 1 bit per 256 bytes)\n"
 "  --type TYPE            nand | mlc-nand | nor | ram\n"
 "  --size BYTES           device size, a multiple of the erase size\n"
 "  --page-size BYTES      page (minimal write unit); NAND only\n"
@@ -76,6 +80,8 @@ static const char rf_usage[] =
 "                         the 2-byte bad-block marker (default: what the\n"
 "                         marker and a BCH code of the ECC strength leave)\n"
 "  --subpage-size BYTES   NAND program unit; the page size means no subpages\n"
+"                         (default as the kernel's: SLC with ECC a quarter\n"
+"                         page, half with two ECC steps)\n"
 "  --writebuf-size BYTES  largest write the chip buffers (NOR default 512)\n"
 "  --ecc-strength BITS    bits correctable per ECC step (0: no ECC)\n"
 "  --ecc-step BYTES       bytes per ECC step\n"
@@ -147,12 +153,13 @@ enum rf_opt {
 	OPT_POWER_CUT_AFTER, OPT_POWER_CUT_RANDOM, OPT_LATENCY_READ,
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
-	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION,
+	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 };
 
 static const struct option rf_long_options[] = {
 	{ "chip", required_argument, NULL, OPT_CHIP },
 	{ "list-chips", no_argument, NULL, OPT_LIST_CHIPS },
+	{ "nand-id", required_argument, NULL, OPT_NAND_ID },
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
@@ -252,6 +259,8 @@ struct rf_geo_overrides {
 	uint64_t value[GEO_FIELDS];
 	enum rf_type type;
 	const struct rf_chip *chip;
+	bool nand_id_given;
+	struct rf_geometry nand_id_geo;	/* --nand-id decoded */
 };
 
 static const struct {
@@ -293,9 +302,11 @@ static int rf_build_geometry(struct rf_geometry *geo,
 			     const char *image_path, char *err, size_t errlen)
 {
 	const struct rf_chip *chip = ov->chip;
-	bool given = chip;
+	bool given = chip || ov->nand_id_given;
 	int i;
 
+	if (chip && ov->nand_id_given)
+		return rf_errorf(err, errlen, "--chip and --nand-id both name the chip");
 	for (i = 0; i < GEO_FIELDS; i++)
 		given |= ov->set[i];
 	/* An existing image alone says what chip it is. */
@@ -304,7 +315,7 @@ static int rf_build_geometry(struct rf_geometry *geo,
 	if (!chip)
 		chip = rf_find_chip(ov->set[GEO_TYPE] ? rf_type_chip[ov->type] :
 				    RF_DEFAULT_CHIP);
-	*geo = chip->geo;
+	*geo = ov->nand_id_given ? ov->nand_id_geo : chip->geo;
 	if (ov->set[GEO_TYPE] && geo->type != ov->type) {
 		/* Across families nothing carries over: the type's preset. */
 		if (rf_type_is_nand(ov->type) != rf_type_is_nand(geo->type))
@@ -325,6 +336,10 @@ static int rf_build_geometry(struct rf_geometry *geo,
 		geo->erase_size = (uint32_t)ov->value[GEO_ERASE];
 	if (ov->set[GEO_OOB])
 		geo->oob_size = (uint32_t)ov->value[GEO_OOB];
+	/* The preset's free OOB bytes fit its own OOB, page and ECC only. */
+	if (ov->set[GEO_PAGE] || ov->set[GEO_OOB] || ov->set[GEO_ECC_STRENGTH] ||
+	    ov->set[GEO_ECC_STEP])
+		geo->oob_avail = RF_GEO_DEFAULT;
 	if (ov->set[GEO_OOB_AVAIL])
 		geo->oob_avail = (uint32_t)ov->value[GEO_OOB_AVAIL];
 	if (ov->set[GEO_SUBPAGE])
@@ -478,6 +493,14 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		ov->chip = rf_find_chip(arg);
 		return ov->chip ? 0 : rf_errorf(err, errlen,
 			"--chip: unknown chip '%s' (see --list-chips)", arg);
+	case OPT_NAND_ID: {
+		uint8_t id[RF_NAND_ID_BYTES];
+
+		ov->nand_id_given = true;
+		if (rf_nand_id_parse(arg, id, err, errlen))
+			return -EINVAL;
+		return rf_nand_id_decode(id, &ov->nand_id_geo, err, errlen);
+	}
 	case OPT_TYPE:
 		ov->set[GEO_TYPE] = true;
 		return rf_parse_type(arg, &ov->type) ? rf_errorf(err, errlen,
