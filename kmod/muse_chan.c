@@ -78,7 +78,8 @@ static void muse_req_unlink_locked(struct muse_chan *chan,
 static void muse_req_end(struct muse_req *req, int error)
 {
 	req->error = error;
-	WRITE_ONCE(req->state, MUSE_REQ_DONE);
+	/* Publishes what the reply function wrote: muse_req_ended(). */
+	smp_store_release(&req->state, MUSE_REQ_DONE);
 	if (req->end)
 		req->end(req);
 	else
@@ -169,6 +170,21 @@ int muse_chan_wait(struct muse_chan *chan, struct muse_req *req)
 	}
 	wait_for_completion_state(&req->done, TASK_IDLE);
 	return req->error;
+}
+
+/**
+ * muse_req_ended() - whether a request ended, without waiting for it
+ * @req:	request queued with muse_chan_queue()
+ *
+ * Once true, req->error and everything the request's reply function
+ * stored before the request ended are visible to the caller (acquire).
+ *
+ * Return: true once the request ended.
+ */
+bool muse_req_ended(const struct muse_req *req)
+{
+	/* Pairs with the release in muse_req_end(). */
+	return smp_load_acquire(&req->state) == MUSE_REQ_DONE;
 }
 
 /**

@@ -105,6 +105,7 @@ void muse_req_init(struct muse_req *req, u32 opcode, const void *in,
 int muse_chan_queue(struct muse_chan *chan, struct muse_req *req);
 int muse_chan_wait(struct muse_chan *chan, struct muse_req *req);
 int muse_chan_send(struct muse_chan *chan, struct muse_req *req);
+bool muse_req_ended(const struct muse_req *req);
 
 void muse_chan_init(struct muse_chan *chan, const char *label,
 		    void (*dead)(struct muse_chan *chan));

@@ -104,15 +104,41 @@ static __poll_t muse_dev_poll(struct file *file, poll_table *wait)
 	return muse_chan_poll(&conn->chan, file, wait);
 }
 
+/*
+ * The ioctls use what INIT negotiated (extensions, geometry), which the
+ * INIT reply stores field by field inside the server's write(): none of
+ * it counts until that reply was accepted whole, and the request's end
+ * publishes it all at once (muse_req_ended()).  Before, or after a
+ * refused INIT, no extension is accepted.
+ *
+ * Registering a backing file and granting blocks hand the kernel the
+ * server's store, so they need CAP_SYS_ADMIN like the open, from
+ * whoever calls them: a descriptor passed on keeps no privilege (FUSE
+ * checks its backing ioctl so too).  Fetching the read counts is
+ * serving, which the descriptor alone allows.
+ */
 static long muse_dev_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
+	struct muse_conn *conn = file->private_data;
+
+	if (!muse_req_ended(&conn->init_req) || conn->init_req.error)
+		return -EOPNOTSUPP;
+	switch (cmd) {
+	case MUSE_IOC_BACKING:
+	case MUSE_IOC_PASSTHROUGH:
+	case MUSE_IOC_ERASE_BACKING:
+	case MUSE_IOC_ERASE_GRANT:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		break;
+	}
 	switch (cmd) {
 	case MUSE_IOC_ERASE_BACKING:
 	case MUSE_IOC_ERASE_GRANT:
-		return muse_ke_ioctl(file->private_data, cmd, arg);
+		return muse_ke_ioctl(conn, cmd, arg);
 	default:
-		return muse_pt_ioctl(file->private_data, cmd, arg);
+		return muse_pt_ioctl(conn, cmd, arg);
 	}
 }
 

@@ -7,6 +7,13 @@
 # chroot, `scripts/install-deps` and then `scripts/run-tests ARGS...`.
 #
 #   tests/distro/stage.sh SUITE OUTDIR [RUN-TESTS-ARGS...]
+#   tests/distro/stage.sh --prepare SUITE OUTDIR
+#
+# --prepare only makes the cached root (below) when it is missing and runs
+# no test: run-tests starts it in the background at its beginning, so that
+# a cold machine's debootstrap and package downloads overlap the host's
+# build and tests; the stage proper then waits for it on the stage's lock
+# and starts from the root it left.
 #
 # OUTDIR receives the run's meson testlog.json files (NAME.testlog.json)
 # so that the caller counts them.  A failure before the tests (debootstrap,
@@ -34,10 +41,13 @@ set -eu
 
 die() { echo "distro stage: $*" >&2; exit 1; }
 
-[ $# -ge 2 ] || die "usage: tests/distro/stage.sh SUITE OUTDIR [RUN-TESTS-ARGS...]"
+prepare=false
+[ "${1:-}" != --prepare ] || { prepare=true; shift; }
+[ $# -ge 2 ] || die "usage: tests/distro/stage.sh [--prepare] SUITE OUTDIR [RUN-TESTS-ARGS...]"
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mount)"
 
 if [ -z "${MUSE_DISTRO_NS:-}" ]; then
+	if $prepare; then set -- --prepare "$@"; fi
 	MUSE_DISTRO_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 
@@ -128,6 +138,10 @@ rm -rf --one-file-system "$work"
 mkdir -p "$root"
 
 deps_tar="$cache/deps-$(sha256sum "$top/scripts/install-deps" | cut -c1-16).tar"
+if $prepare && [ -f "$deps_tar" ]; then
+	log "prepare: $deps_tar is there already"
+	exit 0
+fi
 if [ -f "$deps_tar" ]; then
 	log "root from $deps_tar"
 	tar -C "$root" -xf "$deps_tar"
@@ -179,6 +193,10 @@ if $fresh; then
 	tar -C "$root" --exclude=./src/libmuse -cf "$deps_tar.tmp" .
 	mv "$deps_tar.tmp" "$deps_tar"
 	log "cached the installed root as $deps_tar in $(($(date +%s) - s)) s"
+	if $prepare; then
+		log "prepare: done in $(($(date +%s) - t0)) s"
+		exit 0
+	fi
 	mount_all
 fi
 

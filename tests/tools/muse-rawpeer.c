@@ -4,8 +4,9 @@
  * check the module from the side of the MTD's users: the reply-value
  * sweep seen through JFFS2 and mtdchar (sweep.c) and the moments a
  * connection, a request or a registration used to be lost or wedged
- * (lifetime.c).  One line per case, PASS or FAIL; exit status 1 when any
- * case failed, 2 on a usage error.  Needs muse.ko loaded and root.
+ * (lifetime.c), and ioctls racing the INIT write (initrace.c).  One
+ * line per case, PASS or FAIL; exit status 1 when any case failed, 2 on
+ * a usage error.  Needs muse.ko loaded and root.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ static const struct {
 	  "request_timeout set while the only request is being copied" },
 	{ "register-fail", cmd_register_fail,
 	  "the third partition of a registration fails (load mtdblock first)" },
+	{ "init-race", cmd_init_race,
+	  "[ROUNDS] ioctls racing the INIT write (default\n"
+	  "                 $INIT_RACE_ROUNDS, else 2000)" },
 };
 
 static void usage(FILE *f)

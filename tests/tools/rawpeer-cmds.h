@@ -11,5 +11,6 @@ int cmd_exiting_child(int argc, char **argv);	/* lifetime.c */
 int cmd_copy_kill(int argc, char **argv);
 int cmd_copy_timeout(int argc, char **argv);
 int cmd_register_fail(int argc, char **argv);
+int cmd_init_race(int argc, char **argv);	/* initrace.c */
 
 #endif /* RAWPEER_CMDS_H */
