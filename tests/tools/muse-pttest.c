@@ -7,7 +7,10 @@
  *
  *   muse-pttest [-v] CASE...     CASE: equivalence, takeback-race,
  *                                truncate, death, erase-ioctls,
- *                                kernel-erase, erase-takeback, or all
+ *                                kernel-erase, erase-takeback,
+ *                                backing-kinds, sealed-later,
+ *                                bad-granted, erase-read-race,
+ *                                fsize-limit, stuck-backing, or all
  *
  * equivalence   passthrough reads equal the server's answers for erased,
  *               programmed and partly programmed pages; they send no
@@ -29,13 +32,32 @@
  *               after one, and erases past the budget are requests
  * erase-takeback erasers hammer a granted block while it is taken back: no
  *               kernel erase after the take-back returned
+ * backing-kinds files passthrough must not use are refused, each with its
+ *               errno: O_APPEND, memfd_secret (where the kernel has it), a
+ *               hugetlbfs memfd (where huge pages are reserved), a memfd
+ *               sealed against writes (for kernel erase), and the file
+ *               named by $PTTEST_MTD_FILE (on a filesystem on an MTD)
+ * sealed-later  a memfd sealed against writes after MUSE_IOC_ERASE_BACKING:
+ *               kernel erases no longer change it (its count stays)
+ * bad-granted   a granted block the server took a MARKBAD of: its erase
+ *               fails with EIO, as nand_base's, and changes nothing
+ * erase-read-race passthrough readers of a block while it is kernel-erased:
+ *               each read is all old data or all erased, never a mix
+ * fsize-limit   an eraser under a small RLIMIT_FSIZE kernel-erases a block
+ *               whose count page is not in memory: no SIGXFSZ, erased
+ * stuck-backing the backing file is on a FUSE filesystem whose daemon
+ *               stopped answering, a passthrough read waits on it: the
+ *               administrator's abort and the server's exit each return
+ *               within a second; the reader ends once FUSE gives up
  *
  * One line per case, PASS or FAIL; exit status 1 if any case failed.
+ * "muse-pttest --list" prints the cases' names, one a line.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,6 +66,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +76,8 @@
 
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
+
+#include "fusestall.h"
 
 #define PAGE		2048u
 #define BLOCK		(64u * PAGE)
@@ -97,6 +124,7 @@ struct server {
 	pthread_t loop;
 	atomic_uint reads[BLOCKS];	/* READ requests per block */
 	atomic_uint erases[BLOCKS];	/* ERASE requests per block */
+	atomic_bool bad[BLOCKS];	/* marked bad by MARKBAD */
 	atomic_int flip_block;		/* answers of this block flip bit 0 */
 };
 
@@ -160,10 +188,27 @@ static int srv_erase(void *userdata, struct muse_req *req, uint64_t addr,
 			 (off_t)addr, (off_t)len) ? -errno : 0;
 }
 
+static int srv_isbad(void *userdata, struct muse_req *req, uint64_t addr)
+{
+	struct server *s = userdata;
+
+	return atomic_load(&s->bad[addr / BLOCK]);
+}
+
+static int srv_markbad(void *userdata, struct muse_req *req, uint64_t addr)
+{
+	struct server *s = userdata;
+
+	atomic_store(&s->bad[addr / BLOCK], true);
+	return 0;
+}
+
 static const struct muse_ops srv_ops = {
 	.read = srv_read,
 	.write = srv_write,
 	.erase = srv_erase,
+	.isbad = srv_isbad,
+	.markbad = srv_markbad,
 };
 
 static void *srv_loop(void *arg)
@@ -175,20 +220,21 @@ static void *srv_loop(void *arg)
 }
 
 /*
- * /dev/mtdN of NAME, waiting up to 10 s for registration.  The MTD of the
+ * /dev/mtdN of @name, waiting up to 10 s for registration.  The MTD of the
  * previous case may still be listed while it is unregistered (from a work
  * item, after its server left): only an open that succeeds counts.
  */
-static int open_mtd(int flags)
+static int open_mtd(const char *name, int flags)
 {
-	char line[256], path[64];
+	char line[256], path[64], quoted[64];
 	int i, n, fd;
 
+	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
 	for (i = 0; i < 100; i++) {
 		FILE *f = fopen("/proc/mtd", "r");
 
 		while (f && fgets(line, sizeof(line), f)) {
-			if (!strstr(line, "\"" NAME "\"") ||
+			if (!strstr(line, quoted) ||
 			    sscanf(line, "mtd%d:", &n) != 1)
 				continue;
 			snprintf(path, sizeof(path), "/dev/mtd%d", n);
@@ -225,7 +271,7 @@ static const char *srv_start(struct server *s)
 
 	memset(s, 0, sizeof(*s));
 	atomic_store(&s->flip_block, -1);
-	s->store = memfd_create("pttest", MFD_CLOEXEC);
+	s->store = memfd_create("pttest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
 		return "memfd";
 	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
@@ -574,11 +620,12 @@ static int grant_errno(struct server *s, uint64_t first, uint64_t count,
 }
 
 /*
- * The errno of a valid MUSE_IOC_ERASE_BACKING on a second connection
- * whose backing file is registered with @pt_flags through a descriptor
- * opened with @open_flags; -1 if that connection could not be set up.
+ * Register @fd as the backing file of a second connection, with
+ * @pt_flags: the errno of MUSE_IOC_BACKING, or 0 and in *@erase_errno
+ * that of a valid MUSE_IOC_ERASE_BACKING; -1 if the connection could not
+ * be set up.
  */
-static int backing_refusal(int open_flags, unsigned int pt_flags)
+static int backing_errnos(int fd, unsigned int pt_flags, int *erase_errno)
 {
 	const struct muse_device dev = pt_device(NAME "-refused");
 	struct muse_erase_backing arg = {
@@ -586,30 +633,52 @@ static int backing_refusal(int open_flags, unsigned int pt_flags)
 		.count_stride = sizeof(uint32_t),
 	};
 	struct muse_session *se = NULL;
-	int store, fd = -1, e = -1;
-	char path[64];
+	int e = -1;
 
-	store = memfd_create("pttest-refused", MFD_CLOEXEC);
-	if (store < 0 || ftruncate(store, STORE_SIZE))
-		goto out;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", store);
-	fd = open(path, open_flags | O_CLOEXEC);
-	if (fd < 0 ||
-	    muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
 			     MUSE_SESSION_PASSTHROUGH |
 			     MUSE_SESSION_KERNEL_ERASE, NULL, &se) ||
-	    muse_session_open(se, NULL) || muse_session_init(se) ||
-	    muse_session_set_backing(se, fd, 0, pt_flags))
+	    muse_session_open(se, NULL) || muse_session_init(se))
 		goto out;
-	e = ioctl(muse_session_fd(se), MUSE_IOC_ERASE_BACKING, &arg) ?
-	    errno : 0;
+	e = -muse_session_set_backing(se, fd, 0, pt_flags);
+	if (!e)
+		*erase_errno = ioctl(muse_session_fd(se),
+				     MUSE_IOC_ERASE_BACKING, &arg) ? errno : 0;
 out:
 	if (se)
 		muse_session_destroy(se);
-	if (fd >= 0)
-		close(fd);
+	return e;
+}
+
+/* A memfd the size of the store, reopened with @open_flags; -1 if not. */
+static int store_reopened(int open_flags)
+{
+	int store = memfd_create("pttest-refused", MFD_CLOEXEC);
+	char path[64];
+	int fd = -1;
+
+	if (store >= 0 && !ftruncate(store, STORE_SIZE)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", store);
+		fd = open(path, open_flags | O_CLOEXEC);
+	}
 	if (store >= 0)
 		close(store);
+	return fd;
+}
+
+/*
+ * The errno of a valid MUSE_IOC_ERASE_BACKING on a second connection
+ * whose backing file is registered with @pt_flags through a descriptor
+ * opened with @open_flags; -1 if that connection could not be set up.
+ */
+static int backing_refusal(int open_flags, unsigned int pt_flags)
+{
+	int fd = store_reopened(open_flags), e = -1;
+
+	if (fd >= 0 && backing_errnos(fd, pt_flags, &e))
+		e = -1;
+	if (fd >= 0)
+		close(fd);
 	return e;
 }
 
@@ -632,6 +701,9 @@ static const char *case_erase_ioctls(struct server *s, int mtd)
 		{ OOB_OFF, UINT64_MAX - 3, 4, 0, ERANGE, "counts wrap" },
 		{ OOB_OFF, COUNT_OFF, UINT32_MAX - 3, 0, ERANGE,
 		  "stride past EOF, large" },
+		{ BLOCK, COUNT_OFF, 4, 0, EINVAL, "OOB over the data" },
+		{ OOB_OFF, BLOCK, 4, 0, EINVAL, "counts over the data" },
+		{ OOB_OFF, OOB_OFF + OOB, 4, 0, EINVAL, "counts over the OOB" },
 	};
 	unsigned int i;
 	int e;
@@ -837,6 +909,436 @@ static const char *case_erase_takeback(struct server *s, int mtd)
 	return err;
 }
 
+/*
+ * MUSE_IOC_BACKING's errno for @fd (closed), registered inverted; in
+ * *@erase_errno, MUSE_IOC_ERASE_BACKING's when it was accepted.  -1: @fd
+ * is not there, or the connection could not be set up.
+ */
+static int kind_errno(int fd, int *erase_errno)
+{
+	int e;
+
+	*erase_errno = -1;
+	if (fd < 0)
+		return -1;
+	e = backing_errnos(fd, MUSE_PT_INVERTED, erase_errno);
+	close(fd);
+	return e;
+}
+
+/* A memfd_secret(2) the size of the store; -1 where there is none. */
+static int secret_store(void)
+{
+#ifdef SYS_memfd_secret
+	int fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, STORE_SIZE)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+#else
+	return -1;
+#endif
+}
+
+/* x86-64's default huge page: hugetlbfs sizes are multiples of it. */
+#define HUGE_PAGE	(2u << 20)
+
+/* A hugetlbfs memfd holding the store; -1 without huge pages. */
+static int huge_store(void)
+{
+	int fd = memfd_create("pttest-huge", MFD_CLOEXEC | MFD_HUGETLB);
+
+	if (fd >= 0 && ftruncate(fd, (STORE_SIZE + HUGE_PAGE - 1) /
+				 HUGE_PAGE * HUGE_PAGE)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A memfd sealed with @seals, open read-write. */
+static int sealed_store(int seals)
+{
+	int fd = memfd_create("pttest-sealed",
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd >= 0 && (ftruncate(fd, STORE_SIZE) ||
+			fcntl(fd, F_ADD_SEALS, seals))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static const char *case_backing_kinds(struct server *s, int mtd)
+{
+	const char *path = getenv("PTTEST_MTD_FILE");
+	int e, erase_e;
+
+	(void)s;
+	(void)mtd;
+	e = kind_errno(store_reopened(O_RDWR | O_APPEND), &erase_e);
+	note("backing, O_APPEND: %d\n", e);
+	if (e != EINVAL)
+		return "an O_APPEND backing file was not EINVAL";
+	e = kind_errno(secret_store(), &erase_e);
+	note("backing, memfd_secret: %d\n", e);
+	if (e != -1 && e != EINVAL)
+		return "a memfd_secret backing file was not EINVAL";
+	e = kind_errno(huge_store(), &erase_e);
+	note("backing, hugetlbfs memfd: %d\n", e);
+	if (e != -1 && e != EINVAL)
+		return "a hugetlbfs backing file was not EINVAL";
+	e = kind_errno(sealed_store(F_SEAL_WRITE), &erase_e);
+	note("backing, F_SEAL_WRITE: %d, erase backing %d\n", e, erase_e);
+	if (e || erase_e != EPERM)
+		return "a memfd sealed against writes was not EPERM for kernel erase";
+	e = kind_errno(sealed_store(F_SEAL_FUTURE_WRITE), &erase_e);
+	note("backing, F_SEAL_FUTURE_WRITE: %d, erase backing %d\n", e,
+	     erase_e);
+	if (e || erase_e != EPERM)
+		return "a memfd sealed against future writes was not EPERM for kernel erase";
+	if (path) {
+		e = kind_errno(open(path, O_RDWR | O_CLOEXEC), &erase_e);
+		note("backing, %s: %d\n", path, e);
+		if (e != EXDEV)
+			return "a file on a filesystem on an MTD was not EXDEV";
+	}
+	return NULL;
+}
+
+#define SEAL_BLOCK	2u
+
+static const char *case_sealed_later(struct server *s, int mtd)
+{
+	static const uint32_t zero;
+	const char *err = ke_setup(s);
+
+	err = err ?: grant(s, SEAL_BLOCK, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	/* The count's page in memory: the direct path, not a write. */
+	if (pwrite(s->store, &zero, sizeof(zero),
+		   COUNT_OFF + SEAL_BLOCK * sizeof(zero)) != sizeof(zero))
+		return "pwrite of the count";
+	if (fcntl(s->store, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
+		return "F_ADD_SEALS";
+	/* The server's own punch is refused too: only the count matters. */
+	erase_blocks(mtd, SEAL_BLOCK, 1);
+	note("sealed-later: count %u\n", file_count(s, SEAL_BLOCK));
+	if (file_count(s, SEAL_BLOCK))
+		return "a kernel erase wrote the count of a sealed memfd";
+	return NULL;
+}
+
+#define BAD_BLOCK	3u
+
+static const char *case_bad_granted(struct server *s, int mtd)
+{
+	const char *err = ke_setup(s);
+	loff_t at = (loff_t)BAD_BLOCK * BLOCK;
+
+	err = err ?: grant(s, BAD_BLOCK, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	if (ioctl(mtd, MEMSETBADBLOCK, &at))
+		return "MEMSETBADBLOCK";
+	if (!erase_blocks(mtd, BAD_BLOCK, 1) || errno != EIO)
+		return "the erase of a bad granted block did not fail with EIO";
+	if (file_count(s, BAD_BLOCK) ||
+	    atomic_load(&s->erases[BAD_BLOCK]))
+		return "the bad block was erased";
+	return NULL;
+}
+
+#define ERASE_READ_BLOCK	4u
+#define ERASE_READ_ROUNDS	200
+
+struct erase_read {
+	int mtd;
+	const uint8_t *data;
+	atomic_bool stop;
+	atomic_uint old, erased, mixed;
+};
+
+static void *erase_read_reader(void *arg)
+{
+	struct erase_read *r = arg;
+	static _Thread_local uint8_t buf[BLOCK];
+
+	while (!atomic_load(&r->stop)) {
+		if (pread(r->mtd, buf, BLOCK, ERASE_READ_BLOCK * BLOCK) !=
+		    BLOCK)
+			continue;
+		if (!memcmp(buf, r->data, BLOCK))
+			atomic_fetch_add(&r->old, 1);
+		else if (all_ff(buf, BLOCK))
+			atomic_fetch_add(&r->erased, 1);
+		else
+			atomic_fetch_add(&r->mixed, 1);
+	}
+	return NULL;
+}
+
+static const char *case_erase_read_race(struct server *s, int mtd)
+{
+	static uint8_t data[BLOCK];
+	struct erase_read r = { .mtd = mtd, .data = data };
+	pthread_t readers[READERS];
+	const char *err = ke_setup(s);
+	unsigned int both = 0, old, erased;
+	int i, round;
+
+	err = err ?: grant(s, ERASE_READ_BLOCK, 1,
+			   MUSE_ERASE_BUDGET_UNLIMITED);
+	err = err ?: mark(s, ERASE_READ_BLOCK, 1, 1);
+	if (err)
+		return err;
+	pattern(data, BLOCK, 9);
+	for (round = 0; round < ERASE_READ_ROUNDS && !err; round++) {
+		if (pwrite(mtd, data, BLOCK, ERASE_READ_BLOCK * BLOCK) != BLOCK)
+			return "write through the server";
+		atomic_store(&r.stop, false);
+		old = atomic_load(&r.old);
+		erased = atomic_load(&r.erased);
+		for (i = 0; i < READERS; i++)
+			pthread_create(&readers[i], NULL, erase_read_reader,
+				       &r);
+		/* Some reads before, some during, some after the erase. */
+		while (atomic_load(&r.old) == old)
+			sched_yield();
+		if (erase_blocks(mtd, ERASE_READ_BLOCK, 1))
+			err = "erase";
+		while (!err && atomic_load(&r.erased) == erased)
+			sched_yield();
+		atomic_store(&r.stop, true);
+		for (i = 0; i < READERS; i++)
+			pthread_join(readers[i], NULL);
+		both++;
+	}
+	note("erase-read-race: %u rounds, %u old, %u erased, %u mixed reads, %u requests\n",
+	     both, atomic_load(&r.old), atomic_load(&r.erased),
+	     atomic_load(&r.mixed), atomic_load(&s->erases[ERASE_READ_BLOCK]));
+	if (err)
+		return err;
+	if (atomic_load(&r.mixed))
+		return "a read saw a block half erased";
+	if (!file_count(s, ERASE_READ_BLOCK))
+		return "no kernel erase ran: the case proved nothing";
+	return NULL;
+}
+
+#define FSIZE_BLOCK	6u
+
+static const char *case_fsize_limit(struct server *s, int mtd)
+{
+	static uint8_t data[BLOCK], back[BLOCK];
+	const struct rlimit limit = { COUNT_OFF, RLIM_INFINITY };
+	const char *err = ke_setup(s);
+	int status;
+	pid_t pid;
+
+	err = err ?: grant(s, FSIZE_BLOCK, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	pattern(data, BLOCK, 5);
+	if (pwrite(mtd, data, BLOCK, FSIZE_BLOCK * BLOCK) != BLOCK)
+		return "write through the server";
+	/* The counts are a hole: the count is a write, past the limit. */
+	pid = fork();
+	if (pid < 0)
+		return "fork";
+	if (!pid)
+		_exit(setrlimit(RLIMIT_FSIZE, &limit) ||
+		      erase_blocks(mtd, FSIZE_BLOCK, 1) ? 1 : 0);
+	if (waitpid(pid, &status, 0) != pid)
+		return "waitpid";
+	note("fsize-limit: status %#x, count %u, %u requests\n", status,
+	     file_count(s, FSIZE_BLOCK),
+	     atomic_load(&s->erases[FSIZE_BLOCK]));
+	if (WIFSIGNALED(status))
+		return "the eraser was killed by a signal (SIGXFSZ)";
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return "the erase under RLIMIT_FSIZE failed";
+	if (pread(mtd, back, BLOCK, FSIZE_BLOCK * BLOCK) != BLOCK ||
+	    !all_ff(back, BLOCK))
+		return "the block did not read erased";
+	return NULL;
+}
+
+/* Milliseconds since @t0 on the monotonic clock. */
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Wait up to @ms for @flag; false if it stayed clear. */
+static bool wait_flag(atomic_bool *flag, long ms)
+{
+	struct timespec t0, pause = { 0, 1000 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!atomic_load(flag))
+		if (ms_since(&t0) > ms)
+			return false;
+		else
+			nanosleep(&pause, NULL);
+	return true;
+}
+
+struct stuck {
+	int mtd;
+	char abort_path[128];
+	struct muse_session *se;
+	atomic_bool read_done, abort_done, exit_done;
+};
+
+static void *stuck_reader(void *arg)
+{
+	struct stuck *st = arg;
+	uint8_t buf[PAGE];
+
+	if (pread(st->mtd, buf, PAGE, 0) == PAGE)
+		note("stuck-backing: the read got data\n");
+	atomic_store(&st->read_done, true);
+	return NULL;
+}
+
+static void *stuck_aborter(void *arg)
+{
+	struct stuck *st = arg;
+	int fd = open(st->abort_path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		perror("stuck-backing: abort");
+	if (fd >= 0)
+		close(fd);
+	atomic_store(&st->abort_done, true);
+	return NULL;
+}
+
+static void *stuck_exit(void *arg)
+{
+	struct stuck *st = arg;
+
+	muse_session_destroy(st->se);
+	atomic_store(&st->exit_done, true);
+	return NULL;
+}
+
+/* /sys/fs/muse/connections/<id>/abort of the connection named @name. */
+static bool abort_path_of(const char *name, char *path, size_t size)
+{
+	char file[96], line[64];
+	bool found = false;
+	int id;
+
+	for (id = 0; id < 4096 && !found; id++) {
+		FILE *f;
+
+		snprintf(file, sizeof(file), "/sys/fs/muse/connections/%d/name",
+			 id);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		found = fgets(line, sizeof(line), f) &&
+			!strncmp(line, name, strlen(name)) &&
+			(line[strlen(name)] == '\n' || !line[strlen(name)]);
+		fclose(f);
+		if (found)
+			snprintf(path, size,
+				 "/sys/fs/muse/connections/%d/abort", id);
+	}
+	return found;
+}
+
+static const char *case_stuck_backing(struct server *unused, int unused_mtd)
+{
+	const struct muse_device dev = pt_device(NAME "-stuck");
+	struct stuck st = { .mtd = -1 };
+	pthread_t reader, aborter, exiter;
+	struct server s = { .store = -1 };
+	bool reading = false, aborting = false;
+	const char *err;
+	struct fusestall fs;
+	char path[96];
+	int fd = -1;
+
+	(void)unused;
+	(void)unused_mtd;
+	err = fusestall_start(&fs, STORE_SIZE);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/store", fs.dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		err = "open of the file on FUSE";
+	else if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+				  MUSE_SESSION_PASSTHROUGH, &s, &s.se) ||
+		 muse_session_open(s.se, NULL) || muse_session_init(s.se))
+		err = "session set-up";
+	else if (muse_session_set_backing(s.se, fd, 0, MUSE_PT_INVERTED))
+		err = "a file on FUSE was refused as the backing file";
+	else if (pthread_create(&s.loop, NULL, srv_loop, &s))
+		err = "pthread_create";
+	if (err)
+		goto out;
+	st.se = s.se;
+	err = mark(&s, 0, 1, 1);
+	st.mtd = err ? -1 : open_mtd(NAME "-stuck", O_RDONLY);
+	if (!err && st.mtd < 0)
+		err = "the MTD did not appear";
+	if (!err && !abort_path_of(NAME "-stuck", st.abort_path,
+				   sizeof(st.abort_path)))
+		err = "no connection directory";
+	if (err)
+		goto out;
+	reading = !pthread_create(&reader, NULL, stuck_reader, &st);
+	if (!reading || !fusestall_wait_read(&fs)) {
+		err = "the passthrough read did not reach the FUSE daemon";
+		goto out;
+	}
+	aborting = !pthread_create(&aborter, NULL, stuck_aborter, &st);
+	if (!aborting || !wait_flag(&st.abort_done, 1000)) {
+		err = "the abort waited for the backing file's I/O";
+		goto out;
+	}
+	muse_session_exit(s.se);
+	pthread_join(s.loop, NULL);
+	s.se = NULL;
+	if (pthread_create(&exiter, NULL, stuck_exit, &st))
+		err = "pthread_create";
+	else if (!wait_flag(&st.exit_done, 1000))
+		err = "the server's exit waited for the backing file's I/O";
+	else
+		pthread_join(exiter, NULL);
+	if (atomic_load(&st.read_done) && !err)
+		err = "the read ended before FUSE gave up: the case proved nothing";
+out:
+	/* Unwinds what waits: the held READ fails. */
+	fusestall_stop(&fs);
+	if (reading)
+		pthread_join(reader, NULL);
+	if (aborting)
+		pthread_join(aborter, NULL);
+	if (s.se) {
+		muse_session_exit(s.se);
+		pthread_join(s.loop, NULL);
+		muse_session_destroy(s.se);
+	}
+	if (st.mtd >= 0)
+		close(st.mtd);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 static const struct {
 	const char *name;
 	const char *(*run)(struct server *s, int mtd);
@@ -848,6 +1350,12 @@ static const struct {
 	{ "erase-ioctls", case_erase_ioctls },
 	{ "kernel-erase", case_kernel_erase },
 	{ "erase-takeback", case_erase_takeback },
+	{ "backing-kinds", case_backing_kinds },
+	{ "sealed-later", case_sealed_later },
+	{ "bad-granted", case_bad_granted },
+	{ "erase-read-race", case_erase_read_race },
+	{ "fsize-limit", case_fsize_limit },
+	{ "stuck-backing", case_stuck_backing },
 };
 
 static void run_case(unsigned int i)
@@ -857,7 +1365,7 @@ static void run_case(unsigned int i)
 	int mtd = -1;
 
 	if (!why) {
-		mtd = open_mtd(O_RDWR);
+		mtd = open_mtd(NAME, O_RDWR);
 		if (mtd < 0)
 			why = "the MTD did not appear";
 	}
@@ -880,6 +1388,11 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[a], "-v")) {
 			verbose = true;
+			continue;
+		}
+		if (!strcmp(argv[a], "--list")) {
+			for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+				puts(cases[i].name);
 			continue;
 		}
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

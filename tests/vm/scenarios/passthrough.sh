@@ -5,7 +5,12 @@
 # muse-pttest's libmuse server: passthrough reads equal the server's
 # answers and send no request, taking a block back is synchronous under
 # racing readers, a truncated backing file gives EIO, and a server that
-# goes away with passthrough reads in flight leaves nothing behind.
+# goes away with passthrough reads in flight leaves nothing behind.  The
+# backing files the module must refuse (O_APPEND, memfd_secret, hugetlbfs,
+# sealed, a file on JFFS2 on an MTD) are refused, each with its errno;
+# kernel erase keeps the chip's rules (bad blocks, whole-block reads); a
+# backing file on a FUSE filesystem that stopped answering holds neither
+# the administrator's abort nor the server's exit.
 # Then ramflash, which uses passthrough by default: every page state
 # (erased, programmed, partly programmed subpages, RAW-written behind the
 # ECC, a bad block, an image torn by a power cut) reads the same with
@@ -19,11 +24,22 @@ load_modules mtd
 load_muse
 
 step "muse-pttest all"
-muse-pttest -v all >/tmp/pttest.log 2>&1 || {
+# Huge pages for the hugetlbfs memfd (3 of 2 MiB hold the store); a file
+# on JFFS2 on mtdram for PTTEST_MTD_FILE; FUSE for stuck-backing (built
+# into 6.12).
+echo 4 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+load_modules mtdram jffs2
+[ -c /dev/fuse ] || load_modules fuse
+mkdir -p /mnt/jffs2
+mount -t jffs2 mtd0 /mnt/jffs2 || fail "mount JFFS2 on mtdram"
+echo store >/mnt/jffs2/store
+PTTEST_MTD_FILE=/mnt/jffs2/store muse-pttest -v all >/tmp/pttest.log 2>&1 || {
 	cat /tmp/pttest.log
 	fail "muse-pttest"
 }
 cat /tmp/pttest.log
+umount /mnt/jffs2
+rmmod jffs2 mtdram
 expect_eq "MTDs left" "" "$(sed -n '2,$p' /proc/mtd)"
 
 RF="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB
