@@ -385,8 +385,13 @@ static void muse_account_ecc(struct muse_conn *conn,
 	u32 failed = out->failed;
 	s32 soft_error = out->soft_error;
 
+	/*
+	 * The strength, not the master's threshold: a partition's own
+	 * threshold (sysfs bitflip_threshold) may be higher, and the flips
+	 * must still be reported.
+	 */
 	if (soft_error == -EUCLEAN && !max_bitflips && mtd->ecc_strength) {
-		max_bitflips = mtd->bitflip_threshold;
+		max_bitflips = mtd->ecc_strength;
 		corrected = corrected ?: 1;
 	}
 	if (soft_error == -EBADMSG && !failed)
@@ -460,11 +465,13 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
  * Room for MUSE_BATCH requests of @size bytes when an operation has
  * several units to queue together; otherwise, or when that allocation
  * fails (one unit at a time still works), the caller's single request at
- * @one.  *@max receives how many fit.
+ * @one.  *@max receives how many fit.  GFP_NOIO: writeback reads too (UBI
+ * under a file system's writeback), and reclaim must not wait on it.
  */
 static void *muse_batch_alloc(bool several, size_t size, void *one, int *max)
 {
-	void *batch = several ? kmalloc_array(MUSE_BATCH, size, GFP_KERNEL) :
+	void *batch = several ? kmalloc_array(MUSE_BATCH, size,
+					      GFP_NOIO | __GFP_NOWARN) :
 				NULL;
 
 	*max = batch ? MUSE_BATCH : 1;

@@ -6,9 +6,14 @@
  *	name		the MTD's name ("connection <id>" before INIT)
  *	pid		the process that opened /dev/muse
  *	waiting		requests the server has not answered yet
+ *	kernel_erases	erases the kernel did itself (MUSE_EXT_KERNEL_ERASE)
  *	abort		write anything: the connection dies as if the server
- *			had (root only)
- *	request_timeout	seconds a request may wait, 0 = never (root only)
+ *			had
+ *	request_timeout	seconds a request may wait, 0 = never
+ *
+ * All of them are root's only (0400, 0200, 0600), as in FUSE's fusectl:
+ * which process serves which flash, and how busy it is, is nobody
+ * else's business.
  *
  * The directory lives as long as the connection, which may outlive the
  * server's file while MTD users hold the device.  Its kobject is separate
@@ -90,10 +95,12 @@ static ssize_t request_timeout_store(struct kobject *kobj,
 	return count;
 }
 
-static struct kobj_attribute muse_attr_name = __ATTR_RO(name);
-static struct kobj_attribute muse_attr_pid = __ATTR_RO(pid);
-static struct kobj_attribute muse_attr_waiting = __ATTR_RO(waiting);
-static struct kobj_attribute muse_attr_kernel_erases = __ATTR_RO(kernel_erases);
+static struct kobj_attribute muse_attr_name = __ATTR_RO_MODE(name, 0400);
+static struct kobj_attribute muse_attr_pid = __ATTR_RO_MODE(pid, 0400);
+static struct kobj_attribute muse_attr_waiting =
+	__ATTR_RO_MODE(waiting, 0400);
+static struct kobj_attribute muse_attr_kernel_erases =
+	__ATTR_RO_MODE(kernel_erases, 0400);
 static struct kobj_attribute muse_attr_abort = __ATTR_WO(abort);
 static struct kobj_attribute muse_attr_request_timeout =
 	__ATTR(request_timeout, 0600, request_timeout_show,

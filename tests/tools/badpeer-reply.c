@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,6 +277,38 @@ static void check_read_request(int fd, struct rp_request *req)
 	finish_user(fd, pid, req);
 }
 
+/* The connection's sysfs files are root's only, as fusectl's. */
+static void check_sysfs_modes(void)
+{
+	static const struct {
+		const char *file;
+		mode_t mode;
+	} files[] = {
+		{ "name", 0400 }, { "pid", 0400 }, { "waiting", 0400 },
+		{ "kernel_erases", 0400 }, { "abort", 0200 },
+		{ "request_timeout", 0600 },
+	};
+	char dir[256], path[320];
+	struct stat st;
+	size_t i;
+
+	if (rp_conn_dir(BADPEER_NAME, getpid(), dir, sizeof(dir))) {
+		result("sysfs-modes", false, "no connection directory: %s",
+		       strerror(errno));
+		return;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
+		if (stat(path, &st) || (st.st_mode & 07777) != files[i].mode) {
+			result("sysfs-modes", false, "%s: mode %o, expected %o",
+			       path, (unsigned int)(st.st_mode & 07777),
+			       (unsigned int)files[i].mode);
+			return;
+		}
+	}
+	result("sysfs-modes", true, NULL);
+}
+
 /* Device-side semantics that need no MTD user. */
 static void check_device_side(int fd, struct rp_request *req)
 {
@@ -412,6 +445,9 @@ static const struct clamp_case clamp_cases[] = {
 	  EUCLEAN, 2, ECC_STRENGTH * ECC_STEPS, 0 },
 	{ "clamp-failed-above-steps", (uint32_t)-EBADMSG, 0, 0, 1000, EBADMSG,
 	  0, 0, ECC_STEPS },
+	/* A bare -EUCLEAN counts as ECCSTRENGTH flips, not the threshold. */
+	{ "clamp-bare-euclean-counts-strength", (uint32_t)-EUCLEAN, 0, 0, 0,
+	  EUCLEAN, ECC_STRENGTH, 1, 0 },
 	{ "clamp-failed-max", (uint32_t)-EBADMSG, 0, 0xffffffff, 0xffffffff,
 	  EBADMSG, 0, ECC_STRENGTH * ECC_STEPS, ECC_STEPS },
 };
@@ -572,6 +608,7 @@ void run_reply_cases(struct rp_request *req)
 		return;
 	check_read_request(fd, req);
 	check_device_side(fd, req);
+	check_sysfs_modes();
 	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++)
 		run_reply_case(fd, &reply_cases[i], req);
 	for (i = 0; i < mrc_count; i++)

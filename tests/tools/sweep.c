@@ -17,6 +17,13 @@
  * sees.  The kernel log must stay free of BUG and WARNING (the harness
  * checks it): -EIOCBQUEUED or max_bitflips = 0xfffffdef used to reach
  * new_sync_read's BUG_ON through JFFS2.
+ *
+ * ECC geometry: an INIT whose ECCSTRENGTH or BITFLIPTHRESHOLD lies beyond
+ * MUSE_ECC_STRENGTH_MAX, up to the u32 limits (ECCSTRENGTH 4294966767
+ * made max_bitflips 0xfffffdef come back from _read_oob as -EIOCBQUEUED),
+ * is refused with EINVAL; the JFFS2 NOR has the strongest ECC accepted,
+ * so the figures reach JFFS2 clamped to it, never as an errno (JFFS2
+ * may pass a read's -EUCLEAN on to the reader).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -248,7 +255,9 @@ static void judge(const char *user, uint32_t opcode, enum fault_field field,
 	if (!take)
 		ok = o.err == EIO || (fs && opcode == MUSE_WRITE && !o.err);
 	else if (delivers && fs)
-		ok = (!o.err && o.data_ok) || o.err == EIO || o.err == EBADMSG;
+		/* JFFS2 passes a NOR read's ECC verdicts on. */
+		ok = (!o.err && o.data_ok) || o.err == EIO ||
+		     o.err == EBADMSG || o.err == EUCLEAN;
 	else if (delivers)
 		ok = !o.err && o.data_ok;
 	else
@@ -367,6 +376,58 @@ static void sweep_figures(struct server *s, const struct user *u)
 	}
 }
 
+/* ECC geometry beyond the cap, up to the u32 limits: INIT refused. */
+static void sweep_init_ecc(void)
+{
+	static const char *const ecc[][3] = {
+		{ "ECCSTRENGTH=256", "ECCSTEP=512", "BITFLIPTHRESHOLD=1" },
+		{ "ECCSTRENGTH=4294966767", "ECCSTEP=512",
+		  "BITFLIPTHRESHOLD=4294966767" },
+		{ "ECCSTRENGTH=4294967295", "ECCSTEP=512",
+		  "BITFLIPTHRESHOLD=4294967295" },
+		{ "ECCSTRENGTH=2147483648", "ECCSTEP=512",
+		  "BITFLIPTHRESHOLD=1" },
+		{ "ECCSTRENGTH=18446744073709551615", "ECCSTEP=512",
+		  "BITFLIPTHRESHOLD=1" },
+		{ "ECCSTRENGTH=4", "ECCSTEP=512", "BITFLIPTHRESHOLD=4294967295" },
+		{ "ECCSTRENGTH=4", "ECCSTEP=4294967295", "BITFLIPTHRESHOLD=1" },
+		{ "ECCSTRENGTH=0", "ECCSTEP=0", "BITFLIPTHRESHOLD=4294966767" },
+	};
+	static const struct muse_init_out out = RP_GOOD_INIT_OUT;
+	static struct rp_request req;
+	const char *keys[16];
+	char name[160], why[160];
+	size_t i, n;
+	int fd, err;
+
+	for (i = 0; i < sizeof(ecc) / sizeof(ecc[0]); i++) {
+		n = 0;
+		keys[n++] = "NAME=sweep-ecc";
+		keys[n++] = "TYPE=4";
+		keys[n++] = "FLAGS=1024";
+		keys[n++] = "SIZE=1048576";
+		keys[n++] = "WRITESIZE=2048";
+		keys[n++] = "ERASESIZE=131072";
+		keys[n++] = ecc[i][0];
+		keys[n++] = ecc[i][1];
+		keys[n++] = ecc[i][2];
+		keys[n] = NULL;
+		snprintf(name, sizeof(name), "sweep-init-%s-%s-%s", ecc[i][0],
+			 ecc[i][1], ecc[i][2]);
+		fd = rp_open_init("/dev/muse", &req, why, sizeof(why));
+		if (fd < 0) {
+			result(name, false, "%s", why);
+			continue;
+		}
+		err = rp_reply_init(fd, &req, &out, sizeof(out), keys);
+		close(fd);
+		result(name, err == -EINVAL, "the INIT write gave %s, expected EINVAL",
+		       err ? strerror(-err) : "success");
+	}
+	result("sweep-init-ecc-nothing-registered",
+	       !wait_mtd("sweep-ecc", false), NULL);
+}
+
 /* A NOR with clean markers (no erase work for JFFS2) and the test file. */
 static int setup_jffs2(void)
 {
@@ -392,9 +453,11 @@ static int setup_jffs2(void)
 
 int cmd_sweep(int argc, char **argv)
 {
+	/* The strongest ECC INIT takes, one step per byte. */
 	static const char *const nor_keys[] = {
 		"TYPE=3", "FLAGS=3072", "SIZE=2097152", "WRITESIZE=1",
-		"ERASESIZE=65536", NULL,
+		"ERASESIZE=65536", "ECCSTRENGTH=255", "ECCSTEP=1",
+		"BITFLIPTHRESHOLD=255", NULL,
 	};
 	static const char *const nand_keys[] = {
 		"TYPE=4", "FLAGS=1024", "SIZE=1048576", "WRITESIZE=2048",
@@ -410,6 +473,7 @@ int cmd_sweep(int argc, char **argv)
 	(void)argv;
 	for (i = 0; i < sizeof(file_data); i++)
 		file_data[i] = (unsigned char)(i * 7 + i / 251);
+	sweep_init_ecc();
 	err = server_start(&nor, NOR_NAME, nor_keys, 2u << 20, 1, 65536, 0);
 	if (!err)
 		err = server_start(&nand, NAND_NAME, nand_keys, 1u << 20,
