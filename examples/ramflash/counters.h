@@ -36,6 +36,7 @@
 	X(reprogram_refused,	"programs refused: page not erased")	\
 	X(program_failures,	"injected program failures")		\
 	X(erase_failures,	"injected erase failures")		\
+	X(grave_reads,		"page reads --grave-pages garbled")	\
 	X(bad_block_erases,	"erases refused on bad blocks")		\
 	X(worn_out_blocks,	"blocks worn out by --endurance")	\
 	X(store_errors,		"image reads/writes that failed (-EIO)") \

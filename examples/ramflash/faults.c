@@ -147,6 +147,99 @@ syntax:
 	return -EINVAL;
 }
 
+long rf_limit_find(const struct rf_limit_list *list, uint64_t index)
+{
+	size_t lo = 0, hi = list->count, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (list->items[mid].index == index)
+			return (long)mid;
+		if (list->items[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Insert or replace the limit of @index, keeping @list sorted. */
+static int rf_limit_set(struct rf_limit_list *list, uint64_t index,
+			uint32_t max)
+{
+	struct rf_limit *grown;
+	size_t at = 0;
+
+	while (at < list->count && list->items[at].index < index)
+		at++;
+	if (at < list->count && list->items[at].index == index) {
+		list->items[at].max = max;
+		return 0;
+	}
+	grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	list->items = grown;
+	memmove(&list->items[at + 1], &list->items[at],
+		(list->count - at) * sizeof(*list->items));
+	list->items[at] = (struct rf_limit){ index, max };
+	list->count++;
+	return 0;
+}
+
+int rf_limit_list_parse(const char *text, struct rf_limit_list *list,
+			char *err, size_t errlen)
+{
+	const char *p = text;
+	uint64_t index, max;
+
+	rf_limit_list_free(list);
+	for (;;) {
+		if (rf_parse_block(p, &p, &index))
+			goto syntax;
+		max = RF_LIMIT_DEFAULT;
+		if (*p == ':' && (rf_parse_block(p + 1, &p, &max) ||
+				  max > UINT32_MAX))
+			goto syntax;
+		if (rf_limit_set(list, index, (uint32_t)max)) {
+			rf_limit_list_free(list);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		if (!*p)
+			return 0;
+		if (*p++ != ',')
+			goto syntax;
+	}
+syntax:
+	rf_limit_list_free(list);
+	snprintf(err, errlen, "'%s' is not a list like 113:2,1401 (N or N:count)",
+		 text);
+	return -EINVAL;
+}
+
+int rf_limit_list_copy(struct rf_limit_list *dst,
+		       const struct rf_limit_list *src)
+{
+	dst->items = NULL;
+	dst->count = 0;
+	if (!src->count)
+		return 0;
+	dst->items = malloc(src->count * sizeof(*dst->items));
+	if (!dst->items)
+		return -ENOMEM;
+	memcpy(dst->items, src->items, src->count * sizeof(*dst->items));
+	dst->count = src->count;
+	return 0;
+}
+
+void rf_limit_list_free(struct rf_limit_list *list)
+{
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
 int rf_pick_bad_blocks(uint64_t seed, uint64_t count, uint64_t nblocks,
 		       struct rf_block_list *list)
 {

@@ -23,6 +23,24 @@ struct rf_block_list {
 	size_t capacity;
 };
 
+/*
+ * nandsim's weakblocks=, weakpages=, gravepages=: unit N (an eraseblock
+ * or a page) does its first @max operations, every later one fails.
+ */
+struct rf_limit {
+	uint64_t index;
+	uint32_t max;
+};
+
+/* A list of limits, sorted by index, one per index. */
+struct rf_limit_list {
+	struct rf_limit *items;
+	size_t count;
+};
+
+/* nandsim's count when "N" comes without ":count". */
+#define RF_LIMIT_DEFAULT	3
+
 /* Fault models; all zero means none. */
 struct rf_faults {
 	uint64_t seed;
@@ -35,6 +53,9 @@ struct rf_faults {
 	uint64_t retention;		/* ops per flip per step, 0: off */
 	struct rf_block_list fail_program;
 	struct rf_block_list fail_erase;
+	struct rf_limit_list weak_blocks;	/* erases, then -EIO */
+	struct rf_limit_list weak_pages;	/* programs, then -EIO */
+	struct rf_limit_list grave_pages;	/* reads, then garbage */
 	bool power_cut;			/* power_cut_after is in force */
 	uint64_t power_cut_after;	/* programs+erases that complete */
 	uint32_t latency_read_us;	/* per page read */
@@ -49,6 +70,7 @@ enum rf_hash_domain {
 	RF_HASH_WEAK_CELLS,
 	RF_HASH_BAD_BLOCK,
 	RF_HASH_POWER_CUT,
+	RF_HASH_GRAVE,
 };
 
 /* rf_splitmix64() - next value of the splitmix64 sequence in @state. */
@@ -97,6 +119,29 @@ void rf_block_list_free(struct rf_block_list *list);
  */
 int rf_pick_bad_blocks(uint64_t seed, uint64_t count, uint64_t nblocks,
 		       struct rf_block_list *list);
+
+/**
+ * rf_limit_list_parse() - parse nandsim's "113:2,1401" (count 3 when not
+ * given; a later entry for the same index replaces an earlier one).
+ * @text:	comma-separated N[:count], decimal.
+ * @list:	receives the list (free with rf_limit_list_free()).
+ * @err:	receives a one-line reason on failure.
+ * @errlen:	size of @err.
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int rf_limit_list_parse(const char *text, struct rf_limit_list *list,
+			char *err, size_t errlen);
+
+/* rf_limit_list_copy() - @dst becomes a copy of @src; 0 or -ENOMEM. */
+int rf_limit_list_copy(struct rf_limit_list *dst,
+		       const struct rf_limit_list *src);
+
+/* rf_limit_find() - the position of @index in @list, or -1. */
+long rf_limit_find(const struct rf_limit_list *list, uint64_t index);
+
+/* rf_limit_list_free() - release and empty @list. */
+void rf_limit_list_free(struct rf_limit_list *list);
 
 /* Bits flipped in one ECC step by one read, by cause. */
 struct rf_flips {

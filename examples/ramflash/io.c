@@ -108,6 +108,18 @@ static void rf_bits_clear(uint8_t *bits, uint64_t from, uint64_t to)
 		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
 }
 
+/*
+ * Count one operation of unit @index under a nandsim-style limit (@ops
+ * parallel to @list); true when it is one past the limit, and fails.
+ */
+static bool rf_limit_hit(const struct rf_limit_list *list,
+			 atomic_uint_fast64_t *ops, uint64_t index)
+{
+	long i = list->count ? rf_limit_find(list, index) : -1;
+
+	return i >= 0 && atomic_fetch_add(&ops[i], 1) >= list->items[i].max;
+}
+
 /* ---- request geometry ---- */
 
 /* The OOB bytes of one request that fall into one page. */
@@ -436,6 +448,33 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 	return 0;
 }
 
+/*
+ * --grave-pages: a page of [lo, hi) read more often than its limit comes
+ * back as garbage the ECC cannot correct, as nandsim's gravepages do.
+ */
+static void rf_read_graves(struct rf_sim *sim, const struct rf_io *io,
+			   uint64_t lo, uint64_t hi, struct rf_ecc *ecc)
+{
+	const struct rf_limit_list *grave = &sim->cfg.faults.grave_pages;
+	uint32_t page = sim->geo.page_size;
+	uint64_t p, a, end;
+
+	for (p = lo / page; p * page < hi; p++) {
+		if (!rf_limit_hit(grave, sim->grave_page_ops, p))
+			continue;
+		end = (p + 1) * page < hi ? (p + 1) * page : hi;
+		for (a = p * page > lo ? p * page : lo; a < end; a++)
+			((uint8_t *)io->buf)[a - io->addr] = (uint8_t)rf_hash(
+				sim->cfg.faults.seed, RF_HASH_GRAVE, a, 0);
+		rf_stats_add(&sim->stats, grave_reads, 1);
+		if (io->mode != RF_OOB_RAW) {
+			ecc->failed++;
+			rf_stats_add(&sim->stats, ecc_failed_steps, 1);
+		}
+		rf_log(sim, "grave page %" PRIu64 " read as garbage", p);
+	}
+}
+
 static int rf_read_block(struct rf_sim *sim, const struct rf_io *io,
 			 uint64_t b, struct rf_ecc *ecc)
 {
@@ -458,6 +497,8 @@ static int rf_read_block(struct rf_sim *sim, const struct rf_io *io,
 			if (ret)
 				return ret;
 		}
+		if (sim->cfg.faults.grave_pages.count)
+			rf_read_graves(sim, io, lo, hi, ecc);
 	}
 	for (page = b * sim->pages_per_block;
 	     io->ooblen && page < (b + 1) * sim->pages_per_block; page++) {
@@ -623,6 +664,32 @@ static int rf_program_data(struct rf_sim *sim, const struct rf_io *io,
 }
 
 /*
+ * --weak-pages: the first page of @io in block @b programmed more often
+ * than its limit, or UINT64_MAX.  Pages before it count a program.
+ */
+static uint64_t rf_weak_page_hit(struct rf_sim *sim, const struct rf_io *io,
+				 uint64_t b)
+{
+	const struct rf_limit_list *weak = &sim->cfg.faults.weak_pages;
+	uint32_t page = sim->geo.page_size;
+	uint64_t p = io->addr / page, last = p, end;
+
+	if (!weak->count)
+		return UINT64_MAX;
+	if (io->len)
+		last = (io->addr + io->len - 1) / page;
+	if (io->ooblen && rf_oob_last_page(sim, io) > last)
+		last = rf_oob_last_page(sim, io);
+	end = (b + 1) * sim->pages_per_block < last + 1 ?
+	      (b + 1) * sim->pages_per_block : last + 1;
+	for (p = p > b * sim->pages_per_block ? p : b * sim->pages_per_block;
+	     p < end; p++)
+		if (rf_limit_hit(weak, sim->weak_page_ops, p))
+			return p;
+	return UINT64_MAX;
+}
+
+/*
  * Program the part of @io that falls into block @b.  A torn write (power
  * cut) programs data only below @data_end and OOB only of pages below
  * @oob_end_page.
@@ -633,7 +700,7 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 	const struct rf_geometry *geo = &sim->geo;
 	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
 	bool nand = rf_type_is_nand(geo->type);
-	uint64_t lo, hi, page, touched = 0;
+	uint64_t lo, hi, page, touched = 0, weak;
 	struct rf_oob_span span;
 	bool data;
 	int ret;
@@ -654,6 +721,12 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 		rf_log(sim, "refused reprogram at 0x%" PRIx64
 		       " without erase (-EIO)", lo);
 		return -EIO;
+	}
+	/* A weak page fails; the pages before it are programmed. */
+	weak = rf_weak_page_hit(sim, io, b);
+	if (weak != UINT64_MAX && weak < oob_end_page) {
+		oob_end_page = weak;
+		data_end = weak * geo->page_size;
 	}
 	if (data && hi > data_end)
 		hi = data_end > lo ? data_end : lo;
@@ -681,6 +754,11 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 	if (touched && !meta->program_clock)
 		meta->program_clock = atomic_load(&sim->clock) + 1;
 	rf_delay(sim, sim->cfg.faults.latency_program_us, touched);
+	if (weak != UINT64_MAX) {
+		rf_stats_add(&sim->stats, program_failures, 1);
+		rf_log(sim, "weak page %" PRIu64 " fails its program", weak);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -801,6 +879,11 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 	if (rf_block_list_contains(&f->fail_erase, b)) {
 		rf_stats_add(&sim->stats, erase_failures, 1);
 		rf_log(sim, "injected erase failure in block %" PRIu64, b);
+		return -EIO;
+	}
+	if (rf_limit_hit(&f->weak_blocks, sim->weak_block_ops, b)) {
+		rf_stats_add(&sim->stats, erase_failures, 1);
+		rf_log(sim, "weak block %" PRIu64 " fails its erase", b);
 		return -EIO;
 	}
 	if (f->endurance && meta->erase_count >= f->endurance) {

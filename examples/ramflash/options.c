@@ -112,6 +112,13 @@ static const char rf_usage[] =
 "                         programmed add one flipped bit per ECC step\n"
 "  --fail-program LIST    programs in these blocks fail with -EIO\n"
 "  --fail-erase LIST      erases of these blocks fail with -EIO\n"
+"  --weak-blocks LIST     nandsim's weakblocks: N:count, e.g. 113:2,40 (count\n"
+"                         3 if not given): block N's erases after the first\n"
+"                         count fail with -EIO\n"
+"  --weak-pages LIST      nandsim's weakpages: page N's programs after the\n"
+"                         first count fail with -EIO\n"
+"  --grave-pages LIST     nandsim's gravepages: page N's reads after the\n"
+"                         first count return garbage the ECC cannot correct\n"
 "  --power-cut-after N    N programs/erases complete, the next one is torn\n"
 "                         and ramflash exits with status 3\n"
 "  --power-cut-random A-B like --power-cut-after with N drawn in [A, B]\n"
@@ -154,6 +161,7 @@ enum rf_opt {
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
+	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES,
 };
 
 static const struct option rf_long_options[] = {
@@ -186,6 +194,9 @@ static const struct option rf_long_options[] = {
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "fail-program", required_argument, NULL, OPT_FAIL_PROGRAM },
 	{ "fail-erase", required_argument, NULL, OPT_FAIL_ERASE },
+	{ "weak-blocks", required_argument, NULL, OPT_WEAK_BLOCKS },
+	{ "weak-pages", required_argument, NULL, OPT_WEAK_PAGES },
+	{ "grave-pages", required_argument, NULL, OPT_GRAVE_PAGES },
 	{ "power-cut-after", required_argument, NULL, OPT_POWER_CUT_AFTER },
 	{ "power-cut-random", required_argument, NULL, OPT_POWER_CUT_RANDOM },
 	{ "latency-read", required_argument, NULL, OPT_LATENCY_READ },
@@ -529,6 +540,12 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 		return rf_block_list_parse(arg, &f->fail_program, err, errlen);
 	case OPT_FAIL_ERASE:
 		return rf_block_list_parse(arg, &f->fail_erase, err, errlen);
+	case OPT_WEAK_BLOCKS:
+		return rf_limit_list_parse(arg, &f->weak_blocks, err, errlen);
+	case OPT_WEAK_PAGES:
+		return rf_limit_list_parse(arg, &f->weak_pages, err, errlen);
+	case OPT_GRAVE_PAGES:
+		return rf_limit_list_parse(arg, &f->grave_pages, err, errlen);
 	case OPT_BITFLIP_RATE:
 		errno = 0;
 		f->bitflip_rate = strtod(arg, &end);
@@ -711,4 +728,7 @@ void rf_options_free(struct rf_options *o)
 	rf_block_list_free(&o->cfg.faults.bad_blocks);
 	rf_block_list_free(&o->cfg.faults.fail_program);
 	rf_block_list_free(&o->cfg.faults.fail_erase);
+	rf_limit_list_free(&o->cfg.faults.weak_blocks);
+	rf_limit_list_free(&o->cfg.faults.weak_pages);
+	rf_limit_list_free(&o->cfg.faults.grave_pages);
 }

@@ -11,8 +11,12 @@
 
 bool rf_sim_reads_plain(const struct rf_sim *sim)
 {
-	/* Bit flips change what a read returns, latency when it returns. */
-	return !sim->flips_enabled && !sim->cfg.faults.latency_read_us;
+	/*
+	 * Bit flips and grave pages change what a read returns, latency
+	 * when it returns.
+	 */
+	return !sim->flips_enabled && !sim->cfg.faults.latency_read_us &&
+	       !sim->cfg.faults.grave_pages.count;
 }
 
 bool rf_sim_block_plain(const struct rf_sim *sim, uint64_t block)
@@ -60,7 +64,8 @@ uint32_t rf_sim_erase_budget(const struct rf_sim *sim, uint64_t block)
 
 	if (!rf_sim_erases_plain(sim) ||
 	    rf_sim_bad_reason(sim, block) != RF_BLOCK_GOOD ||
-	    rf_block_list_contains(&f->fail_erase, block))
+	    rf_block_list_contains(&f->fail_erase, block) ||
+	    rf_limit_find(&f->weak_blocks, block) >= 0)
 		return 0;
 	if (!f->endurance)
 		return RF_ERASE_BUDGET_UNLIMITED;

@@ -32,6 +32,11 @@ struct rf_sim {
 	atomic_uint_fast64_t clock;	/* every request ticks it */
 	atomic_uint_fast64_t mod_ops;	/* programs + block erases started */
 	atomic_bool powered_off;
+	/* Operations so far of each --weak-blocks, --weak-pages and
+	 * --grave-pages entry, this run (nandsim counts from its load). */
+	atomic_uint_fast64_t *weak_block_ops;
+	atomic_uint_fast64_t *weak_page_ops;
+	atomic_uint_fast64_t *grave_page_ops;
 	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
 	void *plain_again_arg;
 };

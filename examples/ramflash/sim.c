@@ -115,6 +115,53 @@ static int rf_apply_left_erases(struct rf_sim *sim, char *err, size_t errlen)
 	return 0;
 }
 
+/* Zeroed operation counters for the entries of @list. */
+static int rf_limit_ops_alloc(atomic_uint_fast64_t **ops,
+			      const struct rf_limit_list *list)
+{
+	size_t i;
+
+	*ops = list->count ? calloc(list->count, sizeof(**ops)) : NULL;
+	if (list->count && !*ops)
+		return -ENOMEM;
+	for (i = 0; i < list->count; i++)
+		atomic_init(&(*ops)[i], 0);
+	return 0;
+}
+
+/* The nandsim-style limits name blocks and pages of a NAND chip. */
+static int rf_check_limits(const struct rf_sim *sim, char *err, size_t errlen)
+{
+	const struct rf_faults *f = &sim->cfg.faults;
+	const struct {
+		const char *option, *unit;
+		const struct rf_limit_list *list;
+		uint64_t units;
+	} limits[] = {
+		{ "--weak-blocks", "block", &f->weak_blocks, sim->blocks },
+		{ "--weak-pages", "page", &f->weak_pages, sim->pages },
+		{ "--grave-pages", "page", &f->grave_pages, sim->pages },
+	};
+	const struct rf_limit_list *list;
+	size_t i;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		list = limits[i].list;
+		if (!list->count)
+			continue;
+		if (!rf_type_is_nand(sim->geo.type))
+			return rf_errorf(err, errlen, "%s needs a NAND type",
+					 limits[i].option);
+		if (list->items[list->count - 1].index >= limits[i].units)
+			return rf_errorf(err, errlen, "%s: %s %" PRIu64
+					 " is beyond the last one, %" PRIu64,
+					 limits[i].option, limits[i].unit,
+					 list->items[list->count - 1].index,
+					 limits[i].units - 1);
+	}
+	return 0;
+}
+
 static void rf_sim_free(struct rf_sim *sim)
 {
 	uint64_t b;
@@ -127,6 +174,12 @@ static void rf_sim_free(struct rf_sim *sim)
 	rf_block_list_free(&sim->cfg.faults.bad_blocks);
 	rf_block_list_free(&sim->cfg.faults.fail_program);
 	rf_block_list_free(&sim->cfg.faults.fail_erase);
+	rf_limit_list_free(&sim->cfg.faults.weak_blocks);
+	rf_limit_list_free(&sim->cfg.faults.weak_pages);
+	rf_limit_list_free(&sim->cfg.faults.grave_pages);
+	free(sim->weak_block_ops);
+	free(sim->weak_page_ops);
+	free(sim->grave_page_ops);
 	free(sim);
 }
 
@@ -148,9 +201,18 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 	memset(&sim->cfg.faults.bad_blocks, 0, sizeof(struct rf_block_list));
 	memset(&sim->cfg.faults.fail_program, 0, sizeof(struct rf_block_list));
 	memset(&sim->cfg.faults.fail_erase, 0, sizeof(struct rf_block_list));
+	memset(&sim->cfg.faults.weak_blocks, 0, sizeof(struct rf_limit_list));
+	memset(&sim->cfg.faults.weak_pages, 0, sizeof(struct rf_limit_list));
+	memset(&sim->cfg.faults.grave_pages, 0, sizeof(struct rf_limit_list));
 	if (rf_copy_block_list(&sim->cfg.faults.bad_blocks, &f->bad_blocks) ||
 	    rf_copy_block_list(&sim->cfg.faults.fail_program, &f->fail_program) ||
-	    rf_copy_block_list(&sim->cfg.faults.fail_erase, &f->fail_erase)) {
+	    rf_copy_block_list(&sim->cfg.faults.fail_erase, &f->fail_erase) ||
+	    rf_limit_list_copy(&sim->cfg.faults.weak_blocks, &f->weak_blocks) ||
+	    rf_limit_list_copy(&sim->cfg.faults.weak_pages, &f->weak_pages) ||
+	    rf_limit_list_copy(&sim->cfg.faults.grave_pages, &f->grave_pages) ||
+	    rf_limit_ops_alloc(&sim->weak_block_ops, &f->weak_blocks) ||
+	    rf_limit_ops_alloc(&sim->weak_page_ops, &f->weak_pages) ||
+	    rf_limit_ops_alloc(&sim->grave_page_ops, &f->grave_pages)) {
 		rf_sim_free(sim);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -181,6 +243,11 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 	if (f->bitflip_rate < 0 || f->bitflip_rate > 1) {
 		rf_sim_free(sim);
 		return rf_errorf(err, errlen, "bit-flip rate must be in [0, 1]");
+	}
+	ret = rf_check_limits(sim, err, errlen);
+	if (ret) {
+		rf_sim_free(sim);
+		return ret;
 	}
 	sim->refuse_reprogram = cfg->reprogram == RF_REPROGRAM_REFUSE ||
 		(cfg->reprogram == RF_REPROGRAM_DEFAULT &&

@@ -244,7 +244,7 @@ bool rf_sim_erases_plain(const struct rf_sim *sim);
 /*
  * rf_sim_erase_budget() - how many more times the kernel may erase
  * @block itself: 0 unless rf_sim_erases_plain(), the block is good and
- * not in --fail-erase; then RF_ERASE_BUDGET_UNLIMITED without
+ * not in --fail-erase or --weak-blocks; then RF_ERASE_BUDGET_UNLIMITED without
  * --endurance, else the erases before the last one it survives (that one
  * and the one that wears it out are requests), 0 if none.
  */

@@ -334,6 +334,163 @@ static void test_flip_models_need_nand(void **state)
 	assert_non_null(strstr(err, "NAND"));
 }
 
+/* nandsim's N:count lists: sorted, count 3 by default, the last wins. */
+static void test_limit_lists(void **state)
+{
+	struct rf_limit_list list = { 0 };
+	char err[256];
+
+	assert_int_equal(rf_limit_list_parse("113:2,7,40:0,7:5", &list, err,
+					     sizeof(err)), 0);
+	assert_int_equal(list.count, 3);
+	assert_true(list.items[0].index == 7 && list.items[0].max == 5);
+	assert_true(list.items[1].index == 40 && list.items[1].max == 0);
+	assert_true(list.items[2].index == 113 && list.items[2].max == 2);
+	assert_int_equal(rf_limit_find(&list, 40), 1);
+	assert_int_equal(rf_limit_find(&list, 41), -1);
+	assert_int_equal(rf_limit_list_parse("9", &list, err, sizeof(err)), 0);
+	assert_true(list.count == 1 && list.items[0].max == RF_LIMIT_DEFAULT);
+	rf_limit_list_free(&list);
+	assert_int_equal(rf_limit_list_parse("3:", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "N or N:count"));
+	assert_int_equal(rf_limit_list_parse("3,,4", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(rf_limit_list_parse("3:4294967296", &list, err,
+					     sizeof(err)), -EINVAL);
+	assert_int_equal(rf_limit_list_parse("x", &list, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(list.count, 0);
+}
+
+/* A NAND test chip with nandsim-style limits; NULL: none of the kind. */
+static struct rf_sim *t_open_limits(const char *weak_blocks,
+				    const char *weak_pages,
+				    const char *grave_pages)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	struct rf_limit_list *lists[] = { &cfg.faults.weak_blocks,
+					  &cfg.faults.weak_pages,
+					  &cfg.faults.grave_pages };
+	const char *texts[] = { weak_blocks, weak_pages, grave_pages };
+	struct rf_sim *sim;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (texts[i])
+			assert_int_equal(rf_limit_list_parse(texts[i], lists[i],
+							     err, sizeof(err)), 0);
+	sim = t_open(&cfg);
+	for (i = 0; i < 3; i++)
+		rf_limit_list_free(lists[i]);
+	return sim;
+}
+
+/*
+ * --weak-blocks 2:2: two erases of block 2 succeed, every later one
+ * fails with -EIO; the block stays good for the user to mark.
+ */
+static void test_weak_blocks(void **state)
+{
+	struct rf_sim *sim = t_open_limits("2:2", NULL, NULL);
+
+	assert_int_equal(rf_sim_erase(sim, 2 * T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase(sim, 2 * T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase(sim, 2 * T_BLOCK, T_BLOCK), -EIO);
+	assert_int_equal(rf_sim_erase(sim, 2 * T_BLOCK, T_BLOCK), -EIO);
+	assert_int_equal(rf_sim_isbad(sim, 2 * T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase_count(sim, 2), 2);
+	assert_int_equal(rf_sim_erase(sim, 3 * T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), erase_failures), 2);
+	/* The kernel may not erase it itself: the erase must fail here. */
+	assert_int_equal(rf_sim_erase_budget(sim, 2), 0);
+	assert_int_equal(rf_sim_markbad(sim, 2 * T_BLOCK), 0);
+	assert_int_equal(rf_sim_isbad(sim, 2 * T_BLOCK), 1);
+	rf_sim_close(sim);
+}
+
+/*
+ * --weak-pages 5:1: page 5 (block 1's second page) takes one program; the
+ * next fails with -EIO, and a write over pages 4-6 programs page 4 only.
+ */
+static void test_weak_pages(void **state)
+{
+	struct rf_sim *sim = t_open_limits(NULL, "5:1", NULL);
+	uint8_t data[3 * T_PAGE], back[3 * T_PAGE];
+
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(t_write(sim, 5 * T_PAGE, data, T_PAGE), 0);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	assert_int_equal(t_write(sim, 4 * T_PAGE, data, sizeof(data)), -EIO);
+	t_read(sim, 4 * T_PAGE, back, sizeof(back), NULL);
+	t_assert_filled(back, T_PAGE, 0x5a);
+	t_assert_filled(back + T_PAGE, 2 * T_PAGE, 0xff);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), program_failures), 1);
+	/* Other pages of the block are not weak. */
+	assert_int_equal(t_write(sim, 6 * T_PAGE, data, T_PAGE), 0);
+	rf_sim_close(sim);
+}
+
+/*
+ * --grave-pages 9:2: two reads of page 9 return its data, later ones
+ * garbage that the ECC reports uncorrectable (RAW reads: garbage alone).
+ */
+static void test_grave_pages(void **state)
+{
+	struct rf_sim *sim = t_open_limits(NULL, NULL, "9:2");
+	uint8_t data[2 * T_PAGE], back[2 * T_PAGE], again[2 * T_PAGE];
+	struct rf_io raw = { .addr = 9 * T_PAGE, .len = T_PAGE, .buf = back,
+			     .mode = RF_OOB_RAW };
+	struct rf_ecc ecc;
+
+	memset(data, 0x3c, sizeof(data));
+	assert_int_equal(t_write(sim, 8 * T_PAGE, data, sizeof(data)), 0);
+	t_read(sim, 9 * T_PAGE, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 0);
+	t_read(sim, 8 * T_PAGE, back, sizeof(back), &ecc);
+	assert_int_equal(ecc.failed, 0);
+	t_assert_filled(back, sizeof(back), 0x3c);
+	t_read(sim, 8 * T_PAGE, back, sizeof(back), &ecc);
+	assert_int_equal(ecc.failed, 1);
+	t_assert_filled(back, T_PAGE, 0x3c);
+	assert_true(t_popcount_diff(back + T_PAGE, data, T_PAGE) > 100);
+	t_read(sim, 8 * T_PAGE, again, sizeof(again), &ecc);
+	assert_memory_equal(back, again, sizeof(back));
+	assert_int_equal(rf_sim_read(sim, &raw, &ecc), 0);
+	assert_int_equal(ecc.failed, 0);
+	assert_memory_equal(back, again + T_PAGE, T_PAGE);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), grave_reads), 3);
+	/* The kernel may not read around it. */
+	assert_false(rf_sim_reads_plain(sim));
+	rf_sim_close(sim);
+}
+
+/* Limits name blocks and pages of a NAND chip. */
+static void test_limits_checked(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	struct rf_sim *sim;
+	char err[256];
+
+	assert_int_equal(rf_limit_list_parse("32", &cfg.faults.grave_pages, err,
+					     sizeof(err)), 0);
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--grave-pages: page 32 is beyond the last one, 31"));
+	rf_limit_list_free(&cfg.faults.grave_pages);
+	assert_int_equal(rf_limit_list_parse("8", &cfg.faults.weak_blocks, err,
+					     sizeof(err)), 0);
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--weak-blocks: block 8"));
+	rf_limit_list_free(&cfg.faults.weak_blocks);
+	cfg = t_config(RF_TYPE_NOR);
+	assert_int_equal(rf_limit_list_parse("1", &cfg.faults.weak_pages, err,
+					     sizeof(err)), 0);
+	assert_int_equal(rf_sim_open(&sim, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--weak-pages needs a NAND type"));
+	rf_limit_list_free(&cfg.faults.weak_pages);
+}
+
 static void test_wear_out(void **state)
 {
 	struct rf_config cfg = t_config(RF_TYPE_NAND);
@@ -473,6 +630,11 @@ int main(void)
 		cmocka_unit_test(test_raw_writes_behind_ecc),
 		cmocka_unit_test(test_flip_models_need_nand),
 		cmocka_unit_test(test_wear_out),
+		cmocka_unit_test(test_limit_lists),
+		cmocka_unit_test(test_weak_blocks),
+		cmocka_unit_test(test_weak_pages),
+		cmocka_unit_test(test_grave_pages),
+		cmocka_unit_test(test_limits_checked),
 		cmocka_unit_test(test_fail_lists),
 		cmocka_unit_test(test_latency_hook),
 		cmocka_unit_test(test_power_cut_counts_operations),

@@ -163,7 +163,9 @@ static void test_fault_options(void **state)
 				 "/tmp/x.img", "--stats", "/tmp/x.json",
 				 "--stats-svg", "/tmp/x.svg", "--threads", "4", "--nand-reprogram", "refuse",
 				 "--partitions", "1M(boot),-(ubi)", "--max-io",
-				 "256K", "-v", NULL), RF_PARSE_RUN);
+				 "256K", "--weak-blocks", "113:2", "--weak-pages",
+				 "1401", "--grave-pages", "7:0", "-v", NULL),
+			 RF_PARSE_RUN);
 	assert_true(o.cfg.faults.seed == 5);
 	assert_int_equal(o.cfg.faults.bad_blocks.count, 3);
 	assert_true(o.cfg.faults.bad_block_count == 2);
@@ -187,6 +189,14 @@ static void test_fault_options(void **state)
 	assert_int_equal(o.max_io, 256 * 1024);
 	assert_int_equal(o.verbosity, RF_VERBOSE);
 	assert_ptr_equal(o.cfg.log, stderr);
+	assert_true(o.cfg.faults.weak_blocks.count == 1 &&
+		    o.cfg.faults.weak_blocks.items[0].index == 113 &&
+		    o.cfg.faults.weak_blocks.items[0].max == 2);
+	assert_true(o.cfg.faults.weak_pages.count == 1 &&
+		    o.cfg.faults.weak_pages.items[0].index == 1401 &&
+		    o.cfg.faults.weak_pages.items[0].max == RF_LIMIT_DEFAULT);
+	assert_true(o.cfg.faults.grave_pages.count == 1 &&
+		    o.cfg.faults.grave_pages.items[0].max == 0);
 	rf_options_free(&o);
 
 	/* A random power cut is drawn from the seed, inside the range. */
@@ -225,6 +235,8 @@ static void test_bad_options(void **state)
 		{ "--bitflip-rate", "1.5", "--bitflip-rate" },
 		{ "--bitflip-rate", "abc", "--bitflip-rate" },
 		{ "--bad-blocks", "3,x", "block list" },
+		{ "--weak-pages", "1:x", "N or N:count" },
+		{ "--grave-pages", "", "N or N:count" },
 		{ "--power-cut-random", "9-3", "--power-cut-random" },
 		{ "--power-cut-random", "9", "--power-cut-random" },
 		{ "--nand-reprogram", "sometimes", "allow or refuse" },
