@@ -38,7 +38,7 @@
 	X(erase_failures,	"injected erase failures")		\
 	X(grave_reads,		"page reads --grave-pages garbled")	\
 	X(bad_block_erases,	"erases refused on bad blocks")		\
-	X(worn_out_blocks,	"blocks worn out by --endurance")	\
+	X(worn_out_blocks,	"blocks whose erase --endurance failed")	\
 	X(store_errors,		"image reads/writes that failed (-EIO)") \
 	X(power_cuts,		"power cuts")
 

@@ -55,7 +55,13 @@ struct rf_block_meta {
 	uint64_t program_clock;		/* op clock + 1 at the first program
 					 * after the last erase, 0: none */
 	uint8_t bad;			/* enum rf_bad_reason */
-	uint8_t reserved[3];
+	/*
+	 * 1: an erase failed past --endurance.  The block stays good, as a
+	 * worn chip's does, until the user marks it (then RF_BLOCK_WORN_OUT).
+	 * Zero in older images, where bad said it at once.
+	 */
+	uint8_t worn_out;
+	uint8_t reserved[2];
 	/*
 	 * Erases the kernel did itself (kernel erase: holes punched over the
 	 * block's data and OOB, then this count read, incremented and written

@@ -14,6 +14,7 @@
 
 #include "faults.h"
 #include "sim-state.h"
+#include "stats.h"
 
 static void rf_delay(struct rf_sim *sim, uint32_t per_unit, uint64_t units)
 {
@@ -705,7 +706,7 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 	bool data;
 	int ret;
 
-	if (meta->bad == RF_BLOCK_WORN_OUT) {
+	if (meta->worn_out) {
 		rf_log(sim, "program of worn-out block %" PRIu64 " (-EIO)", b);
 		return -EIO;
 	}
@@ -886,9 +887,11 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 		rf_log(sim, "weak block %" PRIu64 " fails its erase", b);
 		return -EIO;
 	}
+	/* Worn out: every erase fails; marking it bad is the user's job. */
 	if (f->endurance && meta->erase_count >= f->endurance) {
-		__atomic_store_n(&meta->bad, RF_BLOCK_WORN_OUT, __ATOMIC_RELAXED);
-		rf_stats_add(&sim->stats, worn_out_blocks, 1);
+		if (!meta->worn_out)
+			rf_stats_add(&sim->stats, worn_out_blocks, 1);
+		meta->worn_out = 1;
 		rf_log(sim, "block %" PRIu64 " worn out after %" PRIu32
 		       " erases (-EIO)", b, meta->erase_count);
 		return -EIO;
@@ -903,6 +906,15 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 	rf_stats_add(&sim->stats, erases, 1);
 	rf_delay(sim, f->latency_erase_us, 1);
 	return 0;
+}
+
+/* --wear-report: one more erase done; every N-th reports the wear. */
+static void rf_wear_tick(struct rf_sim *sim)
+{
+	uint64_t n = atomic_fetch_add(&sim->wear_erases, 1) + 1;
+
+	if (n % sim->cfg.wear_report == 0)
+		rf_wear_report(sim, stderr, n);
 }
 
 int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
@@ -930,6 +942,8 @@ int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
 			return rf_power_off(sim, "erase", b * sim->geo.erase_size);
 		if (ret)
 			return ret;
+		if (sim->cfg.wear_report)
+			rf_wear_tick(sim);
 	}
 	return 0;
 }
@@ -972,7 +986,8 @@ int rf_sim_markbad(struct rf_sim *sim, uint64_t addr)
 		return ret;
 	meta = rf_image_block(&sim->img, b);
 	if (meta->bad == RF_BLOCK_GOOD)
-		__atomic_store_n(&meta->bad, RF_BLOCK_MARKED_BAD,
+		__atomic_store_n(&meta->bad, meta->worn_out ?
+				 RF_BLOCK_WORN_OUT : RF_BLOCK_MARKED_BAD,
 				 __ATOMIC_RELAXED);
 	ret = rf_write_bbm(sim, b);
 	pthread_rwlock_unlock(&sim->locks[b]);

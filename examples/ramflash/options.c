@@ -102,8 +102,8 @@ static const char rf_usage[] =
 "  --seed N               seed of every pseudo-random decision (default 0)\n"
 "  --bad-blocks LIST      factory bad blocks, e.g. 3,10-12\n"
 "  --bad-block-count N    N more factory bad blocks picked from the seed\n"
-"  --endurance N          a block survives N erases; the next one fails with\n"
-"                         -EIO and the block is bad from then on\n"
+"  --endurance N          a block survives N erases; later ones fail with\n"
+"                         -EIO, and the block is bad once the user marks it\n"
 "  --bitflip-rate P       chance (0..1) per ECC step and read of bit flips\n"
 "  --bitflip-max N        a hit flips 1..N bits (default: the ECC strength)\n"
 "  --read-disturb N       every N reads of a block since its erase add one\n"
@@ -122,6 +122,9 @@ static const char rf_usage[] =
 "  --power-cut-after N    N programs/erases complete, the next one is torn\n"
 "                         and ramflash exits with status 3\n"
 "  --power-cut-random A-B like --power-cut-after with N drawn in [A, B]\n"
+"  --wear-report N        every N erases print the erase counts (min, avg,\n"
+"                         max) and the bad blocks to stderr, as nandsim's\n"
+"                         rptwear (no kernel erase then)\n"
 "  --latency-read US      microseconds per page read\n"
 "  --latency-program US   microseconds per page programmed\n"
 "  --latency-erase US     microseconds per block erased\n"
@@ -161,7 +164,7 @@ enum rf_opt {
 	OPT_LATENCY_PROGRAM, OPT_LATENCY_ERASE, OPT_DEVICE, OPT_THREADS,
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
-	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES,
+	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
 };
 
 static const struct option rf_long_options[] = {
@@ -197,6 +200,7 @@ static const struct option rf_long_options[] = {
 	{ "weak-blocks", required_argument, NULL, OPT_WEAK_BLOCKS },
 	{ "weak-pages", required_argument, NULL, OPT_WEAK_PAGES },
 	{ "grave-pages", required_argument, NULL, OPT_GRAVE_PAGES },
+	{ "wear-report", required_argument, NULL, OPT_WEAR_REPORT },
 	{ "power-cut-after", required_argument, NULL, OPT_POWER_CUT_AFTER },
 	{ "power-cut-random", required_argument, NULL, OPT_POWER_CUT_RANDOM },
 	{ "latency-read", required_argument, NULL, OPT_LATENCY_READ },
@@ -407,6 +411,7 @@ static const struct {
 	{ OPT_LATENCY_PROGRAM, 0, UINT32_MAX },
 	{ OPT_LATENCY_ERASE, 0, UINT32_MAX },
 	{ OPT_THREADS, 1, 256 },
+	{ OPT_WEAR_REPORT, 1, UINT64_MAX },
 };
 
 static void rf_store_number(struct rf_options *o, int opt, uint64_t v)
@@ -447,6 +452,9 @@ static void rf_store_number(struct rf_options *o, int opt, uint64_t v)
 		break;
 	case OPT_THREADS:
 		o->threads = (unsigned int)v;
+		break;
+	case OPT_WEAR_REPORT:
+		o->cfg.wear_report = v;
 		break;
 	}
 }

@@ -54,7 +54,7 @@ bool rf_sim_erases_plain(const struct rf_sim *sim)
 	const struct rf_faults *f = &sim->cfg.faults;
 
 	return sim->geo.type != RF_TYPE_RAM && !f->power_cut &&
-	       !f->latency_erase_us && !f->retention;
+	       !f->latency_erase_us && !f->retention && !sim->cfg.wear_report;
 }
 
 uint32_t rf_sim_erase_budget(const struct rf_sim *sim, uint64_t block)

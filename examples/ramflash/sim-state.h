@@ -32,6 +32,7 @@ struct rf_sim {
 	atomic_uint_fast64_t clock;	/* every request ticks it */
 	atomic_uint_fast64_t mod_ops;	/* programs + block erases started */
 	atomic_bool powered_off;
+	atomic_uint_fast64_t wear_erases;	/* for cfg.wear_report */
 	/* Operations so far of each --weak-blocks, --weak-pages and
 	 * --grave-pages entry, this run (nandsim counts from its load). */
 	atomic_uint_fast64_t *weak_block_ops;

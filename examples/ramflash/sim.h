@@ -48,6 +48,8 @@ struct rf_config {
 	rf_delay_fn delay;		/* NULL: nanosleep */
 	void *delay_arg;
 	FILE *log;			/* injected faults are logged here */
+	uint64_t wear_report;		/* erases between wear reports on
+					 * stderr (nandsim's rptwear), 0: none */
 };
 
 /* Why a block is bad; stored in the image, so the values are fixed. */
@@ -55,7 +57,8 @@ enum rf_bad_reason {
 	RF_BLOCK_GOOD = 0,
 	RF_BLOCK_FACTORY_BAD = 1,	/* --bad-blocks / --bad-block-count */
 	RF_BLOCK_MARKED_BAD = 2,	/* MARKBAD from the kernel */
-	RF_BLOCK_WORN_OUT = 3,		/* --endurance exceeded */
+	RF_BLOCK_WORN_OUT = 3,		/* marked after --endurance failed
+					 * its erase */
 };
 
 /* One read or write, as struct muse_io. */
@@ -237,7 +240,8 @@ void rf_sim_count_reads(struct rf_sim *sim, uint64_t reads, uint64_t bytes);
 /*
  * rf_sim_erases_plain() - no model changes what an erase does besides
  * punching holes: a RAM-less type, no power cut to tear it, no erase
- * latency, no retention model (its clock would miss the erase).
+ * latency, no retention model (its clock would miss the erase), no wear
+ * report (it counts erases as they happen).
  */
 bool rf_sim_erases_plain(const struct rf_sim *sim);
 

@@ -63,6 +63,30 @@ static void rf_stats_take(struct rf_sim *sim, uint64_t pending,
 	rf_stats_add(snap, kernel_erases, pending);
 }
 
+/* The erase counts of @w: "min A avg B max C over N blocks". */
+static void rf_wear_print_counts(FILE *out, const struct rf_wear *w)
+{
+	fprintf(out, "min %" PRIu32 " avg %.2f max %" PRIu32 " over %" PRIu64
+		" blocks", w->min, (double)w->total / (double)w->blocks, w->max,
+		w->blocks);
+}
+
+void rf_wear_report(struct rf_sim *sim, FILE *out, uint64_t erases)
+{
+	struct rf_wear w;
+
+	if (rf_wear_take(sim, &w)) {
+		fprintf(out, "ramflash: wear after %" PRIu64 " erases: out of memory\n",
+			erases);
+		return;
+	}
+	fprintf(out, "ramflash: wear after %" PRIu64 " erases: erase counts ",
+		erases);
+	rf_wear_print_counts(out, &w);
+	fprintf(out, ", %" PRIu64 " bad\n", w.bad);
+	rf_wear_free(&w);
+}
+
 void rf_stats_print(struct rf_sim *sim, FILE *out)
 {
 	struct rf_stats stats;
@@ -82,9 +106,9 @@ void rf_stats_print(struct rf_sim *sim, FILE *out)
 		fprintf(out, "  erase counts and bad blocks: out of memory\n");
 		return;
 	}
-	fprintf(out, "  erase counts: min %" PRIu32 " avg %.2f max %" PRIu32
-		" over %" PRIu64 " blocks\n", w.min,
-		(double)w.total / (double)w.blocks, w.max, w.blocks);
+	fprintf(out, "  erase counts: ");
+	rf_wear_print_counts(out, &w);
+	fprintf(out, "\n");
 	fprintf(out, "  store: %" PRIu64 " bytes allocated (image or memory)\n",
 		rf_sim_store_bytes(sim));
 	fprintf(out, "  bad blocks: %" PRIu64, w.bad);

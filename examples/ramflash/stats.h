@@ -40,6 +40,15 @@ int rf_wear_take(struct rf_sim *sim, struct rf_wear *w);
 /* rf_wear_free() - release what rf_wear_take() allocated. */
 void rf_wear_free(struct rf_wear *w);
 
+/**
+ * rf_wear_report() - one line of wear, as nandsim's rptwear reported it:
+ * erase counts (min/avg/max) over the blocks and the bad blocks.
+ * @sim:	the simulator.
+ * @out:	where to print.
+ * @erases:	erases in this run so far, for the heading.
+ */
+void rf_wear_report(struct rf_sim *sim, FILE *out, uint64_t erases);
+
 /* rf_bad_reason_name() - "good", "factory", "marked" or "worn-out". */
 const char *rf_bad_reason_name(enum rf_bad_reason reason);
 

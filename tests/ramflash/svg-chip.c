@@ -6,7 +6,7 @@
  *
  * small: 40 blocks of the test geometry, named with XML markup, a control
  *	character and invalid UTF-8; block b erased b % 4 times, blocks 3
- *	and 17 factory bad, 9 marked bad, 20 worn out by --endurance 4
+ *	and 17 factory bad, 9 marked bad, 20 worn out by --endurance 4 and marked
  *	(its fifth erase fails), 21 erased 4 times (at the limit, good).
  * big:	32768 blocks, block b erased b % 7 times, 5 factory bad from the
  *	seed: the layout and the file size of a large chip.
@@ -100,6 +100,8 @@ int main(int argc, char *argv[])
 	for (b = 0; b < SMALL_BLOCKS; b++)
 		erase(sim, b, b % 4);
 	erase(sim, 20, 5 - 20 % 4);
+	/* Its 5th erase failed; the user marks it, as UBI does. */
+	rf_sim_markbad(sim, 20 * BLOCK);
 	erase(sim, 21, 4 - 21 % 4);
 	rf_sim_markbad(sim, 9 * BLOCK);
 	save(sim, "chip <&>\"' \x01 \xc3\xa9 \xff\xc0\xaf\xed\xa0\x80 end",

@@ -3,7 +3,9 @@
  * ramflash core: fault models with fixed seeds and exact expectations.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faults.h"
 #include "helpers.h"
@@ -491,6 +493,42 @@ static void test_limits_checked(void **state)
 	rf_limit_list_free(&cfg.faults.weak_pages);
 }
 
+/*
+ * --wear-report 3: every third erase prints one line of wear to stderr,
+ * and the kernel erases nothing itself (the count would miss it).
+ */
+static void test_wear_report(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	FILE *capture = tmpfile();
+	char text[1024] = "";
+	struct rf_sim *sim;
+	int saved;
+	size_t n;
+
+	assert_non_null(capture);
+	cfg.wear_report = 3;
+	sim = t_open(&cfg);
+	assert_int_equal(rf_sim_erase_budget(sim, 0), 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0 && dup2(fileno(capture), STDERR_FILENO) >= 0);
+	assert_int_equal(rf_sim_erase(sim, 0, 2 * T_BLOCK), 0);
+	assert_int_equal(rf_sim_markbad(sim, 7 * T_BLOCK), 0);
+	assert_int_equal(rf_sim_erase(sim, 0, 5 * T_BLOCK), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(capture);
+	n = fread(text, 1, sizeof(text) - 1, capture);
+	text[n] = '\0';
+	fclose(capture);
+	assert_string_equal(text,
+		"ramflash: wear after 3 erases: erase counts min 0 avg 0.38 max 2 over 8 blocks, 1 bad\n"
+		"ramflash: wear after 6 erases: erase counts min 0 avg 0.75 max 2 over 8 blocks, 1 bad\n");
+	rf_sim_close(sim);
+}
+
 static void test_wear_out(void **state)
 {
 	struct rf_config cfg = t_config(RF_TYPE_NAND);
@@ -502,14 +540,21 @@ static void test_wear_out(void **state)
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
 	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 0);
+	/* Worn out: the erase fails, the block stays good until marked. */
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
-	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 1);
-	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_WORN_OUT);
+	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 0);
+	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_GOOD);
 	assert_int_equal(rf_sim_erase_count(sim, 1), 2);
 	memset(page, 0, sizeof(page));
 	assert_int_equal(t_write(sim, T_BLOCK, page, T_PAGE), -EIO);
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
 	assert_int_equal(rf_stats_get(rf_sim_stats(sim), worn_out_blocks), 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), bad_block_erases), 0);
+	/* UBI marks it: bad, for wear. */
+	assert_int_equal(rf_sim_markbad(sim, T_BLOCK), 0);
+	assert_int_equal(rf_sim_isbad(sim, T_BLOCK), 1);
+	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_WORN_OUT);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
 	assert_int_equal(rf_stats_get(rf_sim_stats(sim), bad_block_erases), 1);
 	/* Other blocks are unaffected. */
 	assert_int_equal(t_write(sim, 0, page, T_PAGE), 0);
@@ -630,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_raw_writes_behind_ecc),
 		cmocka_unit_test(test_flip_models_need_nand),
 		cmocka_unit_test(test_wear_out),
+		cmocka_unit_test(test_wear_report),
 		cmocka_unit_test(test_limit_lists),
 		cmocka_unit_test(test_weak_blocks),
 		cmocka_unit_test(test_weak_pages),

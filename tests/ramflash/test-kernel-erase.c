@@ -326,8 +326,8 @@ static void test_erase_budget(void **state)
 	rf_block_list_free(&cfg.faults.bad_blocks);
 	rf_block_list_free(&cfg.faults.fail_erase);
 
-	/* --endurance 4: erases 1-4 succeed, the 5th wears the block out;
-	 * the 4th is left to the server. */
+	/* --endurance 4: erases 1-4 succeed, the 5th fails (the block is
+	 * worn out, bad once marked); the 4th is left to the server. */
 	cfg.faults.endurance = 4;
 	sim = t_open(&cfg);
 	assert_int_equal(rf_sim_erase_budget(sim, 1), 3);
@@ -340,6 +340,9 @@ static void test_erase_budget(void **state)
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
 	assert_int_equal(rf_sim_erase_budget(sim, 1), 0);
 	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), -EIO);
+	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_GOOD);
+	assert_int_equal(rf_sim_erase_budget(sim, 1), 0);
+	assert_int_equal(rf_sim_markbad(sim, T_BLOCK), 0);
 	assert_int_equal(rf_sim_bad_reason(sim, 1), RF_BLOCK_WORN_OUT);
 	assert_int_equal(rf_sim_erase_budget(sim, 0), 3);
 	rf_sim_close(sim);

@@ -164,7 +164,8 @@ static void test_fault_options(void **state)
 				 "--stats-svg", "/tmp/x.svg", "--threads", "4", "--nand-reprogram", "refuse",
 				 "--partitions", "1M(boot),-(ubi)", "--max-io",
 				 "256K", "--weak-blocks", "113:2", "--weak-pages",
-				 "1401", "--grave-pages", "7:0", "-v", NULL),
+				 "1401", "--grave-pages", "7:0", "--wear-report",
+				 "100", "-v", NULL),
 			 RF_PARSE_RUN);
 	assert_true(o.cfg.faults.seed == 5);
 	assert_int_equal(o.cfg.faults.bad_blocks.count, 3);
@@ -195,6 +196,7 @@ static void test_fault_options(void **state)
 	assert_true(o.cfg.faults.weak_pages.count == 1 &&
 		    o.cfg.faults.weak_pages.items[0].index == 1401 &&
 		    o.cfg.faults.weak_pages.items[0].max == RF_LIMIT_DEFAULT);
+	assert_true(o.cfg.wear_report == 100);
 	assert_true(o.cfg.faults.grave_pages.count == 1 &&
 		    o.cfg.faults.grave_pages.items[0].max == 0);
 	rf_options_free(&o);
@@ -243,6 +245,7 @@ static void test_bad_options(void **state)
 		{ "--max-io", "1K", "below the write buffer" },
 		{ "--name", "", "empty" },
 		{ "--retention", "0", "--retention" },
+		{ "--wear-report", "0", "--wear-report" },
 		{ "--nosuch", NULL, "unknown option" },
 		{ "--compat", NULL, "--compat" },
 	};

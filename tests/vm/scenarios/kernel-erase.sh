@@ -15,8 +15,8 @@
 #    --stats JSON has the same erase totals and per-block counts in both,
 #    the kernel's erases it has not applied yet included.
 # c) --endurance N: N erases of a block succeed, the next fails with EIO
-#    and the block is worn out; the kernel erases N - 1 of them (the
-#    budget of its grant), the server the last.
+#    and the block is worn out, bad once marked; the kernel erases N - 1
+#    of them (the budget of its grant), the server the last.
 # d) bad blocks: factory bad blocks (--bad-blocks) and a block marked bad
 #    are never erased by the kernel (the erase fails, the data stays), an
 #    erase crossing a bad block erases the blocks before it and fails.
@@ -332,8 +332,12 @@ endurance() {
 	# server the 4th (the one that reaches the limit).
 	expect_kerases "$1: after 4 erases" 3
 	erase_eio "$1: erase 5 of block 2, past --endurance 4" $((2 * block)) $block
-	expect_eq "$1: block 2 bad now" 1 "$(mtdioctl isbad "$MTD" $((2 * block)))"
+	# Worn out as on a chip: the erase fails, the block is left for the
+	# user (UBI) to mark.
+	expect_eq "$1: block 2 good until marked" 0 "$(mtdioctl isbad "$MTD" $((2 * block)))"
 	erase_eio "$1: erase 6 of block 2, worn out" $((2 * block)) $block
+	mtdioctl markbad "$MTD" $((2 * block)) || fail "$1: MEMSETBADBLOCK of block 2"
+	expect_eq "$1: block 2 bad once marked" 1 "$(mtdioctl isbad "$MTD" $((2 * block)))"
 	erase_ok "$1: block 3, next to it" $((3 * block)) $block
 	expect_kerases "$1: at the end" 4
 	stop_ramflash
