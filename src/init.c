@@ -147,11 +147,20 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 	se->ext_layout = se->ext != 0;
 }
 
-/* Request slots made from now on need only the negotiated size. */
-static void size_slots(struct muse_session *se)
+/*
+ * Request slots made from now on need only the negotiated size.  A v2
+ * kernel is FUSE's device code (the series' muse.c), whose read() refuses
+ * with -EINVAL a buffer shorter than FUSE_MIN_READ_BUFFER, however small
+ * its requests are.
+ */
+static void size_slots(struct muse_session *se, bool v2_peer)
 {
-	se->slot_size = muse__request_size(se->unit, se->dev.writesize,
-					   se->oobsize);
+	size_t size = muse__request_size(se->unit, se->dev.writesize,
+					 se->oobsize);
+
+	if (v2_peer && size < FUSE_MIN_READ_BUFFER)
+		size = FUSE_MIN_READ_BUFFER;
+	se->slot_size = size;
 }
 
 /**
@@ -209,7 +218,7 @@ int muse__handle_init(struct muse_req *req)
 	ret = muse__reply_iov(req, 0, iov, 3);
 	if (!ret) {
 		se->initialised = true;
-		size_slots(se);
+		size_slots(se, req->bodylen == MUSE_COMPAT_INIT_IN_SIZE);
 	}
 	return ret;
 }
