@@ -198,7 +198,15 @@ int muse_chan_send(struct muse_chan *chan, struct muse_req *req)
 {
 	int err = muse_chan_queue(chan, req);
 
-	return err ? err : muse_chan_wait(chan, req);
+	if (!err)
+		return muse_chan_wait(chan, req);
+	/*
+	 * A dead channel fails at once, and the MTD core's loops over
+	 * every block (ISBAD of each partition block while registering) go
+	 * on regardless: give them a point to reschedule.
+	 */
+	cond_resched();
+	return err;
 }
 
 /**

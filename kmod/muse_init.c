@@ -174,6 +174,9 @@ static int muse_check_geometry(struct muse_desc *desc, u32 max_io)
 	if (div64_u64(desc->size, desc->writesize) > U32_MAX)
 		return muse_reject("SIZE %llu has more than 2^32 pages",
 				   desc->size);
+	if (!muse_blocks_valid(desc->size, desc->erasesize))
+		return muse_reject("SIZE %llu has more than %u eraseblocks",
+				   desc->size, MUSE_BLOCKS_MAX);
 
 	/* Not given is the default, given 0 stays 0 and is refused. */
 	if (!muse_key_given(desc, MUSE_KEY_IDX_WRITEBUFSIZE))

@@ -588,12 +588,6 @@ static int muse_mtd_erase(struct mtd_info *mtd, struct erase_info *instr)
 	return 0;
 }
 
-/*
- * Tracking more blocks than this costs more memory than the statistic is
- * worth (2 MiB of bitmap).
- */
-#define MUSE_MAX_TRACKED_BLOCKS	BIT(24)
-
 /* Block number of ofs (the core checked ofs). */
 static unsigned long muse_block_of(const struct mtd_info *mtd, loff_t ofs)
 {
@@ -690,13 +684,12 @@ int muse_mtd_setup(struct muse_conn *conn)
 	if (muse_is_nand(mtd)) {
 		mtd->_block_isbad = muse_mtd_block_isbad;
 		mtd->_block_markbad = muse_mtd_block_markbad;
-		if (blocks <= MUSE_MAX_TRACKED_BLOCKS) {
-			conn->known_bad = kvcalloc(BITS_TO_LONGS(blocks),
-						   sizeof(unsigned long),
-						   GFP_KERNEL);
-			if (!conn->known_bad)
-				return -ENOMEM;
-		}
+		/* At most MUSE_BLOCKS_MAX bits, charged to the server. */
+		conn->known_bad = kvcalloc(BITS_TO_LONGS(blocks),
+					   sizeof(unsigned long),
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!conn->known_bad)
+			return -ENOMEM;
 	}
 	if (mtd->oobsize)
 		mtd_set_ooblayout(mtd, &muse_ooblayout_ops);

@@ -184,6 +184,8 @@ static int validate_geometry(const struct muse_device *dev)
 	/* The MTD core counts pages in 32 bits. */
 	if (dev->size / dev->writesize > UINT32_MAX)
 		return -EINVAL;
+	if (!muse_blocks_valid(dev->size, dev->erasesize))
+		return -EINVAL;
 	if (writebufsize % dev->writesize || dev->erasesize % writebufsize)
 		return -EINVAL;
 	if (dev->subpage_shift >= 32 ||

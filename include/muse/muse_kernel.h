@@ -383,6 +383,17 @@ struct muse_erase_grant {
 #define MUSE_ECC_STRENGTH_MAX		255
 
 /*
+ * The most eraseblocks a device may have.  A NAND package has at most
+ * some 2^17 (ONFI: blocks per LUN times LUNs), a NOR chip some 2^16
+ * sectors, so 2^20 is eight times the largest real chip.  It bounds what
+ * the module keeps per block (passthrough marks and counts, kernel-erase
+ * budgets, the bad-block bitmap: under 20 MiB in all) and the loops the
+ * kernel runs over every block (ISBAD of every partition block at
+ * registration: about a second once the server died).
+ */
+#define MUSE_BLOCKS_MAX			(1U << 20)
+
+/*
  * The rules both sides check, as predicates: the module judges what the
  * server sends with them, libmuse makes sure it never sends anything
  * else.  Plain C that a C++ compiler takes as well.
@@ -434,6 +445,16 @@ static inline int muse_ecc_valid(__u64 writesize, __u64 strength, __u64 step,
 	return strength <= MUSE_ECC_STRENGTH_MAX && step &&
 	       step <= writesize && !(writesize % step) &&
 	       threshold <= strength;
+}
+
+/*
+ * Whether a device of @size bytes in eraseblocks of @erasesize (non-zero,
+ * at most 2^32 - 1) has at most MUSE_BLOCKS_MAX of them; no division, so
+ * that a 32-bit kernel needs no 64-bit helper.
+ */
+static inline int muse_blocks_valid(__u64 size, __u64 erasesize)
+{
+	return size <= (__u64)MUSE_BLOCKS_MAX * erasesize;
 }
 
 /*

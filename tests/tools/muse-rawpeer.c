@@ -4,9 +4,9 @@
  * check the module from the side of the MTD's users: the reply-value
  * sweep seen through JFFS2 and mtdchar (sweep.c) and the moments a
  * connection, a request or a registration used to be lost or wedged
- * (lifetime.c), and ioctls racing the INIT write (initrace.c).  One
- * line per case, PASS or FAIL; exit status 1 when any case failed, 2 on
- * a usage error.  Needs muse.ko loaded and root.
+ * (lifetime.c, regdeath.c), and ioctls racing the INIT write
+ * (initrace.c).  One line per case, PASS or FAIL; exit status 1 when any
+ * case failed, 2 on a usage error.  Needs muse.ko loaded and root.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +30,8 @@ static const struct {
 	  "request_timeout set while the only request is being copied" },
 	{ "register-fail", cmd_register_fail,
 	  "the third partition of a registration fails (load mtdblock first)" },
+	{ "register-death", cmd_register_death,
+	  "the server of the largest partitioned NAND dies while it registers" },
 	{ "init-race", cmd_init_race,
 	  "[ROUNDS] ioctls racing the INIT write (default\n"
 	  "                 $INIT_RACE_ROUNDS, else 2000)" },
