@@ -41,6 +41,7 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
@@ -492,7 +493,8 @@ bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 	if (file)
 		fput(file);
 	if (n != ops->len) {
-		if (n >= 0)
+		/* A killed caller's read stops short: no news. */
+		if (n >= 0 && !fatal_signal_pending(current))
 			pr_warn_ratelimited("%s: the backing file gave %zd of %zu bytes at %lld, asking the server\n",
 					    conn->name, n, ops->len, from);
 		return false;
