@@ -7,7 +7,8 @@
 # racing readers, a truncated backing file gives EIO, and a server that
 # goes away with passthrough reads in flight leaves nothing behind.  The
 # backing files the module must refuse (O_APPEND, memfd_secret, hugetlbfs,
-# sealed, a file on JFFS2 on an MTD) are refused, each with its errno;
+# sealed, a file on JFFS2 on an MTD or on UBIFS on a MUSE MTD) are
+# refused, each with its errno;
 # kernel erase keeps the chip's rules (bad blocks, whole-block reads); a
 # backing file on a FUSE filesystem that stopped answering holds neither
 # the administrator's abort nor the server's exit.
@@ -82,6 +83,21 @@ dump_both states
 cmp -s /tmp/states.pt /tmp/states.server || fail "states differ"
 dd if=/tmp/states.pt of=/tmp/blk.out bs=$block skip=1 count=1 2>/dev/null
 expect_eq "programmed block" "$(sum /tmp/blk.bin)" "$(sum /tmp/blk.out)"
+
+step "a backing file on UBIFS on a MUSE MTD is refused"
+load_ubifs_stack
+# shellcheck disable=SC2086
+start_ramflash pt $RF
+ubifs_up "$MTD" store /mnt/ubifs
+echo store >/mnt/ubifs/store
+PTTEST_MTD_FILE=/mnt/ubifs/store muse-pttest -v backing-kinds \
+	>/tmp/pttest-ubifs.log 2>&1 || {
+	cat /tmp/pttest-ubifs.log
+	fail "muse-pttest backing-kinds, file on UBIFS"
+}
+grep "ubifs/store" /tmp/pttest-ubifs.log
+ubi_down /mnt/ubifs
+stop_ramflash
 
 step "ramflash: an image torn by a power cut"
 rm -f "$img"
