@@ -15,6 +15,7 @@
 #include "image.h"
 #include "nand-id.h"
 #include "options.h"
+#include "report.h"
 
 #define KIB	1024U
 #define MIB	(1024U * KIB)
@@ -135,6 +136,9 @@ static const char rf_usage[] =
 "  --stats FILE           write statistics as JSON on SIGUSR1 and at exit\n"
 "  --stats-svg FILE       write a picture of the erase counts and bad blocks\n"
 "                         as SVG, when the statistics are written\n"
+"  --rerun REPORT         the chip and faults of the run that wrote the\n"
+"                         --stats REPORT (its options; those given here\n"
+"                         override them)\n"
 "  --compat               speak MUSE v2 only (no OOB, one page per request)\n"
 "  --no-passthrough       answer every read; by default the kernel reads\n"
 "                         blocks no read fault model touches from the store\n"
@@ -165,6 +169,7 @@ enum rf_opt {
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
+	OPT_RERUN,
 };
 
 static const struct option rf_long_options[] = {
@@ -210,6 +215,7 @@ static const struct option rf_long_options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "stats-svg", required_argument, NULL, OPT_STATS_SVG },
+	{ "rerun", required_argument, NULL, OPT_RERUN },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
@@ -314,7 +320,8 @@ static int rf_parse_type(const char *text, enum rf_type *type)
 /* Build the geometry: preset (or the type's preset), then the overrides. */
 static int rf_build_geometry(struct rf_geometry *geo,
 			     const struct rf_geo_overrides *ov,
-			     const char *image_path, char *err, size_t errlen)
+			     const char *image_path, bool *from_image,
+			     char *err, size_t errlen)
 {
 	const struct rf_chip *chip = ov->chip;
 	bool given = chip || ov->nand_id_given;
@@ -325,7 +332,9 @@ static int rf_build_geometry(struct rf_geometry *geo,
 	for (i = 0; i < GEO_FIELDS; i++)
 		given |= ov->set[i];
 	/* An existing image alone says what chip it is. */
-	if (!given && image_path && rf_image_read_geometry(image_path, geo))
+	*from_image = !given && image_path &&
+		      rf_image_read_geometry(image_path, geo);
+	if (*from_image)
 		return rf_geometry_complete(geo, err, errlen);
 	if (!chip)
 		chip = rf_find_chip(ov->set[GEO_TYPE] ? rf_type_chip[ov->type] :
@@ -670,20 +679,90 @@ static int rf_finish_options(struct rf_options *o, const uint64_t pc_range[2],
 	return 0;
 }
 
-int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
-		     char *err, size_t errlen)
+/* Add "--@name" and @value (unless NULL) to the options recorded. */
+static int rf_record(struct rf_options *o, const char *name,
+		     const char *value)
+{
+	char **grown = realloc(o->cfg.args,
+			       (o->cfg.nargs + 2) * sizeof(*grown));
+	size_t len = strlen(name) + 3;
+
+	if (!grown)
+		return -ENOMEM;
+	o->cfg.args = grown;
+	grown[o->cfg.nargs] = malloc(len);
+	if (!grown[o->cfg.nargs])
+		return -ENOMEM;
+	snprintf(grown[o->cfg.nargs], len, "--%s", name);
+	o->cfg.nargs++;
+	if (value) {
+		grown[o->cfg.nargs] = strdup(value);
+		if (!grown[o->cfg.nargs])
+			return -ENOMEM;
+		o->cfg.nargs++;
+	}
+	return 0;
+}
+
+/*
+ * Record an option for the report: what makes the chip and its faults.
+ * Not the files of this run (image, reports), --rerun (its options are
+ * recorded one by one) nor --print-mtd.
+ */
+static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
+{
+	const struct option *lo;
+
+	if (opt == OPT_IMAGE || opt == OPT_STATS || opt == OPT_STATS_SVG ||
+	    opt == OPT_RERUN || opt == OPT_PRINT_MTD)
+		return 0;
+	for (lo = rf_long_options; lo->val != opt; lo++)
+		;
+	return rf_record(o, lo->name, lo->has_arg ? arg : NULL);
+}
+
+/*
+ * A geometry read from the image is recorded in full: a rerun has no
+ * image to read it from.
+ */
+static int rf_record_geometry(struct rf_options *o,
+			      const struct rf_geometry *geo)
+{
+	const struct {
+		const char *name;
+		uint64_t value;
+	} fields[] = {
+		{ "size", geo->size }, { "page-size", geo->page_size },
+		{ "erase-size", geo->erase_size }, { "oob-size", geo->oob_size },
+		{ "oob-avail", geo->oob_avail },
+		{ "subpage-size", geo->subpage_size },
+		{ "writebuf-size", geo->writebuf_size },
+		{ "ecc-strength", geo->ecc_strength },
+		{ "ecc-step", geo->ecc_step },
+		{ "bitflip-threshold", geo->bitflip_threshold },
+	};
+	char number[24];
+	size_t i;
+	int ret;
+
+	ret = rf_record(o, "type", rf_type_name(geo->type));
+	for (i = 0; !ret && i < sizeof(fields) / sizeof(fields[0]); i++) {
+		snprintf(number, sizeof(number), "%" PRIu64, fields[i].value);
+		ret = rf_record(o, fields[i].name, number);
+	}
+	return ret;
+}
+
+/* Parse @argv into @o, which holds the defaults. */
+static int rf_parse_args(struct rf_options *o, int argc, char *argv[],
+			 FILE *out, char *err, size_t errlen)
 {
 	struct rf_geo_overrides ov;
 	uint64_t pc_range[2] = { 0, 0 };
-	bool pc_random = false, handled;
+	bool pc_random = false, handled, from_image = false;
 	int opt, ret;
 
-	memset(o, 0, sizeof(*o));
 	memset(&ov, 0, sizeof(ov));
-	o->name = RF_DEFAULT_NAME;
-	o->device = RF_DEFAULT_DEVICE;
-	o->threads = RF_DEFAULT_THREADS;
-	o->verbosity = RF_NORMAL;
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qvh", rf_long_options,
@@ -707,6 +786,10 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 		default:
 			break;
 		}
+		if (rf_record_opt(o, opt, optarg))
+			return rf_errorf(err, errlen, "out of memory");
+		if (opt == OPT_RERUN)
+			continue;
 		ret = rf_parse_size_opt(o, &ov, opt, optarg, &handled, err, errlen);
 		if (!ret && !handled)
 			ret = rf_parse_number_opt(o, opt, optarg, &handled, err,
@@ -724,11 +807,92 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 	if (optind < argc)
 		return rf_errorf(err, errlen, "unexpected argument '%s'",
 				    argv[optind]);
-	ret = rf_build_geometry(&o->cfg.geo, &ov, o->cfg.image_path, err,
-				errlen);
+	ret = rf_build_geometry(&o->cfg.geo, &ov, o->cfg.image_path,
+				&from_image, err, errlen);
 	if (ret)
 		return ret;
+	if (from_image && rf_record_geometry(o, &o->cfg.geo))
+		return rf_errorf(err, errlen, "out of memory");
 	return rf_finish_options(o, pc_range, pc_random, err, errlen);
+}
+
+/*
+ * The report --rerun names, looked for before the options are parsed:
+ * its options go first, so that the command line's override them.
+ */
+static const char *rf_find_rerun(int argc, char *argv[])
+{
+	const char *report = NULL;
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qvh", rf_long_options,
+				  NULL)) != -1)
+		if (opt == OPT_RERUN)
+			report = optarg;
+	return report;
+}
+
+/*
+ * A report's options stand alone: every one exactly a long option, with
+ * its value, so none takes an argument of the command line for its own.
+ */
+static int rf_check_recorded(char **args, size_t nargs, const char *report,
+			     char *err, size_t errlen)
+{
+	const struct option *lo;
+	size_t i;
+
+	for (i = 0; i < nargs; i++) {
+		for (lo = rf_long_options; lo->name; lo++)
+			if (!strncmp(args[i], "--", 2) &&
+			    !strcmp(args[i] + 2, lo->name))
+				break;
+		if (!lo->name || lo->val == OPT_RERUN)
+			return rf_errorf(err, errlen,
+				"--rerun: %s records '%s', not an option of this ramflash",
+				report, args[i]);
+		if (lo->has_arg && ++i == nargs)
+			return rf_errorf(err, errlen,
+				"--rerun: %s records %s without its value",
+				report, args[i - 1]);
+	}
+	return 0;
+}
+
+int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
+		     char *err, size_t errlen)
+{
+	const char *report;
+	char **all;
+	size_t n;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->name = RF_DEFAULT_NAME;
+	o->device = RF_DEFAULT_DEVICE;
+	o->threads = RF_DEFAULT_THREADS;
+	o->verbosity = RF_NORMAL;
+	report = rf_find_rerun(argc, argv);
+	if (!report)
+		return rf_parse_args(o, argc, argv, out, err, errlen);
+	if (rf_report_read_options(report, &o->rerun_args, &o->rerun_nargs,
+				   err, errlen) ||
+	    rf_check_recorded(o->rerun_args, o->rerun_nargs, report, err,
+			      errlen))
+		return -EINVAL;
+	all = calloc(o->rerun_nargs + (size_t)argc + 1, sizeof(*all));
+	if (!all)
+		return rf_errorf(err, errlen, "out of memory");
+	all[0] = argv[0];
+	memcpy(all + 1, o->rerun_args, o->rerun_nargs * sizeof(*all));
+	n = 1 + o->rerun_nargs;
+	memcpy(all + n, argv + 1, (size_t)(argc - 1) * sizeof(*all));
+	n += (size_t)argc - 1;
+	ret = rf_parse_args(o, (int)n, all, out, err, errlen);
+	free(all);
+	return ret;
 }
 
 void rf_options_free(struct rf_options *o)
@@ -739,4 +903,6 @@ void rf_options_free(struct rf_options *o)
 	rf_limit_list_free(&o->cfg.faults.weak_blocks);
 	rf_limit_list_free(&o->cfg.faults.weak_pages);
 	rf_limit_list_free(&o->cfg.faults.grave_pages);
+	rf_report_free_options(o->cfg.args, o->cfg.nargs);
+	rf_report_free_options(o->rerun_args, o->rerun_nargs);
 }

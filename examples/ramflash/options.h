@@ -48,6 +48,9 @@ struct rf_options {
 	bool compat;			/* speak MUSE v2 only */
 	bool no_passthrough;		/* serve every read ourselves */
 	bool no_kernel_erase;		/* and every erase */
+	char **rerun_args;		/* the --rerun report's options, which
+					 * the fields above may reference */
+	size_t rerun_nargs;
 };
 
 /* rf_options_parse() results besides a negative errno. */
@@ -61,7 +64,9 @@ enum rf_parse_result {
  * @opts:	receives the options; free with rf_options_free() whatever
  *		the result.
  * @argc:	argument count.
- * @argv:	arguments; strings are referenced, not copied.
+ * @argv:	arguments; strings are referenced, not copied.  With
+ *		--rerun REPORT the options REPORT recorded come first, so
+ *		those of @argv override them.
  * @out:	where --help, --list-chips and --version print.
  * @err:	receives a one-line reason on failure.
  * @errlen:	size of @err.

@@ -307,6 +307,11 @@ bool rf_sim_created(const struct rf_sim *sim)
 	return sim->img.created;
 }
 
+const struct rf_config *rf_sim_config(const struct rf_sim *sim)
+{
+	return &sim->cfg;
+}
+
 const struct rf_geometry *rf_sim_geometry(const struct rf_sim *sim)
 {
 	return &sim->geo;

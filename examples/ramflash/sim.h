@@ -50,6 +50,11 @@ struct rf_config {
 	FILE *log;			/* injected faults are logged here */
 	uint64_t wear_report;		/* erases between wear reports on
 					 * stderr (nandsim's rptwear), 0: none */
+	char **args;			/* the options that made this chip,
+					 * "--name" [value], recorded in the
+					 * --stats report for --rerun; the
+					 * caller's, referenced */
+	size_t nargs;
 };
 
 /* Why a block is bad; stored in the image, so the values are fixed. */
@@ -172,6 +177,9 @@ bool rf_sim_power_cut_done(const struct rf_sim *sim);
 
 /* rf_sim_created() - whether the store was created (not a reused image). */
 bool rf_sim_created(const struct rf_sim *sim);
+
+/* rf_sim_config() - the configuration the chip was opened with. */
+const struct rf_config *rf_sim_config(const struct rf_sim *sim);
 
 /* rf_sim_geometry() - the geometry in force. */
 const struct rf_geometry *rf_sim_geometry(const struct rf_sim *sim);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "stats.h"
 
 int rf_wear_take(struct rf_sim *sim, struct rf_wear *w)
@@ -136,15 +137,26 @@ const char *rf_bad_reason_name(enum rf_bad_reason reason)
 int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 {
 	const struct rf_geometry *geo = rf_sim_geometry(sim);
+	const struct rf_config *cfg = rf_sim_config(sim);
 	const char *sep = "";
 	struct rf_stats stats;
 	struct rf_wear w;
 	uint64_t b;
+	size_t i;
 
 	if (rf_wear_take(sim, &w))
 		return -ENOMEM;
 	rf_stats_take(sim, w.pending, &stats);
-	fprintf(out, "{\n  \"geometry\": {\"type\": \"%s\", \"size\": %" PRIu64
+	fprintf(out, "{\n  \"schema\": %d,\n  \"ramflash_version\": ",
+		RF_REPORT_SCHEMA);
+	rf_json_write_string(out, RAMFLASH_VERSION);
+	fprintf(out, ",\n  \"seed\": %" PRIu64 ",\n  \"options\": [",
+		cfg->faults.seed);
+	for (i = 0; i < cfg->nargs; i++) {
+		fputs(i ? ", " : "", out);
+		rf_json_write_string(out, cfg->args[i]);
+	}
+	fprintf(out, "],\n  \"geometry\": {\"type\": \"%s\", \"size\": %" PRIu64
 		", \"page_size\": %" PRIu32 ", \"erase_size\": %" PRIu32
 		", \"oob_size\": %" PRIu32 ", \"oob_avail\": %" PRIu32
 		", \"subpage_size\": %" PRIu32 ", \"ecc_strength\": %" PRIu32
