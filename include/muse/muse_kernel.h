@@ -233,7 +233,10 @@ struct muse_isbad_out {
 
 /*
  * Read passthrough (MUSE_EXT_PASSTHROUGH accepted at INIT): ioctls on the
- * server's /dev/muse file, after muse_session_init() returned.
+ * server's /dev/muse file, after muse_session_init() returned.  Every
+ * MUSE_IOC_* fails with EOPNOTSUPP before the INIT write returned (or
+ * after a refused INIT), and all but MUSE_IOC_PT_READS with EPERM when
+ * their caller lacks CAP_SYS_ADMIN.
  *
  * MUSE_IOC_BACKING: register the file holding the in-band data, once per
  * connection.  Device byte a is at file offset data_offset + a, stored as
