@@ -10,7 +10,8 @@
  *                                kernel-erase, erase-takeback,
  *                                backing-kinds, sealed-later,
  *                                bad-granted, erase-read-race,
- *                                fsize-limit, stuck-backing, or all
+ *                                fsize-limit, huge-erase,
+ *                                stuck-backing, or all
  *
  * equivalence   passthrough reads equal the server's answers for erased,
  *               programmed and partly programmed pages; they send no
@@ -45,6 +46,9 @@
  *               each read is all old data or all erased, never a mix
  * fsize-limit   an eraser under a small RLIMIT_FSIZE kernel-erases a block
  *               whose count page is not in memory: no SIGXFSZ, erased
+ * huge-erase    one erase of a whole chip of MUSE_BLOCKS_MAX granted
+ *               blocks, with a thread on the eraser's CPU: the kernel's
+ *               loop lets it run (it reschedules), however long it takes
  * stuck-backing the backing file is on a FUSE filesystem whose daemon
  *               stopped answering, a passthrough read waits on it: the
  *               administrator's abort and the server's exit each return
@@ -1192,6 +1196,130 @@ static bool wait_flag(atomic_bool *flag, long ms)
 	return true;
 }
 
+#define HUGE_BLOCKS	MUSE_BLOCKS_MAX
+
+struct ticker {
+	atomic_bool stop;
+	long max_gap_ms;
+};
+
+/* Run on CPU 0 and note the longest time it could not. */
+static void *ticker(void *arg)
+{
+	struct timespec last, pause = { 0, 1000 * 1000 };
+	struct ticker *t = arg;
+	long gap;
+
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!atomic_load(&t->stop)) {
+		nanosleep(&pause, NULL);
+		gap = ms_since(&last);
+		if (gap > t->max_gap_ms)
+			t->max_gap_ms = gap;
+		clock_gettime(CLOCK_MONOTONIC, &last);
+	}
+	return NULL;
+}
+
+/* Pin the calling thread to CPU 0. */
+static bool on_cpu0(void)
+{
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	return !sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
+static void *ticker_on_cpu0(void *arg)
+{
+	return on_cpu0() ? ticker(arg) : NULL;
+}
+
+static const char *case_huge_erase(struct server *unused, int unused_mtd)
+{
+	const uint64_t size = (uint64_t)HUGE_BLOCKS * BLOCK;
+	const uint64_t count_off = size + size / PAGE * OOB;
+	struct muse_device dev = pt_device(NAME "-huge");
+	struct erase_info_user64 erase = { .start = 0, .length = size };
+	struct server s = { .store = -1 };
+	struct ticker t = { .max_gap_ms = 0 };
+	bool looping = false, pinned = false;
+	const char *err = NULL;
+	struct timespec t0;
+	uint32_t *counts;
+	cpu_set_t cpus;
+	pthread_t tick;
+	long took = 0;
+	int mtd = -1;
+
+	(void)unused;
+	(void)unused_mtd;
+	dev.size = size;
+	s.store = memfd_create("pttest-huge", MFD_CLOEXEC);
+	counts = calloc(HUGE_BLOCKS, sizeof(*counts));
+	if (s.store < 0 || !counts ||
+	    ftruncate(s.store, count_off + HUGE_BLOCKS * sizeof(*counts)) ||
+	    /* The counts in memory: the kernel's tightest loop. */
+	    pwrite(s.store, counts, HUGE_BLOCKS * sizeof(*counts),
+		   count_off) != HUGE_BLOCKS * sizeof(*counts))
+		err = "memfd";
+	else if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+				  MUSE_SESSION_PASSTHROUGH |
+				  MUSE_SESSION_KERNEL_ERASE, &s, &s.se) ||
+		 muse_session_open(s.se, NULL) || muse_session_init(s.se) ||
+		 muse_session_set_backing(s.se, s.store, 0, MUSE_PT_INVERTED) ||
+		 muse_session_set_erase_backing(s.se, size, count_off,
+						sizeof(uint32_t)) ||
+		 muse_session_erase_grant(s.se, 0, HUGE_BLOCKS,
+					  MUSE_ERASE_BUDGET_UNLIMITED))
+		err = "session set-up";
+	else if (pthread_create(&s.loop, NULL, srv_loop, &s))
+		err = "pthread_create";
+	else
+		looping = true;
+	free(counts);
+	if (err)
+		goto out;
+	mtd = open_mtd(NAME "-huge", O_RDWR);
+	if (mtd < 0) {
+		err = "the MTD did not appear";
+		goto out;
+	}
+	pinned = !sched_getaffinity(0, sizeof(cpus), &cpus) && on_cpu0();
+	if (!pinned) {
+		err = "sched_setaffinity";
+		goto out;
+	}
+	pthread_create(&tick, NULL, ticker_on_cpu0, &t);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ioctl(mtd, MEMERASE64, &erase))
+		err = "the erase of the whole chip failed";
+	took = ms_since(&t0);
+	atomic_store(&t.stop, true);
+	pthread_join(tick, NULL);
+	note("huge-erase: %u blocks in %ld ms, longest wait of a thread on its CPU %ld ms\n",
+	     HUGE_BLOCKS, took, t.max_gap_ms);
+	if (!err && t.max_gap_ms > 1000)
+		err = "the erase held its CPU for more than a second";
+	else if (!err && took < 2000)
+		err = "the erase took under 2 s: the case proved nothing";
+out:
+	if (pinned)
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	if (mtd >= 0)
+		close(mtd);
+	if (s.se) {
+		muse_session_exit(s.se);
+		if (looping)
+			pthread_join(s.loop, NULL);
+		muse_session_destroy(s.se);
+	}
+	if (s.store >= 0)
+		close(s.store);
+	return err;
+}
+
 struct stuck {
 	int mtd;
 	char abort_path[128];
@@ -1355,6 +1483,7 @@ static const struct {
 	{ "bad-granted", case_bad_granted },
 	{ "erase-read-race", case_erase_read_race },
 	{ "fsize-limit", case_fsize_limit },
+	{ "huge-erase", case_huge_erase },
 	{ "stuck-backing", case_stuck_backing },
 };
 
