@@ -11,8 +11,6 @@
  * pages, or by a manufacturer's own rules are not decoded.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -7,7 +7,6 @@
  * skipped, so a report may grow fields without breaking --rerun.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
