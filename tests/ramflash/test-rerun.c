@@ -149,6 +149,115 @@ static void test_rerun_geometry_from_image(void **state)
 	free((char *)report);
 }
 
+/* The same requests on any chip: program and read every block twice. */
+static void t_workload(struct rf_sim *sim)
+{
+	static uint8_t page[2048], back[2048];
+	struct rf_io rd = { .len = sizeof(back), .buf = back };
+	struct rf_ecc ecc;
+	uint64_t b, p, addr;
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		for (b = 0; b < rf_sim_blocks(sim); b++) {
+			rf_sim_erase(sim, b * 131072, 131072);
+			for (p = 0; p < 4; p++) {
+				addr = b * 131072 + p * sizeof(page);
+				memset(page, (int)(b + p + round), sizeof(page));
+				t_write(sim, addr, page, sizeof(page));
+				rd.addr = addr;
+				rf_sim_read(sim, &rd, &ecc);
+			}
+		}
+	}
+}
+
+/* The whole of a file, to free(); *len its size. */
+static char *t_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long size;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	rewind(f);
+	text = malloc((size_t)size + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
+	text[size] = '\0';
+	fclose(f);
+	*len = (size_t)size;
+	return text;
+}
+
+/*
+ * A run with faults of every kind, then its rerun on a new image with the
+ * same requests: the same image bytes and the same report.
+ */
+static void test_rerun_same_run(void **state)
+{
+	char *image = strdup(t_tempfile("first.img"));
+	char *image2 = strdup(t_tempfile("again.img"));
+	char *report = strdup(t_tempfile("first.json"));
+	char *report2 = strdup(t_tempfile("again.json"));
+	const char *const first[] = {
+		"--chip", "slc-8m", "--seed", "3", "--bitflip-rate", "0.05",
+		"--read-disturb", "3", "--weak-pages", "66:0", "--grave-pages",
+		"1:0", "--weak-blocks", "9:0", "--bad-block-count", "2",
+		"--power-cut-random", "150-250", "--image", image, NULL,
+	};
+	const char *const rerun[] = { "--rerun", report, "--image", image2,
+				      NULL };
+	struct rf_options o, again;
+	char *a, *b;
+	size_t alen, blen;
+	struct rf_sim *sim;
+	char err[256];
+
+	assert_int_equal(t_parse_list(&o, first, err, sizeof(err)),
+			 RF_PARSE_RUN);
+	sim = t_open(&o.cfg);
+	t_workload(sim);
+	/* Every kind of fault happened. */
+	assert_true(rf_sim_power_cut_done(sim));
+	assert_true(rf_stats_get(rf_sim_stats(sim), flips_random) > 0);
+	assert_true(rf_stats_get(rf_sim_stats(sim), flips_disturb) > 0);
+	assert_true(rf_stats_get(rf_sim_stats(sim), grave_reads) > 0);
+	assert_true(rf_stats_get(rf_sim_stats(sim), program_failures) > 0);
+	assert_true(rf_stats_get(rf_sim_stats(sim), erase_failures) > 0);
+	assert_int_equal(rf_stats_save_json(sim, report), 0);
+	rf_sim_close(sim);
+	assert_int_equal(t_parse_list(&again, rerun, err, sizeof(err)),
+			 RF_PARSE_RUN);
+	sim = t_open(&again.cfg);
+	t_workload(sim);
+	assert_int_equal(rf_stats_save_json(sim, report2), 0);
+	rf_sim_close(sim);
+	a = t_slurp(report, &alen);
+	b = t_slurp(report2, &blen);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	a = t_slurp(image, &alen);
+	b = t_slurp(image2, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+	rf_options_free(&o);
+	rf_options_free(&again);
+	unlink(image);
+	unlink(image2);
+	unlink(report);
+	unlink(report2);
+	free(image);
+	free(image2);
+	free(report);
+	free(report2);
+}
+
 /* Reports that are not ours, each refused with what is wrong. */
 static void test_rerun_bad_reports(void **state)
 {
@@ -229,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rerun_same_options),
 		cmocka_unit_test(test_rerun_geometry_from_image),
+		cmocka_unit_test(test_rerun_same_run),
 		cmocka_unit_test(test_rerun_bad_reports),
 		cmocka_unit_test(test_rerun_unicode),
 	};
