@@ -16,15 +16,22 @@ load_muse
 
 # Huge pages for the hugetlbfs memfd; FUSE (a module here) for
 # stuck-backing, which is left out, saying so, when the image lacks it.
+# huge-erase runs in the first round, on a quarter of the largest chip
+# (still 30 s under KASAN, where the kernel does not preempt).
 echo 4 >/proc/sys/vm/nr_hugepages
-cases=all
+export PTTEST_HUGE_BLOCKS=262144
+skip=x
 [ -c /dev/fuse ] || modprobe fuse 2>/dev/null || {
 	echo "no FUSE module in this image: stuck-backing not run"
-	cases=$(muse-pttest --list | grep -vx stuck-backing)
+	skip=stuck-backing
 }
 
 for round in 1 2 3; do
-	step "muse-pttest $cases, round $round"
+	[ $round -eq 1 ] || skip="$skip huge-erase"
+	# shellcheck disable=SC2086 # one name per word
+	cases=$(muse-pttest --list | grep -vxF "$(printf '%s\n' $skip)" |
+		tr '\n' ' ')
+	step "muse-pttest, round $round: $cases"
 	# shellcheck disable=SC2086 # one case name per word
 	muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
 		cat /tmp/pttest.log
