@@ -179,12 +179,16 @@ run_peer() {
 	require_bin "$1"
 	step "$1 $2"
 	# Each case on the console as it ends: a case that crashes the
-	# kernel is the last one named.
+	# kernel is the last one named.  The status goes through a file (a
+	# pipeline's is tee's); under set -e a failing peer would end the
+	# group before a plain "echo $?", leaving an earlier peer's 0 there.
+	rm -f /tmp/peer.status
 	{
-		"$1" "$2" 2>&1
-		echo $? >/tmp/peer.status
+		rp_status=0
+		"$1" "$2" 2>&1 || rp_status=$?
+		echo "$rp_status" >/tmp/peer.status
 	} | tee "/tmp/$1-$2.log"
-	[ "$(cat /tmp/peer.status)" -eq 0 ] || fail "$1 $2"
+	[ "$(cat /tmp/peer.status 2>/dev/null)" = 0 ] || fail "$1 $2"
 	grep -c '^PASS' "/tmp/$1-$2.log" | sed "s/^/ok: $1 $2 cases passed: /"
 	expect_eq "MTDs left after $1 $2" "" "$(sed -n '2,$p' /proc/mtd)"
 }
