@@ -45,6 +45,7 @@ static void *serve(void *arg)
 {
 	struct server *s = arg;
 	struct rp_flash_reply reply;
+	unsigned int arm = 0;
 	bool faulty;
 	int err;
 
@@ -65,15 +66,23 @@ static void *serve(void *arg)
 		faulty = s->armed && s->req.ih.opcode == s->opcode &&
 			 s->req.ih.pid == (uint32_t)getpid() && !reply.error &&
 			 spoil(s, &reply);
+		if (faulty)
+			arm = s->arms;
 		pthread_mutex_unlock(&s->lock);
 		err = rp_flash_send(s->fd, &s->req, &reply);
 		if (faulty) {
 			pthread_mutex_lock(&s->lock);
-			if (!s->used++)
-				s->write_result = err;
-			else if (err != s->write_result)
-				s->mixed_results = true;
-			pthread_cond_broadcast(&s->cond);
+			/*
+			 * A retry spoiled just before the disarm may be answered
+			 * after the next case was armed: it is not that case's.
+			 */
+			if (arm == s->arms) {
+				if (!s->used++)
+					s->write_result = err;
+				else if (err != s->write_result)
+					s->mixed_results = true;
+				pthread_cond_broadcast(&s->cond);
+			}
 			pthread_mutex_unlock(&s->lock);
 		}
 	}
@@ -119,6 +128,7 @@ void server_arm(struct server *s, uint32_t opcode, enum fault_field field,
 {
 	pthread_mutex_lock(&s->lock);
 	s->armed = true;
+	s->arms++;
 	s->used = 0;
 	s->mixed_results = false;
 	s->opcode = opcode;

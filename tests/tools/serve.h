@@ -35,8 +35,9 @@ struct server {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	/* The armed fault, under lock. */
+	/* The armed fault, under lock; arms counts server_arm()s. */
 	bool armed;
+	unsigned int arms;
 	uint32_t opcode;
 	enum fault_field field;
 	uint32_t value;
