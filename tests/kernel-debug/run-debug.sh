@@ -117,12 +117,13 @@ ko=$(kmod_build)
 echo "debug kernel $release in $kernel; muse.ko: $ko"
 [ "$prepare" = no ] || exit 0
 
-# The kernel's MTD test modules, the in-kernel simulators and the module
-# that leaks on purpose (kmemleak-selftest); MTD, UBI, UBIFS and JFFS2 are
+# The kernel's MTD test modules, the in-kernel simulators, the module
+# that leaks on purpose (kmemleak-selftest) and FUSE (a backing file whose
+# daemon stops answering, in passthrough); MTD, UBI, UBIFS and JFFS2 are
 # built in.
 modules="mtd_readtest mtd_pagetest mtd_subpagetest mtd_oobtest mtd_speedtest
 	mtd_stresstest mtd_torturetest mtd_nandbiterrs mtdram nandsim
-	kmemleak-test"
+	kmemleak-test fuse"
 # One initramfs per kernel, shared by its scenarios (they get the same
 # programs and modules; each boots with its own musetest.scenario), made
 # again when any of its inputs is newer.  The lock makes scenarios that
