@@ -24,7 +24,7 @@ require_bin mtdioctl
 load_modules mtd
 load_muse
 
-step "muse-pttest all"
+step "muse-pttest, all cases but huge-erase"
 # Huge pages for the hugetlbfs memfd (3 of 2 MiB hold the store); a file
 # on JFFS2 on mtdram for PTTEST_MTD_FILE; FUSE for stuck-backing (built
 # into 6.12).
@@ -34,7 +34,12 @@ load_modules mtdram jffs2
 mkdir -p /mnt/jffs2
 mount -t jffs2 mtd0 /mnt/jffs2 || fail "mount JFFS2 on mtdram"
 echo store >/mnt/jffs2/store
-PTTEST_MTD_FILE=/mnt/jffs2/store muse-pttest -v all >/tmp/pttest.log 2>&1 || {
+# Every case but huge-erase, which is kernel-debug's: a stock kernel
+# preempts inside the erase loop, so the case cannot fail here, and on a
+# quiet machine the erase ends within the 2 s it needs to prove anything.
+cases=$(muse-pttest --list | grep -vx huge-erase | tr '\n' ' ')
+# shellcheck disable=SC2086 # one case name per word
+PTTEST_MTD_FILE=/mnt/jffs2/store muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
 	cat /tmp/pttest.log
 	fail "muse-pttest"
 }
