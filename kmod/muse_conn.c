@@ -61,8 +61,8 @@ static void muse_conn_put(struct muse_conn *conn)
 	muse_sysfs_remove(conn);
 	muse_chan_destroy(&conn->chan);
 	muse_mtd_teardown(conn);
-	muse_ke_free(conn);
-	muse_pt_free(conn);
+	/* Done at the death already; a no-op then. */
+	muse_pt_drop(conn);
 	kfree(conn->parts);
 	ida_free(&muse_conn_ida, conn->id);
 	kfree(conn);

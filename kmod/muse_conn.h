@@ -67,17 +67,24 @@ struct muse_parts {
 
 struct muse_conn_kobj;
 
-/* Read passthrough (muse_pt.c). */
-struct muse_pt {
-	/*
-	 * Shared by passthrough reads, exclusive to take blocks back and to
-	 * kernel-erase a block.
-	 */
-	struct rw_semaphore lock;
-	spinlock_t file_lock;		/* guards file */
-	/* The module's own open; NULL: none, or dropped at death. */
+/*
+ * The per-block state sized by the server's geometry (at most
+ * MUSE_BLOCKS_MAX blocks): charged to the server's memory cgroup, and a
+ * failure is the server's ENOMEM, not a warning.
+ */
+#define MUSE_GFP_PER_BLOCK	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+
+/*
+ * The server's store as the fast paths use it (muse_pt.c): the module's
+ * own open of the backing file and the per-block state that came with
+ * it.  Each passthrough read, kernel erase and ioctl using it holds a
+ * reference, the connection holds one until its death: the last one
+ * frees it all, so a dead connection keeps none of it and waits for
+ * none of its users.  Set once, never changed but for the counters.
+ */
+struct muse_store {
+	refcount_t ref;
 	struct file *file;
-	/* The rest is set with file, once, and kept until freed. */
 	u64 data_offset;
 	bool inverted;
 	bool direct;			/* tmpfs: folios copied directly */
@@ -85,13 +92,27 @@ struct muse_pt {
 	unsigned long *marked;		/* blocks served from the file */
 	atomic_t *reads;		/* per block, fetched and reset */
 	atomic64_t *bytes;		/* per block, fetched and reset */
+	/* Kernel erase budgets, set once under ke->lock; NULL: not set up. */
+	u32 *budget;
 };
 
-/* Kernel erase (muse_erase.c), in the file of struct muse_pt. */
+/* Read passthrough (muse_pt.c). */
+struct muse_pt {
+	/*
+	 * Shared by passthrough reads, exclusive to take blocks back and to
+	 * kernel-erase a block.
+	 */
+	struct rw_semaphore lock;
+	spinlock_t store_lock;		/* guards store and store_set */
+	/* NULL: none yet, or dropped at death. */
+	struct muse_store *store;
+	bool store_set;			/* once per connection */
+};
+
+/* Kernel erase (muse_erase.c), its budgets in struct muse_store. */
 struct muse_ke {
 	/* Held across each kernel erase and to change grants. */
 	struct mutex lock;
-	u32 *budget;			/* per block; NULL: not set up */
 	bool on_tmpfs;			/* atomic count, holes seen in memory */
 	u64 oob_offset;
 	u64 count_offset;
@@ -194,17 +215,16 @@ int muse_parse_partitions(const char *spec, const struct mtd_info *mtd,
 void muse_pt_init(struct muse_pt *pt);
 long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
-struct file *muse_pt_file_get(struct muse_pt *pt);
+struct muse_store *muse_store_get(struct muse_pt *pt);
+void muse_store_put(struct muse_store *store);
 bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
 void muse_pt_drop(struct muse_conn *conn);
-void muse_pt_free(struct muse_conn *conn);
 
 /* muse_erase.c */
 void muse_ke_init(struct muse_ke *ke);
 long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
 int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
-void muse_ke_free(struct muse_conn *conn);
 
 /* muse_sysfs.c */
 int muse_sysfs_init(void);

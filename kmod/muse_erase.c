@@ -27,13 +27,14 @@
  * Like nand_base, a block known to be bad (the server said so to ISBAD,
  * or took a MARKBAD) is not erased: the erase fails with -EIO there.
  *
- * Locking: a kernel erase holds a reference to the file and ke->lock
- * (grants, budgets and the counts in the file) for its whole duration,
+ * Locking: a kernel erase holds a reference to the store (the file and
+ * the budgets, struct muse_store) and ke->lock (grants, budgets and the
+ * counts in the file) for its whole duration,
  * and pt->lock exclusively while it erases each block, so that a
  * passthrough read sees the block all old or all erased.  A grant change
  * takes ke->lock, so a take-back returns only after the kernel erases in
  * flight.  The connection's death waits for none of them: it drops its
- * reference to the file, and each erase stops at its next block.
+ * reference to the store, and each erase stops at its next block.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -106,8 +107,8 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
 	u64 pages = div_u64(conn->mtd.size, conn->mtd.writesize);
 	struct muse_ke *ke = &conn->ke;
-	struct muse_pt *pt = &conn->pt;
 	struct muse_erase_backing arg;
+	struct muse_store *store;
 	struct file *file;
 	u32 *budget = NULL;
 	u64 oob_len, count_len;
@@ -123,23 +124,24 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	    check_mul_overflow(blocks - 1, (u64)arg.count_stride, &count_len) ||
 	    check_add_overflow(count_len, (u64)sizeof(u32), &count_len))
 		return -ERANGE;
-	file = muse_pt_file_get(pt);
-	if (!file)
+	store = muse_store_get(&conn->pt);
+	if (!store)
 		return -ENXIO;
+	file = store->file;
 	err = -ENOMEM;
-	budget = kvcalloc(blocks, sizeof(*budget), GFP_KERNEL);
+	budget = kvcalloc(blocks, sizeof(*budget), MUSE_GFP_PER_BLOCK);
 	if (!budget)
 		goto out;
 
 	mutex_lock(&ke->lock);
 	err = -EBUSY;
-	if (ke->budget)
+	if (store->budget)
 		goto unlock;
 	err = muse_ke_file_writable(file);
 	if (err)
 		goto unlock;
 	err = -EINVAL;
-	if (!pt->inverted)
+	if (!store->inverted)
 		goto unlock;
 	err = -ERANGE;
 	size = i_size_read(file_inode(file));
@@ -148,9 +150,9 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 		goto unlock;
 	/* An erase must not punch a count or another block's bytes. */
 	err = -EINVAL;
-	if (muse_ke_regions_overlap(pt->data_offset, conn->mtd.size,
+	if (muse_ke_regions_overlap(store->data_offset, conn->mtd.size,
 				    arg.oob_offset, oob_len) ||
-	    muse_ke_regions_overlap(pt->data_offset, conn->mtd.size,
+	    muse_ke_regions_overlap(store->data_offset, conn->mtd.size,
 				    arg.count_offset, count_len) ||
 	    muse_ke_regions_overlap(arg.oob_offset, oob_len,
 				    arg.count_offset, count_len))
@@ -160,14 +162,14 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	ke->count_stride = arg.count_stride;
 	ke->on_tmpfs = shmem_file(file);
 	/* Read without the lock as a hint by muse_ke_erase(). */
-	WRITE_ONCE(ke->budget, budget);
+	WRITE_ONCE(store->budget, budget);
 	budget = NULL;
 	err = 0;
 unlock:
 	mutex_unlock(&ke->lock);
 out:
 	kvfree(budget);
-	fput(file);
+	muse_store_put(store);
 	return err;
 }
 
@@ -263,22 +265,23 @@ static int muse_ke_punch(struct muse_conn *conn, struct file *file, u64 off,
 
 /*
  * Erase block @b: holes over its data and OOB, then the count.  The
- * caller holds ke->lock and a reference to @file, its credentials in
- * force.  Passthrough reads are shut out meanwhile, killably: an erase
- * waiting on a reader stuck in the file's filesystem leaves the block to
- * the server.
+ * caller holds ke->lock and a reference to @store, the file's
+ * credentials in force.  Passthrough reads are shut out meanwhile,
+ * killably: an erase waiting on a reader stuck in the file's filesystem
+ * leaves the block to the server.
  */
-static int muse_ke_erase_block(struct muse_conn *conn, struct file *file,
-			       u64 b)
+static int muse_ke_erase_block(struct muse_conn *conn,
+			       const struct muse_store *store, u64 b)
 {
 	struct mtd_info *mtd = &conn->mtd;
+	struct file *file = store->file;
 	u64 oob_len = (u64)(mtd->erasesize / mtd->writesize) * mtd->oobsize;
 	int err;
 
 	if (down_write_killable(&conn->pt.lock))
 		return -EINTR;
 	err = muse_ke_punch(conn, file,
-			    conn->pt.data_offset + b * mtd->erasesize,
+			    store->data_offset + b * mtd->erasesize,
 			    mtd->erasesize);
 	if (!err && oob_len)
 		err = muse_ke_punch(conn, file,
@@ -293,6 +296,7 @@ static int muse_ke_grant(struct muse_conn *conn,
 	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
 	struct muse_ke *ke = &conn->ke;
 	struct muse_erase_grant arg;
+	struct muse_store *store;
 	u64 b;
 	int err = 0;
 
@@ -301,17 +305,23 @@ static int muse_ke_grant(struct muse_conn *conn,
 	if (arg.padding ||
 	    !muse_block_range_valid(blocks, arg.first_block, arg.count))
 		return -EINVAL;
+	store = muse_store_get(&conn->pt);
+	if (!store)
+		return -ENXIO;
 	/*
 	 * Serialised with the kernel erases: a take-back waits for them,
 	 * killably, as they may wait on the file's filesystem.
 	 */
-	if (mutex_lock_killable(&ke->lock))
+	if (mutex_lock_killable(&ke->lock)) {
+		muse_store_put(store);
 		return -EINTR;
-	if (!ke->budget)
+	}
+	if (!store->budget)
 		err = -ENXIO;
 	for (b = arg.first_block; !err && b < arg.first_block + arg.count; b++)
-		ke->budget[b] = arg.budget;
+		store->budget[b] = arg.budget;
 	mutex_unlock(&ke->lock);
+	muse_store_put(store);
 	return err;
 }
 
@@ -360,32 +370,30 @@ int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 	u32 erasesize = conn->mtd.erasesize;
 	struct muse_ke *ke = &conn->ke;
 	struct muse_pt *pt = &conn->pt;
+	struct muse_store *store;
 	const struct cred *old;
-	struct file *file;
 	int err = 0;
 	u64 b;
 
+	if (!(conn->ext_flags & MUSE_EXT_KERNEL_ERASE))
+		return 0;
+	store = muse_store_get(pt);
 	/* A hint: the budgets are read under ke->lock, where they are set. */
-	if (!(conn->ext_flags & MUSE_EXT_KERNEL_ERASE) || !READ_ONCE(ke->budget))
-		return 0;
-	file = muse_pt_file_get(pt);
-	if (!file)
-		return 0;
-	if (mutex_lock_killable(&ke->lock)) {
-		fput(file);
-		return 0;
-	}
-	old = override_creds(file->f_cred);
-	/* Until the connection's death dropped the file. */
-	while (READ_ONCE(pt->file) && *addr < end) {
+	if (!store || !READ_ONCE(store->budget))
+		goto out;
+	if (mutex_lock_killable(&ke->lock))
+		goto out;
+	old = override_creds(store->file->f_cred);
+	/* Until the connection's death dropped the store. */
+	while (READ_ONCE(pt->store) && *addr < end) {
 		b = div_u64(*addr, erasesize);
-		if (!ke->budget[b])
+		if (!store->budget[b])
 			break;
 		if (muse_ke_block_bad(conn, b)) {
 			err = -EIO;
 			break;
 		}
-		err = muse_ke_erase_block(conn, file, b);
+		err = muse_ke_erase_block(conn, store, b);
 		if (err) {
 			if (err != -EINTR)
 				pr_warn_ratelimited("%s: erase of block %llu in the backing file failed (%d), asking the server\n",
@@ -393,8 +401,8 @@ int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 			err = 0;
 			break;
 		}
-		if (ke->budget[b] != MUSE_ERASE_UNLIMITED)
-			ke->budget[b]--;
+		if (store->budget[b] != MUSE_ERASE_UNLIMITED)
+			store->budget[b]--;
 		atomic64_inc(&ke->done);
 		*addr += erasesize;
 		/* A whole chip of tens of millions of blocks. */
@@ -402,15 +410,7 @@ int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 	}
 	revert_creds(old);
 	mutex_unlock(&ke->lock);
-	fput(file);
+out:
+	muse_store_put(store);
 	return err;
-}
-
-/**
- * muse_ke_free() - free the kernel erase state of a connection
- * @conn:	connection, dead
- */
-void muse_ke_free(struct muse_conn *conn)
-{
-	kvfree(conn->ke.budget);
 }

@@ -616,6 +616,16 @@ static int muse_mtd_block_isbad(struct mtd_info *mtd, loff_t ofs)
 	struct muse_block_req blk;
 	int err;
 
+	/*
+	 * Dead: answer before building a request.  The MTD core asks ISBAD
+	 * of every partition block while registering (2^20 at most), with
+	 * no reschedule point of its own; under KASAN a request's setup
+	 * alone made that loop take half a minute.
+	 */
+	if (!muse_chan_connected(&conn->chan)) {
+		cond_resched();
+		return -ENODEV;
+	}
 	muse_block_req_init(&blk, MUSE_ISBAD, (u64)block * mtd->erasesize, 0);
 	err = muse_chan_send(&conn->chan, &blk.req);
 	if (err)
@@ -684,10 +694,9 @@ int muse_mtd_setup(struct muse_conn *conn)
 	if (muse_is_nand(mtd)) {
 		mtd->_block_isbad = muse_mtd_block_isbad;
 		mtd->_block_markbad = muse_mtd_block_markbad;
-		/* At most MUSE_BLOCKS_MAX bits, charged to the server. */
 		conn->known_bad = kvcalloc(BITS_TO_LONGS(blocks),
 					   sizeof(unsigned long),
-					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+					   MUSE_GFP_PER_BLOCK);
 		if (!conn->known_bad)
 			return -ENOMEM;
 	}

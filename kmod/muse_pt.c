@@ -10,18 +10,20 @@
  *
  * The file is the module's own open of the server's (struct file of its
  * own, with the server's credentials, none of the server's O_APPEND or
- * O_NONBLOCK): each passthrough read and kernel erase holds a reference
- * to it, and the connection's death drops the connection's reference
- * without waiting for them, as FUSE drops a backing file.  A reader stuck
- * in the file's filesystem (a FUSE daemon that stopped answering) keeps
- * the file, not the connection's death or the administrator's abort.
+ * O_NONBLOCK), held with the per-block state in a struct muse_store:
+ * each passthrough read, kernel erase and ioctl holds a reference to it,
+ * and the connection's death drops the connection's reference without
+ * waiting for them, as FUSE drops a backing file.  A reader stuck in the
+ * file's filesystem (a FUSE daemon that stopped answering) keeps the
+ * store, not the connection's death or the administrator's abort; the
+ * last reference frees the file and the arrays.
  *
  * Locking: pt->lock is held shared by every passthrough read for its whole
  * duration and exclusively to take blocks back and for each block a
  * kernel erase punches.  So when a take-back returns, no passthrough read
  * of those blocks is in flight and every later one sees the bit cleared;
  * and a read sees a block all old or all erased, as on a chip, which is
- * busy while it erases.  pt->file_lock guards the pointer to the file.
+ * busy while it erases.  pt->store_lock guards the pointer to the store.
  *
  * The server's file is used only if the design needs nothing of it that
  * it cannot give (muse_pt_backing_usable()): the page cache is read
@@ -41,6 +43,7 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -53,26 +56,49 @@
 void muse_pt_init(struct muse_pt *pt)
 {
 	init_rwsem(&pt->lock);
-	spin_lock_init(&pt->file_lock);
+	spin_lock_init(&pt->store_lock);
 }
 
 /**
- * muse_pt_file_get() - the backing file, referenced, while the connection lives
+ * muse_store_get() - the server's store, referenced, while the connection lives
  * @pt:		the connection's passthrough state
  *
- * Return: the file, to be fput() by the caller, or NULL: none was set, or
- * the connection died.
+ * Return: the store, to be muse_store_put() by the caller, or NULL: none
+ * was set, or the connection died.
  */
-struct file *muse_pt_file_get(struct muse_pt *pt)
+struct muse_store *muse_store_get(struct muse_pt *pt)
 {
-	struct file *file;
+	struct muse_store *store;
 
-	spin_lock(&pt->file_lock);
-	file = pt->file;
-	if (file)
-		get_file(file);
-	spin_unlock(&pt->file_lock);
-	return file;
+	spin_lock(&pt->store_lock);
+	store = pt->store;
+	if (store)
+		refcount_inc(&store->ref);
+	spin_unlock(&pt->store_lock);
+	return store;
+}
+
+static void muse_store_free(struct muse_store *store)
+{
+	if (store->file)
+		fput(store->file);
+	kvfree(store->marked);
+	kvfree(store->reads);
+	kvfree(store->bytes);
+	kvfree(store->budget);
+	kfree(store);
+}
+
+/**
+ * muse_store_put() - drop a reference to the server's store
+ * @store:	from muse_store_get(), or NULL
+ *
+ * The last reference frees the store; it may sleep (fput()).
+ */
+void muse_store_put(struct muse_store *store)
+{
+	if (store && refcount_dec_and_test(&store->ref))
+		muse_store_free(store);
 }
 
 /* UBIFS's superblock magic: fs/ubifs/ubifs.h is not a public header. */
@@ -142,16 +168,37 @@ static struct file *muse_pt_backing_open(struct file *file)
 	return backing;
 }
 
+/* A store for @blocks blocks, its arrays charged to the caller. */
+static struct muse_store *muse_store_alloc(u64 blocks)
+{
+	struct muse_store *store;
+
+	store = kzalloc(sizeof(*store), GFP_KERNEL_ACCOUNT);
+	if (!store)
+		return NULL;
+	refcount_set(&store->ref, 1);
+	store->blocks = blocks;
+	store->marked = kvcalloc(BITS_TO_LONGS(blocks), sizeof(*store->marked),
+				 MUSE_GFP_PER_BLOCK);
+	store->reads = kvcalloc(blocks, sizeof(*store->reads),
+				MUSE_GFP_PER_BLOCK);
+	store->bytes = kvcalloc(blocks, sizeof(*store->bytes),
+				MUSE_GFP_PER_BLOCK);
+	if (!store->marked || !store->reads || !store->bytes) {
+		muse_store_free(store);
+		return NULL;
+	}
+	return store;
+}
+
 static int muse_pt_set_backing(struct muse_conn *conn,
 			       const struct muse_backing __user *uarg)
 {
 	struct muse_pt *pt = &conn->pt;
 	u64 blocks = div_u64(conn->mtd.size, conn->mtd.erasesize);
-	unsigned long *marked = NULL;
+	struct muse_store *store = NULL;
 	struct file *file, *backing = NULL;
 	struct muse_backing arg;
-	atomic64_t *bytes = NULL;
-	atomic_t *reads = NULL;
 	u64 end;
 	int err;
 
@@ -176,40 +223,31 @@ static int muse_pt_set_backing(struct muse_conn *conn,
 		goto out;
 
 	err = -ENOMEM;
-	marked = kvcalloc(BITS_TO_LONGS(blocks), sizeof(*marked), GFP_KERNEL);
-	reads = kvcalloc(blocks, sizeof(*reads), GFP_KERNEL);
-	bytes = kvcalloc(blocks, sizeof(*bytes), GFP_KERNEL);
-	if (!marked || !reads || !bytes)
+	store = muse_store_alloc(blocks);
+	if (!store)
 		goto out;
+	store->file = backing;
+	backing = NULL;
+	store->data_offset = arg.data_offset;
+	store->inverted = arg.flags & MUSE_BACKING_INVERTED;
+	store->direct = shmem_file(store->file);
 
-	/*
-	 * Set once: what readers use next to the file is published with it
-	 * and stays until the connection is freed.  The death drops the file
-	 * after the channel's end, so a dead connection gets none.
-	 */
-	spin_lock(&pt->file_lock);
-	if (pt->marked)
+	/* Set once; the death drops it after the channel's end. */
+	spin_lock(&pt->store_lock);
+	if (pt->store_set)
 		err = -EBUSY;
 	else if (!muse_chan_connected(&conn->chan))
 		err = -ENODEV;
 	else
 		err = 0;
 	if (!err) {
-		pt->file = backing;
-		pt->data_offset = arg.data_offset;
-		pt->inverted = arg.flags & MUSE_BACKING_INVERTED;
-		pt->direct = shmem_file(backing);
-		pt->blocks = blocks;
-		swap(pt->marked, marked);
-		swap(pt->reads, reads);
-		swap(pt->bytes, bytes);
-		backing = NULL;
+		pt->store = store;
+		pt->store_set = true;
+		store = NULL;
 	}
-	spin_unlock(&pt->file_lock);
+	spin_unlock(&pt->store_lock);
 out:
-	kvfree(marked);
-	kvfree(reads);
-	kvfree(bytes);
+	muse_store_put(store);
 	if (file)
 		fput(file);
 	if (!IS_ERR_OR_NULL(backing))
@@ -217,19 +255,22 @@ out:
 	return err;
 }
 
-/* Whether the blocks exist, with the file set and not yet dropped. */
-static int muse_pt_range(struct muse_pt *pt, u64 first, u64 count)
+/*
+ * The store, referenced, if it is set and not yet dropped and blocks
+ * [first, first + count) exist; an ERR_PTR (-ENXIO, -EINVAL) otherwise.
+ */
+static struct muse_store *muse_pt_range_get(struct muse_pt *pt, u64 first,
+					    u64 count)
 {
-	bool set;
+	struct muse_store *store = muse_store_get(pt);
 
-	spin_lock(&pt->file_lock);
-	set = pt->file;
-	spin_unlock(&pt->file_lock);
-	if (!set)
-		return -ENXIO;
-	if (!muse_block_range_valid(pt->blocks, first, count))
-		return -EINVAL;
-	return 0;
+	if (!store)
+		return ERR_PTR(-ENXIO);
+	if (!muse_block_range_valid(store->blocks, first, count)) {
+		muse_store_put(store);
+		return ERR_PTR(-EINVAL);
+	}
+	return store;
 }
 
 static int muse_pt_mark(struct muse_conn *conn,
@@ -237,27 +278,32 @@ static int muse_pt_mark(struct muse_conn *conn,
 {
 	struct muse_pt *pt = &conn->pt;
 	struct muse_passthrough arg;
-	int err;
+	struct muse_store *store;
+	int err = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.enable > 1 || arg.padding)
 		return -EINVAL;
+	store = muse_pt_range_get(pt, arg.first_block, arg.count);
+	if (IS_ERR(store))
+		return PTR_ERR(store);
 	/*
 	 * Exclusive: a take-back waits for the passthrough reads in flight,
 	 * killably, as they may wait on the file's filesystem.
 	 */
-	err = muse_pt_range(pt, arg.first_block, arg.count);
-	if (err)
-		return err;
-	if (down_write_killable(&pt->lock))
-		return -EINTR;
+	if (down_write_killable(&pt->lock)) {
+		err = -EINTR;
+		goto out;
+	}
 	if (arg.enable)
-		bitmap_set(pt->marked, arg.first_block, arg.count);
+		bitmap_set(store->marked, arg.first_block, arg.count);
 	else
-		bitmap_clear(pt->marked, arg.first_block, arg.count);
+		bitmap_clear(store->marked, arg.first_block, arg.count);
 	up_write(&pt->lock);
-	return 0;
+out:
+	muse_store_put(store);
+	return err;
 }
 
 /*
@@ -270,33 +316,36 @@ static int muse_pt_mark(struct muse_conn *conn,
 static int muse_pt_fetch_reads(struct muse_conn *conn,
 			       const struct muse_pt_reads __user *uarg)
 {
-	struct muse_pt *pt = &conn->pt;
 	u64 bytes[MUSE_PT_READS_CHUNK];
 	u32 reads[MUSE_PT_READS_CHUNK];
+	struct muse_store *store;
 	struct muse_pt_reads arg;
 	u64 __user *dst_bytes;
 	u32 __user *dst_reads;
 	u64 i, k, b, n;
-	int err;
+	int err = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	dst_reads = u64_to_user_ptr(arg.counts);
 	dst_bytes = u64_to_user_ptr(arg.bytes);
-	/* The counts stay until the connection is freed: no lock. */
-	err = muse_pt_range(pt, arg.first_block, arg.count);
+	/* Atomic counters: the reference is the only lock. */
+	store = muse_pt_range_get(&conn->pt, arg.first_block, arg.count);
+	if (IS_ERR(store))
+		return PTR_ERR(store);
 	for (i = 0; !err && i < arg.count; i += n) {
 		n = min_t(u64, arg.count - i, MUSE_PT_READS_CHUNK);
 		for (k = 0; k < n; k++) {
 			b = arg.first_block + i + k;
-			reads[k] = atomic_xchg(&pt->reads[b], 0);
-			bytes[k] = atomic64_xchg(&pt->bytes[b], 0);
+			reads[k] = atomic_xchg(&store->reads[b], 0);
+			bytes[k] = atomic64_xchg(&store->bytes[b], 0);
 		}
 		if (copy_to_user(dst_reads + i, reads, n * sizeof(reads[0])) ||
 		    (arg.bytes &&
 		     copy_to_user(dst_bytes + i, bytes, n * sizeof(bytes[0]))))
 			err = -EFAULT;
 	}
+	muse_store_put(store);
 	return err;
 }
 
@@ -334,13 +383,13 @@ long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 }
 
 /* Copy @len bytes, flipping them back if the file holds ~flash. */
-static void muse_pt_copy(const struct muse_pt *pt, u8 *dst, const u8 *src,
-			 size_t len)
+static void muse_pt_copy(const struct muse_store *store, u8 *dst,
+			 const u8 *src, size_t len)
 {
 	const size_t word = sizeof(unsigned long);
 	size_t i = 0;
 
-	if (!pt->inverted) {
+	if (!store->inverted) {
 		memcpy(dst, src, len);
 		return;
 	}
@@ -372,16 +421,16 @@ static void muse_pt_copy(const struct muse_pt *pt, u8 *dst, const u8 *src,
  * swapped out) is left to kernel_read().  The caller holds pt->lock, so
  * no take-back, and no erase of these blocks, runs meanwhile.
  */
-static size_t muse_pt_copy_cached(const struct muse_pt *pt, struct file *file,
-				  u8 *buf, size_t len, loff_t pos)
+static size_t muse_pt_copy_cached(const struct muse_store *store, u8 *buf,
+				  size_t len, loff_t pos)
 {
-	struct address_space *mapping = file->f_mapping;
+	struct address_space *mapping = store->file->f_mapping;
 	struct folio *folio;
 	size_t done = 0, n;
 	void *src;
 
 	/* Past EOF (a file truncated under us): kernel_read() says so. */
-	if (!pt->direct || pos + len > i_size_read(mapping->host))
+	if (!store->direct || pos + len > i_size_read(mapping->host))
 		return 0;
 	while (done < len) {
 		folio = filemap_get_folio(mapping, (pos + done) >> PAGE_SHIFT);
@@ -394,7 +443,7 @@ static size_t muse_pt_copy_cached(const struct muse_pt *pt, struct file *file,
 		}
 		n = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(pos + done));
 		src = kmap_local_folio(folio, offset_in_folio(folio, pos + done));
-		muse_pt_copy(pt, buf + done, src, n);
+		muse_pt_copy(store, buf + done, src, n);
 		kunmap_local(src);
 		folio_mark_accessed(folio);
 		folio_put(folio);
@@ -407,10 +456,11 @@ static size_t muse_pt_copy_cached(const struct muse_pt *pt, struct file *file,
  * Read [pos, pos + len) of the file as flash bytes into @buf, with the
  * server's credentials: the MTD user's are not the file's business.
  */
-static ssize_t muse_pt_fill(const struct muse_pt *pt, struct file *file,
-			    u8 *buf, size_t len, loff_t pos)
+static ssize_t muse_pt_fill(const struct muse_store *store, u8 *buf,
+			    size_t len, loff_t pos)
 {
-	size_t done = muse_pt_copy_cached(pt, file, buf, len, pos);
+	size_t done = muse_pt_copy_cached(store, buf, len, pos);
+	struct file *file = store->file;
 	const struct cred *old;
 	ssize_t n;
 
@@ -423,8 +473,8 @@ static ssize_t muse_pt_fill(const struct muse_pt *pt, struct file *file,
 	if (n < 0)
 		return n;
 	/* In place: the word loop reads each word before writing it. */
-	if (pt->inverted)
-		muse_pt_copy(pt, buf + done, buf + done, n);
+	if (store->inverted)
+		muse_pt_copy(store, buf + done, buf + done, n);
 	return done + n;
 }
 
@@ -432,9 +482,9 @@ static ssize_t muse_pt_fill(const struct muse_pt *pt, struct file *file,
  * Count the read as the requests it saves: once per block per I/O unit
  * the range [from, from + len) covers, and the bytes read from each block.
  */
-static void muse_pt_count(struct muse_conn *conn, u64 from, u64 len)
+static void muse_pt_count(struct muse_conn *conn, struct muse_store *store,
+			  u64 from, u64 len)
 {
-	struct muse_pt *pt = &conn->pt;
 	u32 erasesize = conn->mtd.erasesize;
 	u64 end = from + len, unit_end, pos, next, b;
 
@@ -444,8 +494,8 @@ static void muse_pt_count(struct muse_conn *conn, u64 from, u64 len)
 		for (pos = from; pos < unit_end; pos = next) {
 			b = div_u64(pos, erasesize);
 			next = min((b + 1) * erasesize, unit_end);
-			atomic_inc(&pt->reads[b]);
-			atomic64_add(next - pos, &pt->bytes[b]);
+			atomic_inc(&store->reads[b]);
+			atomic64_add(next - pos, &store->bytes[b]);
 		}
 		from = unit_end;
 	}
@@ -469,29 +519,32 @@ bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 {
 	struct muse_pt *pt = &conn->pt;
 	u32 erasesize = conn->mtd.erasesize;
-	struct file *file;
+	struct muse_store *store;
 	u64 first, last;
 	ssize_t n = -ENXIO;
 
-	if (!READ_ONCE(pt->file) || ops->mode == MTD_OPS_RAW ||
+	if (!READ_ONCE(pt->store) || ops->mode == MTD_OPS_RAW ||
 	    (ops->oobbuf && ops->ooblen) || !ops->datbuf || !ops->len)
 		return false;
 	first = div_u64(from, erasesize);
 	last = div_u64(from + ops->len - 1, erasesize);
 
-	/* Held by a kernel erase stuck in the file's filesystem: ask. */
-	if (down_read_killable(&pt->lock))
+	store = muse_store_get(pt);
+	if (!store)
 		return false;
-	file = muse_pt_file_get(pt);
-	if (file && find_next_zero_bit(pt->marked, last + 1, first) > last) {
-		n = muse_pt_fill(pt, file, ops->datbuf, ops->len,
-				 pt->data_offset + from);
+	/* Held by a kernel erase stuck in the file's filesystem: ask. */
+	if (down_read_killable(&pt->lock)) {
+		muse_store_put(store);
+		return false;
+	}
+	if (find_next_zero_bit(store->marked, last + 1, first) > last) {
+		n = muse_pt_fill(store, ops->datbuf, ops->len,
+				 store->data_offset + from);
 		if (n == ops->len)
-			muse_pt_count(conn, from, n);
+			muse_pt_count(conn, store, from, n);
 	}
 	up_read(&pt->lock);
-	if (file)
-		fput(file);
+	muse_store_put(store);
 	if (n != ops->len) {
 		/* A killed caller's read stops short: no news. */
 		if (n >= 0 && !fatal_signal_pending(current))
@@ -504,32 +557,21 @@ bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops)
 }
 
 /**
- * muse_pt_drop() - the connection died: no more passthrough reads
+ * muse_pt_drop() - the connection died: no more fast paths
  * @conn:	connection
  *
- * Drops the connection's reference to the file without waiting: a read
- * or kernel erase in flight holds its own and ends with it.
+ * Drops the connection's reference to the store without waiting: a read,
+ * kernel erase or ioctl in flight holds its own, and the last one frees
+ * the file and the per-block state.  Idempotent.
  */
 void muse_pt_drop(struct muse_conn *conn)
 {
 	struct muse_pt *pt = &conn->pt;
-	struct file *file;
+	struct muse_store *store;
 
-	spin_lock(&pt->file_lock);
-	file = pt->file;
-	pt->file = NULL;
-	spin_unlock(&pt->file_lock);
-	if (file)
-		fput(file);
-}
-
-/**
- * muse_pt_free() - free the passthrough state of a connection
- * @conn:	connection, dead, after muse_pt_drop()
- */
-void muse_pt_free(struct muse_conn *conn)
-{
-	kvfree(conn->pt.marked);
-	kvfree(conn->pt.reads);
-	kvfree(conn->pt.bytes);
+	spin_lock(&pt->store_lock);
+	store = pt->store;
+	pt->store = NULL;
+	spin_unlock(&pt->store_lock);
+	muse_store_put(store);
 }

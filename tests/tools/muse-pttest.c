@@ -54,8 +54,13 @@
  *               stopped answering, a passthrough read waits on it: the
  *               administrator's abort and the server's exit each return
  *               within a second; the reader ends once FUSE gives up
+ * store-freed   in a memory cgroup, the per-block state of a chip of
+ *               MUSE_BLOCKS_MAX blocks (passthrough and kernel erase) is
+ *               charged to the server, and freed when the server dies
+ *               while a user still holds the MTD open (skipped, saying
+ *               so, where the kernel has no cgroup v2 memory controller)
  *
- * One line per case, PASS or FAIL; exit status 1 if any case failed.
+ * One line per case, PASS, FAIL or SKIP; exit status 1 if any case failed.
  * "muse-pttest --list" prints the cases' names, one a line.
  */
 #define _GNU_SOURCE
@@ -71,6 +76,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -99,10 +106,14 @@
 
 static bool verbose;
 static int failures;
+/* Set by a case that cannot run on this kernel: why. */
+static const char *skip_reason;
 
 static void result(const char *name, const char *why)
 {
-	if (why)
+	if (!why && skip_reason)
+		printf("SKIP %s: %s\n", name, skip_reason);
+	else if (why)
 		printf("FAIL %s: %s\n", name, why);
 	else
 		printf("PASS %s\n", name);
@@ -1200,6 +1211,24 @@ static bool wait_flag(atomic_bool *flag, long ms)
 	return true;
 }
 
+/*
+ * End a case's own server (not run_case()'s): its session, its loop if
+ * started, its memfd.  Idempotent.
+ */
+static void own_server_stop(struct server *s, bool looping)
+{
+	if (s->se) {
+		muse_session_exit(s->se);
+		if (looping)
+			pthread_join(s->loop, NULL);
+		muse_session_destroy(s->se);
+		s->se = NULL;
+	}
+	if (s->store >= 0)
+		close(s->store);
+	s->store = -1;
+}
+
 /* The chip of huge-erase: MUSE_BLOCKS_MAX, or fewer where KASAN is slow. */
 static uint32_t huge_blocks(void)
 {
@@ -1330,14 +1359,7 @@ out:
 		sched_setaffinity(0, sizeof(cpus), &cpus);
 	if (mtd >= 0)
 		close(mtd);
-	if (s.se) {
-		muse_session_exit(s.se);
-		if (looping)
-			pthread_join(s.loop, NULL);
-		muse_session_destroy(s.se);
-	}
-	if (s.store >= 0)
-		close(s.store);
+	own_server_stop(&s, looping);
 	return err;
 }
 
@@ -1488,6 +1510,187 @@ out:
 	return err;
 }
 
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define CGROUP_CASE	CGROUP_ROOT "/muse-pttest"
+
+/* Write @text to the cgroup file @path; 0 or -1 with errno. */
+static int cg_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The case cgroup's memory.current in bytes, or -1. */
+static long long cg_memory(void)
+{
+	FILE *f = fopen(CGROUP_CASE "/memory.current", "re");
+	long long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Move this process into @dir's cgroup.procs. */
+static int cg_move(const char *dir)
+{
+	char path[128], pid[24];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return cg_write(path, pid);
+}
+
+/*
+ * This process in a cgroup of its own with the memory controller: NULL,
+ * or why not (skip_reason set when the kernel has no such controller).
+ */
+static const char *cg_enter(void)
+{
+	char controllers[256] = "";
+	FILE *f;
+
+	if (mount("none", CGROUP_ROOT, "cgroup2", 0, NULL) && errno != EBUSY) {
+		skip_reason = "no cgroup v2 on this kernel";
+		return NULL;
+	}
+	f = fopen(CGROUP_ROOT "/cgroup.controllers", "re");
+	if (f) {
+		if (!fgets(controllers, sizeof(controllers), f))
+			controllers[0] = '\0';
+		fclose(f);
+	}
+	if (!strstr(controllers, "memory")) {
+		skip_reason = "no memory controller on this kernel";
+		return NULL;
+	}
+	if (cg_write(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		return "enabling the memory controller";
+	if (mkdir(CGROUP_CASE, 0755) && errno != EEXIST)
+		return "mkdir " CGROUP_CASE;
+	if (cg_move(CGROUP_CASE))
+		return "moving into " CGROUP_CASE;
+	return NULL;
+}
+
+static void cg_leave(void)
+{
+	cg_move(CGROUP_ROOT);
+	rmdir(CGROUP_CASE);
+}
+
+/*
+ * The arrays of MUSE_BLOCKS_MAX blocks: passthrough marks (a bit), read
+ * counts (4 bytes), byte counts (8), kernel-erase budgets (4).
+ */
+#define STORE_ARRAYS	((long long)MUSE_BLOCKS_MAX / 8 + \
+			 (long long)MUSE_BLOCKS_MAX * (4 + 8 + 4))
+
+/*
+ * What must be seen charged, then freed: memory.current moves by pages
+ * and by what the process does meanwhile (slab, a thread's stack), so
+ * all but 1/8 of the arrays.
+ */
+#define STORE_SEEN	(STORE_ARRAYS / 8 * 7)
+
+/* memory.current fell to at most @limit within two seconds. */
+static bool cg_memory_falls(long long limit)
+{
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if (cg_memory() <= limit)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static const char *case_store_freed(struct server *unused, int unused_mtd)
+{
+	const uint64_t size = (uint64_t)MUSE_BLOCKS_MAX * BLOCK;
+	const uint64_t count_off = size + size / PAGE * OOB;
+	struct muse_device dev = pt_device(NAME "-freed");
+	struct server s = { .store = -1 };
+	long long before, charged, live, after;
+	bool looping = false;
+	const char *err;
+	int mtd = -1;
+
+	(void)unused;
+	(void)unused_mtd;
+	err = cg_enter();
+	if (err || skip_reason)
+		goto out;
+	dev.size = size;
+	/* Sparse: the file's pages are not what is measured. */
+	s.store = memfd_create("pttest-freed", MFD_CLOEXEC);
+	if (s.store < 0 ||
+	    ftruncate(s.store, count_off + MUSE_BLOCKS_MAX * sizeof(uint32_t))) {
+		err = "memfd";
+		goto out;
+	}
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     MUSE_SESSION_PASSTHROUGH |
+			     MUSE_SESSION_KERNEL_ERASE, &s, &s.se) ||
+	    muse_session_open(s.se, NULL) || muse_session_init(s.se)) {
+		err = "session set-up";
+		goto out;
+	}
+	before = cg_memory();
+	if (muse_session_set_backing(s.se, s.store, 0, MUSE_PT_INVERTED) ||
+	    muse_session_set_erase_backing(s.se, size, count_off,
+					   sizeof(uint32_t))) {
+		err = "backing file set-up";
+		goto out;
+	}
+	charged = cg_memory();
+	note("store-freed: memory.current %lld before the backing file, %lld after (arrays %lld)\n",
+	     before, charged, STORE_ARRAYS);
+	if (before < 0 || charged - before < STORE_SEEN) {
+		err = "the per-block state is not charged to the server's cgroup";
+		goto out;
+	}
+	if (pthread_create(&s.loop, NULL, srv_loop, &s)) {
+		err = "pthread_create";
+		goto out;
+	}
+	looping = true;
+	mtd = open_mtd(NAME "-freed", O_RDONLY);
+	if (mtd < 0) {
+		err = "the MTD did not appear";
+		goto out;
+	}
+	/*
+	 * The server dies; the MTD stays, held by mtd.  What the server's
+	 * thread and the open MTD cost stays charged meanwhile: only the
+	 * arrays must go.
+	 */
+	live = cg_memory();
+	own_server_stop(&s, looping);
+	if (!cg_memory_falls(live - STORE_SEEN))
+		err = "the per-block state outlived the server's death";
+	after = cg_memory();
+	note("store-freed: memory.current %lld serving, %lld after the death, the MTD still open\n",
+	     live, after);
+out:
+	if (mtd >= 0)
+		close(mtd);
+	own_server_stop(&s, looping);
+	if (!skip_reason)
+		cg_leave();
+	return err;
+}
+
 static const struct {
 	const char *name;
 	const char *(*run)(struct server *s, int mtd);
@@ -1506,6 +1709,7 @@ static const struct {
 	{ "fsize-limit", case_fsize_limit },
 	{ "huge-erase", case_huge_erase },
 	{ "stuck-backing", case_stuck_backing },
+	{ "store-freed", case_store_freed },
 };
 
 static void run_case(unsigned int i)
@@ -1526,6 +1730,7 @@ static void run_case(unsigned int i)
 	if (s.se)
 		srv_stop(&s);
 	result(cases[i].name, why);
+	skip_reason = NULL;
 }
 
 int main(int argc, char **argv)
