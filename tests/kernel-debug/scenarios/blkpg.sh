@@ -8,7 +8,5 @@
 . /scenarios/kdebug-lib.sh
 
 require_bin ramflash
-kmemleak_begin
-sh /scenarios/partitions-blkpg.sh || exit $?
-kmemleak_check
+kd_wrap partitions-blkpg
 rmmod muse || fail "rmmod muse"

@@ -3,13 +3,10 @@
 #
 # tests/vm's init-race (ioctls racing the INIT write) under KASAN, UBSAN,
 # lockdep and kmemleak: no splat, nothing leaked.  1000 rounds take about
-# 300 s here (the stock kernels run 2000 in 45 s); the name differs from
-# the vm scenario it wraps, which a same-named wrapper would replace in
-# the image and so run itself forever.
+# 300 s here (the stock kernels run 2000 in 45 s).
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
 require_bin muse-rawpeer
-kmemleak_begin
-INIT_RACE_ROUNDS=1000 sh /scenarios/init-race.sh || exit $?
-kmemleak_check
+export INIT_RACE_ROUNDS=1000
+kd_wrap init-race

@@ -138,3 +138,13 @@ run_any_flash_tests() {
 	run_mtd_test mtd_torturetest 'finished after 10 erase cycles' \
 		dev="$1" eb=4 ebcnt=4 cycles_count=10
 }
+
+# kd_wrap SCENARIO: run tests/vm's SCENARIO under the debug kernel's
+# checks, failing if it fails or leaks.  A wrapper must be named apart
+# from the vm scenario it wraps: mkinitramfs lets a same-named file
+# replace that scenario, which would then run itself forever.
+kd_wrap() {
+	kmemleak_begin
+	sh "/scenarios/$1.sh" || exit $?
+	kmemleak_check
+}

@@ -9,6 +9,4 @@
 . /scenarios/kdebug-lib.sh
 
 require_bin muse-rawpeer
-kmemleak_begin
-sh /scenarios/reply-sweep.sh || exit $?
-kmemleak_check
+kd_wrap reply-sweep
