@@ -364,6 +364,22 @@ static const struct muse_opcode_desc {
 	[MUSE_SYNC - MUSE_INIT] = { handle_sync, 0, 0 },
 };
 
+/*
+ * A request whose header or framing is wrong: no conforming kernel sends
+ * one, so it is a bug of the peer that the error reply alone may hide.
+ * Say so once per session (a broken peer may send nothing else), then
+ * answer with @err.
+ */
+static int reject_malformed(struct muse_req *req, int err, const char *what)
+{
+	if (!atomic_exchange(&req->se->malformed_logged, true))
+		muse_log(MUSE_LOG_ERR,
+			 "libmuse: malformed request (opcode %u, unique %llu): %s; answered with %s (further malformed requests are not logged)\n",
+			 req->opcode, (unsigned long long)req->unique, what,
+			 strerror(-err));
+	return muse__reply_error(req, err);
+}
+
 /**
  * muse__dispatch() - validate one request and answer it.
  * @req:	the request object: session, sink and scratch set.
@@ -398,16 +414,17 @@ int muse__dispatch(struct muse_req *req, const void *buf, size_t n)
 	atomic_store(&req->state, MUSE__REQ_IDLE);
 
 	if (in.len != n)
-		return muse__reply_error(req, -EINVAL);
+		return reject_malformed(req, -EINVAL, "length not the bytes read");
 	if (in.opcode < MUSE_INIT || in.opcode > MUSE_SYNC)
-		return muse__reply_error(req, -ENOSYS);
+		return reject_malformed(req, -ENOSYS, "unknown opcode");
 	if ((in.opcode == MUSE_INIT) == se->initialised)
-		return muse__reply_error(req, -EPROTO);
+		return reject_malformed(req, -EPROTO, se->initialised ?
+					"second INIT" : "request before INIT");
 
 	desc = &opcode_table[in.opcode - MUSE_INIT];
 	min_body = se->ext_layout ? desc->ext_size : desc->compat_size;
 	if (req->bodylen < min_body)
-		return muse__reply_error(req, -EINVAL);
+		return reject_malformed(req, -EINVAL, "body too short");
 	return desc->handler(req);
 }
 

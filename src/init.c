@@ -148,6 +148,28 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 }
 
 /*
+ * Below a sector (the smallest NAND page), every block-sized access is
+ * many round trips: a NOR described by its natural geometry (writesize
+ * 1, no write buffer, no max_io) gets a 1-byte unit, one request per
+ * byte.  The defaults cannot change within 1.x (a callback written for
+ * them may count on the request size), so the server is told instead,
+ * once, at INIT: doc/libmuse.md, "Choosing the geometry".
+ */
+#define SMALL_UNIT 512U
+
+static void warn_small_unit(const struct muse_session *se)
+{
+	if (se->unit >= SMALL_UNIT)
+		return;
+	muse_log(MUSE_LOG_WARNING,
+		 "libmuse: the I/O unit is %u bytes: every read or write of a block is a request per %u bytes (%s)\n",
+		 se->unit, se->unit,
+		 se->dev.max_io > se->unit ?
+		 "the kernel offers no larger I/O" :
+		 "set max_io to a multiple of writebufsize, e.g. erasesize");
+}
+
+/*
  * Request slots made from now on need only the negotiated size.  A v2
  * kernel is FUSE's device code (the series' muse.c), whose read() refuses
  * with -EINVAL a buffer shorter than FUSE_MIN_READ_BUFFER, however small
@@ -219,6 +241,7 @@ int muse__handle_init(struct muse_req *req)
 	if (!ret) {
 		se->initialised = true;
 		size_slots(se, req->bodylen == MUSE_COMPAT_INIT_IN_SIZE);
+		warn_small_unit(se);
 	}
 	return ret;
 }

@@ -65,6 +65,7 @@ struct muse_session {
 	int exit_fd;			/* eventfd, readable once exit was asked */
 	atomic_bool exited;
 	atomic_bool error_logged;	/* the one log line was printed */
+	atomic_bool malformed_logged;	/* a malformed request was logged */
 
 	/* Negotiated at MUSE_INIT; read-only afterwards. */
 	bool initialised;

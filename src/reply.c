@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -238,9 +237,9 @@ static void log_reply_error(struct muse_session *se, int err)
 {
 	if (atomic_exchange(&se->error_logged, true))
 		return;
-	errno = -err;
-	fprintf(stderr,
-		"libmuse: cannot answer a request: %m (further such errors are not logged)\n");
+	muse_log(MUSE_LOG_ERR,
+		 "libmuse: cannot answer a request: %s (further such errors are not logged)\n",
+		 strerror(-err));
 }
 
 /**

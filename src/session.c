@@ -174,6 +174,7 @@ int muse_session_new(const struct muse_device *dev, size_t dev_size,
 	se->userdata = userdata;
 	atomic_init(&se->exited, false);
 	atomic_init(&se->error_logged, false);
+	atomic_init(&se->malformed_logged, false);
 	pthread_mutex_init(&se->pool_lock, NULL);
 
 	ret = copy_ops(&se->ops, ops, ops_size);

@@ -17,6 +17,7 @@
 #ifndef MUSE_MUSE_H
 #define MUSE_MUSE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,7 +28,7 @@ extern "C" {
 
 /* The version of this header; muse_version() tells the library's. */
 #define MUSE_VERSION_MAJOR 1
-#define MUSE_VERSION_MINOR 1
+#define MUSE_VERSION_MINOR 2
 #define MUSE_VERSION_MICRO 0
 #define MUSE_VERSION_NUMBER(major, minor, micro) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))
@@ -516,6 +517,58 @@ int muse_session_set_erase_backing(struct muse_session *se,
  */
 int muse_session_erase_grant(struct muse_session *se, uint64_t first_block,
 			     uint64_t count, uint32_t budget);
+
+/*
+ * Logging.  The library reports what it cannot return as an error (a
+ * reply the kernel refused, a malformed request, a negotiation that will
+ * be slow) through one process-wide log function, stderr by default.
+ * Each message is one line starting with "libmuse: " and ending in "\n".
+ */
+
+/* How serious a message is; the values are syslog(3)'s LOG_* levels. */
+enum muse_log_level {
+	MUSE_LOG_EMERG = 0,
+	MUSE_LOG_ALERT = 1,
+	MUSE_LOG_CRIT = 2,
+	MUSE_LOG_ERR = 3,
+	MUSE_LOG_WARNING = 4,
+	MUSE_LOG_NOTICE = 5,
+	MUSE_LOG_INFO = 6,
+	MUSE_LOG_DEBUG = 7,
+};
+
+/*
+ * A log function: @fmt and @ap are a printf(3) format and its arguments
+ * (no %m).  It may be called from any thread the library runs on,
+ * concurrently, and must not call back into the session.
+ */
+typedef void (*muse_log_func_t)(enum muse_log_level level, const char *fmt,
+				va_list ap);
+
+/**
+ * muse_set_log_func() - send the library's messages to @func.
+ * @func: the new log function, or NULL for the default, which writes
+ *        every message to stderr.
+ *
+ * Process-wide, for every session; may be called at any time from any
+ * thread (a message being logged concurrently goes to the old or the new
+ * function).  Since 1.2.
+ */
+void muse_set_log_func(muse_log_func_t func);
+
+/**
+ * muse_log() - log a message through the current log function.
+ * @level:	MUSE_LOG_*.
+ * @fmt:	printf(3) format, then its arguments.
+ *
+ * For a server that wants its own messages to go where the library's go.
+ * Since 1.2.
+ */
+void muse_log(enum muse_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 
 #ifdef __cplusplus
 }
