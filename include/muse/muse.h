@@ -189,10 +189,20 @@ struct muse_ops {
  */
 int muse_req_keep(struct muse_req *req);
 
-/*
- * Answering a kept request, from any thread; each consumes the request
- * (it must not be used afterwards) unless it fails with -EINVAL or
- * -EALREADY.
+/**
+ * muse_reply_read(), muse_reply_write(), muse_reply_isbad(),
+ * muse_reply_ok(), muse_reply_err() - answer a kept request.
+ * @req:	a request kept with muse_req_keep().
+ * @ecc:	muse_reply_read(): what the read reports besides the data
+ *		(put in the request's buffers); NULL for a clean read.
+ * @bad:	muse_reply_isbad(): 0 good, 1 bad.
+ * @err:	muse_reply_err(): the request's negative errno.
+ *
+ * muse_reply_read(): a READ succeeded.  muse_reply_write(): a WRITE
+ * succeeded.  muse_reply_isbad(): an ISBAD's answer.  muse_reply_ok(): an
+ * ERASE, MARKBAD or SYNC succeeded.  muse_reply_err(): any request failed.
+ * From any thread; each consumes the request (it must not be used
+ * afterwards) unless it fails with -EINVAL or -EALREADY.
  *
  * Return: 0 once the reply is written; -EINVAL if the function does not
  * fit the request's operation or the request was not kept (the request
@@ -201,15 +211,10 @@ int muse_req_keep(struct muse_req *req);
  * errno of writing the reply (-ENOENT: the kernel gave up on the request;
  * -ENODEV, -EPIPE: the connection is gone and the session exits).
  */
-/* muse_reply_read() - a READ succeeded; @ecc may be NULL (clean read). */
 int muse_reply_read(struct muse_req *req, const struct muse_ecc_result *ecc);
-/* muse_reply_write() - a WRITE succeeded. */
 int muse_reply_write(struct muse_req *req);
-/* muse_reply_isbad() - an ISBAD's answer: 0 good, 1 bad. */
 int muse_reply_isbad(struct muse_req *req, int bad);
-/* muse_reply_ok() - an ERASE, MARKBAD or SYNC succeeded. */
 int muse_reply_ok(struct muse_req *req);
-/* muse_reply_err() - any request failed with @err (negative errno). */
 int muse_reply_err(struct muse_req *req, int err);
 
 struct muse_session;
@@ -547,8 +552,9 @@ typedef void (*muse_log_func_t)(enum muse_log_level level, const char *fmt,
 
 /**
  * muse_set_log_func() - send the library's messages to @func.
- * @func: the new log function, or NULL for the default, which writes
- *        every message to stderr.
+ * @func: the new log function, void func(enum muse_log_level level,
+ *        const char *fmt, va_list ap); or NULL for the default, which
+ *        writes every message to stderr.
  *
  * Process-wide, for every session; may be called at any time from any
  * thread (a message being logged concurrently goes to the old or the new

@@ -93,7 +93,8 @@ has() {
 lib=./usr/lib/$multiarch
 has "$libmuse1" "$lib/libmuse.so.$upstream" "$lib/libmuse.so.1 -> libmuse.so.$upstream"
 has "$libmuse_dev" ./usr/include/muse/muse.h ./usr/include/muse/muse_kernel.h \
-	"$lib/libmuse.so -> libmuse.so.1" "$lib/libmuse.a" "$lib/pkgconfig/libmuse.pc"
+	"$lib/libmuse.so -> libmuse.so.1" "$lib/libmuse.a" "$lib/pkgconfig/libmuse.pc" \
+	./usr/share/man/man3/libmuse.3.gz ./usr/share/man/man3/muse_session_new.3.gz
 has "$ramflash" ./usr/bin/ramflash ./usr/share/man/man1/ramflash.1.gz
 dkms_src=./usr/src/muse-$upstream
 has "$muse_dkms" "$dkms_src/dkms.conf" "$dkms_src/Makefile" "$dkms_src/Kbuild" \
