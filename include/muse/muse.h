@@ -5,8 +5,8 @@
  *
  * A server describes its flash in struct muse_device, implements the
  * operations it supports in struct muse_ops, creates a session and runs a
- * loop.  The kernel module registers the MTD once the MUSE_INIT handshake
- * succeeds and forwards every read, write, erase, bad-block query and sync
+ * loop.  The kernel module registers the MTD after the MUSE_INIT handshake
+ * succeeded, asynchronously, and forwards every read, write, erase, bad-block query and sync
  * to the callbacks, which answer by returning or keep the request and
  * answer later from any thread (muse_req_keep(), muse_reply_*()).
  *
@@ -67,7 +67,8 @@ enum muse_type {
  * muse_kernel.h): a name has 1..MUSE_NAME_MAX printable ASCII bytes;
  * partitions are <size>[@<offset>][(<name>)][ro] separated by commas, at
  * most MUSE_PARTS_MAX, eraseblock aligned, in address order, size "-"
- * (the rest) only last, no other flags ("lk", "slc" are refused).
+ * (the rest) only last, flags ro, lk, slc in that order (slc only on
+ * MUSE_TYPE_MLC_NAND).
  * doc/libmuse.md has the rule for each field.
  */
 struct muse_device {
@@ -300,8 +301,10 @@ int muse_session_fd(const struct muse_session *se);
  * @se: the session, with an fd.
  *
  * Reads the kernel's MUSE_INIT request, negotiates extensions and answers
- * with the device description.  The kernel registers the MTD when it
- * accepts the answer.
+ * with the device description.  The kernel registers the MTD after it
+ * accepted the answer, asynchronously: when this returns 0 the MTD may not
+ * exist yet, and its registration may still fail (the kernel then ends the
+ * connection: the loops return 0).
  *
  * Return: 0; -EPROTO for an unexpected first request or FUSE version;
  * -EINVAL if the kernel refused the device; -ENODEV if the connection
@@ -378,7 +381,8 @@ ssize_t muse_session_handle_buf(struct muse_session *se, const void *req,
 				size_t reqlen, void *reply, size_t reply_size);
 
 /**
- * muse_session_extensions() - the MUSE_EXT_* flags in force.
+ * muse_session_extensions() - the MUSE_EXT_* flags (of muse_kernel.h) in
+ * force.
  * @se: an initialised session.
  *
  * Return: the negotiated flags (0 for a v2 peer or before INIT).
@@ -402,7 +406,9 @@ uint32_t muse_session_max_io(const struct muse_session *se);
  * read disturb, data it corrects), and fetches how often the kernel read
  * each block.  Every call below needs an initialised session with the
  * extension in force (else -EOPNOTSUPP) and its /dev/muse fd (else
- * -EBADF).  doc/libmuse.md, "Read passthrough".
+ * -EBADF).  After the connection ended, muse_session_set_backing() fails
+ * with -ENODEV and the other two with -ENXIO.  doc/libmuse.md, "Read
+ * passthrough".
  */
 
 /* muse_session_set_backing() flags. */

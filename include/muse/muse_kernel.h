@@ -236,7 +236,12 @@ struct muse_isbad_out {
  * server's /dev/muse file, after muse_session_init() returned.  Every
  * MUSE_IOC_* fails with EOPNOTSUPP before the INIT write returned (or
  * after a refused INIT), and all but MUSE_IOC_PT_READS with EPERM when
- * their caller lacks CAP_SYS_ADMIN.
+ * their caller lacks CAP_SYS_ADMIN; every one with EFAULT when its
+ * argument cannot be read (or PT_READS's arrays written), ENOTTY for an
+ * unknown command.  After the connection died the backing file is
+ * dropped: MUSE_IOC_BACKING fails with ENODEV, MUSE_IOC_PASSTHROUGH,
+ * MUSE_IOC_PT_READS and MUSE_IOC_ERASE_BACKING with ENXIO;
+ * MUSE_IOC_ERASE_GRANT still succeeds and has no effect.
  *
  * MUSE_IOC_BACKING: register the file holding the in-band data, once per
  * connection.  Device byte a is at file offset data_offset + a, stored as
@@ -245,7 +250,8 @@ struct muse_isbad_out {
  * opened for reading and at least data_offset + device size long.
  * Errors: EOPNOTSUPP (extension not accepted), EBUSY (already set), EBADF,
  * EACCES (not open for reading), EINVAL (not a regular file, unknown
- * flags), ERANGE (too short).
+ * flags, opened O_APPEND, hugetlbfs), ELOOP (on a stacked filesystem),
+ * EXDEV (on a filesystem on an MTD), ERANGE (too short).
  *
  * MUSE_IOC_PASSTHROUGH: mark (enable = 1) or take back (enable = 0) count
  * eraseblocks from first_block.  The kernel serves a READ from the file,
@@ -254,7 +260,8 @@ struct muse_isbad_out {
  * ioctl returns no passthrough read of those blocks is in flight and every
  * later read of them is a request.  A READ issued after the server
  * answered a WRITE or ERASE sees its effect if the server changed the file
- * before answering.  Errors: ENXIO (no backing file), EINVAL (range).
+ * before answering.  Errors: ENXIO (no backing file), EINVAL (range empty
+ * or outside the device, enable not 0 or 1, padding not 0).
  *
  * MUSE_IOC_PT_READS: fetch and reset the passthrough read counts of count
  * blocks from first_block into the __u32 array at user address counts: a
@@ -294,8 +301,8 @@ struct muse_pt_reads {
  * MUSE_BACKING_INVERTED and opened for writing.  Page p's OOB (OOBSIZE
  * bytes, stored as ~byte) is at oob_offset + p * OOBSIZE (ignored when
  * OOBSIZE is 0).  Block b's erase count is the __u32 (host byte order) at
- * count_offset + b * count_stride; count_offset and count_stride are
- * multiples of 4.  Errors: ENXIO (no backing file), EBUSY (already set),
+ * count_offset + b * count_stride; count_offset is a multiple of 4 and
+ * count_stride a non-zero multiple of 4.  Errors: ENXIO (no backing file), EBUSY (already set),
  * EACCES (not open for writing), EINVAL (not inverted, alignment,
  * padding), ERANGE (a region past the end of the file).
  *
