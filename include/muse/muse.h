@@ -12,7 +12,8 @@
  *
  * Conventions: every function that can fail returns 0 (or a non-negative
  * count) on success and a negative errno on failure; handles are opaque.
- * The full reference is doc/libmuse.md.
+ * The reference: a manual page per function (libmuse(3)) and
+ * doc/libmuse.md.
  */
 #ifndef MUSE_MUSE_H
 #define MUSE_MUSE_H
