@@ -7,7 +7,8 @@
 #     symbols are those of src/libmuse.map;
 #   - lintian has no error and no warning that debian/ does not override;
 #   - a downstream program builds against the unpacked libmuse-dev and
-#     libmuse1 with pkg-config alone, and runs;
+#     libmuse1 with pkg-config alone, and runs; so does the test kit's
+#     example, a downstream CMocka test of a simulator;
 #   - DKMS builds the unpacked muse-dkms source for a Debian kernel's
 #     headers from the kernel cache: the first kernel this host tests
 #     (`fetch-kernel.sh --list`: 6.1 on Debian 12, 6.12 on Debian 13,
@@ -94,7 +95,9 @@ lib=./usr/lib/$multiarch
 has "$libmuse1" "$lib/libmuse.so.$upstream" "$lib/libmuse.so.1 -> libmuse.so.$upstream"
 has "$libmuse_dev" ./usr/include/muse/muse.h ./usr/include/muse/muse_kernel.h \
 	"$lib/libmuse.so -> libmuse.so.1" "$lib/libmuse.a" "$lib/pkgconfig/libmuse.pc" \
-	./usr/share/man/man3/libmuse.3.gz ./usr/share/man/man3/muse_session_new.3.gz
+	./usr/share/man/man3/libmuse.3.gz ./usr/share/man/man3/muse_session_new.3.gz \
+	./usr/include/muse/testing.h "$lib/libmuse-testing.a" \
+	"$lib/pkgconfig/libmuse-testing.pc"
 has "$ramflash" ./usr/bin/ramflash ./usr/share/man/man1/ramflash.1.gz
 dkms_src=./usr/src/muse-$upstream
 has "$muse_dkms" "$dkms_src/dkms.conf" "$dkms_src/Makefile" "$dkms_src/Kbuild" \
@@ -141,6 +144,21 @@ export PKG_CONFIG_SYSROOT_DIR="$work/root"
 cc $(pkg-config --cflags libmuse) -o "$work/downstream" "$downstream" \
 	$(pkg-config --libs libmuse)
 LD_LIBRARY_PATH="$work/root/usr/lib/$multiarch" "$work/downstream"
+# The test kit's example as the package ships it (dh_compress may have
+# compressed it), with cmocka from the system.
+example=$work/root/usr/share/doc/libmuse-dev/examples/test-nor-sim.c
+[ -f "$example" ] || { gzip -dc "$example.gz" >"$work/test-nor-sim.c" &&
+	example=$work/test-nor-sim.c; } ||
+	fail "libmuse-dev lacks examples/test-nor-sim.c"
+# shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
+cc -o "$work/test-nor-sim" "$example" \
+	$(pkg-config --cflags --libs libmuse-testing) -lcmocka ||
+	fail "the test kit's example does not build from the package"
+LD_LIBRARY_PATH="$work/root/usr/lib/$multiarch" "$work/test-nor-sim" \
+	>"$work/test-nor-sim.log" 2>&1 || {
+	cat "$work/test-nor-sim.log"
+	fail "the test kit's example failed"
+}
 
 stage "dkms build"
 spec=$("$fetch_kernel" --list | cut -d' ' -f1)

@@ -3,17 +3,19 @@
 #
 # Install the build into a scratch DESTDIR and build a downstream program
 # with nothing but `pkg-config --cflags --libs libmuse`, as a packager or
-# user would.  Also checks the ABI surface: the soname, and that the
+# user would, and the downstream test of examples/testing with nothing but
+# `pkg-config --cflags --libs libmuse-testing` and cmocka.  Also checks the ABI surface: the soname, and that the
 # library exports exactly the symbols src/libmuse.map lists, each under its
 # version node.
 #
-# Usage: install-test.sh BUILD_DIR CC MAP [EXTRA_CFLAGS...]
+# Usage: install-test.sh BUILD_DIR CC MAP TEST_EXAMPLE [EXTRA_CFLAGS...]
 set -eu
 
 build=$1
 cc=$2
 map=$3
-shift 3
+test_example=$4
+shift 4
 
 command -v pkg-config >/dev/null 2>&1 || { echo "no pkg-config"; exit 77; }
 
@@ -39,6 +41,15 @@ export PKG_CONFIG_SYSROOT_DIR="$root"
 lib=$(find "$root" -name 'libmuse.so.1' | head -n 1)
 [ -n "$lib" ] || { echo "libmuse.so.1 was not installed"; exit 1; }
 LD_LIBRARY_PATH="${lib%/*}" "$tmp/downstream"
+
+# shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
+"$cc" "$@" -o "$tmp/test-example" "$test_example" \
+	$(pkg-config --cflags --libs libmuse-testing) -lcmocka
+LD_LIBRARY_PATH="${lib%/*}" "$tmp/test-example" >"$tmp/test-example.log" 2>&1 || {
+	cat "$tmp/test-example.log"
+	echo "the installed test kit's example failed"
+	exit 1
+}
 
 command -v readelf >/dev/null 2>&1 || { echo "no readelf"; exit 77; }
 readelf -d "$lib" | grep -q 'SONAME.*\[libmuse\.so\.1\]' ||
