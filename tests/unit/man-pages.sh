@@ -1,17 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The manual pages as installed: every symbol src/libmuse.map exports has
-# a section 3 page, or is named in the NAME section of the page its own
-# page includes (".so", as for muse_reply_*); every page of the project
-# says the project's version; and groff renders each without a warning.
+# The manual pages as installed: every symbol src/libmuse.map exports, and
+# every function the test kit's header declares, has a section 3 page, or
+# is named in the NAME section of the page its own page includes (".so",
+# as for muse_reply_*); every page of the project says the project's
+# version; and groff renders each without a warning.
 #
-# Usage: man-pages.sh BUILD_DIR MAP VERSION
+# Usage: man-pages.sh BUILD_DIR MAP VERSION KIT_HEADER
 set -eu
 
 build=$1
 map=$2
 version=$3
+kit_header=$4
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,10 +33,15 @@ name_section() {
 }
 
 fail=0
-for sym in $(sed -n 's/^[[:space:]]*\(muse_[a-z0-9_]*\);.*/\1/p' "$map"); do
+# The kit's declarations: "muse_test_x(" outside comments.
+kit_functions=$(grep -v '^ \*' "$kit_header" |
+	grep -oE '\bmuse_test_[a-z0-9_]+\(' | tr -d '(' | sort -u)
+[ -n "$kit_functions" ] || { echo "no functions found in $kit_header"; exit 1; }
+for sym in $(sed -n 's/^[[:space:]]*\(muse_[a-z0-9_]*\);.*/\1/p' "$map") \
+	$kit_functions; do
 	page=$man3/$sym.3
 	if [ ! -f "$page" ]; then
-		echo "$sym: exported by $map, but no manual page $sym.3"
+		echo "$sym: exported or declared, but no manual page $sym.3"
 		fail=1
 		continue
 	fi
@@ -71,4 +78,4 @@ for page in $(find "$root" -path '*/man/man*' -type f | sort); do
 	fi
 done
 [ "$fail" -eq 0 ] || exit 1
-echo "man pages ok: $(find "$man3" -name 'muse_*.3' | wc -l) pages for the map's symbols, version $version"
+echo "man pages ok: $(find "$man3" -name 'muse_*.3' | wc -l) pages for the map's symbols and the kit's functions, version $version"
