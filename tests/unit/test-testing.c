@@ -7,6 +7,7 @@
  * on the session's fd in its place (the peer numbers requests 1, 2, ...).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -126,6 +127,36 @@ static void v2_kernel(void **state)
 	io.ooblen = 2;
 	io.oobbuf = oob;
 	assert_int_equal(muse_test_read(peer, &io, NULL), -EINVAL);
+}
+
+/* A kept request, answered later from another thread. */
+static void *answer_later(void *arg)
+{
+	usleep(20000);
+	assert_int_equal(muse_reply_isbad(arg, 1), 0);
+	return NULL;
+}
+
+static pthread_t answerer;
+
+static int keep_isbad(void *ud, struct muse_req *req, uint64_t addr)
+{
+	assert_int_equal(muse_req_keep(req), 0);
+	assert_int_equal(pthread_create(&answerer, NULL, answer_later, req), 0);
+	return MUSE_ASYNC;
+}
+
+static void kept_request_answered_from_a_thread(void **state)
+{
+	const struct muse_ops ops = { .isbad = keep_isbad };
+
+	assert_int_equal(muse_session_new(&test_nand, sizeof(test_nand), &ops,
+					  sizeof(ops), 0, NULL, &se), 0);
+	assert_int_equal(muse_test_peer_new(se, MUSE_EXT_ALL, 4096, 0,
+					    &peer), 0);
+	assert_int_equal(muse_test_init(peer), 0);
+	assert_int_equal(muse_test_isbad(peer, 64), 1);
+	assert_int_equal(pthread_join(answerer, NULL), 0);
 }
 
 /* ---- Planted replies ------------------------------------------------ */
@@ -345,6 +376,7 @@ int main(void)
 		T(every_opcode_reaches_the_callbacks),
 		T(unsendable_requests_are_einval),
 		T(v2_kernel),
+		T(kept_request_answered_from_a_thread),
 		T(planted_good_read_passes),
 		T(header_length_lie),
 		T(wrong_unique),
