@@ -38,12 +38,29 @@ def lines_out(text):
     return out
 
 
+def section_intros(src):
+    """[(end, paragraphs)] of the comments that introduce a group of
+    functions: a plain comment of several lines standing alone (a blank
+    line after it), not the file's own at its top."""
+    intros = []
+    for m in re.finditer(r'/\*\n((?:(?!\*/).)*?)\*/\n\n', src, re.S):
+        lines = [re.sub(r'^ \* ?', '', l) for l in m.group(1).splitlines()]
+        if len(lines) >= 3:
+            intros.append((m.end(), paragraphs(lines)))
+    return intros
+
+
 def parse_header(path):
     """Return {name: entry} for every kernel-doc comment of the header."""
     src = open(path, encoding='utf-8').read()
+    # The file's own comment (SPDX line, then what the header is) is not
+    # a group's introduction.
+    first = src.find('*/')
+    intros = [i for i in section_intros(src) if i[0] > first + 2]
     entries = {}
     for m in re.finditer(r'/\*\*\n(.*?)\*/\n(.*?;)\n(?=\n|/|#)', src,
                          re.S):
+        intro = [paras for end, paras in intros if end <= m.start()]
         body = [re.sub(r'^ \* ?', '', l) for l in m.group(1).splitlines()]
         # What a compiler needs but a reader does not.
         decls = re.sub(r'^#.*$', '', m.group(2), flags=re.M)
@@ -79,7 +96,9 @@ def parse_header(path):
                 cur.append(line.strip())
         entry = {
             'names': names, 'summary': summary.strip().rstrip('.'),
-            'params': params, 'text': paragraphs(text),
+            'params': params,
+            # The group's introduction says what the function is part of.
+            'text': paragraphs(text) + (intro[-1] if intro else []),
             'return': paragraphs(ret),
             'decls': [' '.join(d.split()) + ';'
                       for d in re.split(r';\s*', decls) if d.strip()],
