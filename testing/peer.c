@@ -282,8 +282,8 @@ static int parse_info(struct muse_test_peer *p, const char *info, size_t len)
 		if (!elen || !memchr(entry, '=', elen))
 			return violate(p, MUSE_INIT, 1, "init-info",
 				       "entry at %zu is not KEY=VALUE", off);
-		if (elen > strlen(MUSE_KEY_NAME) + 1 &&
-		    !strncmp(entry, MUSE_KEY_NAME "=", strlen(MUSE_KEY_NAME) + 1))
+		if (elen > sizeof(MUSE_KEY_NAME) &&
+		    !memcmp(entry, MUSE_KEY_NAME "=", sizeof(MUSE_KEY_NAME)))
 			named = true;
 		for (k = 0; k < NKEYS; k++)
 			if (!info_value(entry, elen, geometry_keys[k], &v[k],
@@ -471,10 +471,16 @@ static int check_io_out(struct muse_test_peer *p, uint32_t opcode,
 			size_t bodylen, struct muse_read_out *out)
 {
 	bool ext = !p->v2 && p->geo.extensions;
-	size_t out_size = opcode == MUSE_READ ?
-		(ext ? sizeof(struct muse_read_out) : MUSE_COMPAT_READ_OUT_SIZE) :
-		(ext ? sizeof(struct muse_write_out) : MUSE_COMPAT_WRITE_OUT_SIZE);
-	size_t want = out_size + (opcode == MUSE_READ ? io->len + io->ooblen : 0);
+	size_t read_out = ext ? sizeof(struct muse_read_out) :
+				MUSE_COMPAT_READ_OUT_SIZE;
+	size_t write_out = ext ? sizeof(struct muse_write_out) :
+				 MUSE_COMPAT_WRITE_OUT_SIZE;
+	size_t out_size = opcode == MUSE_READ ? read_out : write_out;
+	size_t want = out_size;
+
+	/* Only a READ reply carries the data and the OOB after its head. */
+	if (opcode == MUSE_READ)
+		want += io->len + io->ooblen;
 
 	if (bodylen != want)
 		return violate(p, opcode, unique, "reply-body",
@@ -567,9 +573,11 @@ static int do_block(struct muse_test_peer *p, uint32_t opcode, uint64_t addr,
 	ret = exchange(p, opcode, unique, frame, &bodylen);
 	if (ret)
 		return ret;
+	if (opcode != MUSE_ISBAD && bodylen)
+		return violate(p, opcode, unique, "reply-body",
+			       "%zu bytes, none expected", bodylen);
 	if (opcode != MUSE_ISBAD)
-		return bodylen ? violate(p, opcode, unique, "reply-body",
-					 "%zu bytes, none expected", bodylen) : 0;
+		return 0;
 	if (bodylen != sizeof(out))
 		return violate(p, opcode, unique, "reply-body",
 			       "%zu bytes, %zu expected", bodylen, sizeof(out));

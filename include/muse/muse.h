@@ -6,9 +6,10 @@
  * A server describes its flash in struct muse_device, implements the
  * operations it supports in struct muse_ops, creates a session and runs a
  * loop.  The kernel module registers the MTD after the MUSE_INIT handshake
- * succeeded, asynchronously, and forwards every read, write, erase, bad-block query and sync
- * to the callbacks, which answer by returning or keep the request and
- * answer later from any thread (muse_req_keep(), muse_reply_*()).
+ * succeeded, asynchronously, and forwards every read, write, erase,
+ * bad-block query and sync to the callbacks, which answer by returning or
+ * keep the request and answer later from any thread (muse_req_keep(),
+ * muse_reply_*()).
  *
  * Conventions: every function that can fail returns 0 (or a non-negative
  * count) on success and a negative errno on failure; handles are opaque.

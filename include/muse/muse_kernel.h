@@ -302,9 +302,10 @@ struct muse_pt_reads {
  * bytes, stored as ~byte) is at oob_offset + p * OOBSIZE (ignored when
  * OOBSIZE is 0).  Block b's erase count is the __u32 (host byte order) at
  * count_offset + b * count_stride; count_offset is a multiple of 4 and
- * count_stride a non-zero multiple of 4.  Errors: ENXIO (no backing file), EBUSY (already set),
- * EACCES (not open for writing), EINVAL (not inverted, alignment,
- * padding), ERANGE (a region past the end of the file).
+ * count_stride a non-zero multiple of 4.  Errors: ENXIO (no backing
+ * file), EBUSY (already set), EACCES (not open for writing), EINVAL
+ * (not inverted, alignment, padding), ERANGE (a region past the end of
+ * the file).
  *
  * MUSE_IOC_ERASE_GRANT: let the kernel erase count blocks from
  * first_block itself up to budget more times each
