@@ -11,6 +11,8 @@
 
 #include "muse_i.h"
 
+/* A log function formats what it gets: the format is checked by muse_log(). */
+__attribute__((format(printf, 2, 0)))
 static void log_to_stderr(enum muse_log_level level, const char *fmt,
 			  va_list ap)
 {

@@ -200,6 +200,7 @@ static void init_extended(struct muse_session *se)
  * session, two sessions per input, which would bury libFuzzer's own
  * output and slow it down.  The messages' formatting still runs.
  */
+__attribute__((format(printf, 2, 0)))
 static void format_and_drop(enum muse_log_level level, const char *fmt,
 			    va_list ap)
 {

@@ -20,6 +20,7 @@ static struct {
 	char text[512];
 } logged;
 
+__attribute__((format(printf, 2, 0)))
 static void capture(enum muse_log_level level, const char *fmt, va_list ap)
 {
 	logged.count++;
