@@ -409,8 +409,8 @@ uint32_t muse_session_max_io(const struct muse_session *se);
  * each block.  Every call below needs an initialised session with the
  * extension in force (else -EOPNOTSUPP) and its /dev/muse fd (else
  * -EBADF).  After the connection ended, muse_session_set_backing() fails
- * with -ENODEV and the other two with -ENXIO.  doc/libmuse.md, "Read
- * passthrough".
+ * with -ENODEV (-EBUSY once it was set) and the other two with -ENXIO.
+ * doc/libmuse.md, "Read passthrough".
  */
 
 /* muse_session_set_backing() flags. */
@@ -480,7 +480,8 @@ int muse_session_passthrough_reads(struct muse_session *se,
  * own state (wear, program state) and sets it back to 0 before it answers
  * any request about the block.  Every call below needs an initialised
  * session with the extension in force (else -EOPNOTSUPP) and its /dev/muse
- * fd (else -EBADF).  doc/libmuse.md, "Kernel erase".
+ * fd (else -EBADF).  After the connection ended both fail with -ENXIO.
+ * doc/libmuse.md, "Kernel erase".
  */
 
 /* muse_session_erase_grant() budget: no limit. */

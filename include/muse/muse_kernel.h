@@ -238,10 +238,9 @@ struct muse_isbad_out {
  * after a refused INIT), and all but MUSE_IOC_PT_READS with EPERM when
  * their caller lacks CAP_SYS_ADMIN; every one with EFAULT when its
  * argument cannot be read (or PT_READS's arrays written), ENOTTY for an
- * unknown command.  After the connection died the backing file is
- * dropped: MUSE_IOC_BACKING fails with ENODEV, MUSE_IOC_PASSTHROUGH,
- * MUSE_IOC_PT_READS and MUSE_IOC_ERASE_BACKING with ENXIO;
- * MUSE_IOC_ERASE_GRANT still succeeds and has no effect.
+ * unknown command.  After the connection died the server's store is
+ * dropped: MUSE_IOC_BACKING fails with ENODEV (EBUSY once it was set),
+ * every other one with ENXIO.
  *
  * MUSE_IOC_BACKING: register the file holding the in-band data, once per
  * connection.  Device byte a is at file offset data_offset + a, stored as
