@@ -37,6 +37,7 @@
 	X(program_failures,	"injected program failures")		\
 	X(erase_failures,	"injected erase failures")		\
 	X(grave_reads,		"page reads --grave-pages garbled")	\
+	X(flips_live,		"bits flipped by the control's flip-bits") \
 	X(bad_block_erases,	"erases refused on bad blocks")		\
 	X(worn_out_blocks,	"blocks whose erase --endurance failed")	\
 	X(store_errors,		"image reads/writes that failed (-EIO)") \

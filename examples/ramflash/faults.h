@@ -148,6 +148,7 @@ struct rf_flips {
 	uint32_t random;	/* --bitflip-rate */
 	uint32_t disturb;	/* --read-disturb */
 	uint32_t retention;	/* --retention */
+	uint32_t live;		/* the control's flip-bits */
 };
 
 /* What the bit-flip model needs to know about one read of one step. */

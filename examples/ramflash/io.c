@@ -313,6 +313,7 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 		return ret;
 	}
 	rf_count_erases(meta, n, false);
+	rf_live_block_erased(sim, b);
 	if (count) {
 		rf_stats_add(&sim->stats, erases, n);
 		rf_stats_add(&sim->stats, kernel_erases, n);
@@ -379,6 +380,26 @@ static void rf_step_read_init(struct rf_sim *sim, uint64_t b,
 }
 
 /*
+ * The control's flip-bits: the flips the read of the step at @addr takes
+ * when it is the first step of a page with a live FLIP (counted in
+ * cause->live, which is zeroed otherwise).
+ */
+static uint32_t rf_read_live_flips(struct rf_sim *sim, uint64_t addr,
+				   struct rf_flips *cause)
+{
+	uint32_t bits = 0;
+
+	cause->live = 0;
+	if (addr % sim->geo.page_size ||
+	    !rf_live_take(sim, RF_LIVE_FLIP, addr / sim->geo.page_size, &bits))
+		return 0;
+	cause->live = bits;
+	rf_log(sim, "%" PRIu32 " bits flipped at 0x%" PRIx64 " (flip-bits)",
+	       bits, addr);
+	return bits;
+}
+
+/*
  * The ECC outcome of the data [lo, hi) of block @b, step by step: the
  * flips of the fault models plus the bits a RAW write changed behind the
  * ECC.  Within the strength the step comes back corrected (what the ECC
@@ -407,6 +428,7 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 		if (sim->flips_enabled)
 			n_model = rf_step_flips(&sim->cfg.faults, sim->bitflip_max,
 						&rd, &cause);
+		n_model += rf_read_live_flips(sim, addr, &cause);
 		n_diff = 0;
 		if (!raw && rf_raw_written(sim, addr / geo->page_size)) {
 			ret = rf_image_diff_bits(&sim->img, RF_REGION_DATA,
@@ -421,6 +443,7 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 		rf_stats_add(&sim->stats, flips_random, cause.random);
 		rf_stats_add(&sim->stats, flips_disturb, cause.disturb);
 		rf_stats_add(&sim->stats, flips_retention, cause.retention);
+		rf_stats_add(&sim->stats, flips_live, cause.live);
 		rf_stats_add(&sim->stats, raw_diff_bits, n_diff);
 		if (!raw && n <= geo->ecc_strength) {
 			ecc->corrected += n;
@@ -451,7 +474,8 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 
 /*
  * --grave-pages: a page of [lo, hi) read more often than its limit comes
- * back as garbage the ECC cannot correct, as nandsim's gravepages do.
+ * back as garbage the ECC cannot correct, as nandsim's gravepages do; so
+ * does one the control's grave command made.
  */
 static void rf_read_graves(struct rf_sim *sim, const struct rf_io *io,
 			   uint64_t lo, uint64_t hi, struct rf_ecc *ecc)
@@ -461,7 +485,8 @@ static void rf_read_graves(struct rf_sim *sim, const struct rf_io *io,
 	uint64_t p, a, end;
 
 	for (p = lo / page; p * page < hi; p++) {
-		if (!rf_limit_hit(grave, sim->grave_page_ops, p))
+		if (!rf_limit_hit(grave, sim->grave_page_ops, p) &&
+		    !rf_live_take(sim, RF_LIVE_GRAVE, p, NULL))
 			continue;
 		end = (p + 1) * page < hi ? (p + 1) * page : hi;
 		for (a = p * page > lo ? p * page : lo; a < end; a++)
@@ -491,14 +516,14 @@ static int rf_read_block(struct rf_sim *sim, const struct rf_io *io,
 		if (ret)
 			return rf_store_failed(sim, ret, "read", lo);
 		touched = (hi - 1) / geo->page_size - lo / geo->page_size + 1;
-		if (sim->flips_enabled ||
+		if (sim->flips_enabled || rf_live_any(sim) ||
 		    (sim->ecc_shadow && io->mode != RF_OOB_RAW &&
 		     rf_raw_marked(sim, lo, hi))) {
 			ret = rf_read_ecc(sim, io, b, lo, hi, ecc);
 			if (ret)
 				return ret;
 		}
-		if (sim->cfg.faults.grave_pages.count)
+		if (sim->cfg.faults.grave_pages.count || rf_live_any(sim))
 			rf_read_graves(sim, io, lo, hi, ecc);
 	}
 	for (page = b * sim->pages_per_block;
@@ -666,7 +691,8 @@ static int rf_program_data(struct rf_sim *sim, const struct rf_io *io,
 
 /*
  * --weak-pages: the first page of @io in block @b programmed more often
- * than its limit, or UINT64_MAX.  Pages before it count a program.
+ * than its limit (or failing by the control's fail-program), or
+ * UINT64_MAX.  Pages before it count a program.
  */
 static uint64_t rf_weak_page_hit(struct rf_sim *sim, const struct rf_io *io,
 				 uint64_t b)
@@ -675,7 +701,7 @@ static uint64_t rf_weak_page_hit(struct rf_sim *sim, const struct rf_io *io,
 	uint32_t page = sim->geo.page_size;
 	uint64_t p = io->addr / page, last = p, end;
 
-	if (!weak->count)
+	if (!weak->count && !rf_live_any(sim))
 		return UINT64_MAX;
 	if (io->len)
 		last = (io->addr + io->len - 1) / page;
@@ -685,7 +711,8 @@ static uint64_t rf_weak_page_hit(struct rf_sim *sim, const struct rf_io *io,
 	      (b + 1) * sim->pages_per_block : last + 1;
 	for (p = p > b * sim->pages_per_block ? p : b * sim->pages_per_block;
 	     p < end; p++)
-		if (rf_limit_hit(weak, sim->weak_page_ops, p))
+		if (rf_limit_hit(weak, sim->weak_page_ops, p) ||
+		    rf_live_take(sim, RF_LIVE_FAIL_PROGRAM, p, NULL))
 			return p;
 	return UINT64_MAX;
 }
@@ -882,6 +909,11 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 		rf_log(sim, "injected erase failure in block %" PRIu64, b);
 		return -EIO;
 	}
+	if (rf_live_take(sim, RF_LIVE_FAIL_ERASE, b, NULL)) {
+		rf_stats_add(&sim->stats, erase_failures, 1);
+		rf_log(sim, "block %" PRIu64 " fails its erase (fail-erase)", b);
+		return -EIO;
+	}
 	if (rf_limit_hit(&f->weak_blocks, sim->weak_block_ops, b)) {
 		rf_stats_add(&sim->stats, erase_failures, 1);
 		rf_log(sim, "weak block %" PRIu64 " fails its erase", b);
@@ -903,6 +935,7 @@ static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)
 	if (ret)
 		return ret;
 	rf_count_erases(meta, 1, torn);
+	rf_live_block_erased(sim, b);
 	rf_stats_add(&sim->stats, erases, 1);
 	rf_delay(sim, f->latency_erase_us, 1);
 	return 0;

@@ -24,7 +24,8 @@ bool rf_sim_block_plain(const struct rf_sim *sim, uint64_t block)
 	const uint8_t *raw;
 	uint32_t i;
 
-	if (!rf_sim_reads_plain(sim))
+	if (!rf_sim_reads_plain(sim) ||
+	    rf_live_on_block(sim, block, true))
 		return false;
 	/* A RAW-written page reads what its ECC protects, not the store. */
 	if (!sim->ecc_shadow)
@@ -65,7 +66,8 @@ uint32_t rf_sim_erase_budget(const struct rf_sim *sim, uint64_t block)
 	if (!rf_sim_erases_plain(sim) ||
 	    rf_sim_bad_reason(sim, block) != RF_BLOCK_GOOD ||
 	    rf_block_list_contains(&f->fail_erase, block) ||
-	    rf_limit_find(&f->weak_blocks, block) >= 0)
+	    rf_limit_find(&f->weak_blocks, block) >= 0 ||
+	    rf_live_on_block(sim, block, false))
 		return 0;
 	if (!f->endurance)
 		return RF_ERASE_BUDGET_UNLIMITED;

@@ -38,6 +38,14 @@ struct rf_sim {
 	atomic_uint_fast64_t *weak_block_ops;
 	atomic_uint_fast64_t *weak_page_ops;
 	atomic_uint_fast64_t *grave_page_ops;
+	/* Live faults (live.c), under live_lock; live_pending is their
+	 * count, read without it so that the data path pays one load. */
+	pthread_mutex_t live_lock;
+	struct rf_live *live;
+	size_t live_count;
+	atomic_size_t live_pending;
+	struct rf_event *events;	/* rf_sim_record_event(), live_lock */
+	size_t event_count, event_size;
 	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
 	void *plain_again_arg;
 };
@@ -68,5 +76,46 @@ int rf_write_bbm(struct rf_sim *sim, uint64_t block);
  * Return: 0, or -EIO (store failure; the count is left to apply later).
  */
 int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t block, bool count);
+
+/* One live fault (rf_sim_live_add()). */
+struct rf_live {
+	enum rf_live_kind kind;
+	uint64_t unit;		/* page or block */
+	uint32_t count;		/* left: fails, reads before garbage, bits */
+};
+
+/**
+ * rf_live_take() - whether the operation on @unit meets a live fault of
+ * @kind, using it up as enum rf_live_kind says.
+ * @sim:	the simulator.
+ * @kind:	FAIL_PROGRAM, FAIL_ERASE, GRAVE (a read: true once its reads
+ *		are up) or FLIP (true once, *@bits set).
+ * @unit:	the page or block.
+ * @bits:	FLIP: receives the bits to flip; else NULL.
+ */
+bool rf_live_take(struct rf_sim *sim, enum rf_live_kind kind, uint64_t unit,
+		  uint32_t *bits);
+
+/* rf_live_any() - whether any live fault is set: one relaxed load. */
+static inline bool rf_live_any(struct rf_sim *sim)
+{
+	return atomic_load_explicit(&sim->live_pending,
+				    memory_order_relaxed) != 0;
+}
+
+/*
+ * rf_live_block_erased() - block @block was erased: the read faults of
+ * its pages (GRAVE, FLIP) concern cells that hold nothing now; dropped.
+ */
+void rf_live_block_erased(struct rf_sim *sim, uint64_t block);
+
+/*
+ * rf_live_on_block() - whether a live fault concerns block @block's reads
+ * (@reads: GRAVE, FLIP) or its erases (FAIL_ERASE).
+ */
+bool rf_live_on_block(const struct rf_sim *sim, uint64_t block, bool reads);
+
+/* rf_live_free() - free the live faults and events (rf_sim_close()). */
+void rf_live_free(struct rf_sim *sim);
 
 #endif /* RAMFLASH_SIM_STATE_H */

@@ -180,6 +180,8 @@ static void rf_sim_free(struct rf_sim *sim)
 	free(sim->weak_block_ops);
 	free(sim->weak_page_ops);
 	free(sim->grave_page_ops);
+	rf_live_free(sim);
+	pthread_mutex_destroy(&sim->live_lock);
 	free(sim);
 }
 
@@ -197,6 +199,7 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&sim->live_lock, NULL);
 	sim->cfg = *cfg;
 	memset(&sim->cfg.faults.bad_blocks, 0, sizeof(struct rf_block_list));
 	memset(&sim->cfg.faults.fail_program, 0, sizeof(struct rf_block_list));

@@ -285,4 +285,130 @@ typedef void (*rf_plain_again_fn)(void *arg, uint64_t block);
 void rf_sim_on_plain_again(struct rf_sim *sim, rf_plain_again_fn fn,
 			   void *arg);
 
+/*
+ * Live faults (live.c): set while the chip is served, through ramflash's
+ * control socket (control.c).  Each one concerns one page or one block
+ * and is used up by the operations it names; its effect depends only on
+ * the seed and on the operations that follow, like the options' faults.
+ * The setters below that change the chip's configuration (bit-flip rate,
+ * read disturb, latency, power cut) must be called while no operation
+ * runs: the server holds its requests back for them (control.c's gate).
+ */
+
+/* What a live fault does to its page or block. */
+enum rf_live_kind {
+	RF_LIVE_FAIL_PROGRAM,	/* page: its next @count programs fail */
+	RF_LIVE_FAIL_ERASE,	/* block: its next @count erases fail */
+	RF_LIVE_GRAVE,		/* page: reads after the next @count return
+				 * garbage the ECC cannot correct, until the
+				 * block is erased */
+	RF_LIVE_FLIP,		/* page: its next read sees @count bits of
+				 * its first ECC step flipped */
+};
+
+/* At most this many live faults at once. */
+#define RF_LIVE_MAX	4096
+
+/**
+ * rf_sim_live_add() - add a live fault; one of the same kind on the same
+ * page or block is replaced.
+ * @sim:	the simulator.
+ * @kind:	what it does.
+ * @unit:	the page (FAIL_PROGRAM, GRAVE, FLIP) or block (FAIL_ERASE).
+ * @count:	as enum rf_live_kind says; FLIP: 1 to the step's bits.
+ * @err:	receives a one-line reason on failure.
+ * @errlen:	size of @err.
+ *
+ * Safe while operations run.
+ *
+ * Return: 0; -EINVAL (unit beyond the chip, a page fault on a chip
+ * without pages of its own (NOR, RAM), @count out of range), -ENOSPC
+ * (RF_LIVE_MAX reached), -ENOMEM; nothing changed then.
+ */
+int rf_sim_live_add(struct rf_sim *sim, enum rf_live_kind kind, uint64_t unit,
+		    uint32_t count, char *err, size_t errlen);
+
+/* rf_sim_live_cancel() - remove the live fault of @kind on @unit, if any. */
+void rf_sim_live_cancel(struct rf_sim *sim, enum rf_live_kind kind,
+			uint64_t unit);
+
+/* rf_sim_live_count() - live faults not used up yet. */
+size_t rf_sim_live_count(struct rf_sim *sim);
+
+/**
+ * rf_sim_grow_bad() - block @block goes bad as a chip's block does: the
+ * bad-block marker written, ISBAD says so, erases fail; recorded as
+ * RF_BLOCK_MARKED_BAD.
+ * Return: 0, -EINVAL (not NAND, beyond the chip, already bad), -EIO.
+ */
+int rf_sim_grow_bad(struct rf_sim *sim, uint64_t block, char *err,
+		    size_t errlen);
+
+/* rf_sim_check_grow_bad() - rf_sim_grow_bad()'s checks alone. */
+int rf_sim_check_grow_bad(const struct rf_sim *sim, uint64_t block,
+			  char *err, size_t errlen);
+
+/**
+ * rf_sim_set_bitflip_rate() - change --bitflip-rate; no operation may run.
+ * Return: 0, or -EINVAL (not NAND, @rate outside [0, 1]).
+ */
+int rf_sim_set_bitflip_rate(struct rf_sim *sim, double rate, char *err,
+			    size_t errlen);
+
+/**
+ * rf_sim_set_read_disturb() - change --read-disturb (0: off); no
+ * operation may run.
+ * Return: 0, or -EINVAL (not NAND).
+ */
+int rf_sim_set_read_disturb(struct rf_sim *sim, uint32_t reads, char *err,
+			    size_t errlen);
+
+/* The latencies rf_sim_set_latency() changes. */
+enum rf_latency { RF_LATENCY_READ, RF_LATENCY_PROGRAM, RF_LATENCY_ERASE };
+
+/* rf_sim_set_latency() - change a --latency-*; no operation may run. */
+void rf_sim_set_latency(struct rf_sim *sim, enum rf_latency which,
+			uint32_t usec);
+
+/**
+ * rf_sim_arm_power_cut() - @ops more programs/erases complete, the next
+ * one is torn and the power is off (as --power-cut-after, counted from
+ * now); no operation may run.
+ * Return: the operation number of the torn one, counted as
+ * --power-cut-after counts (from the start of this run).
+ */
+uint64_t rf_sim_arm_power_cut(struct rf_sim *sim, uint64_t ops);
+
+/*
+ * rf_sim_power_off() - the power is off now: every later operation fails
+ * with RF_POWER_CUT, none is torn (none runs).  No operation may run.
+ */
+void rf_sim_power_off(struct rf_sim *sim);
+
+/* A point of the run the control socket recorded (stats JSON "control"). */
+struct rf_event {
+	uint64_t request;	/* requests served before it */
+	bool marker;		/* a marker's text, else a command line */
+	char *text;
+};
+
+/**
+ * rf_sim_record_event() - record a command or marker for the report.
+ * @sim:	the simulator.
+ * @request:	requests served before it took effect.
+ * @marker:	true for a marker.
+ * @text:	the command line or the marker's text; copied.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rf_sim_record_event(struct rf_sim *sim, uint64_t request, bool marker,
+			const char *text);
+
+/**
+ * rf_sim_events() - call @fn for each recorded event, in order, with the
+ * event list locked (@fn must not record one).
+ */
+void rf_sim_events(struct rf_sim *sim,
+		   void (*fn)(void *arg, const struct rf_event *ev), void *arg);
+
 #endif /* RAMFLASH_SIM_H */

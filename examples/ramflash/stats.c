@@ -134,8 +134,26 @@ const char *rf_bad_reason_name(enum rf_bad_reason reason)
 	}
 }
 
+/* State of writing the "control" list. */
+struct rf_events_json {
+	FILE *out;
+	const char *sep;
+};
+
+static void rf_event_json(void *arg, const struct rf_event *ev)
+{
+	struct rf_events_json *ej = arg;
+
+	fprintf(ej->out, "%s\n    {\"request\": %" PRIu64 ", \"%s\": ", ej->sep,
+		ev->request, ev->marker ? "marker" : "command");
+	rf_json_write_string(ej->out, ev->text);
+	fputc('}', ej->out);
+	ej->sep = ",";
+}
+
 int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 {
+	struct rf_events_json ej = { .out = out, .sep = "" };
 	const struct rf_geometry *geo = rf_sim_geometry(sim);
 	const struct rf_config *cfg = rf_sim_config(sim);
 	const char *sep = "";
@@ -190,7 +208,10 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 			sep, b, rf_bad_reason_name(w.reasons[b]));
 		sep = ", ";
 	}
-	fprintf(out, "]\n}\n");
+	/* What the control socket changed and marked, and when. */
+	fprintf(out, "],\n  \"control\": [");
+	rf_sim_events(sim, rf_event_json, &ej);
+	fprintf(out, "%s]\n}\n", *ej.sep ? "\n  " : "");
 	rf_wear_free(&w);
 	return ferror(out) ? -EIO : 0;
 }
