@@ -186,7 +186,8 @@ static void rf_pt_plain_again(void *arg, uint64_t b)
 	struct rf_pt *pt = arg;
 
 	pthread_mutex_lock(&pt->lock);
-	if (!rf_pt_test(pt->marked, b) && rf_sim_block_plain(pt->sim, b))
+	if (!pt->powered_off && !rf_pt_test(pt->marked, b) &&
+	    rf_sim_block_plain(pt->sim, b))
 		rf_pt_change(pt, b, 1, true);
 	pthread_mutex_unlock(&pt->lock);
 }
@@ -282,9 +283,9 @@ void rf_pt_after_erase(struct rf_pt *pt, uint64_t addr, uint64_t len)
 		return;
 	rf_pt_blocks(pt, addr, len, &first, &n);
 	pthread_mutex_lock(&pt->lock);
-	if (pt->on)
+	if (pt->on && !pt->powered_off)
 		rf_pt_mark_plain(pt, first, n);
-	if (pt->erase_on)
+	if (pt->erase_on && !pt->powered_off)
 		rf_pt_grant(pt, first, n);
 	pthread_mutex_unlock(&pt->lock);
 }
@@ -302,6 +303,95 @@ int rf_pt_before_markbad(struct rf_pt *pt, uint64_t addr)
 		ret = rf_pt_grant_run(pt, first, 1, 0);
 	pthread_mutex_unlock(&pt->lock);
 	return ret;
+}
+
+/* Take back the blocks of [first, first + n) set in @bits, in runs. */
+static int rf_pt_take_back_bits(struct rf_pt *pt, uint8_t *bits,
+				uint64_t first, uint64_t n, bool erase)
+{
+	uint64_t b, run = first;
+	int ret = 0;
+
+	for (b = first; b <= first + n && !ret; b++) {
+		if (b < first + n && rf_pt_test(bits, b))
+			continue;
+		if (b > run)
+			ret = erase ? rf_pt_grant_run(pt, run, b - run, 0) :
+				      rf_pt_change(pt, run, b - run, false);
+		run = b + 1;
+	}
+	return ret;
+}
+
+/* The take-backs asked for; the caller holds pt->lock. */
+static int rf_pt_take_back_locked(struct rf_pt *pt, uint64_t first, uint64_t n,
+				  bool reads, bool erases)
+{
+	int ret = 0;
+
+	if (pt->on && reads)
+		ret = rf_pt_take_back_bits(pt, pt->marked, first, n, false);
+	if (!ret && pt->erase_on && erases)
+		ret = rf_pt_take_back_bits(pt, pt->granted, first, n, true);
+	return ret;
+}
+
+int rf_pt_take_back(struct rf_pt *pt, uint64_t first, uint64_t n,
+		    bool reads, bool erases)
+{
+	int ret;
+
+	if (!pt->on && !pt->erase_on)
+		return 0;
+	pthread_mutex_lock(&pt->lock);
+	ret = rf_pt_take_back_locked(pt, first, n, reads, erases);
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+void rf_pt_refresh(struct rf_pt *pt)
+{
+	if (!pt->on && !pt->erase_on)
+		return;
+	pthread_mutex_lock(&pt->lock);
+	if (!pt->powered_off && pt->on)
+		rf_pt_mark_plain(pt, 0, pt->blocks);
+	if (!pt->powered_off && pt->erase_on)
+		rf_pt_grant(pt, 0, pt->blocks);
+	pthread_mutex_unlock(&pt->lock);
+}
+
+void rf_pt_power_cut(struct rf_pt *pt)
+{
+	if (!pt->on && !pt->erase_on)
+		return;
+	pthread_mutex_lock(&pt->lock);
+	if (!pt->powered_off) {
+		pt->powered_off = true;
+		rf_pt_take_back_locked(pt, 0, pt->blocks, true, true);
+	}
+	pthread_mutex_unlock(&pt->lock);
+}
+
+/* The bits set in @bits (of pt->blocks). */
+static uint64_t rf_pt_population(const struct rf_pt *pt, const uint8_t *bits)
+{
+	uint64_t i, count = 0;
+
+	for (i = 0; i < (pt->blocks + 7) / 8; i++)
+		count += (uint64_t)__builtin_popcount(bits[i]);
+	return count;
+}
+
+void rf_pt_counts(struct rf_pt *pt, uint64_t *marked, uint64_t *granted)
+{
+	*marked = *granted = 0;
+	if (!pt->on && !pt->erase_on)
+		return;
+	pthread_mutex_lock(&pt->lock);
+	*marked = rf_pt_population(pt, pt->marked);
+	*granted = rf_pt_population(pt, pt->granted);
+	pthread_mutex_unlock(&pt->lock);
 }
 
 void rf_pt_collect(struct rf_pt *pt)

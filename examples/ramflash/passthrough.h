@@ -23,6 +23,7 @@ struct rf_pt {
 	bool on;		/* read passthrough */
 	bool erase_on;		/* kernel erase */
 	bool locked;		/* lock initialised */
+	bool powered_off;	/* rf_pt_power_cut() done; under lock */
 	pthread_mutex_t lock;	/* the bits, and the kernel's counts */
 	uint8_t *marked;	/* one bit per block: read passthrough */
 	uint8_t *granted;	/* one bit per block: kernel erase */
@@ -67,6 +68,36 @@ void rf_pt_after_erase(struct rf_pt *pt, uint64_t addr, uint64_t len);
  * not be marked (the kernel might still erase it).
  */
 int rf_pt_before_markbad(struct rf_pt *pt, uint64_t addr);
+
+/**
+ * rf_pt_take_back() - take blocks [first, first + n) back from read
+ * passthrough (@reads) and kernel erase (@erases), synchronously: when it returns, the
+ * kernel has no read or erase of them in flight and every later one is a
+ * request.  Before a fault the kernel would not see is set on them.
+ * Return: 0, or the errno of a take-back that failed (the fault must not
+ * be set then: the kernel would still serve the blocks).
+ */
+int rf_pt_take_back(struct rf_pt *pt, uint64_t first, uint64_t n,
+		    bool reads, bool erases);
+
+/*
+ * rf_pt_refresh() - hand the kernel again what the chip allows now: mark
+ * the plain blocks, grant the erase budgets (after a fault was lifted).
+ */
+void rf_pt_refresh(struct rf_pt *pt);
+
+/*
+ * rf_pt_power_cut() - the power is off: take every block back, so no
+ * read or erase succeeds any more (as rf_pt_take_back() of the chip);
+ * failures are printed.  Once; safe from any request thread.
+ */
+void rf_pt_power_cut(struct rf_pt *pt);
+
+/*
+ * rf_pt_counts() - blocks marked for read passthrough and granted for
+ * kernel erase now.
+ */
+void rf_pt_counts(struct rf_pt *pt, uint64_t *marked, uint64_t *granted);
 
 /* rf_pt_collect() - add the kernel's reads of every block to the stats. */
 void rf_pt_collect(struct rf_pt *pt);
