@@ -112,3 +112,13 @@ const char *t_tempfile(const char *name)
 	unlink(path);
 	return path;
 }
+
+unsigned int t_popcount_diff(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		n += (unsigned int)__builtin_popcount(a[i] ^ b[i]);
+	return n;
+}

@@ -52,6 +52,9 @@ struct rf_io t_oob(uint64_t addr, uint32_t ooboffs, void *oob, size_t ooblen,
  */
 char *t_report(struct rf_sim *sim, bool json);
 
+/* t_popcount_diff() - the bits in which @a and @b (@len bytes) differ. */
+unsigned int t_popcount_diff(const uint8_t *a, const uint8_t *b, size_t len);
+
 /* t_assert_filled() - every byte of @buf is @value. */
 void t_assert_filled(const void *buf, size_t len, uint8_t value);
 

@@ -11,17 +11,6 @@
 #include "helpers.h"
 #include "stats.h"
 
-static unsigned int t_popcount_diff(const uint8_t *a, const uint8_t *b,
-				    size_t len)
-{
-	unsigned int n = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		n += (unsigned int)__builtin_popcount(a[i] ^ b[i]);
-	return n;
-}
-
 static void test_splitmix64_reference(void **state)
 {
 	uint64_t s = 0;
