@@ -417,7 +417,7 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 	struct rf_step_read rd = { 0 };
 	struct rf_flips cause = { 0 };
 	uint64_t step, addr, from, to;
-	uint32_t n_model = 0, n_diff, n;
+	uint32_t n_model, n_diff, n;
 	int ret;
 
 	if (sim->flips_enabled)
@@ -425,9 +425,9 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 	for (step = lo / step_len; step * step_len < hi; step++) {
 		addr = step * step_len;
 		rd.step = step;
-		if (sim->flips_enabled)
-			n_model = rf_step_flips(&sim->cfg.faults, sim->bitflip_max,
-						&rd, &cause);
+		n_model = sim->flips_enabled ?
+			  rf_step_flips(&sim->cfg.faults, sim->bitflip_max,
+					&rd, &cause) : 0;
 		n_model += rf_read_live_flips(sim, addr, &cause);
 		n_diff = 0;
 		if (!raw && rf_raw_written(sim, addr / geo->page_size)) {

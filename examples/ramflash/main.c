@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "options.h"
 #include "server.h"
 #include "sim.h"
@@ -27,6 +28,9 @@ int main(int argc, char *argv[])
 	bool served = false;
 	int ret, status;
 
+	/* The client of --control: a subcommand, not a chip to serve. */
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return rf_ctl_client(argc - 2, argv + 2);
 	ret = rf_options_parse(&opts, argc, argv, stdout, err, sizeof(err));
 	if (ret != RF_PARSE_RUN) {
 		rf_options_free(&opts);

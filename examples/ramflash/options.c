@@ -136,6 +136,8 @@ static const char rf_usage[] =
 "  --stats FILE           write statistics as JSON on SIGUSR1 and at exit\n"
 "  --stats-svg FILE       write a picture of the erase counts and bad blocks\n"
 "                         as SVG, when the statistics are written\n"
+"  --control SOCKET       take live commands (faults, power cut, freeze) on\n"
+"                         a unix socket, mode 0600: ramflash ctl SOCKET help\n"
 "  --rerun REPORT         the chip and faults of the run that wrote the\n"
 "                         --stats REPORT (its options; those given here\n"
 "                         override them)\n"
@@ -154,6 +156,7 @@ static const char rf_usage[] =
 "  --version              print the version\n"
 "\n"
 "SIGUSR1 prints statistics; SIGINT/SIGTERM stop serving and flush the image.\n"
+"ramflash ctl SOCKET COMMAND... sends one command to a --control socket.\n"
 "Exit status: 0 done, 1 runtime error, 2 bad usage, 3 simulated power cut.\n";
 
 enum rf_opt {
@@ -169,7 +172,7 @@ enum rf_opt {
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
-	OPT_RERUN,
+	OPT_RERUN, OPT_CONTROL,
 };
 
 static const struct option rf_long_options[] = {
@@ -216,6 +219,7 @@ static const struct option rf_long_options[] = {
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "stats-svg", required_argument, NULL, OPT_STATS_SVG },
 	{ "rerun", required_argument, NULL, OPT_RERUN },
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
@@ -585,6 +589,9 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	case OPT_STATS_SVG:
 		o->svg_path = arg;
 		return 0;
+	case OPT_CONTROL:
+		o->control_path = arg;
+		return 0;
 	case OPT_COMPAT:
 		o->compat = true;
 		return 0;
@@ -706,7 +713,7 @@ static int rf_record(struct rf_options *o, const char *name,
 
 /*
  * Record an option for the report: what makes the chip and its faults.
- * Not the files of this run (image, reports), --rerun (its options are
+ * Not the files of this run (image, reports, control socket), --rerun (its options are
  * recorded one by one) nor --print-mtd.
  */
 static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
@@ -714,7 +721,7 @@ static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
 	const struct option *lo;
 
 	if (opt == OPT_IMAGE || opt == OPT_STATS || opt == OPT_STATS_SVG ||
-	    opt == OPT_RERUN || opt == OPT_PRINT_MTD)
+	    opt == OPT_RERUN || opt == OPT_PRINT_MTD || opt == OPT_CONTROL)
 		return 0;
 	for (lo = rf_long_options; lo->val != opt; lo++)
 		;

@@ -42,6 +42,7 @@ struct rf_options {
 	const char *device;
 	const char *stats_path;		/* NULL: no JSON */
 	const char *svg_path;		/* NULL: no picture */
+	const char *control_path;	/* --control socket, NULL: none */
 	unsigned int threads;
 	enum rf_verbosity verbosity;
 	bool print_mtd;			/* print the description and exit */

@@ -68,10 +68,14 @@ void rf_muse_device(const struct rf_options *opts,
 	dev->max_io = opts->max_io;
 }
 
-/* A power cut stops serving: the process exits as a dead chip would. */
+/*
+ * A power cut stops serving: the process exits as a dead chip would, and
+ * the kernel reads and erases nothing more from the store meanwhile.
+ */
 static int rf_result(struct rf_server *srv, int ret)
 {
 	if (ret == RF_POWER_CUT) {
+		rf_pt_power_cut(&srv->pt);
 		muse_session_exit(srv->se);
 		return -EIO;
 	}
@@ -111,6 +115,7 @@ static struct rf_timer {
 	struct rf_pending *heap;	/* heap[0] is due first */
 	size_t count, size;
 	bool running, stop;
+	struct rf_ctl *ctl;		/* answers wait while it is frozen */
 	pthread_t thread;
 } rf_timer = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -193,7 +198,10 @@ static void *rf_timer_main(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		if (t->count && (t->stop || t->heap[0].due_ns <= rf_now_ns())) {
+		bool frozen = rf_ctl_frozen(t->ctl);
+
+		if (t->count && (t->stop || (!frozen &&
+					     t->heap[0].due_ns <= rf_now_ns()))) {
 			struct rf_pending p = rf_heap_pop();
 
 			pthread_mutex_unlock(&t->lock);
@@ -201,7 +209,7 @@ static void *rf_timer_main(void *arg)
 			pthread_mutex_lock(&t->lock);
 		} else if (t->stop) {
 			break;
-		} else if (!t->count) {
+		} else if (!t->count || frozen) {
 			pthread_cond_wait(&t->cond, &t->lock);
 		} else {
 			uint64_t ns = t->heap[0].due_ns;
@@ -217,7 +225,15 @@ static void *rf_timer_main(void *arg)
 	return NULL;
 }
 
-static int rf_timer_start(void)
+/* The control released a freeze: what is due is answered now. */
+static void rf_timer_thaw(void *arg)
+{
+	pthread_mutex_lock(&rf_timer.lock);
+	pthread_cond_signal(&rf_timer.cond);
+	pthread_mutex_unlock(&rf_timer.lock);
+}
+
+static int rf_timer_start(struct rf_ctl *ctl)
 {
 	struct rf_timer *t = &rf_timer;
 	pthread_condattr_t attr;
@@ -228,6 +244,11 @@ static int rf_timer_start(void)
 	pthread_cond_init(&t->cond, &attr);
 	pthread_condattr_destroy(&attr);
 	t->stop = false;
+	t->ctl = ctl;
+	if (ctl) {
+		ctl->thaw = rf_timer_thaw;
+		ctl->thaw_arg = NULL;
+	}
 	ret = -pthread_create(&t->thread, NULL, rf_timer_main, NULL);
 	t->running = !ret;
 	return ret;
@@ -318,7 +339,9 @@ static int rf_op_read(void *userdata, struct muse_req *req,
 	int ret;
 
 	rf_to_sim_io(io, &sio);
+	rf_ctl_enter(srv->ctl);
 	ret = rf_sim_read(srv->sim, &sio, &result);
+	rf_ctl_leave(srv->ctl);
 	ecc->corrected = result.corrected;
 	ecc->max_bitflips = result.max_bitflips;
 	ecc->failed = result.failed;
@@ -334,10 +357,12 @@ static int rf_op_write(void *userdata, struct muse_req *req,
 	int ret;
 
 	rf_to_sim_io(io, &sio);
+	rf_ctl_enter(srv->ctl);
 	ret = rf_pt_before_write(&srv->pt, io->addr, io->len,
 				 io->mode == MUSE_OOB_RAW);
 	if (!ret)
 		ret = rf_sim_write(srv->sim, &sio);
+	rf_ctl_leave(srv->ctl);
 	return rf_finish(req, RF_ANSWER_WRITE, rf_result(srv, ret), NULL);
 }
 
@@ -347,18 +372,24 @@ static int rf_op_erase(void *userdata, struct muse_req *req, uint64_t addr,
 	struct rf_server *srv = userdata;
 	int ret;
 
+	rf_ctl_enter(srv->ctl);
 	rf_pt_before_erase(&srv->pt, addr, len);
 	ret = rf_sim_erase(srv->sim, addr, len);
 	/* Blocks erased before a failing one are erased too. */
 	rf_pt_after_erase(&srv->pt, addr, len);
+	rf_ctl_leave(srv->ctl);
 	return rf_finish(req, RF_ANSWER_OK, rf_result(srv, ret), NULL);
 }
 
 static int rf_op_isbad(void *userdata, struct muse_req *req, uint64_t addr)
 {
 	struct rf_server *srv = userdata;
+	int ret;
 
-	return rf_sim_isbad(srv->sim, addr);
+	rf_ctl_enter(srv->ctl);
+	ret = rf_sim_isbad(srv->sim, addr);
+	rf_ctl_leave(srv->ctl);
+	return ret;
 }
 
 static int rf_op_markbad(void *userdata, struct muse_req *req,
@@ -368,17 +399,23 @@ static int rf_op_markbad(void *userdata, struct muse_req *req,
 	int ret;
 
 	/* A bad block's erase is a request again, refused. */
+	rf_ctl_enter(srv->ctl);
 	ret = rf_pt_before_markbad(&srv->pt, addr);
 	if (!ret)
 		ret = rf_sim_markbad(srv->sim, addr);
+	rf_ctl_leave(srv->ctl);
 	return rf_result(srv, ret);
 }
 
 static int rf_op_sync(void *userdata, struct muse_req *req)
 {
 	struct rf_server *srv = userdata;
+	int ret;
 
-	return rf_sim_sync(srv->sim);
+	rf_ctl_enter(srv->ctl);
+	ret = rf_sim_sync(srv->sim);
+	rf_ctl_leave(srv->ctl);
+	return ret;
 }
 
 static const struct muse_ops rf_ops = {
@@ -470,6 +507,7 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->opts = opts;
 	srv->sim = sim;
 	srv->se = NULL;
+	srv->ctl = NULL;
 	memset(&srv->pt, 0, sizeof(srv->pt));
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
 	if (opts->compat)
@@ -528,22 +566,54 @@ int rf_server_serve(struct rf_server *srv)
 	const struct rf_faults *f = &opts->cfg.faults;
 	int ret = 0;
 
-	if (f->latency_read_us || f->latency_program_us || f->latency_erase_us)
-		ret = rf_timer_start();
+	/* The control may set a latency while serving. */
+	if (f->latency_read_us || f->latency_program_us ||
+	    f->latency_erase_us || srv->ctl)
+		ret = rf_timer_start(srv->ctl);
+	if (!ret && srv->ctl)
+		ret = rf_ctl_start(srv->ctl);
 	if (!ret)
 		ret = opts->threads > 1 ?
 		      muse_session_loop_mt(srv->se, opts->threads) :
 		      muse_session_loop(srv->se);
+	/* No command may act on what is torn down next. */
+	if (srv->ctl)
+		rf_ctl_stop(srv->ctl);
 	/* Requests still waiting are answered before the session goes. */
 	rf_timer_stop();
 	rf_pt_stop(&srv->pt);
 	return ret;
 }
 
+/*
+ * --control: the socket is created before the MTD is registered, so a
+ * path that cannot be used stops ramflash before the kernel sees a chip.
+ */
+static int rf_server_control(struct rf_server *srv, struct rf_ctl *ctl)
+{
+	const struct rf_options *opts = srv->opts;
+	char err[256];
+	int ret;
+
+	if (!opts->control_path)
+		return 0;
+	rf_ctl_init(ctl, srv->sim, &srv->pt, srv->se, opts->name);
+	ctl->verbose = opts->verbosity == RF_VERBOSE;
+	ret = rf_ctl_listen(ctl, opts->control_path, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ramflash: %s\n", err);
+		rf_ctl_destroy(ctl);
+		return ret;
+	}
+	srv->ctl = ctl;
+	return 0;
+}
+
 int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		  bool *served)
 {
 	struct rf_server srv;
+	struct rf_ctl ctl;
 	pthread_t reporter;
 	bool reporting = false;
 	int ret;
@@ -554,6 +624,8 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		return ret;
 	}
 	ret = rf_server_init(&srv, opts, sim);
+	if (!ret)
+		ret = rf_server_control(&srv, &ctl);
 	if (!ret)
 		ret = rf_install_signals();
 	if (!ret)
@@ -577,6 +649,11 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 
 		if (write(rf_report_pipe[1], &q, 1) == 1)
 			pthread_join(reporter, NULL);
+	}
+	if (srv.ctl) {
+		/* Not served: the socket was never started, only made. */
+		rf_ctl_stop(srv.ctl);
+		rf_ctl_destroy(srv.ctl);
 	}
 	muse_session_destroy(srv.se);
 	close(rf_report_pipe[0]);

@@ -7,6 +7,7 @@
 
 #include <muse/muse.h>
 
+#include "control.h"
 #include "options.h"
 #include "passthrough.h"
 #include "sim.h"
@@ -17,6 +18,7 @@ struct rf_server {
 	struct rf_sim *sim;
 	struct muse_session *se;
 	struct rf_pt pt;		/* read passthrough, when in force */
+	struct rf_ctl *ctl;		/* --control, or NULL */
 };
 
 /**
@@ -52,7 +54,8 @@ void rf_server_charge(void *arg, uint32_t usec);
 
 /**
  * rf_server_serve() - serve an initialised session (srv->se) until it
- * exits, with the latency model's timer when a latency is set.
+ * exits, with the latency model's timer when a latency is set or
+ * srv->ctl may set one; srv->ctl (if any) is stopped before it returns.
  * @srv: the server.
  *
  * Return: as muse_session_loop().

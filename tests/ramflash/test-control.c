@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ramflash --control: the command parser (every malformed request is
+ * refused with a reason and changes nothing), each command's effect on
+ * requests fed through muse_session_handle_buf(), determinism by request
+ * index, freeze, and the socket itself (lines split and joined, NUL
+ * bytes, overlong lines, a client gone mid-line, two clients, the peer
+ * check, the path's rules) with the `ramflash ctl` client.
+ *
+ * Usage: test-ramflash-control RAMFLASH (the program, for `ramflash ctl`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+#include "control.h"
+#include "helpers.h"
+#include "server-helpers.h"
+
+static const char *t_ramflash;
+
+/* slc-8m: 64 blocks of 64 pages of 2 KiB, ECC 4 bits per 512 bytes. */
+#define C_PAGE		2048U
+#define C_BLOCK		(128U * 1024)
+#define C_PAGES_PER_BLOCK 64U
+
+static const char *const t_chip[] = { "--chip", "slc-8m", NULL };
+
+struct t_ctl {
+	struct t_server t;
+	struct rf_ctl ctl;
+	char ack[RF_CTL_LINE_MAX];
+};
+
+static void t_ctl_start(struct t_ctl *c, const char *const *args)
+{
+	t_server_start(&c->t, args);
+	/* NAND: every extension accepted; the NOR test needs no requests. */
+	if (strcmp(args[1], "nor-16m"))
+		t_init(&c->t);
+	rf_ctl_init(&c->ctl, c->t.sim, &c->t.srv.pt, c->t.srv.se, "ramflash");
+	c->t.srv.ctl = &c->ctl;
+}
+
+static void t_ctl_stop(struct t_ctl *c)
+{
+	rf_ctl_stop(&c->ctl);
+	rf_ctl_destroy(&c->ctl);
+	t_server_stop(&c->t);
+}
+
+/* Run @line; the ack is in c->ack.  Returns rf_ctl_execute()'s result. */
+static int t_cmd(struct t_ctl *c, const char *line)
+{
+	int ret = rf_ctl_execute(&c->ctl, line, c->ack, sizeof(c->ack));
+
+	assert_true(!strncmp(c->ack, ret ? "error " : "ok ", ret ? 6 : 3));
+	return ret;
+}
+
+static void t_ok(struct t_ctl *c, const char *line)
+{
+	if (t_cmd(c, line))
+		fail_msg("'%s' refused: %s", line, c->ack);
+}
+
+/* The request index an ack names: "... (at request N)". */
+static uint64_t t_ack_request(const struct t_ctl *c)
+{
+	const char *at = strstr(c->ack, "(at request ");
+
+	assert_non_null(at);
+	return strtoull(at + 12, NULL, 10);
+}
+
+/* READ @len bytes at @addr; its reply's error, the data in @buf. */
+static int t_read_req(struct t_ctl *c, uint64_t addr, void *buf,
+		      uint32_t len, struct muse_read_out *res)
+{
+	struct muse_read_in rd = { .addr = addr, .len = len };
+	struct muse_read_out *out;
+	int ret;
+
+	ret = t_request(&c->t, MUSE_READ, &rd, sizeof(rd), NULL, 0);
+	out = t_reply_body(&c->t);
+	if (!ret) {
+		memcpy(buf, out + 1, len);
+		*res = *out;
+	}
+	return ret;
+}
+
+static int t_erase(struct t_ctl *c, uint64_t block)
+{
+	struct muse_erase_in er = { .addr = block * C_BLOCK, .len = C_BLOCK };
+
+	return t_request(&c->t, MUSE_ERASE, &er, sizeof(er), NULL, 0);
+}
+
+static int t_isbad(struct t_ctl *c, uint64_t block)
+{
+	struct muse_isbad_in in = { .addr = block * C_BLOCK };
+	int ret = t_request(&c->t, MUSE_ISBAD, &in, sizeof(in), NULL, 0);
+
+	assert_int_equal(ret, 0);
+	return (int)((struct muse_isbad_out *)t_reply_body(&c->t))->result;
+}
+
+/* Everything a command could change, as text: report, status, state. */
+static char *t_state(struct t_ctl *c)
+{
+	char *json = t_report(c->t.sim, true), *all;
+	char status[RF_CTL_LINE_MAX];
+	size_t len;
+
+	assert_int_equal(rf_ctl_execute(&c->ctl, "status", status,
+					sizeof(status)), 0);
+	len = strlen(json) + strlen(status) + 64;
+	all = malloc(len);
+	assert_non_null(all);
+	snprintf(all, len, "%s\n%s\nlive %zu exited %d", json, status,
+		 rf_sim_live_count(c->t.sim), muse_session_exited(c->t.srv.se));
+	free(json);
+	return all;
+}
+
+/* ---- the parser ---- */
+
+static void test_malformed_commands_change_nothing(void **state)
+{
+	static const char *const bad[] = {
+		"", "   ", "\t", "bogus", "POWER-CUT", "power-cut now",
+		"power-cut after", "power-cut after x", "power-cut after 1 2",
+		"power-cut before 3", "power-cut after 18446744073709551615",
+		"fail-program", "fail-program 4096", "fail-program 1 0",
+		"fail-program 1 2 3", "fail-program 18446744073709551616",
+		"fail-program 99999999999999999999999", "fail-program -1",
+		"fail-program 0x", "fail-program 0xg", "fail-program 1 4294967296",
+		"fail-program +1", "fail-program 1.0",
+		"fail-erase", "fail-erase 64", "fail-erase 0 0",
+		"grave", "grave 1", "grave 4096 1", "grave 1 1 1",
+		"flip-bits 1", "flip-bits 1 0", "flip-bits 1 4097",
+		"flip-bits 4096 1",
+		"mark-bad", "mark-bad 64", "mark-bad 1 2", "mark-bad x",
+		"bitflip-rate", "bitflip-rate 1.5", "bitflip-rate -0.1",
+		"bitflip-rate nan", "bitflip-rate inf", "bitflip-rate 0.1x",
+		"bitflip-rate 0.1 0.2", "bitflip-rate 1e400",
+		"read-disturb", "read-disturb 4294967296", "read-disturb -1",
+		"latency", "latency read", "latency foo 5",
+		"latency read 4294967296", "latency read 5 6",
+		"freeze now", "release", "release 1", "stats", "svg",
+		"marker", "marker   ", "help me", "status x",
+		"status\x01", "marker a\x1b[2Jb",
+		"stats /nonexistent-dir/x.json", "svg /nonexistent-dir/x.svg",
+	};
+	char overlong[RF_CTL_LINE_MAX + 2];
+	struct t_ctl c;
+	char *before, *after;
+	size_t i;
+
+	t_ctl_start(&c, t_chip);
+	before = t_state(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!t_cmd(&c, bad[i]))
+			fail_msg("'%s' was accepted: %s", bad[i], c.ack);
+		/* A reason, not just the word. */
+		assert_true(strlen(c.ack) > 12);
+		after = t_state(&c);
+		if (strcmp(before, after))
+			fail_msg("'%s' (%s) changed the chip:\n%s\n---\n%s",
+				 bad[i], c.ack, before, after);
+		free(after);
+	}
+	memset(overlong, 'a', sizeof(overlong) - 1);
+	overlong[sizeof(overlong) - 1] = '\0';
+	assert_int_equal(t_cmd(&c, overlong), -E2BIG);
+	assert_string_equal(c.ack, "error request longer than 1024 bytes");
+	/* A block bad already, and a chip powered off, refuse again. */
+	t_ok(&c, "mark-bad 9");
+	assert_int_equal(t_cmd(&c, "mark-bad 9"), -EINVAL);
+	assert_string_equal(c.ack, "error block 9 is bad already (marked)");
+	t_ok(&c, "freeze");
+	assert_int_equal(t_cmd(&c, "freeze"), -EINVAL);
+	t_ok(&c, "release");
+	free(before);
+	t_ctl_stop(&c);
+
+	/* Page faults and flip models on a NOR: a reason each. */
+	{
+		static const char *const nor[] = { "--chip", "nor-16m", NULL };
+
+		t_ctl_start(&c, nor);
+		assert_int_equal(t_cmd(&c, "flip-bits 0 1"), -EINVAL);
+		assert_non_null(strstr(c.ack, "NAND"));
+		assert_int_equal(t_cmd(&c, "bitflip-rate 0.5"), -EINVAL);
+		assert_int_equal(t_cmd(&c, "mark-bad 0"), -EINVAL);
+		assert_int_equal(rf_sim_live_count(c.t.sim), 0);
+		t_ok(&c, "fail-erase 0");
+		t_ctl_stop(&c);
+	}
+}
+
+static void test_help_and_status(void **state)
+{
+	struct t_ctl c;
+
+	t_ctl_start(&c, t_chip);
+	t_ok(&c, "help");
+	assert_non_null(strstr(c.ack, "power-cut [after N]"));
+	assert_non_null(strstr(c.ack, "flip-bits PAGE N"));
+	t_ok(&c, "  status  ");
+	assert_non_null(strstr(c.ack, "power on, running, 0 live fault(s)"));
+	t_ok(&c, "fail-program 3 2");
+	t_ok(&c, "status");
+	assert_non_null(strstr(c.ack, "1 live fault(s)"));
+	t_ctl_stop(&c);
+}
+
+/* ---- the commands' effects ---- */
+
+static void test_live_faults_reach_requests(void **state)
+{
+	uint8_t page[C_PAGE], got[C_PAGE];
+	struct muse_read_out res;
+	struct t_ctl c;
+	size_t i;
+
+	t_ctl_start(&c, t_chip);
+	for (i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(t_write_page(&c.t, 10 * C_PAGE, page, C_PAGE), 0);
+
+	/* Two flips: corrected, once. */
+	t_ok(&c, "flip-bits 10 2");
+	assert_int_equal(t_ack_request(&c), 1);
+	assert_int_equal(t_read_req(&c, 10 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.corrected, 2);
+	assert_int_equal(res.failed, 0);
+	assert_memory_equal(got, page, C_PAGE);
+	assert_int_equal(t_read_req(&c, 10 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.corrected, 0);
+	/* Five, beyond the strength: uncorrectable, five bits differ. */
+	t_ok(&c, "flip-bits 10 5");
+	assert_int_equal(t_read_req(&c, 10 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.failed, 1);
+	assert_int_equal(t_popcount_diff(got, page, C_PAGE), 5);
+
+	/* grave: one more good read, then garbage until the erase. */
+	assert_int_equal(t_write_page(&c.t, 20 * C_PAGE, page, C_PAGE), 0);
+	t_ok(&c, "grave 20 1");
+	assert_int_equal(t_read_req(&c, 20 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.failed, 0);
+	assert_memory_equal(got, page, C_PAGE);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(t_read_req(&c, 20 * C_PAGE, got, C_PAGE, &res), 0);
+		assert_int_equal(res.failed, 1);
+		assert_true(memcmp(got, page, C_PAGE));
+	}
+	assert_int_equal(t_erase(&c, 0), 0);
+	assert_int_equal(t_read_req(&c, 20 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.failed, 0);
+	t_assert_filled(got, C_PAGE, 0xff);
+	assert_int_equal(rf_sim_live_count(c.t.sim), 0);
+
+	/* fail-program: two fail, the third programs. */
+	t_ok(&c, "fail-program 30 2");
+	assert_int_equal(t_write_page(&c.t, 30 * C_PAGE, page, C_PAGE), -EIO);
+	assert_int_equal(t_write_page(&c.t, 30 * C_PAGE, page, C_PAGE), -EIO);
+	assert_int_equal(t_write_page(&c.t, 30 * C_PAGE, page, C_PAGE), 0);
+	assert_int_equal(t_read_req(&c, 30 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_memory_equal(got, page, C_PAGE);
+
+	/* fail-erase: one fails, the next erases. */
+	t_ok(&c, "fail-erase 3");
+	assert_int_equal(t_erase(&c, 3), -EIO);
+	assert_int_equal(t_erase(&c, 3), 0);
+
+	/* mark-bad: ISBAD says so, erases fail, the marker is in the OOB. */
+	assert_int_equal(t_isbad(&c, 7), 0);
+	t_ok(&c, "mark-bad 7");
+	assert_int_equal(t_isbad(&c, 7), 1);
+	assert_int_equal(t_erase(&c, 7), -EIO);
+	assert_int_equal(rf_sim_bad_reason(c.t.sim, 7), RF_BLOCK_MARKED_BAD);
+
+	/* A model switched on and off again. */
+	t_ok(&c, "bitflip-rate 1");
+	assert_int_equal(t_read_req(&c, 30 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_true(res.corrected >= 4);
+	t_ok(&c, "bitflip-rate 0");
+	t_ok(&c, "read-disturb 1");
+	assert_int_equal(t_read_req(&c, 30 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_true(res.corrected > 0);
+	t_ok(&c, "read-disturb 0");
+	assert_int_equal(t_read_req(&c, 30 * C_PAGE, got, C_PAGE, &res), 0);
+	assert_int_equal(res.corrected, 0);
+	t_ok(&c, "latency program 5");
+	assert_int_equal(rf_sim_config(c.t.sim)->faults.latency_program_us, 5);
+	t_ctl_stop(&c);
+}
+
+static void test_power_cuts(void **state)
+{
+	uint8_t page[C_PAGE], got[C_PAGE];
+	struct muse_read_out res;
+	struct t_ctl c;
+
+	memset(page, 0x5a, sizeof(page));
+	t_ctl_start(&c, t_chip);
+	t_ok(&c, "power-cut after 1");
+	assert_non_null(strstr(c.ack, "operation 2 of this run is torn"));
+	assert_int_equal(t_write_page(&c.t, 0, page, C_PAGE), 0);
+	assert_false(muse_session_exited(c.t.srv.se));
+	assert_int_equal(t_write_page(&c.t, C_PAGE, page, C_PAGE), -EIO);
+	assert_true(rf_sim_power_cut_done(c.t.sim));
+	assert_true(muse_session_exited(c.t.srv.se));
+	assert_int_equal(t_cmd(&c, "power-cut"), -EINVAL);
+	t_ctl_stop(&c);
+
+	t_ctl_start(&c, t_chip);
+	assert_int_equal(t_write_page(&c.t, 0, page, C_PAGE), 0);
+	t_ok(&c, "power-cut");
+	assert_int_equal(t_ack_request(&c), 1);
+	assert_true(muse_session_exited(c.t.srv.se));
+	assert_int_equal(t_read_req(&c, 0, got, C_PAGE, &res), -EIO);
+	t_ctl_stop(&c);
+}
+
+/*
+ * The same seed, requests and commands at the same request indices give
+ * the same replies and the same report; markers are in it.
+ */
+static char *t_scripted_run(void)
+{
+	static const char *const args[] = {
+		"--chip", "slc-8m", "--seed", "77", NULL,
+	};
+	uint8_t page[C_PAGE], got[C_PAGE];
+	struct muse_read_out res;
+	uint64_t sum = 1469598103934665603ULL;
+	struct t_ctl c;
+	char *json, *all;
+	size_t i, p;
+
+	t_ctl_start(&c, args);
+	for (p = 0; p < 8; p++) {
+		memset(page, (int)p, sizeof(page));
+		assert_int_equal(t_write_page(&c.t, p * C_PAGE, page, C_PAGE), 0);
+	}
+	t_ok(&c, "marker writes done");
+	t_ok(&c, "bitflip-rate 0.3");
+	t_ok(&c, "flip-bits 3 9");
+	t_ok(&c, "grave 5 2");
+	for (i = 0; i < 40; i++) {
+		if (t_read_req(&c, (i % 8) * C_PAGE, got, C_PAGE, &res))
+			fail_msg("read %zu failed", i);
+		for (p = 0; p < C_PAGE; p++)
+			sum = (sum ^ got[p]) * 1099511628211ULL;
+		sum = (sum ^ res.corrected ^ (res.failed << 8)) *
+		      1099511628211ULL;
+	}
+	json = t_report(c.t.sim, true);
+	all = malloc(strlen(json) + 32);
+	assert_non_null(all);
+	sprintf(all, "%016llx\n%s", (unsigned long long)sum, json);
+	free(json);
+	t_ctl_stop(&c);
+	return all;
+}
+
+static void test_deterministic_by_request_index(void **state)
+{
+	char *a = t_scripted_run(), *b = t_scripted_run();
+
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "{\"request\": 8, \"marker\": \"writes done\"}"));
+	assert_non_null(strstr(a, "{\"request\": 8, \"command\": \"flip-bits 3 9\"}"));
+	assert_non_null(strstr(a, "\"flips_live\": 9"));
+	free(a);
+	free(b);
+}
+
+/* ---- freeze ---- */
+
+struct t_reader {
+	struct t_ctl *c;
+	atomic_bool done;
+	int ret;
+};
+
+static void *t_reader_main(void *arg)
+{
+	struct t_reader *r = arg;
+	uint8_t got[C_PAGE];
+	struct muse_read_out res;
+
+	r->ret = t_read_req(r->c, 0, got, C_PAGE, &res);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+static void test_freeze_holds_requests(void **state)
+{
+	struct t_reader r;
+	struct t_ctl c;
+	pthread_t th;
+	int i;
+
+	t_ctl_start(&c, t_chip);
+	t_ok(&c, "freeze");
+	t_ok(&c, "status");
+	assert_non_null(strstr(c.ack, "frozen"));
+	r.c = &c;
+	r.ret = -1;
+	atomic_init(&r.done, false);
+	assert_int_equal(pthread_create(&th, NULL, t_reader_main, &r), 0);
+	usleep(300 * 1000);
+	assert_false(atomic_load(&r.done));
+	/* Commands still work while frozen; the reader stays held. */
+	t_ok(&c, "marker while frozen");
+	assert_false(atomic_load(&r.done));
+	t_ok(&c, "release");
+	assert_string_equal(c.ack, "ok released: 1 held request(s) go on (at request 0)");
+	for (i = 0; i < 100 && !atomic_load(&r.done); i++)
+		usleep(10 * 1000);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&r.done));
+	assert_int_equal(r.ret, 0);
+	t_ctl_stop(&c);
+}
+
+/* ---- the socket ---- */
+
+static int t_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static void t_send(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* One answer line (without newline) into @line; fails after 5 s. */
+static void t_line(int fd, char *line, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t used = 0;
+
+	while (used < size - 1) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		assert_int_equal(read(fd, line + used, 1), 1);
+		if (line[used] == '\n')
+			break;
+		used++;
+	}
+	line[used] = '\0';
+}
+
+/* Nothing more to read within @ms. */
+static void t_silent(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, ms), 0);
+}
+
+/* Run `ramflash ctl ARGS...`; its exit status, stdout's first line. */
+static int t_client(char *out, size_t size, const char *const *args)
+{
+	char *argv[16] = { (char *)t_ramflash, "ctl" };
+	int pipefd[2], status, i;
+	ssize_t n;
+	pid_t pid;
+
+	for (i = 0; args[i]; i++)
+		argv[2 + i] = (char *)args[i];
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		execv(t_ramflash, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_socket(void **state)
+{
+	char *path = strdup(t_tempfile("ctl.sock"));
+	char line[2 * RF_CTL_LINE_MAX], err[256];
+	char big[RF_CTL_LINE_MAX + 200];
+	struct rf_ctl other;
+	struct t_ctl c;
+	struct stat st;
+	int a, b, fd;
+
+	t_ctl_start(&c, t_chip);
+	assert_int_equal(rf_ctl_listen(&c.ctl, path, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(rf_ctl_start(&c.ctl), 0);
+
+	/* A second ramflash on the same path is refused: in use. */
+	rf_ctl_init(&other, c.t.sim, NULL, NULL, "x");
+	assert_int_equal(rf_ctl_listen(&other, path, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "in use by another process"));
+
+	a = t_connect(path);
+	assert_true(a >= 0);
+	/* Two requests in one write, two answers in order. */
+	t_send(a, "help\nstatus\r\n", 13);
+	t_line(a, line, sizeof(line));
+	assert_true(!strncmp(line, "ok commands:", 12));
+	t_line(a, line, sizeof(line));
+	assert_true(!strncmp(line, "ok power on", 11));
+	/* One request in three writes. */
+	t_send(a, "mark", 4);
+	t_silent(a, 50);
+	t_send(a, "er split", 8);
+	t_send(a, " line\n", 6);
+	t_line(a, line, sizeof(line));
+	assert_string_equal(line, "ok marker 'split line' (at request 0)");
+	/* A NUL byte, an empty line. */
+	t_send(a, "fail-erase 1\0 2\n\n", 17);
+	t_line(a, line, sizeof(line));
+	assert_string_equal(line, "error NUL byte in the request");
+	t_line(a, line, sizeof(line));
+	assert_string_equal(line, "error empty request (try help)");
+	/* An overlong line: one answer, its end skipped, the next served. */
+	memset(big, 'x', sizeof(big));
+	t_send(a, big, sizeof(big));
+	t_line(a, line, sizeof(line));
+	assert_string_equal(line, "error request longer than 1024 bytes");
+	t_send(a, big, sizeof(big));
+	t_silent(a, 50);
+	t_send(a, "\nstatus\n", 8);
+	t_line(a, line, sizeof(line));
+	assert_true(!strncmp(line, "ok power on", 11));
+	assert_int_equal(rf_sim_live_count(c.t.sim), 0);
+
+	/* Two clients: one's half line waits, the other is served. */
+	b = t_connect(path);
+	assert_true(b >= 0);
+	t_send(a, "fail-erase 5", 12);
+	t_send(b, "fail-erase 6\n", 13);
+	t_line(b, line, sizeof(line));
+	assert_true(!strncmp(line, "ok block 6 fails its next 1 erase(s)", 36));
+	assert_int_equal(rf_sim_live_count(c.t.sim), 1);
+	/* a leaves mid-line: its request is dropped, nothing changes. */
+	close(a);
+	t_send(b, "status\n", 7);
+	t_line(b, line, sizeof(line));
+	assert_non_null(strstr(line, "1 live fault(s)"));
+
+	/* The client program. */
+	{
+		const char *status[] = { path, "status", NULL };
+		const char *bogus[] = { path, "bogus", "1", NULL };
+		const char *nowhere[] = { "/nonexistent/ctl.sock", "status", NULL };
+		const char *alone[] = { path, NULL };
+		const char *marker[] = { path, "marker", "two", "words", NULL };
+
+		assert_int_equal(t_client(line, sizeof(line), status), 0);
+		assert_true(!strncmp(line, "ok power on", 11));
+		assert_int_equal(t_client(line, sizeof(line), bogus), 1);
+		assert_string_equal(line, "error unknown command 'bogus' (try help)\n");
+		assert_int_equal(t_client(line, sizeof(line), nowhere), 3);
+		assert_int_equal(t_client(line, sizeof(line), alone), 2);
+		assert_int_equal(t_client(line, sizeof(line), marker), 0);
+		assert_string_equal(line, "ok marker 'two words' (at request 0)\n");
+	}
+
+	/* Root or ramflash's own user only, whatever the file's mode. */
+	if (geteuid() == 0) {
+		pid_t pid;
+		int status;
+
+		assert_int_equal(chmod(path, 0666), 0);
+		assert_int_equal(chmod(t_tempfile(""), 0711), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			if (setuid(65534))
+				_exit(10);
+			fd = t_connect(path);
+			if (fd < 0)
+				_exit(11);
+			t_line(fd, line, sizeof(line));
+			_exit(strncmp(line, "error permission denied: uid 65534", 34) ?
+			      12 : 0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	close(b);
+
+	/* Stopping removes the socket. */
+	rf_ctl_stop(&c.ctl);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* A stale socket is replaced; a file that is not one is refused. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		strcpy(sa.sun_path, path);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	close(fd);
+	assert_int_equal(rf_ctl_listen(&other, path, err, sizeof(err)), 0);
+	rf_ctl_stop(&other);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rf_ctl_listen(&other, path, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "exists and is not a socket"));
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+	rf_ctl_destroy(&other);
+	rmdir(t_tempfile(""));
+	free(path);
+	t_ctl_stop(&c);
+}
+
+int main(int argc, char *argv[])
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malformed_commands_change_nothing),
+		cmocka_unit_test(test_help_and_status),
+		cmocka_unit_test(test_live_faults_reach_requests),
+		cmocka_unit_test(test_power_cuts),
+		cmocka_unit_test(test_deterministic_by_request_index),
+		cmocka_unit_test(test_freeze_holds_requests),
+		cmocka_unit_test(test_socket),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s RAMFLASH\n", argv[0]);
+		return 2;
+	}
+	t_ramflash = argv[1];
+	return cmocka_run_group_tests_name("ramflash-control", tests, NULL, NULL);
+}
