@@ -398,6 +398,7 @@ static void test_deterministic_by_request_index(void **state)
 
 struct t_reader {
 	struct t_ctl *c;
+	pthread_t thread;
 	atomic_bool done;
 	int ret;
 };
@@ -413,34 +414,70 @@ static void *t_reader_main(void *arg)
 	return NULL;
 }
 
+/* A READ from another thread, held at the gate for 300 ms at least. */
+static void t_reader_held(struct t_reader *r, struct t_ctl *c)
+{
+	r->c = c;
+	r->ret = -1;
+	atomic_init(&r->done, false);
+	assert_int_equal(pthread_create(&r->thread, NULL, t_reader_main, r), 0);
+	usleep(300 * 1000);
+	assert_false(atomic_load(&r->done));
+}
+
+/* The reader ends within 2 s; its reply's error. */
+static int t_reader_end(struct t_reader *r)
+{
+	int i;
+
+	for (i = 0; i < 200 && !atomic_load(&r->done); i++)
+		usleep(10 * 1000);
+	assert_true(atomic_load(&r->done));
+	pthread_join(r->thread, NULL);
+	return r->ret;
+}
+
 static void test_freeze_holds_requests(void **state)
 {
 	struct t_reader r;
 	struct t_ctl c;
-	pthread_t th;
-	int i;
 
 	t_ctl_start(&c, t_chip);
 	t_ok(&c, "freeze");
 	t_ok(&c, "status");
 	assert_non_null(strstr(c.ack, "frozen"));
-	r.c = &c;
-	r.ret = -1;
-	atomic_init(&r.done, false);
-	assert_int_equal(pthread_create(&th, NULL, t_reader_main, &r), 0);
-	usleep(300 * 1000);
-	assert_false(atomic_load(&r.done));
+	t_reader_held(&r, &c);
 	/* Commands still work while frozen; the reader stays held. */
 	t_ok(&c, "marker while frozen");
 	assert_false(atomic_load(&r.done));
 	t_ok(&c, "release");
 	assert_string_equal(c.ack, "ok released: 1 held request(s) go on (at request 0)");
-	for (i = 0; i < 100 && !atomic_load(&r.done); i++)
-		usleep(10 * 1000);
-	pthread_join(th, NULL);
-	assert_true(atomic_load(&r.done));
-	assert_int_equal(r.ret, 0);
+	assert_int_equal(t_reader_end(&r), 0);
 	t_ctl_stop(&c);
+}
+
+/*
+ * A session that ends while frozen (SIGTERM, the kernel's end) lets the
+ * held requests go on, or the loop waiting for them would never end.
+ */
+static void test_exit_releases_a_freeze(void **state)
+{
+	char *path = strdup(t_tempfile("exit.sock"));
+	struct t_reader r;
+	struct t_ctl c;
+	char err[256];
+
+	t_ctl_start(&c, t_chip);
+	assert_int_equal(rf_ctl_listen(&c.ctl, path, err, sizeof(err)), 0);
+	assert_int_equal(rf_ctl_start(&c.ctl), 0);
+	t_ok(&c, "freeze");
+	t_reader_held(&r, &c);
+	muse_session_exit(c.t.srv.se);
+	t_reader_end(&r);
+	assert_false(rf_ctl_frozen(&c.ctl));
+	t_ctl_stop(&c);
+	rmdir(t_tempfile(""));
+	free(path);
 }
 
 /* ---- the socket ---- */
@@ -665,6 +702,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_power_cuts),
 		cmocka_unit_test(test_deterministic_by_request_index),
 		cmocka_unit_test(test_freeze_holds_requests),
+		cmocka_unit_test(test_exit_releases_a_freeze),
 		cmocka_unit_test(test_socket),
 	};
 
