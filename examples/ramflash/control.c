@@ -676,6 +676,9 @@ int rf_ctl_execute(struct rf_ctl *ctl, const char *line, char *ack,
 	uint64_t request;
 	int ret;
 
+	/* Room for "error " and a reason. */
+	if (acklen < 64)
+		return -ENOBUFS;
 	if (strlen(line) > RF_CTL_LINE_MAX) {
 		snprintf(ack, acklen, "error request longer than %d bytes",
 			 RF_CTL_LINE_MAX);

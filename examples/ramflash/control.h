@@ -125,9 +125,11 @@ bool rf_ctl_frozen(struct rf_ctl *ctl);
  * @line:	the request, without its newline; NUL-terminated.
  * @ack:	receives the acknowledgement, without newline: "ok ..." or
  *		"error ..." (then nothing changed).
- * @acklen:	size of @ack.
+ * @acklen:	size of @ack, 64 bytes at least; RF_CTL_LINE_MAX holds every
+ *		answer whole.
  *
- * Return: 0 (ok) or a negative errno (error).
+ * Return: 0 (ok) or a negative errno (error); -ENOBUFS (@ack too small,
+ * not written).
  */
 int rf_ctl_execute(struct rf_ctl *ctl, const char *line, char *ack,
 		   size_t acklen);
