@@ -5,6 +5,8 @@
  */
 #include <linux/fuse.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +17,30 @@
 #include "helpers.h"
 #include "server-helpers.h"
 
-/* Start a server from a ramflash command line (NULL-terminated). */
-void t_server_start(struct t_server *t, const char *const *args)
+/* Options from @args (NULL-ended), the chip opened with @delay. */
+static struct rf_sim *t_chip_open(struct rf_options *opts,
+				  const char *const *args, rf_delay_fn delay)
 {
 	char *argv[32] = { "ramflash" };
+	struct rf_sim *sim;
 	char err[256];
 	int argc = 1;
 
 	while (args[argc - 1])
 		argv[argc] = (char *)args[argc - 1], argc++;
-	memset(t, 0, sizeof(*t));
-	if (rf_options_parse(&t->opts, argc, argv, stdout, err, sizeof(err)))
+	if (rf_options_parse(opts, argc, argv, stdout, err, sizeof(err)))
 		fail_msg("options: %s", err);
-	if (rf_sim_open(&t->sim, &t->opts.cfg, err, sizeof(err)))
+	opts->cfg.delay = delay;
+	if (rf_sim_open(&sim, &opts->cfg, err, sizeof(err)))
 		fail_msg("sim: %s", err);
+	return sim;
+}
+
+/* Start a server from a ramflash command line (NULL-terminated). */
+void t_server_start(struct t_server *t, const char *const *args)
+{
+	memset(t, 0, sizeof(*t));
+	t->sim = t_chip_open(&t->opts, args, NULL);
 	assert_int_equal(rf_server_init(&t->srv, &t->opts, t->sim), 0);
 	t->req = calloc(1, T_REPLY_SIZE);
 	t->reply = calloc(1, T_REPLY_SIZE);
@@ -109,3 +121,52 @@ int t_write_page(struct t_server *t, uint64_t addr, const void *data,
 	return t_request(t, MUSE_WRITE, &in, sizeof(in), data, len);
 }
 
+
+static void *t_served_loop(void *arg)
+{
+	return (void *)(intptr_t)rf_server_serve(arg);
+}
+
+void t_served_start(struct t_served *s, const char *const *args,
+		    struct rf_ctl *ctl)
+{
+	unsigned char req[128], reply[4096];
+	int sv[2];
+
+	memset(s, 0, sizeof(*s));
+	s->sim = t_chip_open(&s->opts, args, rf_server_charge);
+	assert_int_equal(rf_server_init(&s->srv, &s->opts, s->sim), 0);
+	if (ctl) {
+		rf_ctl_init(ctl, s->sim, &s->srv.pt, s->srv.se, "ramflash");
+		s->srv.ctl = ctl;
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	s->fd = sv[0];
+	s->peer = sv[1];
+	assert_int_equal(muse_session_set_fd(s->srv.se, s->fd), 0);
+	assert_int_equal(write(s->peer, req, mf_init_ext(req, 1, MUSE_EXT_ALL,
+							  128 << 10)),
+			 40 + sizeof(struct muse_init_in));
+	assert_int_equal(muse_session_init(s->srv.se), 0);
+	assert_true(read(s->peer, reply, sizeof(reply)) > 16);
+	assert_int_equal(pthread_create(&s->loop, NULL, t_served_loop,
+					&s->srv), 0);
+}
+
+int t_served_stop(struct t_served *s)
+{
+	void *ret;
+
+	muse_session_exit(s->srv.se);
+	pthread_join(s->loop, &ret);
+	return (int)(intptr_t)ret;
+}
+
+void t_served_free(struct t_served *s)
+{
+	muse_session_destroy(s->srv.se);
+	close(s->fd);
+	close(s->peer);
+	rf_sim_close(s->sim);
+	rf_options_free(&s->opts);
+}

@@ -7,6 +7,7 @@
 #ifndef RAMFLASH_TEST_SERVER_HELPERS_H
 #define RAMFLASH_TEST_SERVER_HELPERS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,31 @@ void t_init(struct t_server *t);
 /* t_write_page() - a WRITE of @len bytes at @addr; the reply's error. */
 int t_write_page(struct t_server *t, uint64_t addr, const void *data,
 		 uint32_t len);
+
+/*
+ * A server on its own loop (rf_server_serve(), with the latency timer and
+ * the control's thread when @ctl is given), over a socketpair standing in
+ * for /dev/muse: the kernel's end is @peer, INIT done.
+ */
+struct t_served {
+	struct rf_options opts;
+	struct rf_sim *sim;
+	struct rf_server srv;
+	pthread_t loop;
+	int fd, peer;
+};
+
+/*
+ * t_served_start() - parse @args (NULL-ended), open the chip with the
+ * server's latency hook, set @ctl (or NULL) up on it, INIT and serve.
+ */
+void t_served_start(struct t_served *s, const char *const *args,
+		    struct rf_ctl *ctl);
+
+/* t_served_stop() - end the loop; its result.  @peer stays readable. */
+int t_served_stop(struct t_served *s);
+
+/* t_served_free() - free the session, the chip, the fds. */
+void t_served_free(struct t_served *s);
 
 #endif /* RAMFLASH_TEST_SERVER_HELPERS_H */

@@ -29,6 +29,7 @@
 #include <muse/muse_kernel.h>
 
 #include "control.h"
+#include "frames.h"
 #include "helpers.h"
 #include "server-helpers.h"
 
@@ -480,6 +481,46 @@ static void test_exit_releases_a_freeze(void **state)
 	free(path);
 }
 
+/*
+ * A latency set live is waited out by the server's timer (started for
+ * --control), and freeze holds the answers it has not given yet: a 0.5 s
+ * erase, frozen at once, is still unanswered after 1 s and answered
+ * after release.
+ */
+static void test_live_latency_and_freeze_hold_answers(void **state)
+{
+	static const char *const args[] = {
+		"--chip", "slc-8m", "--threads", "1", NULL,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned char req[128], reply[256];
+	struct fuse_out_header out;
+	struct t_served s;
+	struct rf_ctl ctl;
+	char ack[RF_CTL_LINE_MAX];
+
+	t_served_start(&s, args, &ctl);
+	pfd.fd = s.peer;
+	assert_int_equal(rf_ctl_execute(&ctl, "latency erase 500000", ack,
+					sizeof(ack)), 0);
+	assert_int_equal(write(s.peer, req, mf_erase(req, 2, 0, C_BLOCK)),
+			 40 + sizeof(struct muse_erase_in));
+	/* The erase is done and waits in the timer: no request is inside. */
+	usleep(100 * 1000);
+	assert_int_equal(rf_ctl_execute(&ctl, "freeze", ack, sizeof(ack)), 0);
+	assert_string_equal(ack, "ok frozen: every request is held, none answered, until release (at request 1)");
+	assert_int_equal(poll(&pfd, 1, 1000), 0);
+	assert_int_equal(rf_ctl_execute(&ctl, "release", ack, sizeof(ack)), 0);
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(read(s.peer, reply, sizeof(reply)), sizeof(out));
+	memcpy(&out, reply, sizeof(out));
+	assert_true(out.unique == 2);
+	assert_int_equal(out.error, 0);
+	assert_int_equal(t_served_stop(&s), 0);
+	rf_ctl_destroy(&ctl);
+	t_served_free(&s);
+}
+
 /* ---- the socket ---- */
 
 static int t_connect(const char *path)
@@ -703,6 +744,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_deterministic_by_request_index),
 		cmocka_unit_test(test_freeze_holds_requests),
 		cmocka_unit_test(test_exit_releases_a_freeze),
+		cmocka_unit_test(test_live_latency_and_freeze_hold_answers),
 		cmocka_unit_test(test_socket),
 	};
 

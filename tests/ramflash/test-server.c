@@ -152,11 +152,6 @@ static void test_power_cut_ends_the_session(void **state)
 	t_server_stop(&t);
 }
 
-static void *t_serve(void *arg)
-{
-	return (void *)(intptr_t)rf_server_serve(arg);
-}
-
 /*
  * The latency model keeps requests instead of sleeping: one worker, a
  * 10 s erase, then a read that takes no simulated time.  The read is
@@ -165,57 +160,33 @@ static void *t_serve(void *arg)
  */
 static void test_latency_does_not_block_a_worker(void **state)
 {
-	char *argv[] = { "ramflash", "--chip", "slc-8m", "--threads", "1",
-			 "--latency-erase", "10000000", NULL };
+	static const char *const args[] = {
+		"--chip", "slc-8m", "--threads", "1", "--latency-erase",
+		"10000000", NULL,
+	};
 	const struct mf_io rd = { .ext = true, .addr = 0, .len = 2048 };
 	unsigned char req[128], reply[4096];
 	struct fuse_out_header out;
-	struct rf_options opts;
-	struct rf_server srv;
-	struct rf_sim *sim;
-	pthread_t loop;
-	char err[256];
-	void *ret;
-	int sv[2];
+	struct t_served s;
 
-	assert_int_equal(rf_options_parse(&opts, 7, argv, stdout, err,
-					  sizeof(err)), RF_PARSE_RUN);
-	opts.cfg.delay = rf_server_charge;
-	assert_int_equal(rf_sim_open(&sim, &opts.cfg, err, sizeof(err)), 0);
-	assert_int_equal(rf_server_init(&srv, &opts, sim), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	assert_int_equal(muse_session_set_fd(srv.se, sv[0]), 0);
-	assert_int_equal(write(sv[1], req, mf_init_ext(req, 1, MUSE_EXT_ALL,
-							128 << 10)),
-			 40 + sizeof(struct muse_init_in));
-	assert_int_equal(muse_session_init(srv.se), 0);
-	assert_true(read(sv[1], reply, sizeof(reply)) > 16);
-	assert_int_equal(pthread_create(&loop, NULL, t_serve, &srv), 0);
-
-	assert_int_equal(write(sv[1], req, mf_erase(req, 2, 0, 128 << 10)),
+	t_served_start(&s, args, NULL);
+	assert_int_equal(write(s.peer, req, mf_erase(req, 2, 0, 128 << 10)),
 			 40 + sizeof(struct muse_erase_in));
-	assert_int_equal(write(sv[1], req, mf_io(req, MUSE_READ, 3, &rd,
-						 NULL, 0)),
+	assert_int_equal(write(s.peer, req, mf_io(req, MUSE_READ, 3, &rd,
+						  NULL, 0)),
 			 40 + sizeof(struct muse_read_in));
-	assert_true(read(sv[1], reply, sizeof(reply)) > 16);
+	assert_true(read(s.peer, reply, sizeof(reply)) > 16);
 	memcpy(&out, reply, sizeof(out));
 	assert_true(out.unique == 3);
-	assert_int_equal(recv(sv[1], reply, sizeof(reply), MSG_DONTWAIT), -1);
+	assert_int_equal(recv(s.peer, reply, sizeof(reply), MSG_DONTWAIT), -1);
 
-	muse_session_exit(srv.se);
-	pthread_join(loop, &ret);
-	assert_int_equal((intptr_t)ret, 0);
-	assert_int_equal(read(sv[1], reply, sizeof(reply)), 16);
+	assert_int_equal(t_served_stop(&s), 0);
+	assert_int_equal(read(s.peer, reply, sizeof(reply)), 16);
 	memcpy(&out, reply, sizeof(out));
 	assert_true(out.unique == 2);
 	assert_int_equal(out.error, 0);
-	assert_int_equal(rf_sim_erase_count(sim, 0), 1);
-
-	muse_session_destroy(srv.se);
-	close(sv[0]);
-	close(sv[1]);
-	rf_sim_close(sim);
-	rf_options_free(&opts);
+	assert_int_equal(rf_sim_erase_count(s.sim, 0), 1);
+	t_served_free(&s);
 }
 
 /*
