@@ -713,8 +713,8 @@ static int rf_record(struct rf_options *o, const char *name,
 
 /*
  * Record an option for the report: what makes the chip and its faults.
- * Not the files of this run (image, reports, control socket), --rerun (its options are
- * recorded one by one) nor --print-mtd.
+ * Not the files of this run (image, reports, control socket), --rerun
+ * (its options are recorded one by one) nor --print-mtd.
  */
 static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
 {
