@@ -44,14 +44,43 @@
 
 /* ---- the gate ---- */
 
+static void rf_ctl_apply_replayed(struct rf_ctl *ctl, const struct rf_event *ev);
+
+/* Under ctl->lock: the next replayed command is due now. */
+static bool rf_ctl_replay_due(const struct rf_ctl *ctl)
+{
+	return ctl->replay_next < ctl->replay_count &&
+	       ctl->replay[ctl->replay_next].request <= ctl->requests;
+}
+
 void rf_ctl_enter(struct rf_ctl *ctl)
 {
+	const struct rf_event *ev;
+
 	if (!ctl)
 		return;
 	pthread_mutex_lock(&ctl->lock);
 	ctl->held++;
-	while (ctl->exclusive || atomic_load(&ctl->frozen))
+	for (;;) {
+		while (ctl->exclusive)
+			pthread_cond_wait(&ctl->cond, &ctl->lock);
+		if (rf_ctl_replay_due(ctl)) {
+			/* As the control thread would: none inside. */
+			ctl->exclusive = true;
+			while (ctl->active)
+				pthread_cond_wait(&ctl->cond, &ctl->lock);
+			ev = &ctl->replay[ctl->replay_next++];
+			pthread_mutex_unlock(&ctl->lock);
+			rf_ctl_apply_replayed(ctl, ev);
+			pthread_mutex_lock(&ctl->lock);
+			ctl->exclusive = false;
+			pthread_cond_broadcast(&ctl->cond);
+			continue;
+		}
+		if (!atomic_load(&ctl->frozen))
+			break;
 		pthread_cond_wait(&ctl->cond, &ctl->lock);
+	}
 	ctl->held--;
 	ctl->active++;
 	ctl->requests++;
@@ -79,6 +108,9 @@ static uint64_t rf_ctl_begin(struct rf_ctl *ctl)
 	uint64_t requests;
 
 	pthread_mutex_lock(&ctl->lock);
+	/* A replayed command may be applying. */
+	while (ctl->exclusive)
+		pthread_cond_wait(&ctl->cond, &ctl->lock);
 	ctl->exclusive = true;
 	while (ctl->active)
 		pthread_cond_wait(&ctl->cond, &ctl->lock);
@@ -665,15 +697,22 @@ int rf_ctl_marker(struct rf_ctl *ctl, uint64_t request, const char *text)
 	return rf_sim_record_event(ctl->sim, request, true, text);
 }
 
-int rf_ctl_execute(struct rf_ctl *ctl, const char *line, char *ack,
-		   size_t acklen)
+/* No request index yet: rf_ctl_run() takes one through the gate. */
+#define RF_CTL_GATE	UINT64_MAX
+
+/*
+ * rf_ctl_execute() at @request (the gate held by the caller), or through
+ * the gate (RF_CTL_GATE).
+ */
+static int rf_ctl_run(struct rf_ctl *ctl, const char *line, uint64_t request,
+		      char *ack, size_t acklen)
 {
 	char copy[RF_CTL_LINE_MAX + 1];
 	const struct rf_ctl_cmd *cmd = NULL;
 	struct rf_ctl_args a;
 	const char *verb = NULL;
 	size_t verb_len = 0, i, used;
-	uint64_t request;
+	bool gated;
 	int ret;
 
 	/* Room for "error " and a reason. */
@@ -704,13 +743,16 @@ int rf_ctl_execute(struct rf_ctl *ctl, const char *line, char *ack,
 	if (ret)
 		goto error;
 	/* Between two requests: nothing in the simulator while it applies. */
-	request = rf_ctl_begin(ctl);
+	gated = request == RF_CTL_GATE;
+	if (gated)
+		request = rf_ctl_begin(ctl);
 	ret = cmd->fn(ctl, cmd, &a, ack + used, acklen - used);
 	if (!ret && cmd->fn == rf_ctl_marker_cmd)
 		ret = rf_ctl_marker(ctl, request, a.rest);
 	else if (!ret && cmd->recorded)
 		ret = rf_sim_record_event(ctl->sim, request, false, line);
-	rf_ctl_end(ctl);
+	if (gated)
+		rf_ctl_end(ctl);
 	if (ret == -ENOMEM)
 		rf_ack(ack + used, acklen - used, ret, "out of memory");
 	if (ret)
@@ -728,6 +770,40 @@ error:
 	memcpy(ack, "error ", 6);
 	ack[acklen - 1] = '\0';
 	return ret;
+}
+
+int rf_ctl_execute(struct rf_ctl *ctl, const char *line, char *ack,
+		   size_t acklen)
+{
+	return rf_ctl_run(ctl, line, RF_CTL_GATE, ack, acklen);
+}
+
+void rf_ctl_replay(struct rf_ctl *ctl, const struct rf_event *events,
+		   size_t count)
+{
+	ctl->replay = events;
+	ctl->replay_count = count;
+	ctl->replay_next = 0;
+}
+
+/*
+ * A --rerun report's command, at the request index it was recorded at
+ * (the gate is the caller's); one that is refused now is said.
+ */
+static void rf_ctl_apply_replayed(struct rf_ctl *ctl, const struct rf_event *ev)
+{
+	char ack[RF_CTL_LINE_MAX];
+	int ret;
+
+	if (ev->marker) {
+		ret = rf_ctl_marker(ctl, ev->request, ev->text);
+		snprintf(ack, sizeof(ack), "error out of memory");
+	} else {
+		ret = rf_ctl_run(ctl, ev->text, ev->request, ack, sizeof(ack));
+	}
+	if (ret)
+		fprintf(stderr, "ramflash: --rerun: '%s' at request %" PRIu64 ": %s\n",
+			ev->text, ev->request, ack);
 }
 
 /* ---- the socket ---- */

@@ -47,6 +47,9 @@ struct rf_ctl {
 	atomic_bool frozen;
 	void (*thaw)(void *arg);	/* called after release */
 	void *thaw_arg;
+	const struct rf_event *replay;	/* --rerun: commands to apply at */
+	size_t replay_count;		/* their request indices */
+	size_t replay_next;
 
 	/* What commands act on. */
 	struct rf_sim *sim;
@@ -108,8 +111,21 @@ int rf_ctl_start(struct rf_ctl *ctl);
 void rf_ctl_stop(struct rf_ctl *ctl);
 
 /**
+ * rf_ctl_replay() - apply @events (a --rerun report's "control" list, in
+ * request order) each when its request index comes, as the run that
+ * recorded them did: the request that would be number N+1 applies the
+ * commands of index N first, with no request inside.  Before serving.
+ * @ctl:	the control.
+ * @events:	the commands and markers; must outlive @ctl.
+ * @count:	their number.
+ */
+void rf_ctl_replay(struct rf_ctl *ctl, const struct rf_event *events,
+		   size_t count);
+
+/**
  * rf_ctl_enter() - a request enters the simulator: waits while a command
- * is applied or the chip is frozen.  A NULL @ctl does nothing.
+ * is applied or the chip is frozen, and applies the replayed commands
+ * due first.  A NULL @ctl does nothing.
  */
 void rf_ctl_enter(struct rf_ctl *ctl);
 

@@ -885,6 +885,7 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 	if (!report)
 		return rf_parse_args(o, argc, argv, out, err, errlen);
 	if (rf_report_read_options(report, &o->rerun_args, &o->rerun_nargs,
+				   &o->rerun_events, &o->rerun_nevents,
 				   err, errlen) ||
 	    rf_check_recorded(o->rerun_args, o->rerun_nargs, report, err,
 			      errlen))
@@ -912,4 +913,5 @@ void rf_options_free(struct rf_options *o)
 	rf_limit_list_free(&o->cfg.faults.grave_pages);
 	rf_report_free_options(o->cfg.args, o->cfg.nargs);
 	rf_report_free_options(o->rerun_args, o->rerun_nargs);
+	rf_report_free_events(o->rerun_events, o->rerun_nevents);
 }

@@ -52,6 +52,9 @@ struct rf_options {
 	char **rerun_args;		/* the --rerun report's options, which
 					 * the fields above may reference */
 	size_t rerun_nargs;
+	struct rf_event *rerun_events;	/* its --control commands, replayed
+					 * at their request indices */
+	size_t rerun_nevents;
 };
 
 /* rf_options_parse() results besides a negative errno. */

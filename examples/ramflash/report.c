@@ -217,10 +217,15 @@ void rf_report_free_options(char **args, size_t nargs)
 	free(args);
 }
 
-/* The "options" array: strings only. */
-static int rf_json_options(struct rf_json *j, char ***args, size_t *nargs)
+/*
+ * An array whose elements @elem reads into a growing array of @size-byte
+ * items, each zeroed first.  One that fails is counted too, so that what
+ * it got is freed with the rest.
+ */
+static int rf_json_array(struct rf_json *j, void **items, size_t *n,
+			 size_t size, int (*elem)(struct rf_json *j, void *item))
 {
-	char **grown;
+	char *grown;
 	int ret;
 
 	if (!rf_json_take(j, '['))
@@ -228,21 +233,53 @@ static int rf_json_options(struct rf_json *j, char ***args, size_t *nargs)
 	if (rf_json_take(j, ']'))
 		return 0;
 	do {
-		grown = realloc(*args, (*nargs + 1) * sizeof(*grown));
+		grown = realloc(*items, (*n + 1) * size);
 		if (!grown)
 			return -ENOMEM;
-		*args = grown;
-		ret = rf_json_string(j, &(*args)[*nargs]);
+		*items = grown;
+		memset(grown + *n * size, 0, size);
+		ret = elem(j, grown + *n * size);
+		(*n)++;
 		if (ret)
 			return ret;
-		(*nargs)++;
 	} while (rf_json_take(j, ','));
 	return rf_json_take(j, ']') ? 0 : -EINVAL;
 }
 
-/* The top-level object: "schema" and "options" kept, the rest skipped. */
-static int rf_json_report(struct rf_json *j, long long *schema,
-			  bool *has_options, char ***args, size_t *nargs)
+static int rf_json_option(struct rf_json *j, void *item)
+{
+	return rf_json_string(j, item);
+}
+
+/* The "options" array: strings only. */
+static int rf_json_options(struct rf_json *j, char ***args, size_t *nargs)
+{
+	void *items = *args;
+	int ret;
+
+	ret = rf_json_array(j, &items, nargs, sizeof(**args), rf_json_option);
+	*args = items;
+	return ret;
+}
+
+void rf_report_free_events(struct rf_event *events, size_t nevents)
+{
+	size_t i;
+
+	for (i = 0; events && i < nevents; i++)
+		free(events[i].text);
+	free(events);
+}
+
+/*
+ * An object: @member reads the value of each member it knows (the space
+ * before it skipped) and returns 1 for one it leaves, which is skipped
+ * (at nesting @depth).
+ */
+static int rf_json_object(struct rf_json *j, int depth,
+			  int (*member)(struct rf_json *j, const char *key,
+					void *arg),
+			  void *arg)
 {
 	char *key;
 	int ret;
@@ -250,7 +287,7 @@ static int rf_json_report(struct rf_json *j, long long *schema,
 	if (!rf_json_take(j, '{'))
 		return -EINVAL;
 	if (rf_json_take(j, '}'))
-		goto end;
+		return 0;
 	do {
 		ret = rf_json_string(j, &key);
 		if (ret)
@@ -260,23 +297,105 @@ static int rf_json_report(struct rf_json *j, long long *schema,
 			return -EINVAL;
 		}
 		rf_json_space(j);
-		if (!strcmp(key, "schema") && j->p < j->end &&
-		    *j->p >= '0' && *j->p <= '9') {
-			*schema = strtoll(j->p, NULL, 10);
-			ret = rf_json_skip(j, 1);
-		} else if (!strcmp(key, "options") && !*has_options) {
-			*has_options = true;
-			ret = rf_json_options(j, args, nargs);
-		} else {
-			ret = rf_json_skip(j, 1);
-		}
+		ret = member(j, key, arg);
+		if (ret > 0)
+			ret = rf_json_skip(j, depth);
 		free(key);
 		if (ret)
 			return ret;
 	} while (rf_json_take(j, ','));
-	if (!rf_json_take(j, '}'))
-		return -EINVAL;
-end:
+	return rf_json_take(j, '}') ? 0 : -EINVAL;
+}
+
+/* A member of a "control" entry: "request", "command" or "marker". */
+static int rf_json_event_member(struct rf_json *j, const char *key, void *arg)
+{
+	struct rf_event *ev = arg;
+	char *end;
+
+	if (!strcmp(key, "request")) {
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return -EINVAL;
+		errno = 0;
+		ev->request = strtoull(j->p, &end, 10);
+		j->p = end;
+		/* One request at most: UINT64_MAX is no request index. */
+		return errno || ev->request == UINT64_MAX ? -EINVAL : 0;
+	}
+	if ((!strcmp(key, "command") || !strcmp(key, "marker")) && !ev->text) {
+		ev->marker = !strcmp(key, "marker");
+		return rf_json_string(j, &ev->text);
+	}
+	return 1;
+}
+
+/* One "control" entry: {"request": N, "command" or "marker": TEXT}. */
+static int rf_json_event(struct rf_json *j, void *item)
+{
+	struct rf_event *ev = item;
+	int ret;
+
+	ev->request = UINT64_MAX;
+	ret = rf_json_object(j, 2, rf_json_event_member, ev);
+	return !ret && (ev->request == UINT64_MAX || !ev->text) ? -EINVAL : ret;
+}
+
+/* The "control" array, in request order. */
+static int rf_json_events(struct rf_json *j, struct rf_event **events,
+			  size_t *nevents)
+{
+	void *items = *events;
+	size_t i;
+	int ret;
+
+	ret = rf_json_array(j, &items, nevents, sizeof(**events),
+			    rf_json_event);
+	*events = items;
+	for (i = 1; !ret && i < *nevents; i++)
+		if ((*events)[i].request < (*events)[i - 1].request)
+			ret = -EINVAL;
+	return ret;
+}
+
+/* What a report gives back. */
+struct rf_report {
+	long long schema;
+	bool has_options;
+	char **args;
+	size_t nargs;
+	struct rf_event *events;
+	size_t nevents;
+};
+
+/*
+ * The top-level object: "schema", "options" and "control" kept, the rest
+ * skipped.
+ */
+static int rf_json_report_member(struct rf_json *j, const char *key,
+				 void *arg)
+{
+	struct rf_report *r = arg;
+
+	if (!strcmp(key, "schema") && j->p < j->end &&
+	    *j->p >= '0' && *j->p <= '9') {
+		r->schema = strtoll(j->p, NULL, 10);
+		return 1;
+	}
+	if (!strcmp(key, "options") && !r->has_options) {
+		r->has_options = true;
+		return rf_json_options(j, &r->args, &r->nargs);
+	}
+	if (!strcmp(key, "control") && !r->events)
+		return rf_json_events(j, &r->events, &r->nevents);
+	return 1;
+}
+
+static int rf_json_report(struct rf_json *j, struct rf_report *r)
+{
+	int ret = rf_json_object(j, 1, rf_json_report_member, r);
+
+	if (ret)
+		return ret;
 	rf_json_space(j);
 	return j->p == j->end ? 0 : -EINVAL;
 }
@@ -320,17 +439,19 @@ static int rf_read_whole(const char *path, char **text, size_t *len)
 }
 
 int rf_report_read_options(const char *path, char ***args, size_t *nargs,
+			   struct rf_event **events, size_t *nevents,
 			   char *err, size_t errlen)
 {
+	struct rf_report r = { .schema = -1 };
 	struct rf_json j;
-	long long schema = -1;
-	bool has_options = false;
 	char *text = NULL;
 	size_t len;
 	int ret;
 
 	*args = NULL;
 	*nargs = 0;
+	*events = NULL;
+	*nevents = 0;
 	ret = rf_read_whole(path, &text, &len);
 	if (ret) {
 		snprintf(err, errlen, "--rerun: cannot read %s: %s", path,
@@ -339,26 +460,30 @@ int rf_report_read_options(const char *path, char ***args, size_t *nargs,
 	}
 	j.p = j.start = text;
 	j.end = text + len;
-	ret = rf_json_report(&j, &schema, &has_options, args, nargs);
+	ret = rf_json_report(&j, &r);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "--rerun: out of memory reading %s", path);
 	else if (ret)
 		rf_errorf(err, errlen, "--rerun: %s is not JSON (at byte %td)",
 			  path, j.p - j.start);
-	else if (schema != RF_REPORT_SCHEMA)
-		ret = schema < 0 ?
+	else if (r.schema != RF_REPORT_SCHEMA)
+		ret = r.schema < 0 ?
 		      rf_errorf(err, errlen, "--rerun: %s has no \"schema\": not a ramflash --stats report, or one older than --rerun",
 				path) :
 		      rf_errorf(err, errlen, "--rerun: %s has schema %lld; this ramflash reads schema %d",
-				path, schema, RF_REPORT_SCHEMA);
-	else if (!has_options)
+				path, r.schema, RF_REPORT_SCHEMA);
+	else if (!r.has_options)
 		ret = rf_errorf(err, errlen, "--rerun: %s has no \"options\"",
 				path);
 	free(text);
 	if (ret) {
-		rf_report_free_options(*args, *nargs);
-		*args = NULL;
-		*nargs = 0;
+		rf_report_free_options(r.args, r.nargs);
+		rf_report_free_events(r.events, r.nevents);
+		return ret;
 	}
-	return ret;
+	*args = r.args;
+	*nargs = r.nargs;
+	*events = r.events;
+	*nevents = r.nevents;
+	return 0;
 }

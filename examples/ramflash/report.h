@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sim.h"
+
 /*
  * The version of the --stats JSON.  A reader of another version refuses
  * the report rather than guess; add one when a field changes meaning.
@@ -24,15 +26,24 @@ void rf_json_write_string(FILE *out, const char *s);
  * @args:	receives the options, "--name" and value strings as they
  *		were given; free with rf_report_free_options().
  * @nargs:	receives their number.
+ * @events:	receives the "control" list (commands and markers of
+ *		--control, by request index), free with rf_report_free_events();
+ *		none in a report without one.
+ * @nevents:	receives their number.
  * @err:	receives a one-line reason on failure.
  * @errlen:	size of @err.
  *
  * Return: 0; -EINVAL for a file that is not a JSON object with the
- * "schema" RF_REPORT_SCHEMA and an "options" array of strings; -ENOMEM;
- * the errno of a file that cannot be read.
+ * "schema" RF_REPORT_SCHEMA and an "options" array of strings, or whose
+ * "control" is not a list of {"request": N, "command"|"marker": TEXT} in
+ * request order; -ENOMEM; the errno of a file that cannot be read.
  */
 int rf_report_read_options(const char *path, char ***args, size_t *nargs,
+			   struct rf_event **events, size_t *nevents,
 			   char *err, size_t errlen);
+
+/* rf_report_free_events() - free what rf_report_read_options() gave. */
+void rf_report_free_events(struct rf_event *events, size_t nevents);
 
 /* rf_report_free_options() - free what rf_report_read_options() gave. */
 void rf_report_free_options(char **args, size_t nargs);

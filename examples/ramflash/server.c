@@ -586,20 +586,24 @@ int rf_server_serve(struct rf_server *srv)
 }
 
 /*
- * --control: the socket is created before the MTD is registered, so a
- * path that cannot be used stops ramflash before the kernel sees a chip.
+ * --control, and the commands of a --rerun report replayed: the socket is
+ * created before the MTD is registered, so a path that cannot be used
+ * stops ramflash before the kernel sees a chip.
  */
 static int rf_server_control(struct rf_server *srv, struct rf_ctl *ctl)
 {
 	const struct rf_options *opts = srv->opts;
 	char err[256];
-	int ret;
+	int ret = 0;
 
-	if (!opts->control_path)
+	if (!opts->control_path && !opts->rerun_nevents)
 		return 0;
 	rf_ctl_init(ctl, srv->sim, &srv->pt, srv->se, opts->name);
 	ctl->verbose = opts->verbosity == RF_VERBOSE;
-	ret = rf_ctl_listen(ctl, opts->control_path, err, sizeof(err));
+	rf_ctl_replay(ctl, opts->rerun_events, opts->rerun_nevents);
+	if (opts->control_path)
+		ret = rf_ctl_listen(ctl, opts->control_path, err,
+				    sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ramflash: %s\n", err);
 		rf_ctl_destroy(ctl);

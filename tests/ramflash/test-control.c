@@ -32,6 +32,7 @@
 #include "frames.h"
 #include "helpers.h"
 #include "server-helpers.h"
+#include "stats.h"
 
 static const char *t_ramflash;
 
@@ -342,14 +343,16 @@ static void test_power_cuts(void **state)
 }
 
 /*
- * The same seed, requests and commands at the same request indices give
- * the same replies and the same report; markers are in it.
+ * One scripted run: writes, commands, reads; its replies' checksum and
+ * report, also saved to @save if not NULL.  With @rerun, the run of
+ * --rerun @rerun: the same requests, no commands.
  */
-static char *t_scripted_run(void)
+static char *t_scripted_run(const char *rerun, const char *save)
 {
 	static const char *const args[] = {
 		"--chip", "slc-8m", "--seed", "77", NULL,
 	};
+	const char *const rerun_args[] = { "--rerun", rerun, NULL };
 	uint8_t page[C_PAGE], got[C_PAGE];
 	struct muse_read_out res;
 	uint64_t sum = 1469598103934665603ULL;
@@ -357,16 +360,27 @@ static char *t_scripted_run(void)
 	char *json, *all;
 	size_t i, p;
 
-	t_ctl_start(&c, args);
+	t_ctl_start(&c, rerun ? rerun_args : args);
+	/* A rerun applies the report's commands by itself. */
+	if (rerun)
+		rf_ctl_replay(&c.ctl, c.t.opts.rerun_events,
+			      c.t.opts.rerun_nevents);
 	for (p = 0; p < 8; p++) {
 		memset(page, (int)p, sizeof(page));
 		assert_int_equal(t_write_page(&c.t, p * C_PAGE, page, C_PAGE), 0);
 	}
-	t_ok(&c, "marker writes done");
-	t_ok(&c, "bitflip-rate 0.3");
-	t_ok(&c, "flip-bits 3 9");
-	t_ok(&c, "grave 5 2");
+	if (!rerun) {
+		t_ok(&c, "marker writes done");
+		t_ok(&c, "bitflip-rate 0.3");
+		t_ok(&c, "flip-bits 3 9");
+		t_ok(&c, "grave 5 2");
+	}
 	for (i = 0; i < 40; i++) {
+		if (!rerun && i == 20) {
+			t_ok(&c, "freeze");
+			t_ok(&c, "release");
+			t_ok(&c, "read-disturb 3");
+		}
 		if (t_read_req(&c, (i % 8) * C_PAGE, got, C_PAGE, &res))
 			fail_msg("read %zu failed", i);
 		for (p = 0; p < C_PAGE; p++)
@@ -374,6 +388,8 @@ static char *t_scripted_run(void)
 		sum = (sum ^ res.corrected ^ (res.failed << 8)) *
 		      1099511628211ULL;
 	}
+	if (save)
+		assert_int_equal(rf_stats_save_json(c.t.sim, save), 0);
 	json = t_report(c.t.sim, true);
 	all = malloc(strlen(json) + 32);
 	assert_non_null(all);
@@ -383,16 +399,78 @@ static char *t_scripted_run(void)
 	return all;
 }
 
+/*
+ * The same seed, requests and commands at the same request indices give
+ * the same replies and report; --rerun of that report applies its
+ * commands at their indices by itself and gives them again.
+ */
 static void test_deterministic_by_request_index(void **state)
 {
-	char *a = t_scripted_run(), *b = t_scripted_run();
+	char *report = strdup(t_tempfile("run.json"));
+	char *a = t_scripted_run(NULL, report), *b = t_scripted_run(NULL, NULL);
+	char *c;
 
 	assert_string_equal(a, b);
 	assert_non_null(strstr(a, "{\"request\": 8, \"marker\": \"writes done\"}"));
 	assert_non_null(strstr(a, "{\"request\": 8, \"command\": \"flip-bits 3 9\"}"));
+	assert_non_null(strstr(a, "{\"request\": 28, \"command\": \"read-disturb 3\"}"));
 	assert_non_null(strstr(a, "\"flips_live\": 9"));
+	c = t_scripted_run(report, NULL);
+	assert_string_equal(a, c);
+	unlink(report);
+	rmdir(t_tempfile(""));
+	free(report);
 	free(a);
 	free(b);
+	free(c);
+}
+
+/* A report's "control" list as --rerun reads it; bad ones are refused. */
+static void test_rerun_reads_control(void **state)
+{
+	static const char *const bad[] = {
+		"[{\"request\": 5}]", "[{\"command\": \"freeze\"}]",
+		"[{\"request\": 5, \"command\": \"a\"}, {\"request\": 3, \"command\": \"b\"}]",
+		"[{\"request\": -1, \"command\": \"a\"}]",
+		"[{\"request\": 18446744073709551616, \"command\": \"a\"}]",
+		"[{\"request\": 1, \"command\": 7}]", "7", "[7]",
+		"[{\"request\": 1, \"command\": \"a\"]",
+	};
+	char *path = strdup(t_tempfile("control.json"));
+	char *argv[] = { "ramflash", "--rerun", path, NULL };
+	struct rf_options opts;
+	char err[256];
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "{\"schema\": 1, \"options\": [\"--chip\", \"slc-8m\"], \"control\": %s}\n",
+			i < sizeof(bad) / sizeof(bad[0]) ? bad[i] :
+			"[{\"request\": 0, \"marker\": \"m\", \"x\": [1]}, "
+			"{\"command\": \"freeze\", \"request\": 4}]");
+		fclose(f);
+		if (i < sizeof(bad) / sizeof(bad[0])) {
+			if (rf_options_parse(&opts, 3, argv, stdout, err,
+					     sizeof(err)) != -EINVAL)
+				fail_msg("control %s was read", bad[i]);
+			assert_non_null(strstr(err, "is not JSON"));
+		} else {
+			assert_int_equal(rf_options_parse(&opts, 3, argv, stdout,
+							  err, sizeof(err)),
+					 RF_PARSE_RUN);
+			assert_int_equal(opts.rerun_nevents, 2);
+			assert_true(opts.rerun_events[0].marker);
+			assert_string_equal(opts.rerun_events[0].text, "m");
+			assert_false(opts.rerun_events[1].marker);
+			assert_true(opts.rerun_events[1].request == 4);
+		}
+		rf_options_free(&opts);
+	}
+	unlink(path);
+	rmdir(t_tempfile(""));
+	free(path);
 }
 
 /* ---- freeze ---- */
@@ -742,6 +820,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_live_faults_reach_requests),
 		cmocka_unit_test(test_power_cuts),
 		cmocka_unit_test(test_deterministic_by_request_index),
+		cmocka_unit_test(test_rerun_reads_control),
 		cmocka_unit_test(test_freeze_holds_requests),
 		cmocka_unit_test(test_exit_releases_a_freeze),
 		cmocka_unit_test(test_live_latency_and_freeze_hold_answers),
