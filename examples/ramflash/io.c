@@ -15,6 +15,7 @@
 #include "faults.h"
 #include "sim-state.h"
 #include "stats.h"
+#include "trace.h"
 
 static void rf_delay(struct rf_sim *sim, uint32_t per_unit, uint64_t units)
 {
@@ -318,6 +319,12 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 		rf_stats_add(&sim->stats, erases, n);
 		rf_stats_add(&sim->stats, kernel_erases, n);
 	}
+	if (count && sim->trace) {
+		struct rf_trace_op op = { .kind = RF_TRACE_KERNEL_ERASE,
+					  .addr = addr, .count = n };
+
+		rf_trace_note(sim->trace, &op);
+	}
 	if (raw && sim->plain_again)
 		sim->plain_again(sim->plain_again_arg, b);
 	return 0;
@@ -544,7 +551,7 @@ static int rf_read_block(struct rf_sim *sim, const struct rf_io *io,
 	return 0;
 }
 
-int rf_sim_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc)
+int rf_do_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc)
 {
 	uint64_t b, first, last;
 	int ret;
@@ -817,7 +824,7 @@ static int rf_power_off(struct rf_sim *sim, const char *what, uint64_t addr)
 	return RF_POWER_CUT;
 }
 
-int rf_sim_write(struct rf_sim *sim, const struct rf_io *io)
+int rf_do_write(struct rf_sim *sim, const struct rf_io *io)
 {
 	const struct rf_geometry *geo = &sim->geo;
 	uint64_t b, first, last, data_end = UINT64_MAX;
@@ -950,7 +957,7 @@ static void rf_wear_tick(struct rf_sim *sim)
 		rf_wear_report(sim, stderr, n);
 }
 
-int rf_sim_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
+int rf_do_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
 {
 	uint64_t b;
 	int torn, ret;
@@ -991,7 +998,7 @@ static int rf_check_block_addr(struct rf_sim *sim, uint64_t addr,
 	return 0;
 }
 
-int rf_sim_isbad(struct rf_sim *sim, uint64_t addr)
+int rf_do_isbad(struct rf_sim *sim, uint64_t addr)
 {
 	int ret = rf_check_block_addr(sim, addr, "isbad");
 
@@ -1002,7 +1009,7 @@ int rf_sim_isbad(struct rf_sim *sim, uint64_t addr)
 	       RF_BLOCK_GOOD;
 }
 
-int rf_sim_markbad(struct rf_sim *sim, uint64_t addr)
+int rf_do_markbad(struct rf_sim *sim, uint64_t addr)
 {
 	uint64_t b = addr / sim->geo.erase_size;
 	struct rf_block_meta *meta;

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "server.h"
 #include "sim.h"
+#include "trace.h"
 
 /* Exit statuses; documented in --help and doc/ramflash.md. */
 enum {
@@ -24,6 +25,7 @@ int main(int argc, char *argv[])
 {
 	struct rf_options opts;
 	struct rf_sim *sim;
+	struct rf_trace *trace = NULL;
 	char err[256];
 	bool served = false;
 	int ret, status;
@@ -57,6 +59,18 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ramflash: %s exists and keeps its own bad blocks; %s\n",
 			opts.cfg.image_path,
 			"--bad-blocks/--bad-block-count apply to new images only");
+	if (opts.trace_path) {
+		ret = rf_trace_start(&trace, opts.trace_path,
+				     opts.trace_full ? RF_TRACE_DATA_FULL :
+				     RF_TRACE_DATA_HASH, &opts, sim, err,
+				     sizeof(err));
+		if (ret) {
+			fprintf(stderr, "ramflash: %s\n", err);
+			rf_sim_close(sim);
+			rf_options_free(&opts);
+			return RF_EXIT_RUNTIME;
+		}
+	}
 	ret = rf_server_run(&opts, sim, &served);
 	status = ret ? RF_EXIT_RUNTIME : RF_EXIT_OK;
 	if (rf_sim_power_cut_done(sim)) {
@@ -66,6 +80,9 @@ int main(int argc, char *argv[])
 	}
 	if (served)
 		rf_server_report(&opts, sim);
+	/* A trace that could not be written completely was reported. */
+	if (rf_trace_finish(trace, sim))
+		status = RF_EXIT_RUNTIME;
 	ret = rf_sim_close(sim);
 	if (ret) {
 		fprintf(stderr, "ramflash: flushing the image failed: %s\n",

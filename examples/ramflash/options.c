@@ -138,6 +138,10 @@ static const char rf_usage[] =
 "                         as SVG, when the statistics are written\n"
 "  --control SOCKET       take live commands (faults, power cut, freeze) on\n"
 "                         a unix socket, mode 0600: ramflash ctl SOCKET help\n"
+"  --trace FILE           record every operation into FILE (see\n"
+"                         ramflash-trace); requests then run one at a time\n"
+"  --trace-data MODE      hash (default): programs recorded with a hash of\n"
+"                         their bytes; full: with the bytes, for replay\n"
 "  --rerun REPORT         the chip and faults of the run that wrote the\n"
 "                         --stats REPORT (its options; those given here\n"
 "                         override them)\n"
@@ -172,7 +176,7 @@ enum rf_opt {
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
-	OPT_RERUN, OPT_CONTROL,
+	OPT_RERUN, OPT_CONTROL, OPT_TRACE, OPT_TRACE_DATA,
 };
 
 static const struct option rf_long_options[] = {
@@ -220,6 +224,8 @@ static const struct option rf_long_options[] = {
 	{ "stats-svg", required_argument, NULL, OPT_STATS_SVG },
 	{ "rerun", required_argument, NULL, OPT_RERUN },
 	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "trace-data", required_argument, NULL, OPT_TRACE_DATA },
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
@@ -592,6 +598,15 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	case OPT_CONTROL:
 		o->control_path = arg;
 		return 0;
+	case OPT_TRACE:
+		o->trace_path = arg;
+		return 0;
+	case OPT_TRACE_DATA:
+		if (strcmp(arg, "hash") && strcmp(arg, "full"))
+			return rf_errorf(err, errlen,
+				"--trace-data: '%s' is not hash or full", arg);
+		o->trace_full = !strcmp(arg, "full");
+		return 0;
 	case OPT_COMPAT:
 		o->compat = true;
 		return 0;
@@ -681,6 +696,8 @@ static int rf_finish_options(struct rf_options *o, const uint64_t pc_range[2],
 	    !rf_type_is_nand(geo->type))
 		return rf_errorf(err, errlen,
 			"--nand-reprogram: only for NAND types");
+	if (o->trace_full && !o->trace_path)
+		return rf_errorf(err, errlen, "--trace-data: needs --trace FILE");
 	if (o->verbosity == RF_VERBOSE)
 		o->cfg.log = stderr;
 	return 0;
@@ -713,15 +730,16 @@ static int rf_record(struct rf_options *o, const char *name,
 
 /*
  * Record an option for the report: what makes the chip and its faults.
- * Not the files of this run (image, reports, control socket), --rerun
- * (its options are recorded one by one) nor --print-mtd.
+ * Not the files of this run (image, reports, control socket, trace),
+ * --rerun (its options are recorded one by one) nor --print-mtd.
  */
 static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
 {
 	const struct option *lo;
 
 	if (opt == OPT_IMAGE || opt == OPT_STATS || opt == OPT_STATS_SVG ||
-	    opt == OPT_RERUN || opt == OPT_PRINT_MTD || opt == OPT_CONTROL)
+	    opt == OPT_RERUN || opt == OPT_PRINT_MTD || opt == OPT_CONTROL ||
+	    opt == OPT_TRACE || opt == OPT_TRACE_DATA)
 		return 0;
 	for (lo = rf_long_options; lo->val != opt; lo++)
 		;

@@ -43,6 +43,8 @@ struct rf_options {
 	const char *stats_path;		/* NULL: no JSON */
 	const char *svg_path;		/* NULL: no picture */
 	const char *control_path;	/* --control socket, NULL: none */
+	const char *trace_path;		/* NULL: no --trace */
+	bool trace_full;		/* --trace-data full */
 	unsigned int threads;
 	enum rf_verbosity verbosity;
 	bool print_mtd;			/* print the description and exit */

@@ -69,24 +69,26 @@ static int rf_pt_change(struct rf_pt *pt, uint64_t first, uint64_t n,
 			    "passthrough");
 }
 
-/* Add the kernel's reads of [first, first + n) to the statistics. */
+/*
+ * Add the kernel's reads of [first, first + n) to the statistics, block
+ * by block for a trace.
+ */
 static void rf_pt_count(struct rf_pt *pt, uint64_t first, uint64_t n)
 {
 	uint32_t counts[RF_PT_CHUNK];
 	uint64_t bytes[RF_PT_CHUNK];
-	uint64_t reads = 0, total = 0, i, j, k;
+	uint64_t i, j, k;
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < RF_PT_CHUNK ? n - i : RF_PT_CHUNK;
 		if (muse_session_passthrough_reads(pt->se, first + i, k,
 						   counts, bytes))
 			break;
-		for (j = 0; j < k; j++) {
-			reads += counts[j];
-			total += bytes[j];
-		}
+		for (j = 0; j < k; j++)
+			if (counts[j])
+				rf_sim_count_block_reads(pt->sim, first + i + j,
+							 counts[j], bytes[j]);
 	}
-	rf_sim_count_reads(pt->sim, reads, total);
 }
 
 /* Mark the plain blocks of [first, first + n), in runs. */

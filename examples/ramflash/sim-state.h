@@ -48,6 +48,7 @@ struct rf_sim {
 	size_t event_count, event_size;
 	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
 	void *plain_again_arg;
+	struct rf_trace *trace;		/* rf_sim_set_trace(), or NULL */
 };
 
 /* rf_log() - log an injected fault or refused request (cfg.log). */
@@ -117,5 +118,16 @@ bool rf_live_on_block(const struct rf_sim *sim, uint64_t block, bool reads);
 
 /* rf_live_free() - free the live faults and events (rf_sim_close()). */
 void rf_live_free(struct rf_sim *sim);
+
+/*
+ * The requests themselves (io.c, sim.c); rf_sim_read() and the others
+ * (traced.c) call them, recording them when a trace is attached.
+ */
+int rf_do_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc);
+int rf_do_write(struct rf_sim *sim, const struct rf_io *io);
+int rf_do_erase(struct rf_sim *sim, uint64_t addr, uint64_t len);
+int rf_do_isbad(struct rf_sim *sim, uint64_t addr);
+int rf_do_markbad(struct rf_sim *sim, uint64_t addr);
+int rf_do_sync(struct rf_sim *sim);
 
 #endif /* RAMFLASH_SIM_STATE_H */

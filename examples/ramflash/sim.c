@@ -281,7 +281,7 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 	return 0;
 }
 
-int rf_sim_sync(struct rf_sim *sim)
+int rf_do_sync(struct rf_sim *sim)
 {
 	rf_stats_add(&sim->stats, syncs, 1);
 	sim->img.hdr->clock = atomic_load(&sim->clock);

@@ -411,4 +411,40 @@ int rf_sim_record_event(struct rf_sim *sim, uint64_t request, bool marker,
 void rf_sim_events(struct rf_sim *sim,
 		   void (*fn)(void *arg, const struct rf_event *ev), void *arg);
 
+/* ---- tracing ---- */
+
+/*
+ * Tracing (trace.h) and replaying a trace (replay.c).
+ */
+struct rf_trace;
+
+/*
+ * rf_sim_set_trace() - record every request from now on into @trace
+ * (NULL: stop); requests then run one at a time.  Not while serving.
+ */
+void rf_sim_set_trace(struct rf_sim *sim, struct rf_trace *trace);
+
+/*
+ * rf_sim_count_block_reads() - account @reads reads of @bytes bytes the
+ * kernel served from the store for block @block (read passthrough), and
+ * trace them.
+ */
+void rf_sim_count_block_reads(struct rf_sim *sim, uint64_t block,
+			      uint32_t reads, uint64_t bytes);
+
+/**
+ * rf_sim_kernel_erase() - do what the kernel does for @n erases of @block
+ * (kernel erase): holes over its data and OOB in the store, @n added to
+ * its count of kernel erases; then, with @apply, apply them as the next
+ * request about the block would.
+ * @sim:	the simulator.
+ * @block:	a block rf_sim_erase_budget() allowed.
+ * @n:		erases.
+ * @apply:	apply them now.
+ *
+ * Return: 0, -EINVAL for a block beyond the chip, -EIO (store failure).
+ */
+int rf_sim_kernel_erase(struct rf_sim *sim, uint64_t block, uint32_t n,
+			bool apply);
+
 #endif /* RAMFLASH_SIM_H */
