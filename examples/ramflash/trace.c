@@ -10,6 +10,7 @@
  * under the passthrough lock) and erases (applied under a block lock,
  * within a request) can be recorded from anywhere.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -69,12 +70,10 @@ static uint64_t rf_trace_mix(uint64_t h, uint64_t w)
 
 static uint64_t rf_le64_at(const uint8_t *p)
 {
-	uint64_t w = 0;
-	int i;
+	uint64_t w;
 
-	for (i = 7; i >= 0; i--)
-		w = (w << 8) | p[i];
-	return w;
+	memcpy(&w, p, sizeof(w));
+	return le64toh(w);
 }
 
 uint64_t rf_trace_hash(const void *buf, size_t len)

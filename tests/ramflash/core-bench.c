@@ -3,7 +3,11 @@
  * Throughput of the ramflash core alone (no kernel, no libmuse): how much
  * the simulator adds per request.  Not a test: it prints MiB/s.
  *
- * core-bench [THREADS [SECONDS_PER_PHASE]]
+ * core-bench [THREADS [SECONDS_PER_PHASE [TRACE [full]]]]
+ *
+ * With TRACE every request is recorded there as ramflash --trace FILE
+ * records it (a content hash per program; "full": the bytes), to
+ * measure what tracing costs.
  *
  * Each thread works on its own eraseblocks of a 128 MiB slc-128m-like
  * chip: erase, program page by page, read page by page, read whole blocks.
@@ -15,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "options.h"
 #include "sim.h"
+#include "trace.h"
 
 #define PAGE	2048U
 #define BLOCK	(128U * 1024U)
@@ -106,6 +112,10 @@ int main(int argc, char *argv[])
 			 .oob_avail = RF_GEO_DEFAULT, .subpage_size = 512,
 			 .ecc_strength = 4, .ecc_step = 512 },
 	};
+	const char *trace_path = argc > 3 ? argv[3] : NULL;
+	bool full = argc > 4 && !strcmp(argv[4], "full");
+	struct rf_trace *trace = NULL;
+	struct rf_options opts = { .cfg = cfg };
 	struct worker *w;
 	pthread_t *tids;
 	struct rf_sim *sim;
@@ -114,10 +124,16 @@ int main(int argc, char *argv[])
 	enum phase ph;
 
 	if (threads < 1 || threads > 64 || seconds <= 0) {
-		fprintf(stderr, "usage: core-bench [THREADS [SECONDS]]\n");
+		fprintf(stderr, "usage: core-bench [THREADS [SECONDS [TRACE [full]]]]\n");
 		return 2;
 	}
 	if (rf_sim_open(&sim, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "core-bench: %s\n", err);
+		return 1;
+	}
+	if (trace_path &&
+	    rf_trace_start(&trace, trace_path, full ? RF_TRACE_DATA_FULL :
+			   RF_TRACE_DATA_HASH, &opts, sim, err, sizeof(err))) {
 		fprintf(stderr, "core-bench: %s\n", err);
 		return 1;
 	}
@@ -148,5 +164,7 @@ int main(int argc, char *argv[])
 	}
 	free(w);
 	free(tids);
+	if (rf_trace_finish(trace, sim))
+		return 1;
 	return rf_sim_close(sim) ? 1 : 0;
 }
