@@ -98,7 +98,8 @@ has "$libmuse_dev" ./usr/include/muse/muse.h ./usr/include/muse/muse_kernel.h \
 	./usr/share/man/man3/libmuse.3.gz ./usr/share/man/man3/muse_session_new.3.gz \
 	./usr/include/muse/testing.h "$lib/libmuse-testing.a" \
 	"$lib/pkgconfig/libmuse-testing.pc"
-has "$ramflash" ./usr/bin/ramflash ./usr/share/man/man1/ramflash.1.gz
+has "$ramflash" ./usr/bin/ramflash ./usr/share/man/man1/ramflash.1.gz \
+	./usr/bin/ramflash-trace ./usr/share/man/man1/ramflash-trace.1.gz
 dkms_src=./usr/src/muse-$upstream
 has "$muse_dkms" "$dkms_src/dkms.conf" "$dkms_src/Makefile" "$dkms_src/Kbuild" \
 	"$dkms_src/include/muse/muse_kernel.h"
