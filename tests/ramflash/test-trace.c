@@ -4,7 +4,8 @@
  * workload run on the core with a trace, replayed on a new chip, must
  * leave the image ramflash left byte for byte (to the end, after any
  * step, torn as --power-cut-after tears); every way a trace can be cut or
- * corrupted is an error naming where.
+ * corrupted is an error naming where.  check-trace.py reads its trace with
+ * the ramflash-trace command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -313,6 +314,23 @@ static void test_power_cut(void **state)
 				 (unsigned long long)k, err);
 		t_assert_same_file(cut_img, replayed);
 	}
+	/* The kernel's erase of a block is torn as the request would be. */
+	k = 0;
+	{
+		struct rf_trace_reader r;
+		struct rf_trace_rec rec;
+
+		assert_int_equal(rf_trace_read_open(&r, trace, err,
+						    sizeof(err)), 0);
+		while (!k && rf_trace_read_next(&r, &rec, err, sizeof(err)) > 0)
+			if (rec.kind == RF_TRACE_KERNEL_ERASE)
+				k = rec.number;
+		rf_trace_read_close(&r);
+	}
+	assert_true(k);
+	if (t_replay(trace, replayed, false, k, true, err, sizeof(err)))
+		fail_msg("torn kernel erase, record %llu: %s",
+			 (unsigned long long)k, err);
 	/* A read is not torn. */
 	assert_int_equal(t_replay(trace, replayed, false, 4, true, err,
 				  sizeof(err)), -EINVAL);
@@ -537,7 +555,11 @@ static void test_header_and_marker(void **state)
 	free(trace);
 }
 
-int main(void)
+/*
+ * test-ramflash-trace --write TRACE IMAGE: run the workload traced with
+ * full data, for check-trace.py to read with ramflash-trace.
+ */
+int main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replay_to_end),
@@ -549,5 +571,10 @@ int main(void)
 		cmocka_unit_test(test_header_and_marker),
 	};
 
+	if (argc == 4 && !strcmp(argv[1], "--write")) {
+		unlink(argv[3]);
+		t_run(argv[3], argv[2], true, NULL, T_STEPS, NULL);
+		return 0;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
