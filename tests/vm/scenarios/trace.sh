@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# ramflash --trace under UBI + UBIFS, replayed without the kernel:
+# 1. ramflash serves a NAND with --trace --trace-data full (read passthrough
+#    and kernel erase on, their defaults); UBIFS gets a tree of files, is
+#    synced and detached; a raw OOB read of the last block marks the end of
+#    that phase in the trace (UBI never reads OOB); UBIFS is attached again
+#    and more files are written with fsync; then ramflash stops.
+# 2. ramflash-trace validates the trace, which holds requests, the kernel's
+#    reads and erases; replayed to the end it is ramflash's image byte for
+#    byte, with the same --stats.
+# 3. A power cut at a program of the second phase, replayed twice: the same
+#    image both times; served by ramflash, UBI attaches, UBIFS recovers
+#    (no read-only mode) and every file of the first phase is intact.
+. /scenarios/lib.sh
+
+require_bin ramflash
+require_bin ramflash-trace
+load_ubifs_stack
+load_muse
+
+geometry="--type nand --size 16MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
+last_block=$((127 * 131072))
+
+step "UBIFS on a traced ramflash"
+# shellcheck disable=SC2086 # geometry is a word list
+start_ramflash trace $geometry --seed 3 --image /tmp/run.img \
+	--trace /tmp/run.trace --trace-data full --stats /tmp/run.json
+ubifs_up "$MTD" data /mnt/data
+mkdir -p /mnt/data/a/b
+for size in 0 1 2047 4096 65536 300000; do
+	head -c "$size" /dev/urandom >"/mnt/data/f$size"
+	head -c "$size" /dev/urandom >"/mnt/data/a/b/g$size"
+done
+files_sha /mnt/data >/tmp/phase1.sha256
+sync
+ubi_down /mnt/data
+nanddump -q --oob -s "$last_block" -l 2048 -f /tmp/boundary.dump "$MTD" ||
+	fail "nanddump --oob of the last block"
+ubi_reattach "$MTD"
+ubifs_mount data /mnt/data
+mkdir -p /mnt/data/later
+for i in 1 2 3 4 5 6; do
+	head -c 50000 /dev/urandom |
+		dd of="/mnt/data/later/h$i" bs=4096 conv=fsync 2>/dev/null ||
+		fail "write and fsync h$i"
+done
+ubi_down /mnt/data
+stop_ramflash
+
+step "the trace"
+ramflash-trace validate /tmp/run.trace || fail "validate"
+ramflash-trace summary /tmp/run.trace >/tmp/summary.txt || fail "summary"
+cat /tmp/summary.txt
+ramflash-trace print /tmp/run.trace >/tmp/run.txt || fail "print"
+for kind in read write isbad sync kernel-reads kernel-erase end; do
+	grep -q "^[0-9]* [0-9.]* $kind " /tmp/run.txt ||
+		fail "no $kind record in the trace"
+done
+echo "ok: $(wc -l </tmp/run.txt) lines, every kind of record present"
+
+step "replayed to the end: ramflash's image, byte for byte"
+ramflash-trace replay --image /tmp/replay.img --stats /tmp/replay.json \
+	/tmp/run.trace || fail "replay"
+cmp /tmp/run.img /tmp/replay.img || fail "the replay differs from ramflash's image"
+echo "ok: images identical ($(sum /tmp/run.img))"
+# Where the store happens to hold blocks is the file system's business.
+grep -v store_bytes /tmp/run.json >/tmp/run.cmp
+grep -v store_bytes /tmp/replay.json >/tmp/replay.cmp
+diff /tmp/run.cmp /tmp/replay.cmp || fail "the replay's --stats differ"
+echo "ok: --stats identical"
+
+step "a power cut in the second phase"
+boundary=$(sed -n "s/^\([0-9]*\) [0-9.]* read $(printf '0x%x' "$last_block") len [0-9]* [a-z]* oob .*/\1/p" /tmp/run.txt | head -n 1)
+[ -n "$boundary" ] || fail "the OOB read that ends the first phase is not in the trace"
+awk -v b="$boundary" '$1 > b && $3 == "write" { print $1 }' /tmp/run.txt >/tmp/writes
+[ -s /tmp/writes ] || fail "no program after record $boundary"
+cut=$(sed -n "$(($(wc -l </tmp/writes) / 2 + 1))p" /tmp/writes)
+echo "first phase ends at record $boundary; tearing record $cut"
+ramflash-trace replay --upto "$cut" --power-cut --image /tmp/torn.img \
+	/tmp/run.trace || fail "torn replay"
+ramflash-trace replay --upto "$cut" --power-cut --image /tmp/torn2.img \
+	/tmp/run.trace || fail "second torn replay"
+cmp /tmp/torn.img /tmp/torn2.img || fail "two replays of one cut differ"
+cmp -s /tmp/torn.img /tmp/replay.img && fail "the torn image is the whole run's"
+echo "ok: the cut replays the same twice"
+start_ramflash torn --image /tmp/torn.img
+ubi_reattach "$MTD"
+ubifs_mount data /mnt/data
+rm -rf /mnt/data/later
+same_files "first phase after the cut" /tmp/phase1.sha256 /mnt/data
+! ubi_readonly || fail "UBIFS went read-only after the cut"
+ubi_down /mnt/data
+stop_ramflash
+rmmod muse
