@@ -556,8 +556,9 @@ static void test_header_and_marker(void **state)
 }
 
 /*
- * test-ramflash-trace --write TRACE IMAGE: run the workload traced with
- * full data, for check-trace.py to read with ramflash-trace.
+ * test-ramflash-trace --write TRACE IMAGE [STEPS]: run the workload (or
+ * its first STEPS steps) traced with full data, for check-trace.py to
+ * read with ramflash-trace and for the fuzz corpus (tests/fuzz).
  */
 int main(int argc, char *argv[])
 {
@@ -571,9 +572,10 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_header_and_marker),
 	};
 
-	if (argc == 4 && !strcmp(argv[1], "--write")) {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--write")) {
 		unlink(argv[3]);
-		t_run(argv[3], argv[2], true, NULL, T_STEPS, NULL);
+		t_run(argv[3], argv[2], true, NULL,
+		      argc == 5 ? (unsigned int)atoi(argv[4]) : T_STEPS, NULL);
 		return 0;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
