@@ -218,7 +218,6 @@ static void rf_trace_put(struct rf_trace *t, const struct rf_trace_op *op,
 {
 	const struct rf_io *io = op->io;
 	const struct rf_ecc *ecc = op->ecc;
-	uint64_t now = rf_now_ns();
 	struct rf_payload pl;
 	uint8_t *rec, *p;
 	size_t len;
@@ -239,7 +238,8 @@ static void rf_trace_put(struct rf_trace *t, const struct rf_trace_op *op,
 	p = rf_put(p, ecc ? ecc->corrected : 0, 4);
 	p = rf_put(p, ecc ? ecc->max_bitflips : 0, 4);
 	p = rf_put(p, ecc ? ecc->failed : 0, 4);
-	p = rf_put(p, now - t->t0_ns, 8);
+	/* Taken under the lock: times grow in file order. */
+	p = rf_put(p, rf_now_ns() - t->t0_ns, 8);
 	p = rf_put(p, io ? io->addr : op->addr, 8);
 	p = rf_put(p, io ? io->len : op->len, 8);
 	p = rf_put(p, io ? io->ooblen : op->count, 4);

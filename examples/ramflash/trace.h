@@ -115,7 +115,8 @@ int rf_trace_finish(struct rf_trace *t, struct rf_sim *sim);
 
 /**
  * rf_trace_marker() - record a marker, e.g. "fsync returned for file X",
- * between two operations, and write the trace out up to it.
+ * between two operations, and write the trace out up to it.  From any
+ * thread, while serving; not after rf_trace_finish().
  * @t:		the trace.
  * @text:	the marker, at most 4096 bytes (longer is cut).
  */

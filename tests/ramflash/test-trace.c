@@ -511,6 +511,25 @@ static void test_refusals(void **state)
 	assert_int_equal(t_replay(trace, image, false, 100000, false, err,
 				  sizeof(err)), -EINVAL);
 	t_expect(err, "--upto 100000", "records");
+	/* A header whose geometry its options do not make. */
+	{
+		size_t len;
+		uint8_t *buf = t_slurp(trace, &len);
+		uint32_t hdr_len = t_get32(buf + 12);
+		uint64_t h;
+		int i;
+
+		t_put32(buf + 32, 1024);	/* the page size */
+		h = rf_trace_hash(buf, hdr_len - 8);
+		for (i = 0; i < 8; i++)
+			buf[hdr_len - 8 + i] = (uint8_t)(h >> (8 * i));
+		t_spit(trace, buf, len);
+		free(buf);
+		assert_string_equal(t_validate(trace), "");
+		assert_int_equal(t_replay(trace, image, true, 0, false, err,
+					  sizeof(err)), -EINVAL);
+		t_expect(err, "another geometry", NULL);
+	}
 	t_spit(image, (const uint8_t *)"keep", 4);
 	{
 		struct rf_replay rp = { .trace = trace, .image = image,
