@@ -15,15 +15,18 @@
 #include "options.h"
 #include "replay.h"
 #include "report.h"
+#include "sweep.h"
 #include "trace-read.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CUTS_FAILED = 3 };
 
 static const char rf_usage[] =
 "Usage: ramflash-trace print [--json] TRACE\n"
 "       ramflash-trace summary [--user-bytes N] TRACE\n"
 "       ramflash-trace validate TRACE\n"
 "       ramflash-trace replay [--upto K [--power-cut]] [--stats FILE] --image OUT TRACE\n"
+"       ramflash-trace sweep --dir DIR [RANGE] [CHOICE] [--timeout S] [--keep]\n"
+"                            TRACE [--] CHECKER [ARG]...\n"
 "Read the traces of ramflash --trace FILE.\n"
 "\n"
 "  print      one line per record (--json: one JSON object per line)\n"
@@ -35,8 +38,16 @@ static const char rf_usage[] =
 "             into a new image OUT, as ramflash held it; --power-cut tears\n"
 "             record K (a program or erase) as --power-cut-after would;\n"
 "             needs a trace recorded with --trace-data full\n"
+"  sweep      tear each chosen program or erase in a replay of its own\n"
+"             (DIR/cut-K.img) and run CHECKER ARG... IMAGE K on it; one\n"
+"             line per cut point, also in DIR/report.txt; RANGE: --from K,\n"
+"             --to K, --after-marker TEXT, --before-marker TEXT; CHOICE:\n"
+"             all (default), --every N, --sample N [--seed S], --only K\n"
+"             (re-run one); images of passing points are removed unless\n"
+"             --keep; --timeout S fails a checker still running after S s\n"
 "  -h, --help  this help;  --version  print the version\n"
-"Exit status: 0 done, 1 a bad trace or a failed replay, 2 bad usage.\n";
+"Exit status: 0 done, 1 a bad trace or a failed replay, 2 bad usage,\n"
+"3 a sweep's checker failed at some cut point.\n";
 
 static const char *const rf_mode_names[] = { "place", "auto", "raw" };
 
@@ -349,7 +360,9 @@ static int rf_usage_error(const char *fmt, ...)
 }
 
 enum { OPT_JSON = 256, OPT_USER_BYTES, OPT_UPTO, OPT_POWER_CUT, OPT_IMAGE,
-       OPT_STATS, OPT_VERSION };
+       OPT_STATS, OPT_VERSION, OPT_DIR, OPT_FROM, OPT_TO, OPT_AFTER_MARKER,
+       OPT_BEFORE_MARKER, OPT_EVERY, OPT_SAMPLE, OPT_SEED, OPT_ONLY,
+       OPT_TIMEOUT, OPT_KEEP };
 
 static const struct option rf_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -358,6 +371,17 @@ static const struct option rf_options[] = {
 	{ "power-cut", no_argument, NULL, OPT_POWER_CUT },
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "after-marker", required_argument, NULL, OPT_AFTER_MARKER },
+	{ "before-marker", required_argument, NULL, OPT_BEFORE_MARKER },
+	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -377,13 +401,70 @@ static bool rf_allowed(const char *cmd, int opt)
 	case OPT_STATS:
 		return !strcmp(cmd, "replay");
 	default:
-		return false;
+		return opt >= OPT_DIR && !strcmp(cmd, "sweep");
 	}
+}
+
+/* A sweep's option with a value; false if the value is not a count. */
+static bool rf_sweep_opt(struct rf_sweep *sw, int opt, const char *arg)
+{
+	uint64_t *counts[] = {
+		[OPT_FROM - OPT_DIR] = &sw->from, [OPT_TO - OPT_DIR] = &sw->to,
+		[OPT_EVERY - OPT_DIR] = &sw->every,
+		[OPT_SAMPLE - OPT_DIR] = &sw->sample,
+		[OPT_SEED - OPT_DIR] = &sw->seed,
+		[OPT_ONLY - OPT_DIR] = &sw->only,
+	};
+	uint64_t timeout;
+
+	switch (opt) {
+	case OPT_DIR:
+		sw->dir = arg;
+		return true;
+	case OPT_AFTER_MARKER:
+		sw->after_marker = arg;
+		return true;
+	case OPT_BEFORE_MARKER:
+		sw->before_marker = arg;
+		return true;
+	case OPT_KEEP:
+		sw->keep = true;
+		return true;
+	case OPT_TIMEOUT:
+		if (rf_parse_size(arg, &timeout) || timeout > UINT32_MAX)
+			return false;
+		sw->timeout = (unsigned int)timeout;
+		return true;
+	default:
+		return !rf_parse_size(arg, counts[opt - OPT_DIR]);
+	}
+}
+
+static int rf_sweep_main(struct rf_sweep *sw, int argc, char *argv[])
+{
+	uint64_t failed;
+	char err[512];
+
+	if (!sw->dir)
+		return rf_usage_error("%s", "sweep needs --dir DIR");
+	if (argc < 2 || (argc == 2 && !strcmp(argv[1], "--")))
+		return rf_usage_error("%s", "sweep needs TRACE and a CHECKER");
+	if (!sw->every || (sw->only && (sw->sample || sw->every > 1)) ||
+	    (sw->sample && sw->every > 1))
+		return rf_usage_error("%s", "--only, --every N (N > 0) and --sample N choose alone");
+	sw->trace = argv[0];
+	sw->checker = argv + (strcmp(argv[1], "--") ? 1 : 2);
+	if (rf_sweep_run(sw, &failed, err, sizeof(err))) {
+		fprintf(stderr, "ramflash-trace: %s\n", err);
+		return EXIT_FAIL;
+	}
+	return failed ? EXIT_CUTS_FAILED : EXIT_OK;
 }
 
 int main(int argc, char *argv[])
 {
 	struct rf_replay rp = { .all = true };
+	struct rf_sweep sw = { .every = 1 };
 	uint64_t user_bytes = 0;
 	const char *cmd;
 	bool json = false;
@@ -407,10 +488,12 @@ int main(int argc, char *argv[])
 		return rf_usage_error("%s", "a command is needed");
 	cmd = argv[optind];
 	if (strcmp(cmd, "print") && strcmp(cmd, "summary") &&
-	    strcmp(cmd, "validate") && strcmp(cmd, "replay"))
+	    strcmp(cmd, "validate") && strcmp(cmd, "replay") &&
+	    strcmp(cmd, "sweep"))
 		return rf_usage_error("unknown command '%s'", cmd);
 	optind++;
-	while ((opt = getopt_long(argc, argv, ":h", rf_options, NULL)) != -1) {
+	/* "+": the options come before TRACE, a sweep's checker after it. */
+	while ((opt = getopt_long(argc, argv, "+:h", rf_options, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			return opt == ':' ?
 			       rf_usage_error("option '%s' needs a value",
@@ -428,12 +511,16 @@ int main(int argc, char *argv[])
 			rp.image = optarg;
 		else if (opt == OPT_STATS)
 			rp.stats = optarg;
-		else if (opt == OPT_USER_BYTES ? rf_parse_size(optarg, &user_bytes) ||
-			 !user_bytes : rf_parse_size(optarg, &rp.upto))
+		else if (opt >= OPT_DIR ? !rf_sweep_opt(&sw, opt, optarg) :
+			 opt == OPT_USER_BYTES ?
+			 rf_parse_size(optarg, &user_bytes) || !user_bytes :
+			 rf_parse_size(optarg, &rp.upto))
 			return rf_usage_error("'%s' is not a count", optarg);
 		else if (opt == OPT_UPTO)
 			rp.all = false;
 	}
+	if (!strcmp(cmd, "sweep"))
+		return rf_sweep_main(&sw, argc - optind, argv + optind);
 	if (argc - optind != 1)
 		return rf_usage_error("%s", "one TRACE file is needed");
 	if (!strcmp(cmd, "replay")) {

@@ -8,13 +8,18 @@ record, --json a JSON object per line numbered from 1 with the header
 first, summary the kinds and the write amplification, validate passes,
 replay rebuilds the run's image byte for byte and a torn replay a
 different one; a corrupt or truncated trace fails validate with the
-record's offset (exit 1), bad usage exits 2.
+record's offset (exit 1), bad usage exits 2.  sweep cuts exactly the
+programs and erases that reached the flash (all, every Nth, a seeded
+sample, between markers, one), each image the torn replay's, reports what
+its checker says (exit 3 when one fails), keeps only failing images and
+stops a checker that overruns --timeout.
 """
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def fail(msg):
@@ -30,6 +35,83 @@ def run(tool, *args, status=0):
             os.path.basename(tool), ' '.join(args), p.returncode, status,
             p.stdout, p.stderr))
     return p
+
+
+def sweep(tool, d, name, *args, status=3):
+    """Run a sweep into d/name; its report lines as (K, verdict) pairs."""
+    out = os.path.join(d, name)
+    p = run(tool, 'sweep', '--dir', out, *args, status=status)
+    lines = p.stdout.splitlines()
+    if not lines or ' cut points, ' not in lines[-1]:
+        fail('sweep %s: no summary line:\n%s' % (name, p.stdout))
+    with open(os.path.join(out, 'report.txt')) as f:
+        if f.read().splitlines() != lines[:-1]:
+            fail('sweep %s: report.txt is not what it printed' % name)
+    return out, [(int(l.split()[0]), l.split()[3]) for l in lines[:-1]]
+
+
+def check_sweep(tool, trace, records, d):
+    checker = os.path.join(d, 'check.sh')
+    with open(checker, 'w') as f:
+        f.write('#!/bin/sh\n[ -s "$1" ] || exit 9\n'
+                '[ "$RAMFLASH_TRACE_CUT" = "$2" ] || exit 8\n'
+                'echo "cut $2"\n[ $(($2 % 3)) -ne 0 ]\n')
+    os.chmod(checker, 0o755)
+    cuts = [r['n'] for r in records
+            if r['result'] not in (-22, -108) and
+            (r['kind'] in ('erase', 'kernel-erase') or
+             (r['kind'] == 'write' and r['len'] + r['ooblen']))]
+
+    out, got = sweep(tool, d, 'all', trace, checker)
+    if [k for k, _ in got] != cuts:
+        fail('sweep: cut points %r, expected %r' % ([k for k, _ in got], cuts))
+    for k, verdict in got:
+        if verdict != ('fail' if k % 3 == 0 else 'pass'):
+            fail('sweep: cut %d is %s' % (k, verdict))
+        image = os.path.join(out, 'cut-%d.img' % k)
+        if os.path.exists(image) != (k % 3 == 0):
+            fail('sweep: the image of cut %d is %s' % (
+                k, 'kept' if os.path.exists(image) else 'gone'))
+    torn = os.path.join(d, 'sweep-torn.img')
+    failing = [k for k, _ in got if k % 3 == 0][0]
+    run(tool, 'replay', '--upto', str(failing), '--power-cut', '--image',
+        torn, trace)
+    with open(torn, 'rb') as a, \
+            open(os.path.join(out, 'cut-%d.img' % failing), 'rb') as b:
+        if a.read() != b.read():
+            fail('sweep: cut %d is not the torn replay' % failing)
+
+    _, got = sweep(tool, d, 'every', '--every', '4', trace, '--', checker)
+    if [k for k, _ in got] != cuts[::4]:
+        fail('sweep --every 4: %r' % got)
+    _, one = sweep(tool, d, 's1', '--sample', '5', '--seed', '9', trace,
+                   checker)
+    _, two = sweep(tool, d, 's2', '--sample', '5', '--seed', '9', trace,
+                   checker)
+    if one != two or len(one) != 5 or sorted(one) != one or \
+            not set(k for k, _ in one) <= set(cuts):
+        fail('sweep --sample 5: %r, then %r' % (one, two))
+    _, got = sweep(tool, d, 'only', '--only', str(cuts[1]), trace, checker,
+                   status=3 if cuts[1] % 3 == 0 else 0)
+    if [k for k, _ in got] != [cuts[1]]:
+        fail('sweep --only: %r' % got)
+    run(tool, 'sweep', '--dir', os.path.join(d, 'x'), '--only', '4', trace,
+        checker, status=1)
+    markers = [r['n'] for r in records if r['kind'] == 'marker']
+    _, got = sweep(tool, d, 'marked', '--after-marker', 'step 7',
+                   '--before-marker', 'step 23', trace, checker)
+    if [k for k, _ in got] != [k for k in cuts
+                               if markers[0] < k < markers[2]]:
+        fail('sweep between markers: %r' % got)
+    start = time.monotonic()
+    _, got = sweep(tool, d, 'slow', '--only', str(cuts[0]), '--timeout', '1',
+                   trace, 'sh', '-c', 'sleep 20')
+    if got != [(cuts[0], 'fail')] or time.monotonic() - start > 10:
+        fail('sweep --timeout 1: %r' % got)
+    _, got = sweep(tool, d, 'none', '--only', str(cuts[0]), trace,
+                   os.path.join(d, 'no-such-checker'))
+    if got != [(cuts[0], 'fail')]:
+        fail('sweep with a checker that cannot run: %r' % got)
 
 
 def main():
@@ -100,11 +182,16 @@ def main():
                 fail('validate: %r lacks %r at record 2' % (p.stderr, what))
             run(tool, 'print', bad, status=1)
 
+        check_sweep(tool, trace, records, d)
+
         for args in ((), ('frobnicate', trace), ('print', '--upto', '3',
                                                  trace),
                      ('replay', trace), ('replay', '--power-cut', '--image',
                                          torn, trace),
-                     ('summary', '--user-bytes', 'x', trace)):
+                     ('summary', '--user-bytes', 'x', trace),
+                     ('sweep', trace, 'true'),
+                     ('sweep', '--dir', d, '--every', '2', '--sample', '3',
+                      trace, 'true')):
             run(tool, *args, status=2)
     print('ok')
 
