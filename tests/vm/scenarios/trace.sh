@@ -13,6 +13,9 @@
 # 3. A power cut at a program of the second phase, replayed twice: the same
 #    image both times; served by ramflash, UBI attaches, UBIFS recovers
 #    (no read-only mode) and every file of the first phase is intact.
+# 4. ramflash-trace sweep over a seeded sample of the second phase's
+#    programs and erases, with that check as its checker: every cut point
+#    passes, and the report says so point by point.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -71,6 +74,43 @@ grep -v store_bytes /tmp/replay.json >/tmp/replay.cmp
 diff /tmp/run.cmp /tmp/replay.cmp || fail "the replay's --stats differ"
 echo "ok: --stats identical"
 
+# The check of one crash state, for a cut by hand and for the sweep.
+cat >/tmp/check-cut.sh <<'CHECKER'
+#!/bin/sh
+# check-cut.sh IMAGE K: the crash state torn at record K attaches, UBIFS
+# recovers (no read-only mode), every file of the first phase is intact.
+# Quiet when it passes; a failure says what (on stderr, the sweep's log)
+# with the first UBI/UBIFS kernel message since the check began, and
+# leaves nothing attached or served for the next cut point.
+. /scenarios/lib.sh
+kernel_lines=$(dmesg | wc -l)
+cut=$2
+fail() {
+	{
+		echo "FAIL: cut $cut: $*"
+		dmesg | sed -n "$((kernel_lines + 1)),\$p" | grep -i -m 1 ubi
+	} >&2
+	umount /mnt/cut 2>/dev/null || true
+	ubidetach -d 0 2>/dev/null || true
+	if [ -n "${RAMFLASH_PID:-}" ]; then
+		kill "$RAMFLASH_PID" 2>/dev/null || true
+		wait "$RAMFLASH_PID" 2>/dev/null || true
+	fi
+	exit 1
+}
+{
+	start_ramflash "cut$cut" --image "$1"
+	ubi_reattach "$MTD"
+	ubifs_mount data /mnt/cut
+	rm -rf /mnt/cut/later
+	same_files "first phase" /tmp/phase1.sha256 /mnt/cut
+	! ubi_readonly || fail "UBIFS went read-only"
+	ubi_down /mnt/cut
+	stop_ramflash
+} >/tmp/check-cut.out
+CHECKER
+chmod +x /tmp/check-cut.sh
+
 step "a power cut in the second phase"
 boundary=$(sed -n "s/^\([0-9]*\) [0-9.]* read $(printf '0x%x' "$last_block") len [0-9]* [a-z]* oob .*/\1/p" /tmp/run.txt | head -n 1)
 [ -n "$boundary" ] || fail "the OOB read that ends the first phase is not in the trace"
@@ -85,12 +125,14 @@ ramflash-trace replay --upto "$cut" --power-cut --image /tmp/torn2.img \
 cmp /tmp/torn.img /tmp/torn2.img || fail "two replays of one cut differ"
 cmp -s /tmp/torn.img /tmp/replay.img && fail "the torn image is the whole run's"
 echo "ok: the cut replays the same twice"
-start_ramflash torn --image /tmp/torn.img
-ubi_reattach "$MTD"
-ubifs_mount data /mnt/data
-rm -rf /mnt/data/later
-same_files "first phase after the cut" /tmp/phase1.sha256 /mnt/data
-! ubi_readonly || fail "UBIFS went read-only after the cut"
-ubi_down /mnt/data
-stop_ramflash
+/tmp/check-cut.sh /tmp/torn.img "$cut" || fail "the check of cut $cut"
+echo "ok: UBIFS recovers from cut $cut with the first phase intact"
+
+step "a sweep of the second phase"
+status=0
+ramflash-trace sweep --dir /tmp/sweep --from "$boundary" --sample 4 --seed 1 \
+	--timeout 120 /tmp/run.trace /tmp/check-cut.sh || status=$?
+cat /tmp/sweep/report.txt
+expect_eq "sweep status" 0 "$status"
+expect_eq "cut points that passed" 4 "$(grep -c ' pass ' /tmp/sweep/report.txt)"
 rmmod muse
