@@ -16,6 +16,10 @@
 # 4. ramflash-trace sweep over a seeded sample of the second phase's
 #    programs and erases, with that check as its checker: every cut point
 #    passes, and the report says so point by point.
+# 5. The same for JFFS2 on a traced NOR: files, unmount (its MTD sync ends
+#    the first phase), files with fsync; the replay is ramflash's image,
+#    and a sweep of the second phase mounts every crash state with the
+#    first phase's files intact.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -25,6 +29,17 @@ load_muse
 
 geometry="--type nand --size 16MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 last_block=$((127 * 131072))
+
+# write_fsynced DIR SIZE: six files of SIZE random bytes in DIR (made),
+# each written with fsync.
+write_fsynced() {
+	mkdir -p "$1"
+	for i in 1 2 3 4 5 6; do
+		head -c "$2" /dev/urandom |
+			dd of="$1/h$i" bs=4096 conv=fsync 2>/dev/null ||
+			fail "write and fsync $1/h$i"
+	done
+}
 
 step "UBIFS on a traced ramflash"
 # shellcheck disable=SC2086 # geometry is a word list
@@ -43,12 +58,7 @@ nanddump -q --oob -s "$last_block" -l 2048 -f /tmp/boundary.dump "$MTD" ||
 	fail "nanddump --oob of the last block"
 ubi_reattach "$MTD"
 ubifs_mount data /mnt/data
-mkdir -p /mnt/data/later
-for i in 1 2 3 4 5 6; do
-	head -c 50000 /dev/urandom |
-		dd of="/mnt/data/later/h$i" bs=4096 conv=fsync 2>/dev/null ||
-		fail "write and fsync h$i"
-done
+write_fsynced /mnt/data/later 50000
 ubi_down /mnt/data
 stop_ramflash
 
@@ -135,4 +145,61 @@ ramflash-trace sweep --dir /tmp/sweep --from "$boundary" --sample 4 --seed 1 \
 cat /tmp/sweep/report.txt
 expect_eq "sweep status" 0 "$status"
 expect_eq "cut points that passed" 4 "$(grep -c ' pass ' /tmp/sweep/report.txt)"
+
+step "JFFS2 on a traced NOR, and a sweep of its second phase"
+load_modules jffs2
+start_ramflash nor --type nor --size 2MiB --erase-size 64KiB \
+	--image /tmp/nor.img --trace /tmp/nor.trace --trace-data full
+flash_erase -q "$MTD" 0 0
+mkdir -p /mnt/jffs2
+mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2
+for size in 0 10 4096 50000 200000; do
+	head -c "$size" /dev/urandom >"/mnt/jffs2/f$size"
+done
+files_sha /mnt/jffs2 >/tmp/jffs2-phase1.sha256
+umount /mnt/jffs2
+# The first phase ends with the sync of that unmount: the trace's second.
+mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2
+write_fsynced /mnt/jffs2/later 30000
+umount /mnt/jffs2
+stop_ramflash
+ramflash-trace print /tmp/nor.trace >/tmp/nor.txt || fail "print the NOR trace"
+ramflash-trace replay --image /tmp/nor-replay.img /tmp/nor.trace ||
+	fail "replay the NOR trace"
+cmp /tmp/nor.img /tmp/nor-replay.img || fail "the NOR replay differs from ramflash's image"
+echo "ok: NOR images identical"
+nor_boundary=$(awk '$3 == "sync" { n++; if (n == 2) { print $1; exit } }' /tmp/nor.txt)
+[ -n "$nor_boundary" ] || fail "no second sync in the NOR trace"
+echo "the JFFS2 first phase ends at record $nor_boundary"
+cat >/tmp/check-jffs2.sh <<'CHECKER'
+#!/bin/sh
+# check-jffs2.sh IMAGE K: JFFS2 mounts the crash state torn at record K
+# and every file of the first phase is intact.
+. /scenarios/lib.sh
+cut=$2
+fail() {
+	echo "FAIL: cut $cut: $*" >&2
+	umount /mnt/jffs2 2>/dev/null || true
+	if [ -n "${RAMFLASH_PID:-}" ]; then
+		kill "$RAMFLASH_PID" 2>/dev/null || true
+		wait "$RAMFLASH_PID" 2>/dev/null || true
+	fi
+	exit 1
+}
+{
+	start_ramflash "jcut$cut" --image "$1"
+	mount -t jffs2 "mtd$(mtd_num "$MTD")" /mnt/jffs2 || fail "mount"
+	rm -rf /mnt/jffs2/later
+	same_files "first phase" /tmp/jffs2-phase1.sha256 /mnt/jffs2
+	umount /mnt/jffs2
+	stop_ramflash
+} >/tmp/check-jffs2.out
+CHECKER
+chmod +x /tmp/check-jffs2.sh
+status=0
+ramflash-trace sweep --dir /tmp/nor-sweep --from "$nor_boundary" --sample 4 \
+	--seed 2 --timeout 120 /tmp/nor.trace /tmp/check-jffs2.sh || status=$?
+cat /tmp/nor-sweep/report.txt
+expect_eq "JFFS2 sweep status" 0 "$status"
+expect_eq "JFFS2 cut points that passed" 4 "$(grep -c ' pass ' /tmp/nor-sweep/report.txt)"
 rmmod muse
