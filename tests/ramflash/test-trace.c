@@ -7,6 +7,7 @@
  * corrupted is an error naming where.  check-trace.py reads its trace with
  * the ramflash-trace command.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -574,6 +575,25 @@ static void test_header_and_marker(void **state)
 	free(trace);
 }
 
+/* Remove the files the tests left in their temporary directory, and it. */
+static int t_cleanup(void **state)
+{
+	const char *dir = t_tempfile("");
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	return 0;
+}
+
 /*
  * test-ramflash-trace --write TRACE IMAGE [STEPS]: run the workload (or
  * its first STEPS steps) traced with full data, for check-trace.py to
@@ -597,5 +617,5 @@ int main(int argc, char *argv[])
 		      argc == 5 ? (unsigned int)atoi(argv[4]) : T_STEPS, NULL);
 		return 0;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, t_cleanup);
 }
