@@ -17,6 +17,7 @@
 
 #include "sim-state.h"
 #include "stats.h"
+#include "trace.h"
 
 static const char *const rf_live_unit[] = {
 	[RF_LIVE_FAIL_PROGRAM] = "page",
@@ -334,6 +335,9 @@ int rf_sim_record_event(struct rf_sim *sim, uint64_t request, bool marker,
 	pthread_mutex_unlock(&sim->live_lock);
 	if (ret)
 		free(copy);
+	/* Between two requests (the control socket's gate), as they ran. */
+	if (!ret && sim->trace)
+		(marker ? rf_trace_marker : rf_trace_control)(sim->trace, text);
 	return ret;
 }
 

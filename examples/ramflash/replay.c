@@ -224,6 +224,13 @@ static int rf_replay_check_record(const struct rf_replay *rp,
 		why = "names a block beyond the chip";
 	else if (rp->power_cut && rec->number == rp->upto)
 		why = rf_untearable(rec);
+	if (rec->kind == RF_TRACE_CONTROL) {
+		snprintf(err, errlen, "%s: record %" PRIu64 " at offset %" PRIu64
+			 " is the control command \"%.*s\", which changed the chip while it ran; a replay cannot repeat it (replay up to record %" PRIu64 ")",
+			 rp->trace, rec->number, rec->offset,
+			 (int)rec->payload_len, rec->payload, rec->number - 1);
+		return -EINVAL;
+	}
 	if (!why)
 		return 0;
 	snprintf(err, errlen, "%s: record %" PRIu64 " at offset %" PRIu64

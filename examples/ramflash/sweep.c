@@ -83,8 +83,10 @@ static int rf_collect(const struct rf_sweep *sw, struct rf_cuts *cuts,
 			started = rf_is_marker(&rec, sw->after_marker);
 			continue;
 		}
+		/* A replay cannot go past a live change of the chip. */
 		stopped = rf_is_marker(&rec, sw->before_marker) ||
-			  (sw->to && rec.number > sw->to);
+			  (sw->to && rec.number > sw->to) ||
+			  rec.kind == RF_TRACE_CONTROL;
 		if (!stopped && rec.number >= sw->from && rf_tearable(&rec))
 			ret = rf_cuts_add(cuts, &rec);
 		if (ret)

@@ -213,6 +213,7 @@ static bool rf_payload_ok(const struct rf_trace_rec *rec)
 		return rec->flags == RF_TRACE_REC_HASH &&
 		       rec->payload_len == 16;
 	case RF_TRACE_MARKER:
+	case RF_TRACE_CONTROL:
 		return !rec->flags;
 	default:
 		return !rec->flags && !rec->payload_len;

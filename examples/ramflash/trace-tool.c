@@ -121,7 +121,7 @@ static void rf_print_text(const struct rf_trace_rec *rec)
 	printf("%" PRIu64 " %" PRIu64 ".%06" PRIu64 " %s", rec->number,
 	       rec->time_ns / 1000000000u, rec->time_ns / 1000 % 1000000,
 	       rf_trace_kind_name(rec->kind));
-	if (rec->kind == RF_TRACE_MARKER) {
+	if (rec->kind == RF_TRACE_MARKER || rec->kind == RF_TRACE_CONTROL) {
 		printf(" \"%.*s\"\n", (int)rec->payload_len, rec->payload);
 		return;
 	}
@@ -181,7 +181,7 @@ static void rf_print_json(const struct rf_trace_rec *rec)
 		       "\", \"full_data\": %s", h[0], h[1],
 		       rec->flags == RF_TRACE_REC_DATA ? "true" : "false");
 	}
-	if (rec->kind == RF_TRACE_MARKER) {
+	if (rec->kind == RF_TRACE_MARKER || rec->kind == RF_TRACE_CONTROL) {
 		text = strndup((const char *)rec->payload, rec->payload_len);
 		printf(", \"text\": ");
 		rf_json_write_string(stdout, text ? text : "");

@@ -53,6 +53,7 @@ static const char *const rf_trace_kind_names[RF_TRACE_KINDS] = {
 	[RF_TRACE_KERNEL_PENDING] = "kernel-erase-pending",
 	[RF_TRACE_MARKER] = "marker",
 	[RF_TRACE_END] = "end",
+	[RF_TRACE_CONTROL] = "control",
 };
 
 const char *rf_trace_kind_name(unsigned int kind)
@@ -188,7 +189,7 @@ static void rf_trace_payload(const struct rf_trace *t,
 	size_t max = UINT32_MAX - RF_TRACE_REC_FIXED - RF_TRACE_CHECKSUM;
 
 	memset(pl, 0, sizeof(*pl));
-	if (op->kind == RF_TRACE_MARKER) {
+	if (op->kind == RF_TRACE_MARKER || op->kind == RF_TRACE_CONTROL) {
 		pl->part[0] = text;
 		pl->len[0] = strnlen(text, RF_TRACE_MARKER_MAX);
 		return;
@@ -279,14 +280,26 @@ void rf_trace_note(struct rf_trace *t, const struct rf_trace_op *op)
 	rf_trace_put(t, op, 0, NULL);
 }
 
-void rf_trace_marker(struct rf_trace *t, const char *text)
+/* A marker or a control command: text between two operations. */
+static void rf_trace_text(struct rf_trace *t, enum rf_trace_kind kind,
+			  const char *text)
 {
-	struct rf_trace_op op = { .kind = RF_TRACE_MARKER };
+	struct rf_trace_op op = { .kind = kind };
 
 	pthread_mutex_lock(&t->op_lock);
 	rf_trace_put(t, &op, 0, text);
 	rf_trace_flush(t);
 	pthread_mutex_unlock(&t->op_lock);
+}
+
+void rf_trace_marker(struct rf_trace *t, const char *text)
+{
+	rf_trace_text(t, RF_TRACE_MARKER, text);
+}
+
+void rf_trace_control(struct rf_trace *t, const char *line)
+{
+	rf_trace_text(t, RF_TRACE_CONTROL, line);
 }
 
 uint64_t rf_trace_records(struct rf_trace *t)

@@ -52,6 +52,7 @@ enum rf_trace_kind {
 	RF_TRACE_KERNEL_PENDING = 9,	/* ... not applied when it ended */
 	RF_TRACE_MARKER = 10,
 	RF_TRACE_END = 11,
+	RF_TRACE_CONTROL = 12,		/* a command that changed the chip */
 	RF_TRACE_KINDS
 };
 
@@ -121,6 +122,15 @@ int rf_trace_finish(struct rf_trace *t, struct rf_sim *sim);
  * @text:	the marker, at most 4096 bytes (longer is cut).
  */
 void rf_trace_marker(struct rf_trace *t, const char *text);
+
+/**
+ * rf_trace_control() - record a command of the control socket that
+ * changed the chip while it ran (a live fault, a new bit-flip rate, ...),
+ * between two operations: a replay stops there, since it cannot repeat it.
+ * @t:		the trace.
+ * @line:	the command line, at most 4096 bytes (longer is cut).
+ */
+void rf_trace_control(struct rf_trace *t, const char *line);
 
 /**
  * rf_trace_records() - records written so far (the header excluded).

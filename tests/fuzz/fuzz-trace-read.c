@@ -68,7 +68,7 @@ static void check(const struct rf_trace_reader *r,
 	    (rec->kind == RF_TRACE_WRITE && rec->flags == RF_TRACE_REC_DATA &&
 	     rec->payload_len != rec->len + rec->ooblen) ||
 	    (rec->kind != RF_TRACE_WRITE && rec->kind != RF_TRACE_MARKER &&
-	     rec->payload_len))
+	     rec->kind != RF_TRACE_CONTROL && rec->payload_len))
 		abort();
 	/* Touch the whole payload: a read past the buffer is ASan's. */
 	if (rec->payload_len && rf_trace_hash(rec->payload, rec->payload_len) == 1)

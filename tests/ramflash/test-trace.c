@@ -575,6 +575,67 @@ static void test_header_and_marker(void **state)
 	free(trace);
 }
 
+/*
+ * The control socket's events (rf_sim_record_event()): a marker becomes a
+ * marker record, a command that changed the chip a control record, at
+ * which a replay stops with the reason.
+ */
+static void test_control_events(void **state)
+{
+	char *trace = t_path("ctl.trace"), *image = t_path("ctl.img");
+	uint64_t control = 0;
+	struct rf_trace_reader r;
+	struct rf_trace_rec rec;
+	struct rf_trace *t;
+	struct rf_options o;
+	struct rf_sim *sim;
+	bool marker = false;
+	char err[512], where[64];
+	unsigned int i;
+
+	t_options(&o, NULL);
+	o.cfg.image_path = t_tempfile("ctl-run.img");
+	sim = t_open(&o.cfg);
+	if (rf_trace_start(&t, trace, RF_TRACE_DATA_FULL, &o, sim, err,
+			   sizeof(err)))
+		fail_msg("rf_trace_start: %s", err);
+	for (i = 0; i < 10; i++) {
+		if (i == 6)
+			assert_int_equal(rf_sim_record_event(sim, 0, true,
+							     "via the socket"), 0);
+		if (i == 7)
+			assert_int_equal(rf_sim_record_event(sim, 0, false,
+							     "bitflip-rate 0.5"), 0);
+		t_step(sim, t, i);
+	}
+	assert_int_equal(rf_trace_finish(t, sim), 0);
+	assert_int_equal(rf_sim_close(sim), 0);
+	rf_options_free(&o);
+	assert_int_equal(rf_trace_read_open(&r, trace, err, sizeof(err)), 0);
+	while (rf_trace_read_next(&r, &rec, err, sizeof(err)) > 0) {
+		marker |= rec.kind == RF_TRACE_MARKER && rec.payload_len == 14 &&
+			  !memcmp(rec.payload, "via the socket", 14);
+		if (rec.kind == RF_TRACE_CONTROL) {
+			assert_int_equal(rec.payload_len, 16);
+			assert_memory_equal(rec.payload, "bitflip-rate 0.5", 16);
+			control = rec.number;
+			snprintf(where, sizeof(where), "record %llu at offset %llu",
+				 (unsigned long long)rec.number,
+				 (unsigned long long)rec.offset);
+		}
+	}
+	rf_trace_read_close(&r);
+	assert_true(marker);
+	assert_true(control);
+	assert_int_equal(t_replay(trace, image, true, 0, false, err,
+				  sizeof(err)), -EINVAL);
+	t_expect(err, "control command \"bitflip-rate 0.5\"", where);
+	if (t_replay(trace, image, false, control - 1, false, err, sizeof(err)))
+		fail_msg("replay up to the control command: %s", err);
+	free(trace);
+	free(image);
+}
+
 /* Remove the files the tests left in their temporary directory, and it. */
 static int t_cleanup(void **state)
 {
@@ -609,6 +670,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_replay_divergence),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_header_and_marker),
+		cmocka_unit_test(test_control_events),
 	};
 
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--write")) {
