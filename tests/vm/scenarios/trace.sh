@@ -2,17 +2,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # ramflash --trace under UBI + UBIFS, replayed without the kernel:
-# 1. ramflash serves a NAND with --trace --trace-data full (read passthrough
-#    and kernel erase on, their defaults); UBIFS gets a tree of files, is
-#    synced and detached; a raw OOB read of the last block marks the end of
-#    that phase in the trace (UBI never reads OOB); UBIFS is attached again
-#    and more files are written with fsync; then ramflash stops.
+# 1. ramflash serves a NAND with --trace --trace-data full and --control
+#    (read passthrough and kernel erase on, their defaults); UBIFS gets a
+#    tree of files and is synced, and `ramflash ctl marker` marks that in
+#    the trace; then files are written with fsync, each followed by a
+#    marker naming it; a raw OOB read (a request: UBI never reads OOB)
+#    and a detach end the run.
 # 2. ramflash-trace validates the trace, which holds requests, the kernel's
 #    reads and erases; replayed to the end it is ramflash's image byte for
 #    byte, with the same --stats.
 # 3. A power cut at a program of the second phase, replayed twice: the same
 #    image both times; served by ramflash, UBI attaches, UBIFS recovers
-#    (no read-only mode) and every file of the first phase is intact.
+#    (no read-only mode), every file of the first phase is intact and so
+#    is every file whose fsync's marker comes before the cut.
 # 4. ramflash-trace sweep over a seeded sample of the second phase's
 #    programs and erases, with that check as its checker: every cut point
 #    passes, and the report says so point by point.
@@ -30,36 +32,41 @@ load_muse
 geometry="--type nand --size 16MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 last_block=$((127 * 131072))
 
-# write_fsynced DIR SIZE: six files of SIZE random bytes in DIR (made),
-# each written with fsync.
+# write_fsynced DIR SIZE [SOCKET]: six files of SIZE random bytes in DIR
+# (made), each written with fsync; then, with SOCKET, its checksum kept in
+# /tmp/fsynced-hN and the marker "fsynced hN" recorded in the trace.
 write_fsynced() {
 	mkdir -p "$1"
 	for i in 1 2 3 4 5 6; do
-		head -c "$2" /dev/urandom |
-			dd of="$1/h$i" bs=4096 conv=fsync 2>/dev/null ||
+		head -c "$2" /dev/urandom >/tmp/fsync-data
+		dd if=/tmp/fsync-data of="$1/h$i" bs=4096 conv=fsync 2>/dev/null ||
 			fail "write and fsync $1/h$i"
+		[ $# -ge 3 ] || continue
+		sum /tmp/fsync-data >"/tmp/fsynced-h$i"
+		ramflash ctl "$3" marker "fsynced h$i" >/dev/null ||
+			fail "ramflash ctl marker fsynced h$i"
 	done
 }
 
 step "UBIFS on a traced ramflash"
 # shellcheck disable=SC2086 # geometry is a word list
 start_ramflash trace $geometry --seed 3 --image /tmp/run.img \
-	--trace /tmp/run.trace --trace-data full --stats /tmp/run.json
+	--trace /tmp/run.trace --trace-data full --stats /tmp/run.json \
+	--control /tmp/ctl.sock
 ubifs_up "$MTD" data /mnt/data
-mkdir -p /mnt/data/a/b
+mkdir -p /mnt/data/p1/a/b
 for size in 0 1 2047 4096 65536 300000; do
-	head -c "$size" /dev/urandom >"/mnt/data/f$size"
-	head -c "$size" /dev/urandom >"/mnt/data/a/b/g$size"
+	head -c "$size" /dev/urandom >"/mnt/data/p1/f$size"
+	head -c "$size" /dev/urandom >"/mnt/data/p1/a/b/g$size"
 done
-files_sha /mnt/data >/tmp/phase1.sha256
+files_sha /mnt/data/p1 >/tmp/phase1.sha256
 sync
+ramflash ctl /tmp/ctl.sock marker "phase 1 synced" >/dev/null ||
+	fail "ramflash ctl marker"
+write_fsynced /mnt/data/later 50000 /tmp/ctl.sock
 ubi_down /mnt/data
-nanddump -q --oob -s "$last_block" -l 2048 -f /tmp/boundary.dump "$MTD" ||
+nanddump -q --oob -s "$last_block" -l 2048 -f /tmp/oob.dump "$MTD" ||
 	fail "nanddump --oob of the last block"
-ubi_reattach "$MTD"
-ubifs_mount data /mnt/data
-write_fsynced /mnt/data/later 50000
-ubi_down /mnt/data
 stop_ramflash
 
 step "the trace"
@@ -67,7 +74,7 @@ ramflash-trace validate /tmp/run.trace || fail "validate"
 ramflash-trace summary /tmp/run.trace >/tmp/summary.txt || fail "summary"
 cat /tmp/summary.txt
 ramflash-trace print /tmp/run.trace >/tmp/run.txt || fail "print"
-for kind in read write isbad sync kernel-reads kernel-erase end; do
+for kind in read write isbad sync kernel-reads kernel-erase marker end; do
 	grep -q "^[0-9]* [0-9.]* $kind " /tmp/run.txt ||
 		fail "no $kind record in the trace"
 done
@@ -78,9 +85,10 @@ ramflash-trace replay --image /tmp/replay.img --stats /tmp/replay.json \
 	/tmp/run.trace || fail "replay"
 cmp /tmp/run.img /tmp/replay.img || fail "the replay differs from ramflash's image"
 echo "ok: images identical ($(sum /tmp/run.img))"
-# Where the store happens to hold blocks is the file system's business.
-grep -v store_bytes /tmp/run.json >/tmp/run.cmp
-grep -v store_bytes /tmp/replay.json >/tmp/replay.cmp
+# Where the store happens to hold blocks is the file system's business;
+# the control socket's list (at the end) is the run's, not the chip's.
+grep -v store_bytes /tmp/run.json | sed '/"control": \[/,$d' >/tmp/run.cmp
+grep -v store_bytes /tmp/replay.json | sed '/"control": \[/,$d' >/tmp/replay.cmp
 diff /tmp/run.cmp /tmp/replay.cmp || fail "the replay's --stats differ"
 echo "ok: --stats identical"
 
@@ -88,7 +96,8 @@ echo "ok: --stats identical"
 cat >/tmp/check-cut.sh <<'CHECKER'
 #!/bin/sh
 # check-cut.sh IMAGE K: the crash state torn at record K attaches, UBIFS
-# recovers (no read-only mode), every file of the first phase is intact.
+# recovers (no read-only mode), every file of the first phase is intact,
+# and so is every file whose "fsynced hN" marker comes before record K.
 # Quiet when it passes; a failure says what (on stderr, the sweep's log)
 # with the first UBI/UBIFS kernel message since the check began, and
 # leaves nothing attached or served for the next cut point.
@@ -112,8 +121,13 @@ fail() {
 	start_ramflash "cut$cut" --image "$1"
 	ubi_reattach "$MTD"
 	ubifs_mount data /mnt/cut
-	rm -rf /mnt/cut/later
-	same_files "first phase" /tmp/phase1.sha256 /mnt/cut
+	same_files "first phase" /tmp/phase1.sha256 /mnt/cut/p1
+	for f in $(awk -v k="$cut" '$3 == "marker" && $1 < k && $4 == "\"fsynced" {
+			gsub(/"/, "", $5); print $5 }' /tmp/run.txt); do
+		[ "$(sum "/mnt/cut/later/$f" 2>/dev/null)" = "$(cat "/tmp/fsynced-$f")" ] ||
+			fail "$f, fsync'ed before the cut, is lost or changed"
+		echo "ok: $f, fsync'ed before the cut, intact"
+	done
 	! ubi_readonly || fail "UBIFS went read-only"
 	ubi_down /mnt/cut
 	stop_ramflash
@@ -122,8 +136,8 @@ CHECKER
 chmod +x /tmp/check-cut.sh
 
 step "a power cut in the second phase"
-boundary=$(sed -n "s/^\([0-9]*\) [0-9.]* read $(printf '0x%x' "$last_block") len [0-9]* [a-z]* oob .*/\1/p" /tmp/run.txt | head -n 1)
-[ -n "$boundary" ] || fail "the OOB read that ends the first phase is not in the trace"
+boundary=$(awk '$3 == "marker" && $4 == "\"phase" { print $1; exit }' /tmp/run.txt)
+[ -n "$boundary" ] || fail "the marker that ends the first phase is not in the trace"
 awk -v b="$boundary" '$1 > b && $3 == "write" { print $1 }' /tmp/run.txt >/tmp/writes
 [ -s /tmp/writes ] || fail "no program after record $boundary"
 cut=$(sed -n "$(($(wc -l </tmp/writes) / 2 + 1))p" /tmp/writes)
@@ -136,11 +150,16 @@ cmp /tmp/torn.img /tmp/torn2.img || fail "two replays of one cut differ"
 cmp -s /tmp/torn.img /tmp/replay.img && fail "the torn image is the whole run's"
 echo "ok: the cut replays the same twice"
 /tmp/check-cut.sh /tmp/torn.img "$cut" || fail "the check of cut $cut"
-echo "ok: UBIFS recovers from cut $cut with the first phase intact"
+fsynced=$(awk -v k="$cut" '$3 == "marker" && $1 < k && $4 == "\"fsynced"' /tmp/run.txt | wc -l)
+[ "$fsynced" -gt 0 ] || fail "no fsync's marker before the cut at $cut"
+expect_eq "fsync'ed files checked after cut $cut" "$fsynced" \
+	"$(grep -c "fsync'ed before the cut, intact" /tmp/check-cut.out)"
+echo "ok: UBIFS recovers from cut $cut with the first phase and $fsynced fsync'ed files intact"
 
 step "a sweep of the second phase"
 status=0
-ramflash-trace sweep --dir /tmp/sweep --from "$boundary" --sample 4 --seed 1 \
+ramflash-trace sweep --dir /tmp/sweep --after-marker "phase 1 synced" \
+	--before-marker "fsynced h6" --sample 4 --seed 1 \
 	--timeout 120 /tmp/run.trace /tmp/check-cut.sh || status=$?
 cat /tmp/sweep/report.txt
 expect_eq "sweep status" 0 "$status"
