@@ -2,7 +2,9 @@
 /*
  * mtdbench: throughput of an MTD character device (/dev/mtdN) for
  * eraseblock-sized and page-sized reads and writes, for erases one block
- * per call and for one erase of the whole area.
+ * per call, for one erase of the whole area, and for the cycle a flash
+ * filesystem lives by: erase a written block, program it page by page,
+ * read it back.
  *
  * The same program measures MUSE, mtdram and nandsim so that their numbers
  * are comparable: same access pattern, same buffer sizes, time taken with
@@ -12,10 +14,14 @@
  *
  * Output: one line per phase,
  *   RESULT <label> <phase> <bytes> <seconds> <MiB/s> <ops/s> <median MiB/s>
+ *          <p10 MiB/s> <p90 MiB/s>
  * which bench/run-e2e.sh collects into a table.  MiB/s is total bytes over
  * total time; the median figure is one operation's bytes over the median
  * time of one operation, which a host that takes the CPU away now and then
- * (a loaded machine running QEMU) moves far less than the total.
+ * (a loaded machine running QEMU) moves far less than the total.  p10 and
+ * p90 are the same over the 10th and 90th percentile operation times (p10
+ * is the fast one): a median alone hides work that one operation defers
+ * to the next, the total and p90 show it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,38 +91,53 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * MiB/s of one operation that took the @pct-th percentile of the sorted
+ * operation times (0 when there were none, or it took no measurable time).
+ */
+static double percentile_mibs(const struct phase_time *t, unsigned int pct)
+{
+	double seconds;
+
+	if (!t->ops)
+		return 0;
+	seconds = t->op_seconds[(t->ops - 1) * pct / 100];
+	return seconds > 0 ? (double)t->bytes / t->ops / seconds / 1048576.0 : 0;
+}
+
 static void report(const struct bench *b, const char *phase,
 		   struct phase_time *t)
 {
 	double mibs = t->seconds > 0 ? t->bytes / t->seconds / 1048576.0 : 0;
 	double opss = t->seconds > 0 ? t->ops / t->seconds : 0;
-	double median = 0, median_mibs = 0;
 
-	if (t->ops) {
-		qsort(t->op_seconds, t->ops, sizeof(*t->op_seconds), cmp_double);
-		median = t->op_seconds[t->ops / 2];
-	}
-	if (median > 0)
-		median_mibs = (double)t->bytes / t->ops / median / 1048576.0;
-	printf("RESULT %s %s %" PRIu64 " %.6f %.3f %.1f %.3f\n", b->label,
-	       phase, t->bytes, t->seconds, mibs, opss, median_mibs);
+	qsort(t->op_seconds, t->ops, sizeof(*t->op_seconds), cmp_double);
+	printf("RESULT %s %s %" PRIu64 " %.6f %.3f %.1f %.3f %.3f %.3f\n",
+	       b->label, phase, t->bytes, t->seconds, mibs, opss,
+	       percentile_mibs(t, 50), percentile_mibs(t, 10),
+	       percentile_mibs(t, 90));
 	fflush(stdout);
 	free(t->op_seconds);
 }
 
+/* Erase block @i with one MEMERASE; return the seconds it took. */
+static double erase_block(const struct bench *b, uint32_t i)
+{
+	struct erase_info_user ei = {
+		.start = i * b->info.erasesize,
+		.length = b->info.erasesize,
+	};
+	double start = now();
+
+	if (ioctl(b->fd, MEMERASE, &ei) < 0)
+		die("MEMERASE", errno);
+	return now() - start;
+}
+
 static void erase_all(const struct bench *b, struct phase_time *t)
 {
-	for (uint32_t i = 0; i < b->blocks; i++) {
-		struct erase_info_user ei = {
-			.start = i * b->info.erasesize,
-			.length = b->info.erasesize,
-		};
-		double start = now();
-
-		if (ioctl(b->fd, MEMERASE, &ei) < 0)
-			die("MEMERASE", errno);
-		record(t, b->info.erasesize, now() - start);
-	}
+	for (uint32_t i = 0; i < b->blocks; i++)
+		record(t, b->info.erasesize, erase_block(b, i));
 }
 
 /*
@@ -137,6 +158,34 @@ static void erase_at_once(const struct bench *b, struct phase_time *t)
 }
 
 /*
+ * Write @chunk bytes of the pattern at @off, or read them back into b->buf;
+ * return the seconds the system call took.  The caller verifies reads.
+ */
+static double transfer(const struct bench *b, int writing, uint32_t chunk,
+		       uint64_t off)
+{
+	double start = now();
+	ssize_t n = writing ? pwrite(b->fd, b->pattern + off, chunk, off) :
+			      pread(b->fd, b->buf, chunk, off);
+	double seconds = now() - start;
+
+	if (n < 0)
+		die(writing ? "pwrite" : "pread", errno);
+	if ((size_t)n != chunk)
+		die(writing ? "short pwrite" : "short pread", EIO);
+	return seconds;
+}
+
+static void verify(const struct bench *b, uint32_t chunk, uint64_t off)
+{
+	if (memcmp(b->buf, b->pattern + off, chunk)) {
+		fprintf(stderr, "mtdbench: data read at %#" PRIx64
+			" differs from what was written\n", off);
+		exit(1);
+	}
+}
+
+/*
  * Write the pattern over all blocks, or read it back and verify it, in
  * requests of @chunk bytes.
  */
@@ -146,22 +195,32 @@ static void transfer_all(const struct bench *b, int writing, uint32_t chunk,
 	uint64_t total = (uint64_t)b->blocks * b->info.erasesize;
 
 	for (uint64_t off = 0; off < total; off += chunk) {
-		double start = now();
-		ssize_t n = writing ? pwrite(b->fd, b->pattern + off, chunk, off) :
-				      pread(b->fd, b->buf, chunk, off);
+		double seconds = transfer(b, writing, chunk, off);
 
-		double seconds = now() - start;
-
-		if (n < 0)
-			die(writing ? "pwrite" : "pread", errno);
-		if ((size_t)n != chunk)
-			die(writing ? "short pwrite" : "short pread", EIO);
-		if (!writing && memcmp(b->buf, b->pattern + off, chunk)) {
-			fprintf(stderr, "mtdbench: data read at %#" PRIx64
-				" differs from what was written\n", off);
-			exit(1);
-		}
+		if (!writing)
+			verify(b, chunk, off);
 		record(t, chunk, seconds);
+	}
+}
+
+/*
+ * Per block of the written area: erase it, program it a page-sized request
+ * at a time (the unit a flash filesystem writes in), read it back in one
+ * call.  One operation is the whole cycle of one block, so the cost an
+ * erase leaves to the programs after it (pages to allocate again) is
+ * inside the operation it belongs to.
+ */
+static void cycle_all(const struct bench *b, struct phase_time *t)
+{
+	for (uint32_t i = 0; i < b->blocks; i++) {
+		uint64_t base = (uint64_t)i * b->info.erasesize;
+		double seconds = erase_block(b, i);
+
+		for (uint32_t off = 0; off < b->info.erasesize; off += b->page)
+			seconds += transfer(b, 1, b->page, base + off);
+		seconds += transfer(b, 0, b->info.erasesize, base);
+		verify(b, b->info.erasesize, base);
+		record(t, b->info.erasesize, seconds);
 	}
 }
 
@@ -169,6 +228,7 @@ static void run(struct bench *b)
 {
 	struct phase_time erase = { 0 }, ebw = { 0 }, ebr = { 0 };
 	struct phase_time pgw = { 0 }, pgr = { 0 }, multi = { 0 };
+	struct phase_time cycle = { 0 };
 
 	for (unsigned int r = 0; r < b->repeat; r++) {
 		erase_all(b, &erase);
@@ -177,6 +237,7 @@ static void run(struct bench *b)
 		erase_at_once(b, &multi);
 		transfer_all(b, 1, b->page, &pgw);
 		transfer_all(b, 0, b->page, &pgr);
+		cycle_all(b, &cycle);
 	}
 	report(b, "erase", &erase);
 	report(b, "erase-multi", &multi);
@@ -184,6 +245,7 @@ static void run(struct bench *b)
 	report(b, "eb-read", &ebr);
 	report(b, "page-write", &pgw);
 	report(b, "page-read", &pgr);
+	report(b, "cycle", &cycle);
 }
 
 static void usage(FILE *out)
