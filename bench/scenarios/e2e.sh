@@ -5,18 +5,45 @@
 # geometry (128 KiB eraseblocks, 2 KiB pages) served by mtdram, nandsim and
 # MUSE+ramflash, the latter with single-page and eraseblock-sized requests
 # and with 1 and 4 server threads, and with page requests and read
-# passthrough off.  The host collects the RESULT lines.
+# passthrough off.  The host collects the RESULT lines, the MEMORY lines
+# (what ramflash's store held) and the CALIBRATION lines (a process round
+# trip over a socketpair, dispatch-bench --roundtrip, in this guest).
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
 require_bin ramflash
 require_bin mtdbench
+require_bin dispatch-bench
 repeat=${1:-3}
 rounds=${2:-1}
+roundtrips=${3:-2000}
 
 bench() {
 	mtdbench --repeat "$repeat" --page 2048 --label "$1" "$2" ||
 		fail "mtdbench $1"
+}
+
+# memory LABEL: print what the running ramflash held at its peak, after
+# the bench wrote the whole area:
+#   MEMORY <label> <VmHWM KiB> <store KiB allocated>
+# VmHWM is its resident set's high-water mark (libraries, buffers and the
+# store's pages it touched through a mapping); the store is the memfd that
+# holds the flash bytes, st_blocks of 512 B.
+memory() {
+	mem_hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' \
+		"/proc/$RAMFLASH_PID/status")
+	mem_store=
+	for mem_fd in /proc/"$RAMFLASH_PID"/fd/*; do
+		case "$(readlink "$mem_fd")" in
+		/memfd:ramflash*)
+			mem_store=$(($(stat -L -c %b "$mem_fd") / 2))
+			break
+			;;
+		esac
+	done
+	[ -n "$mem_hwm" ] && [ -n "$mem_store" ] ||
+		fail "no VmHWM or store memfd for ramflash (pid $RAMFLASH_PID)"
+	echo "MEMORY $1 $mem_hwm $mem_store"
 }
 
 # muse LABEL ARGS...: ramflash with ARGS measured as LABEL.
@@ -25,6 +52,7 @@ muse() {
 	shift
 	start_ramflash "bench-$m_label" $RF_NAND "$@"
 	bench "$m_label" "$MTD"
+	memory "$m_label"
 	stop_ramflash
 }
 
@@ -32,6 +60,11 @@ muse() {
 # devices, so that a stretch of host load hits each of them alike (the
 # host takes the best round of each).
 one_round() {
+	step "round $1 of $rounds: a process round trip over a socketpair"
+	calibration=$(dispatch-bench --roundtrip --iterations "$roundtrips") ||
+		fail "dispatch-bench --roundtrip"
+	echo "$calibration" | sed 's/^RESULT /CALIBRATION /'
+
 	step "round $1 of $rounds: mtdram"
 	modprobe mtdram total_size=4096 erase_size=128 || fail "modprobe mtdram"
 	bench mtdram "$(mtd_by_name "mtdram test device")"
