@@ -99,7 +99,7 @@ results=$builddir/bench/e2e-$spec-smp$smp.results
 # The native calibration, on this host before the guests start: the best of
 # three runs, so that other processes only ever make it worse.
 : >"$results"
-for run in 1 2 3; do
+for _ in 1 2 3; do
 	{
 		"$dispatch" --roundtrip --iterations "$host_roundtrips"
 		"$dispatch" --iterations $((host_roundtrips * 10))

@@ -42,8 +42,9 @@ memory() {
 			;;
 		esac
 	done
-	[ -n "$mem_hwm" ] && [ -n "$mem_store" ] ||
+	if [ -z "$mem_hwm" ] || [ -z "$mem_store" ]; then
 		fail "no VmHWM or store memfd for ramflash (pid $RAMFLASH_PID)"
+	fi
 	echo "MEMORY $1 $mem_hwm $mem_store"
 }
 
