@@ -46,21 +46,36 @@ guest_roundtrips=2000
 host_roundtrips=100000
 spec=$("$top/tests/kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
 usage() {
-	sed -n '13,30p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '12,27p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
+}
+# number OPTION VALUE: VALUE, or exit with an error when it is not a
+# positive integer.
+number() {
+	case "$2" in
+	'' | *[!0-9]* | 0*)
+		echo "run-e2e.sh: $1 wants a positive integer, not '$2'" >&2
+		exit 2
+		;;
+	esac
+	echo "$2"
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--smp) smp=$2; shift 2 ;;
-	--repeat) repeat=$2; shift 2 ;;
-	--rounds) rounds=$2; shift 2 ;;
+	--smp | --repeat | --rounds | --kernel | --clock)
+		[ $# -ge 2 ] || { echo "run-e2e.sh: $1 wants a value" >&2; exit 2; } ;;
+	esac
+	case "$1" in
+	--smp) smp=$(number --smp "$2"); shift 2 ;;
+	--repeat) repeat=$(number --repeat "$2"); shift 2 ;;
+	--rounds) rounds=$(number --rounds "$2"); shift 2 ;;
 	--kernel) spec=$2; shift 2 ;;
 	--clock) clock=$2; shift 2 ;;
 	--quick)
 		repeat=1 rounds=1 guest_roundtrips=200 host_roundtrips=10000
 		shift
 		;;
-	-*) usage ;;
+	-*) echo "run-e2e.sh: unknown option $1" >&2; usage ;;
 	*) break ;;
 	esac
 done
