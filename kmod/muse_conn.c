@@ -112,20 +112,109 @@ static void muse_unregister_work(struct work_struct *work)
 	muse_conn_put(conn);
 }
 
+/* The server's answer to MUSE_REGISTERED has no body. */
+static int muse_registered_reply(struct muse_req *req, size_t body,
+				 struct iov_iter *from)
+{
+	return body ? -EINVAL : 0;
+}
+
+/* A successful registration's notification ended; nobody waits on it. */
+static void muse_registered_end(struct muse_req *req)
+{
+	struct muse_conn *conn = container_of(req, struct muse_conn, reg_req);
+
+	if (req->error && req->error != -EIO)
+		pr_warn("%s: server answered REGISTERED with %d\n", conn->name,
+			req->error);
+}
+
+/*
+ * Describe what registering gave: the whole device's index (unless the
+ * MTD core registers only the partitions, CONFIG_MTD_PARTITIONED_MASTER
+ * off) and the first @nr_parts children, which are PARTSCMDLINE's in its
+ * order (the core appends each child it adds).
+ */
+static void muse_registered_fill(struct muse_conn *conn, int err,
+				 int nr_parts)
+{
+	struct muse_registered_in *in = &conn->reg_in;
+	struct mtd_info *mtd = &conn->mtd, *child;
+	u32 nr = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->error = err;
+	in->conn_id = conn->id;
+	in->index = -1;
+	if (err)
+		return;
+	if (device_is_registered(&mtd->dev))
+		in->index = mtd->index;
+	mutex_lock(&mtd->master.partitions_lock);
+	list_for_each_entry(child, &mtd->partitions, part.node) {
+		struct muse_registered_part *part = &conn->reg_parts[nr];
+
+		if (nr == nr_parts || nr == MUSE_PARTS_MAX)
+			break;
+		memset(part, 0, sizeof(*part));
+		part->index = child->index;
+		part->offset = child->part.offset;
+		part->size = child->size;
+		memcpy(part->name, child->name,
+		       strnlen(child->name, sizeof(part->name)));
+		nr++;
+	}
+	mutex_unlock(&mtd->master.partitions_lock);
+	in->nr_parts = nr;
+}
+
+/*
+ * Tell a server that negotiated MUSE_EXT_REGISTERED how registration
+ * went.  A failure is waited for, so that the server has read it before
+ * the caller ends the connection (which fails queued requests unread); a
+ * success is not, the MTD's users must not wait on the server.
+ */
+static void muse_registered_notify(struct muse_conn *conn, int err,
+				   int nr_parts)
+{
+	struct muse_req *req = &conn->reg_req;
+	int ret;
+
+	if (!(conn->ext_flags & MUSE_EXT_REGISTERED))
+		return;
+	muse_registered_fill(conn, err, nr_parts);
+	muse_req_init(req, MUSE_REGISTERED, &conn->reg_in,
+		      sizeof(conn->reg_in), muse_registered_reply);
+	req->payload[0] = conn->reg_parts;
+	req->payload_len[0] = conn->reg_in.nr_parts *
+			      sizeof(struct muse_registered_part);
+	if (!err) {
+		req->end = muse_registered_end;
+		/* A dead channel: the server is gone, nobody to tell. */
+		muse_chan_queue(&conn->chan, req);
+		return;
+	}
+	ret = muse_chan_send(&conn->chan, req);
+	if (ret && ret != -EIO && ret != -ENODEV)
+		pr_warn("%s: server answered REGISTERED with %d\n", conn->name,
+			ret);
+}
+
 static void muse_register_work(struct work_struct *work)
 {
 	struct muse_conn *conn = container_of(work, struct muse_conn,
 					      register_work);
 	struct muse_parts *parts = conn->parts;
+	int nr_parts = parts ? parts->nr : 0;
 	int err;
 
 	err = mtd_device_parse_register(&conn->mtd, muse_no_parsers, NULL,
-					parts ? parts->parts : NULL,
-					parts ? parts->nr : 0);
+					parts ? parts->parts : NULL, nr_parts);
 	conn->parts = NULL;
 	kfree(parts);
 	if (err) {
 		pr_err("%s: registering the MTD failed: %d\n", conn->name, err);
+		muse_registered_notify(conn, err, 0);
 		muse_chan_abort(&conn->chan, NULL);
 		muse_conn_put(conn);
 		return;
@@ -136,6 +225,7 @@ static void muse_register_work(struct work_struct *work)
 	spin_lock(&conn->lock);
 	conn->registered = true;
 	spin_unlock(&conn->lock);
+	muse_registered_notify(conn, 0, nr_parts);
 	/* The connection may have died while registering. */
 	muse_conn_maybe_unregister(conn);
 }

@@ -137,6 +137,10 @@ struct muse_conn {
 	struct work_struct register_work;
 	struct work_struct unregister_work;
 	struct muse_parts *parts;	/* for register_work, then freed */
+	/* MUSE_REGISTERED (MUSE_EXT_REGISTERED), sent by register_work. */
+	struct muse_req reg_req;
+	struct muse_registered_in reg_in;
+	struct muse_registered_part reg_parts[MUSE_PARTS_MAX];
 
 	int id;				/* /sys/fs/muse/connections/<id> */
 	pid_t pid;			/* the opener's tgid */

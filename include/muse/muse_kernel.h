@@ -43,6 +43,7 @@ enum muse_opcode {
 	MUSE_MARKBAD	= 8196,
 	MUSE_ISBAD	= 8197,
 	MUSE_SYNC	= 8198,
+	MUSE_REGISTERED	= 8199,	/* extended: MUSE_EXT_REGISTERED */
 };
 
 /*
@@ -70,6 +71,11 @@ enum muse_opcode {
  *			the erase in it, without a request
  *			(MUSE_IOC_ERASE_*; doc/protocol.md section 8).  A
  *			kernel refuses it without MUSE_EXT_PASSTHROUGH.
+ * MUSE_EXT_REGISTERED:	once the MTD core has registered the device, or
+ *			failed to, the kernel sends one MUSE_REGISTERED
+ *			request saying which /dev/mtdN (and partitions) it
+ *			became, or why it failed; the reply only acknowledges
+ *			it (doc/protocol.md section 10).
  *
  * Any accepted flag switches the connection to the extended READ/WRITE
  * layouts (the *_ext sizes below); an extended init_out with flags == 0
@@ -80,9 +86,10 @@ enum muse_opcode {
 #define MUSE_EXT_ECC_STATS	(1U << 2)
 #define MUSE_EXT_PASSTHROUGH	(1U << 3)
 #define MUSE_EXT_KERNEL_ERASE	(1U << 4)
+#define MUSE_EXT_REGISTERED	(1U << 5)
 #define MUSE_EXT_ALL		(MUSE_EXT_OOB | MUSE_EXT_LARGE_IO | \
 				 MUSE_EXT_ECC_STATS | MUSE_EXT_PASSTHROUGH | \
-				 MUSE_EXT_KERNEL_ERASE)
+				 MUSE_EXT_KERNEL_ERASE | MUSE_EXT_REGISTERED)
 
 /*
  * muse_read_in.flags / muse_write_in.flags.  v2 always sends 0, which
@@ -210,6 +217,30 @@ struct muse_isbad_out {
 };
 
 /* MUSE_SYNC has no body in either direction. */
+
+/*
+ * MUSE_REGISTERED request body (MUSE_EXT_REGISTERED), followed by
+ * nr_parts struct muse_registered_part; the reply has no body and only
+ * acknowledges it.  Sent once per connection, after the MTD core
+ * registered the device (error 0) or failed to (error < 0: nothing is
+ * registered, index -1, nr_parts 0, and the kernel ends the connection
+ * once the server answered).
+ */
+struct muse_registered_in {
+	__s32	error;		/* 0 or a negative errno */
+	__u32	conn_id;	/* /sys/fs/muse/connections/<conn_id> */
+	__s32	index;		/* the whole device's mtdN, or -1: not one */
+	__u32	nr_parts;	/* 0..MUSE_PARTS_MAX, PARTSCMDLINE's order */
+};
+
+/* One registered partition of PARTSCMDLINE. */
+struct muse_registered_part {
+	__s32	index;		/* its mtdN */
+	__u32	padding;	/* 0 */
+	__u64	offset;		/* in the whole device, bytes */
+	__u64	size;		/* bytes, as the MTD shows it */
+	char	name[64];	/* MUSE_NAME_MAX bytes, NUL-padded */
+};
 
 /*
  * Keys of the INIT info block, values in decimal.  v2 keys are sent to
@@ -355,6 +386,10 @@ struct muse_erase_grant {
 #define MUSE_NAME_CHAR_VALID(c)		((c) >= 0x20 && (c) <= 0x7e)
 /* Most partitions PARTSCMDLINE may describe. */
 #define MUSE_PARTS_MAX			32
+/* The longest MUSE_REGISTERED body: the struct and every partition. */
+#define MUSE_REGISTERED_IN_MAX					\
+	(sizeof(struct muse_registered_in) +			\
+	 MUSE_PARTS_MAX * sizeof(struct muse_registered_part))
 /*
  * Reply errors (fuse_out_header.error, soft_error) are 0 or a negative
  * errno above -MUSE_ERRNO_BOUND: FUSE refuses replies with an error of
@@ -503,6 +538,12 @@ MUSE_STATIC_ASSERT(sizeof(struct muse_write_out) == 24, "muse_write_out");
 MUSE_STATIC_ASSERT(sizeof(struct muse_markbad_in) == 8, "muse_markbad_in");
 MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_in) == 8, "muse_isbad_in");
 MUSE_STATIC_ASSERT(sizeof(struct muse_isbad_out) == 8, "muse_isbad_out");
+MUSE_STATIC_ASSERT(sizeof(struct muse_registered_in) == 16,
+		   "muse_registered_in");
+MUSE_STATIC_ASSERT(sizeof(struct muse_registered_part) == 88,
+		   "muse_registered_part");
+MUSE_STATIC_ASSERT(sizeof(((struct muse_registered_part *)0)->name) ==
+		   MUSE_NAME_MAX, "muse_registered_part.name");
 MUSE_STATIC_ASSERT(sizeof(struct muse_backing) == 16, "muse_backing");
 MUSE_STATIC_ASSERT(sizeof(struct muse_passthrough) == 24, "muse_passthrough");
 MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 32, "muse_pt_reads");
