@@ -362,15 +362,25 @@ static const struct muse_opcode_desc {
 		handle_isbad,
 		sizeof(struct muse_isbad_in), sizeof(struct muse_isbad_in) },
 	[MUSE_SYNC - MUSE_INIT] = { handle_sync, 0, 0 },
+	[MUSE_REGISTERED - MUSE_INIT] = {
+		muse__handle_registered,
+		sizeof(struct muse_registered_in),
+		sizeof(struct muse_registered_in) },
 };
 
-/*
- * A request whose header or framing is wrong: no conforming kernel sends
- * one, so it is a bug of the peer that the error reply alone may hide.
- * Say so once per session (a broken peer may send nothing else), then
- * answer with @err.
+/**
+ * muse__reject_malformed() - answer a request no conforming kernel sends.
+ * @req:	the request: a wrong header or framing, or a MUSE_REGISTERED
+ *		that breaks protocol section 10.
+ * @err:	the negative errno to answer with.
+ * @what:	what is wrong, for the log.
+ *
+ * It is a bug of the peer that the error reply alone may hide: say so
+ * once per session (a broken peer may send nothing else), then answer.
+ *
+ * Return: as muse__reply_error().
  */
-static int reject_malformed(struct muse_req *req, int err, const char *what)
+int muse__reject_malformed(struct muse_req *req, int err, const char *what)
 {
 	if (!atomic_exchange(&req->se->malformed_logged, true))
 		muse_log(MUSE_LOG_ERR,
@@ -414,17 +424,21 @@ int muse__dispatch(struct muse_req *req, const void *buf, size_t n)
 	atomic_store(&req->state, MUSE__REQ_IDLE);
 
 	if (in.len != n)
-		return reject_malformed(req, -EINVAL, "length not the bytes read");
-	if (in.opcode < MUSE_INIT || in.opcode > MUSE_SYNC)
-		return reject_malformed(req, -ENOSYS, "unknown opcode");
+		return muse__reject_malformed(req, -EINVAL, "length not the bytes read");
+	if (in.opcode < MUSE_INIT || in.opcode > MUSE_REGISTERED)
+		return muse__reject_malformed(req, -ENOSYS, "unknown opcode");
+	/* An extension's opcode is unknown to a connection without it. */
+	if (in.opcode == MUSE_REGISTERED && !(se->ext & MUSE_EXT_REGISTERED))
+		return muse__reject_malformed(req, -ENOSYS,
+					      "MUSE_REGISTERED without MUSE_EXT_REGISTERED");
 	if ((in.opcode == MUSE_INIT) == se->initialised)
-		return reject_malformed(req, -EPROTO, se->initialised ?
+		return muse__reject_malformed(req, -EPROTO, se->initialised ?
 					"second INIT" : "request before INIT");
 
 	desc = &opcode_table[in.opcode - MUSE_INIT];
 	min_body = se->ext_layout ? desc->ext_size : desc->compat_size;
 	if (req->bodylen < min_body)
-		return reject_malformed(req, -EINVAL, "body too short");
+		return muse__reject_malformed(req, -EINVAL, "body too short");
 	return desc->handler(req);
 }
 

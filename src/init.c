@@ -104,7 +104,8 @@ static void build_ext_keys(const struct muse_session *se, uint32_t oobsize,
  * needs among those offered: OOB iff the device has OOB, ECC_STATS iff it
  * has ECC, LARGE_IO iff it wants more than one write buffer per request
  * and the kernel can carry more, PASSTHROUGH iff the session asked for it,
- * KERNEL_ERASE iff the session asked for it and PASSTHROUGH is accepted.
+ * KERNEL_ERASE iff the session asked for it and PASSTHROUGH is accepted,
+ * REGISTERED iff the server set the registered callback.
  */
 static void negotiate(struct muse_session *se, bool ext_reply,
 		      const struct muse_init_in *in)
@@ -134,6 +135,8 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 		wanted |= MUSE_EXT_PASSTHROUGH;
 	if (se->flags & MUSE_SESSION_KERNEL_ERASE)
 		wanted |= MUSE_EXT_KERNEL_ERASE;
+	if (se->ops.registered)
+		wanted |= MUSE_EXT_REGISTERED;
 
 	se->ext = wanted & in->flags;
 	/*
@@ -182,6 +185,9 @@ static void size_slots(struct muse_session *se, bool v2_peer)
 
 	if (v2_peer && size < FUSE_MIN_READ_BUFFER)
 		size = FUSE_MIN_READ_BUFFER;
+	if ((se->ext & MUSE_EXT_REGISTERED) &&
+	    size < MUSE__REGISTERED_REQUEST_MAX)
+		size = MUSE__REGISTERED_REQUEST_MAX;
 	se->slot_size = size;
 }
 

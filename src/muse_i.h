@@ -49,6 +49,13 @@
 #define MUSE__DEVICE_SIZE_1_0 (offsetof(struct muse_device, partitions) + \
 			       sizeof(const char *))
 
+/*
+ * The longest MUSE_REGISTERED request: every request slot of a session
+ * that may accept MUSE_EXT_REGISTERED holds it.
+ */
+#define MUSE__REGISTERED_REQUEST_MAX \
+	(sizeof(struct fuse_in_header) + MUSE_REGISTERED_IN_MAX)
+
 /* Test hook: called by a loop right before it sleeps in poll(). */
 typedef void (*muse__poll_hook_fn)(void *arg);
 
@@ -66,6 +73,7 @@ struct muse_session {
 	atomic_bool exited;
 	atomic_bool error_logged;	/* the one log line was printed */
 	atomic_bool malformed_logged;	/* a malformed request was logged */
+	atomic_bool registration_seen;	/* MUSE_REGISTERED was handled */
 
 	/* Negotiated at MUSE_INIT; read-only afterwards. */
 	bool initialised;
@@ -161,6 +169,7 @@ int muse__info_fits(const struct muse_session *se);
 
 /* dispatch.c */
 int muse__dispatch(struct muse_req *req, const void *buf, size_t n);
+int muse__reject_malformed(struct muse_req *req, int err, const char *what);
 size_t muse__read_out_size(const struct muse_session *se);
 
 /* session.c */
@@ -168,6 +177,9 @@ struct muse_req *muse__slot_get(struct muse_session *se);
 void muse__slot_put(struct muse_session *se, struct muse_req *slot);
 void muse__set_poll_hook(struct muse_session *se, muse__poll_hook_fn fn,
 			 void *arg);
+
+/* registered.c */
+int muse__handle_registered(struct muse_req *req);
 
 /* passthrough.c */
 int muse__ext_ready(const struct muse_session *se, unsigned int ext);

@@ -175,6 +175,7 @@ int muse_session_new(const struct muse_device *dev, size_t dev_size,
 	atomic_init(&se->exited, false);
 	atomic_init(&se->error_logged, false);
 	atomic_init(&se->malformed_logged, false);
+	atomic_init(&se->registration_seen, false);
 	pthread_mutex_init(&se->pool_lock, NULL);
 
 	ret = copy_ops(&se->ops, ops, ops_size);
@@ -191,6 +192,8 @@ int muse_session_new(const struct muse_device *dev, size_t dev_size,
 	/* Large enough for any unit INIT may negotiate; INIT shrinks it. */
 	se->slot_size = muse__request_size(muse__device_max_unit(&se->dev),
 					   se->dev.writesize, se->dev.oobsize);
+	if (se->ops.registered && se->slot_size < MUSE__REGISTERED_REQUEST_MAX)
+		se->slot_size = MUSE__REGISTERED_REQUEST_MAX;
 	se->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (se->exit_fd < 0) {
 		ret = -errno;

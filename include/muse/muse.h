@@ -150,6 +150,31 @@ struct muse_req;
  */
 #define MUSE_ASYNC (1 << 30)
 
+/* One partition of a registered device (struct muse_registration). */
+struct muse_mtd_part {
+	int index;		/* its /dev/mtdN */
+	const char *name;	/* as PARTSCMDLINE (or the default) named it */
+	uint64_t offset;	/* in the whole device, bytes */
+	uint64_t size;		/* bytes, as the MTD shows it */
+};
+
+/*
+ * What the kernel made of the device (muse_ops.registered).  error is 0
+ * when the MTD is registered; index is then the whole device's
+ * /dev/mtdN, or -1 when the kernel registers only the partitions
+ * (CONFIG_MTD_PARTITIONED_MASTER off), and parts lists the partitions
+ * in PARTSCMDLINE's order.  error < 0 is the MTD core's errno: nothing
+ * is registered (index -1, no parts).  conn_id names
+ * /sys/fs/muse/connections/<conn_id> either way.
+ */
+struct muse_registration {
+	int error;
+	unsigned int conn_id;
+	int index;
+	unsigned int nr_parts;
+	const struct muse_mtd_part *parts;
+};
+
 /*
  * The operations.  Every callback gets the userdata given to
  * muse_session_new() and the request; it returns 0 or a negative errno
@@ -172,6 +197,16 @@ struct muse_ops {
 	int (*isbad)(void *userdata, struct muse_req *req, uint64_t addr);
 	int (*markbad)(void *userdata, struct muse_req *req, uint64_t addr);
 	int (*sync)(void *userdata, struct muse_req *req);
+	/*
+	 * Since 1.2, optional.  Called once when the kernel registered the
+	 * MTD, or failed to (then the connection ends right after and the
+	 * loop returns 0); the library acknowledges it by itself.  Setting
+	 * it makes the session accept MUSE_EXT_REGISTERED; a kernel that
+	 * does not offer it (the v2 patch series) never calls it.  Runs on
+	 * a loop thread like the other callbacks; @reg and what it points
+	 * to are valid during the call only.
+	 */
+	void (*registered)(void *userdata, const struct muse_registration *reg);
 };
 
 /**
@@ -303,10 +338,13 @@ int muse_session_fd(const struct muse_session *se);
  * @se: the session, with an fd.
  *
  * Reads the kernel's MUSE_INIT request, negotiates extensions and answers
- * with the device description.  The kernel registers the MTD after it
- * accepted the answer, asynchronously: when this returns 0 the MTD may not
- * exist yet, and its registration may still fail (the kernel then ends the
- * connection: the loops return 0).
+ * with the device description.  Returning 0 means the kernel accepted
+ * the description, not that the MTD exists: the kernel registers it
+ * afterwards, asynchronously, and registration sends requests the loop
+ * must answer (so start the loop at once) and may still fail.  The
+ * muse_ops.registered callback says when it happened, as which
+ * /dev/mtdN, or why it failed (the kernel then ends the connection: the
+ * loops return 0).
  *
  * Return: 0; -EPROTO for an unexpected first request or FUSE version;
  * -EINVAL if the kernel refused the device; -ENODEV if the connection

@@ -50,6 +50,34 @@ size_t mf_init_ext(void *buf, uint64_t unique, uint32_t flags,
 	return mf_request(buf, MUSE_INIT, unique, &in, sizeof(in));
 }
 
+size_t mf_registered(void *buf, uint64_t unique, int32_t error,
+		     uint32_t conn_id, int32_t index, uint32_t claimed,
+		     const struct mf_part *parts, uint32_t nr_parts)
+{
+	const struct muse_registered_in in = {
+		.error = error, .conn_id = conn_id, .index = index,
+		.nr_parts = claimed,
+	};
+	unsigned char *body = (unsigned char *)buf +
+			      sizeof(struct fuse_in_header);
+	size_t len = sizeof(in);
+	uint32_t i;
+
+	memcpy(body, &in, sizeof(in));
+	for (i = 0; i < nr_parts; i++) {
+		struct muse_registered_part part = {
+			.index = parts[i].index, .offset = parts[i].offset,
+			.size = parts[i].size,
+		};
+
+		memcpy(part.name, parts[i].name,
+		       strnlen(parts[i].name, sizeof(part.name)));
+		memcpy(body + len, &part, sizeof(part));
+		len += sizeof(part);
+	}
+	return put_header(buf, MUSE_REGISTERED, unique, len);
+}
+
 size_t mf_io_body(void *buf, const struct mf_io *io)
 {
 	const struct muse_read_in in = {

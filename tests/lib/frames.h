@@ -56,6 +56,22 @@ size_t mf_erase(void *buf, uint64_t unique, uint64_t addr, uint64_t len);
 /* MUSE_ISBAD or MUSE_MARKBAD of the block at @addr. */
 size_t mf_block(void *buf, uint32_t opcode, uint64_t unique, uint64_t addr);
 
+/* One partition of a MUSE_REGISTERED body. */
+struct mf_part {
+	int32_t index;
+	uint64_t offset;
+	uint64_t size;
+	const char *name;	/* copied NUL-padded, at most MUSE_NAME_MAX */
+};
+
+/*
+ * MUSE_REGISTERED with @nr_parts of @parts; the body's nr_parts says
+ * @claimed parts, so that a count that lies can be built.
+ */
+size_t mf_registered(void *buf, uint64_t unique, int32_t error,
+		     uint32_t conn_id, int32_t index, uint32_t claimed,
+		     const struct mf_part *parts, uint32_t nr_parts);
+
 /* Offset of the addr field of a READ/WRITE request, to re-aim one. */
 #define MF_IO_ADDR_OFFSET sizeof(struct fuse_in_header)
 

@@ -162,8 +162,8 @@ static void unique_zero_gets_no_reply(void **state)
 static void unknown_opcodes_are_enosys(void **state)
 {
 	static const uint32_t ops[] = {
-		0, 1 /* FUSE_LOOKUP */, 4096 /* CUSE_INIT */, 8191, 8199,
-		0xffffffff,
+		0, 1 /* FUSE_LOOKUP */, 4096 /* CUSE_INIT */, 8191,
+		8199 /* MUSE_REGISTERED, not negotiated */, 8200, 0xffffffff,
 	};
 	size_t i;
 
