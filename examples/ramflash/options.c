@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,8 @@ static const char rf_usage[] =
 "                         ramflash-trace); requests then run one at a time\n"
 "  --trace-data MODE      hash (default): programs recorded with a hash of\n"
 "                         their bytes; full: with the bytes, for replay\n"
+"  --ready-fd N           write the ready lines to fd N, then close it\n"
+"  --pidfile FILE         write the pid to FILE once ready, remove it at exit\n"
 "  --rerun REPORT         the chip and faults of the run that wrote the\n"
 "                         --stats REPORT (its options; those given here\n"
 "                         override them)\n"
@@ -176,7 +179,8 @@ enum rf_opt {
 	OPT_STATS, OPT_STATS_SVG, OPT_COMPAT, OPT_NO_PASSTHROUGH,
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
-	OPT_RERUN, OPT_CONTROL, OPT_TRACE, OPT_TRACE_DATA,
+	OPT_RERUN, OPT_CONTROL, OPT_TRACE, OPT_TRACE_DATA, OPT_READY_FD,
+	OPT_PIDFILE,
 };
 
 static const struct option rf_long_options[] = {
@@ -234,6 +238,8 @@ static const struct option rf_long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -276,6 +282,17 @@ static int rf_parse_u64(const char *text, uint64_t *out)
 	errno = 0;
 	*out = strtoull(text, &end, 10);
 	return errno || *end ? -EINVAL : 0;
+}
+
+/* --ready-fd: a descriptor other than stdin, stdout and stderr. */
+static int rf_parse_ready_fd(const char *text, int *fd)
+{
+	uint64_t v;
+
+	if (rf_parse_u64(text, &v) || v < 3 || v > INT_MAX)
+		return -EINVAL;
+	*fd = (int)v;
+	return 0;
 }
 
 /* Geometry fields given on the command line, applied over the preset. */
@@ -607,6 +624,14 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 				"--trace-data: '%s' is not hash or full", arg);
 		o->trace_full = !strcmp(arg, "full");
 		return 0;
+	case OPT_READY_FD:
+		return rf_parse_ready_fd(arg, &o->ready_fd) ?
+		       rf_errorf(err, errlen,
+				 "--ready-fd: '%s' is not a descriptor above 2 (the ready lines go to stdout anyway)",
+				 arg) : 0;
+	case OPT_PIDFILE:
+		o->pidfile = arg;
+		return 0;
 	case OPT_COMPAT:
 		o->compat = true;
 		return 0;
@@ -730,8 +755,9 @@ static int rf_record(struct rf_options *o, const char *name,
 
 /*
  * Record an option for the report: what makes the chip and its faults.
- * Not the files of this run (image, reports, control socket, trace),
- * --rerun (its options are recorded one by one) nor --print-mtd.
+ * Not the files of this run (image, reports, control socket, trace,
+ * ready fd, pid file), --rerun (its options are recorded one by one) nor
+ * --print-mtd.
  */
 static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
 {
@@ -739,7 +765,8 @@ static int rf_record_opt(struct rf_options *o, int opt, const char *arg)
 
 	if (opt == OPT_IMAGE || opt == OPT_STATS || opt == OPT_STATS_SVG ||
 	    opt == OPT_RERUN || opt == OPT_PRINT_MTD || opt == OPT_CONTROL ||
-	    opt == OPT_TRACE || opt == OPT_TRACE_DATA)
+	    opt == OPT_TRACE || opt == OPT_TRACE_DATA ||
+	    opt == OPT_READY_FD || opt == OPT_PIDFILE)
 		return 0;
 	for (lo = rf_long_options; lo->val != opt; lo++)
 		;
@@ -898,6 +925,7 @@ int rf_options_parse(struct rf_options *o, int argc, char *argv[], FILE *out,
 	o->name = RF_DEFAULT_NAME;
 	o->device = RF_DEFAULT_DEVICE;
 	o->threads = RF_DEFAULT_THREADS;
+	o->ready_fd = -1;
 	o->verbosity = RF_NORMAL;
 	report = rf_find_rerun(argc, argv);
 	if (!report)

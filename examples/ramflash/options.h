@@ -45,6 +45,8 @@ struct rf_options {
 	const char *control_path;	/* --control socket, NULL: none */
 	const char *trace_path;		/* NULL: no --trace */
 	bool trace_full;		/* --trace-data full */
+	int ready_fd;			/* --ready-fd, -1: none */
+	const char *pidfile;		/* --pidfile or NULL */
 	unsigned int threads;
 	enum rf_verbosity verbosity;
 	bool print_mtd;			/* print the description and exit */

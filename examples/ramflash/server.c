@@ -418,6 +418,14 @@ static int rf_op_sync(void *userdata, struct muse_req *req)
 	return ret;
 }
 
+static void rf_op_registered(void *userdata,
+			     const struct muse_registration *reg)
+{
+	struct rf_server *srv = userdata;
+
+	rf_ready_registered(&srv->ready, reg);
+}
+
 static const struct muse_ops rf_ops = {
 	.read = rf_op_read,
 	.write = rf_op_write,
@@ -425,6 +433,7 @@ static const struct muse_ops rf_ops = {
 	.isbad = rf_op_isbad,
 	.markbad = rf_op_markbad,
 	.sync = rf_op_sync,
+	.registered = rf_op_registered,
 };
 
 void rf_server_report(const struct rf_options *opts, struct rf_sim *sim)
@@ -509,6 +518,10 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->se = NULL;
 	srv->ctl = NULL;
 	memset(&srv->pt, 0, sizeof(srv->pt));
+	ret = rf_ready_start(&srv->ready, opts->ready_fd, opts->pidfile,
+			     opts->name, rf_sim_geometry(sim)->size);
+	if (ret)
+		return ret;
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);
 	if (opts->compat)
 		flags = MUSE_SESSION_NO_EXTENSIONS;
@@ -557,6 +570,11 @@ static int rf_server_register(struct rf_server *srv)
 			srv->pt.on ? "on" : "off",
 			srv->pt.erase_on ? "on" : "off");
 	}
+	if (!(muse_session_extensions(srv->se) & MUSE_EXT_REGISTERED) &&
+	    (opts->ready_fd >= 0 || opts->pidfile || getenv("NOTIFY_SOCKET")))
+		fprintf(stderr, "ramflash: %s; no ready line, --ready-fd, --pidfile or sd_notify\n",
+			opts->compat ? "--compat" :
+			"the kernel does not report registration");
 	return 0;
 }
 
@@ -647,7 +665,11 @@ int rf_server_run(const struct rf_options *opts, struct rf_sim *sim,
 		if (ret)
 			fprintf(stderr, "ramflash: serving failed: %s\n",
 				strerror(-ret));
+		/* Said on stderr when it came; the exit status says it too. */
+		else if (srv.ready.error)
+			ret = srv.ready.error;
 	}
+	rf_ready_stop(&srv.ready);
 	if (reporting) {
 		char q = 'q';
 

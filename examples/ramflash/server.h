@@ -6,10 +6,12 @@
 #define RAMFLASH_SERVER_H
 
 #include <muse/muse.h>
+#include <muse/muse_kernel.h>
 
 #include "control.h"
 #include "options.h"
 #include "passthrough.h"
+#include "ready.h"
 #include "sim.h"
 
 /* The userdata of the libmuse callbacks. */
@@ -19,6 +21,7 @@ struct rf_server {
 	struct muse_session *se;
 	struct rf_pt pt;		/* read passthrough, when in force */
 	struct rf_ctl *ctl;		/* --control, or NULL */
+	struct rf_ready ready;		/* the ready lines and the like */
 };
 
 /**
