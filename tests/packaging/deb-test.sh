@@ -114,6 +114,11 @@ grep -qx "PACKAGE_VERSION=\"$upstream\"" "$work/dkms-root/$dkms_src/dkms.conf" |
 	fail "dkms.conf's PACKAGE_VERSION is not \"$upstream\""
 grep -q '^KERNEL=="muse".*MODE="0600"' "$work/dkms-root/$rules" ||
 	fail "$rules does not make /dev/muse mode 0600"
+grep -q 'SYMLINK+="mtd/by-name/' "$work/dkms-root/$rules" ||
+	fail "$rules does not make /dev/mtd/by-name links"
+has "$muse_dkms" ./usr/lib/modules-load.d/muse.conf
+grep -qx muse "$work/dkms-root/usr/lib/modules-load.d/muse.conf" ||
+	fail "muse-dkms's modules-load.d/muse.conf does not load muse"
 dpkg-deb -I "$muse_dkms" postinst | grep -qx 'DKMS_NAME=muse' ||
 	fail "muse-dkms's postinst does not register muse with DKMS"
 
