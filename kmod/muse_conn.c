@@ -152,10 +152,11 @@ static void muse_registered_fill(struct muse_conn *conn, int err,
 		in->index = mtd->index;
 	mutex_lock(&mtd->master.partitions_lock);
 	list_for_each_entry(child, &mtd->partitions, part.node) {
-		struct muse_registered_part *part = &conn->reg_parts[nr];
+		struct muse_registered_part *part;
 
 		if (nr == nr_parts || nr == MUSE_PARTS_MAX)
 			break;
+		part = &conn->reg_parts[nr];
 		memset(part, 0, sizeof(*part));
 		part->index = child->index;
 		part->offset = child->part.offset;
