@@ -19,13 +19,14 @@
 #include "ready.h"
 
 int rf_ready_start(struct rf_ready *r, int ready_fd, const char *pidfile,
-		   const char *name, uint64_t size)
+		   const char *name, uint64_t size, bool quiet)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	r->pidfile = pidfile;
 	r->name = name;
 	r->size = size;
+	r->quiet = quiet;
 	if (ready_fd < 0)
 		return 0;
 	/* Not inherited by anything ramflash might start. */
@@ -200,6 +201,9 @@ void rf_ready_registered(struct rf_ready *r,
 	int n, ret;
 
 	r->reported = true;
+	if (!r->quiet)
+		fprintf(stderr, "ramflash: kernel connection %u (/sys/fs/muse/connections/%u)\n",
+			reg->conn_id, reg->conn_id);
 	if (reg->error) {
 		registration_failed(r, reg->error);
 		return;

@@ -17,6 +17,7 @@ struct rf_ready {
 	const char *pidfile;	/* --pidfile or NULL */
 	const char *name;	/* the whole device's MTD name */
 	uint64_t size;		/* its bytes */
+	bool quiet;		/* -q: no connection line on stderr */
 	bool pidfile_written;
 	int error;		/* the kernel's registration errno, or 0 */
 	bool reported;		/* the kernel said how registration went */
@@ -29,11 +30,12 @@ struct rf_ready {
  * @pidfile:	--pidfile, or NULL.
  * @name:	the whole device's name.
  * @size:	its size in bytes.
+ * @quiet:	print errors only.
  *
  * Return: 0, or -EBADF (said on stderr) when @ready_fd is not open.
  */
 int rf_ready_start(struct rf_ready *r, int ready_fd, const char *pidfile,
-		   const char *name, uint64_t size);
+		   const char *name, uint64_t size, bool quiet);
 
 /**
  * rf_ready_registered() - announce what the kernel registered, or say

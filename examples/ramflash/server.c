@@ -519,7 +519,8 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	srv->ctl = NULL;
 	memset(&srv->pt, 0, sizeof(srv->pt));
 	ret = rf_ready_start(&srv->ready, opts->ready_fd, opts->pidfile,
-			     opts->name, rf_sim_geometry(sim)->size);
+			     opts->name, rf_sim_geometry(sim)->size,
+			     opts->verbosity == RF_QUIET);
 	if (ret)
 		return ret;
 	rf_muse_device(opts, rf_sim_geometry(sim), &dev);

@@ -109,7 +109,7 @@ static void ready_reaches_fd_pidfile_and_notify(void **state)
 	assert_int_equal(pipe(pipefd), 0);
 
 	assert_int_equal(rf_ready_start(&r, pipefd[1], pidfile, "my flash",
-					8 << 20), 0);
+					8 << 20, false), 0);
 	rf_ready_registered(&r, &reg);
 	memset(buf, 0, sizeof(buf));
 	assert_true(read(pipefd[0], buf, sizeof(buf)) > 0);
@@ -151,7 +151,7 @@ static void failure_closes_the_fd_without_a_line(void **state)
 	snprintf(path, sizeof(path), "%s/notify", dir);
 	sock = listen_notify(path);
 	assert_int_equal(pipe(pipefd), 0);
-	assert_int_equal(rf_ready_start(&r, pipefd[1], NULL, "x", 1), 0);
+	assert_int_equal(rf_ready_start(&r, pipefd[1], NULL, "x", 1, true), 0);
 	rf_ready_registered(&r, &reg);
 	assert_int_equal(r.error, -EINVAL);
 	assert_int_equal(read(pipefd[0], buf, sizeof(buf)), 0);
@@ -175,7 +175,8 @@ static void closed_ready_fd_is_refused(void **state)
 	assert_int_equal(pipe(fds), 0);
 	close(fds[0]);
 	close(fds[1]);
-	assert_int_equal(rf_ready_start(&r, fds[1], NULL, "x", 1), -EBADF);
+	assert_int_equal(rf_ready_start(&r, fds[1], NULL, "x", 1, true),
+			 -EBADF);
 }
 
 int main(void)

@@ -33,7 +33,17 @@ ready_start() {
 }
 
 
+# check_connection NAME: the connection ramflash was told of (stderr) is the
+# one sysfs says serves NAME.
+check_connection() {
+	cc_id=$(sed -n 's/^ramflash: kernel connection \([0-9]*\) .*/\1/p' "$RAMFLASH_LOG")
+	expect_eq "connection of $1" "$(conn_dir "$1")" "/sys/fs/muse/connections/$cc_id"
+}
+
 step "a plain NAND: the ready line names it, mtd0 is mtdram's"
+# A connection held by the shell takes id 0, so that rdy's is not the
+# first one by chance.
+exec 4<>/dev/muse
 ready_start rdy --size 8MiB
 # shellcheck disable=SC2086 # the line's fields
 set -- $READY
@@ -43,6 +53,7 @@ expect_eq "its /proc/mtd name" "\"rdy\"" "$(sed -n "s/^mtd$(mtd_num "$2"): [0-9a
 expect_eq "its size" 8388608 "$(mtd_attr "$2" size)"
 expect_eq "pid file" "$RAMFLASH_PID" "$(cat /tmp/rf.pid)"
 grep -qx "ready $2 rdy 8388608" "$RAMFLASH_LOG" || fail "no ready line on stdout"
+check_connection rdy
 MTD=$2
 flash_erase -q "$MTD" 0 1 || fail "flash_erase $MTD"
 head -c 2048 /dev/urandom >/tmp/page
@@ -51,6 +62,7 @@ mtd_debug read "$MTD" 0 2048 /tmp/back >/dev/null || fail "mtd_debug read"
 cmp /tmp/page /tmp/back || fail "read back differs"
 echo "ok: $MTD written and read back"
 stop_ramflash
+exec 4>&-
 [ ! -e /tmp/rf.pid ] || fail "pid file left after exit"
 echo "ok: pid file removed"
 
@@ -63,6 +75,7 @@ echo "$READY" | grep -q '^ready /dev/mtd[0-9]* boot\\040loader 1048576$' ||
 	fail "no line for 'boot loader'"
 expect_eq "lines" "$(($(grep -c '^mtd' /proc/mtd) - before))" \
 	"$(echo "$READY" | grep -c '^ready ')"
+check_connection prt
 UBI_MTD=$(echo "$READY" | sed -n 's/^ready \(\/dev\/mtd[0-9]*\) ubi .*/\1/p')
 expect_eq "ubi's /proc/mtd name" "\"ubi\"" "$(sed -n "s/^mtd$(mtd_num "$UBI_MTD"): [0-9a-f]* [0-9a-f]* //p" /proc/mtd)"
 ubi_attach "$UBI_MTD"
