@@ -33,12 +33,16 @@ struct rp_request {
 	unsigned char buf[RP_REQ_MAX];
 };
 
-/* A good extended INIT reply body (flags: every extension). */
+/*
+ * A good extended INIT reply body (flags: every extension but
+ * MUSE_EXT_REGISTERED, whose request a peer must expect).
+ */
 #define RP_INIT_OUT(major, minor, max_read_, max_write_, flags_) {	\
 	.fuse_major = (major), .fuse_minor = (minor),			\
 	.max_read = (max_read_), .max_write = (max_write_),		\
 	.flags = (flags_) }
-#define RP_GOOD_INIT_OUT RP_INIT_OUT(7, 38, 65536, 65536, MUSE_EXT_ALL)
+#define RP_GOOD_INIT_OUT RP_INIT_OUT(7, 38, 65536, 65536, \
+				       MUSE_EXT_ALL & ~MUSE_EXT_REGISTERED)
 
 /* Log every request read to stderr (for --verbose). */
 extern bool rp_verbose;

@@ -32,6 +32,8 @@ static const struct {
 	  "the third partition of a registration fails (load mtdblock first)" },
 	{ "register-death", cmd_register_death,
 	  "the server of the largest partitioned NAND dies while it registers" },
+	{ "registered", cmd_registered,
+	  "MUSE_REGISTERED after a registration and after a failed one" },
 	{ "init-race", cmd_init_race,
 	  "[ROUNDS] ioctls racing the INIT write (default\n"
 	  "                 $INIT_RACE_ROUNDS, else 2000)" },

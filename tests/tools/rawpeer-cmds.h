@@ -13,5 +13,6 @@ int cmd_copy_timeout(int argc, char **argv);
 int cmd_register_fail(int argc, char **argv);
 int cmd_init_race(int argc, char **argv);	/* initrace.c */
 int cmd_register_death(int argc, char **argv);	/* regdeath.c */
+int cmd_registered(int argc, char **argv);	/* registered.c */
 
 #endif /* RAWPEER_CMDS_H */

@@ -8,7 +8,9 @@
 # MTD, and its UBI partition attaches; a registration the MTD core refuses
 # (an slc partition on an MLC NAND without a pairing scheme) ends ramflash
 # with a clear message and exit status 1, the ready fd closed without a
-# line and no pid file.
+# line and no pid file.  Then muse-rawpeer registered: the notification
+# byte by byte (doc/protocol.md section 10), a reply with a body refused,
+# the failure waited for, a peer without the extension never told.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -97,3 +99,8 @@ grep -q "^ramflash: the kernel could not register bad: Invalid argument" \
 [ ! -e /tmp/rf.pid ] || fail "pid file written for a failed registration"
 expect_eq "MTDs left" "" "$(grep -v 'mtdram test device' /proc/mtd | sed -n '2,$p')"
 echo "ok: refused registration reported"
+
+# The module's side of the notification, byte by byte, with a raw peer
+# (which wants no other MTD).
+rmmod mtdram || fail "rmmod mtdram"
+run_peer muse-rawpeer registered
