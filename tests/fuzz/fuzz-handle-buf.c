@@ -137,9 +137,31 @@ static int fuzz_sync(void *userdata, struct muse_req *req)
 	return -5000;	/* bogus: must be clamped */
 }
 
+/* Only what section 10 allows reaches the callback. */
+static void fuzz_registered(void *userdata,
+			    const struct muse_registration *reg)
+{
+	unsigned int i;
+
+	CHECK(reg->nr_parts <= MUSE_PARTS_MAX);
+	CHECK(!reg->nr_parts == !reg->parts);
+	if (reg->error)
+		CHECK(reg->error < 0 && reg->index == -1 && !reg->nr_parts);
+	else
+		CHECK(reg->index >= 0 || reg->nr_parts);
+	for (i = 0; i < reg->nr_parts; i++) {
+		const struct muse_mtd_part *p = &reg->parts[i];
+		size_t len = strlen(p->name);
+
+		CHECK(p->index >= 0 && len && len <= MUSE_NAME_MAX);
+		CHECK(p->size && p->offset < SIZE && p->size <= SIZE - p->offset);
+	}
+}
+
 static const struct muse_ops fuzz_ops = {
 	.read = fuzz_read, .write = fuzz_write, .erase = fuzz_erase,
 	.isbad = fuzz_isbad, .markbad = fuzz_markbad, .sync = fuzz_sync,
+	.registered = fuzz_registered,
 };
 
 /* Whatever came in, what goes out must be a reply the kernel accepts. */

@@ -7,7 +7,8 @@ import os
 import struct
 import sys
 
-INIT, ERASE, READ, WRITE, MARKBAD, ISBAD, SYNC = range(8192, 8199)
+INIT, ERASE, READ, WRITE, MARKBAD, ISBAD, SYNC, REGISTERED = range(8192, 8200)
+EXT_REGISTERED = 32
 SPLIT_PAGES, NO_EXTENSIONS = 1, 2
 PAGE, BLOCK = 512, 4096
 
@@ -34,6 +35,15 @@ def io(opcode, unique, addr, length, flags=0, ooboffs=0, ooblen=0,
     return req(opcode, unique, body + payload)
 
 
+def registered(unique, error, index, parts=(), claimed=None):
+    """MUSE_REGISTERED: (index, offset, size, name) per partition."""
+    body = struct.pack("<iIiI", error, 3, index,
+                       len(parts) if claimed is None else claimed)
+    for p_index, offset, size, name in parts:
+        body += struct.pack("<iIQQ64s", p_index, 0, offset, size, name)
+    return req(REGISTERED, unique, body)
+
+
 def inputs():
     data = bytes(range(256)) * 2
     yield "init-v2", 0, [init_v2()]
@@ -53,6 +63,12 @@ def inputs():
     yield "isbad", 0, [init_ext(), req(ISBAD, 2, struct.pack("<Q", 2 * BLOCK)),
                        req(ISBAD, 3, struct.pack("<Q", BLOCK))]
     yield "sync", 0, [init_ext(), req(SYNC, 2)]
+    yield "registered", 0, [init_ext(7 | EXT_REGISTERED),
+                            registered(2, 0, -1, [(1, 0, BLOCK, b"boot loader"),
+                                                  (2, BLOCK, 3 * BLOCK, b"ubi")])]
+    yield "registered-failed", 0, [init_ext(7 | EXT_REGISTERED),
+                                   registered(2, -22, -1),
+                                   registered(3, 0, 0, [(1, 0, BLOCK, b"x")], 2)]
     yield "split-pages", SPLIT_PAGES, [
         init_ext(), io(READ, 2, 256, 3 * PAGE, 0, 5, 30),
         io(WRITE, 3, 0, 2 * PAGE, 0, 0, 0, payload=data * 2)]
