@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,18 @@ int rf_ready_start(struct rf_ready *r, int ready_fd, const char *pidfile,
 	r->name = name;
 	r->size = size;
 	r->quiet = quiet;
+	/*
+	 * A reader of stdout or of the ready fd that went away (a script
+	 * that gave up) must cost the write an EPIPE, not the server its
+	 * life and the image its flush.
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		int err = errno;
+
+		fprintf(stderr, "ramflash: ignoring SIGPIPE: %s\n",
+			strerror(err));
+		return -err;
+	}
 	if (ready_fd < 0)
 		return 0;
 	/* Not inherited by anything ramflash might start. */

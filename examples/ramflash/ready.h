@@ -24,7 +24,8 @@ struct rf_ready {
 };
 
 /**
- * rf_ready_start() - check the ready fd before anything is registered.
+ * rf_ready_start() - check the ready fd before anything is registered,
+ * and ignore SIGPIPE: a reader that left makes a write fail, no more.
  * @r:		receives the state.
  * @ready_fd:	--ready-fd, or -1.
  * @pidfile:	--pidfile, or NULL.
@@ -32,7 +33,8 @@ struct rf_ready {
  * @size:	its size in bytes.
  * @quiet:	print errors only.
  *
- * Return: 0, or -EBADF (said on stderr) when @ready_fd is not open.
+ * Return: 0, -EBADF (said on stderr) when @ready_fd is not open, or the
+ * errno of sigaction().
  */
 int rf_ready_start(struct rf_ready *r, int ready_fd, const char *pidfile,
 		   const char *name, uint64_t size, bool quiet);

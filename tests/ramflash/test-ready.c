@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,22 @@ static void failure_closes_the_fd_without_a_line(void **state)
 	unsetenv("NOTIFY_SOCKET");
 }
 
+/* The reader is gone: the write fails, the process lives on. */
+static void reader_gone_is_not_fatal(void **state)
+{
+	const struct muse_registration reg = { .index = 2 };
+	struct rf_ready r;
+	int pipefd[2];
+
+	assert_int_equal(pipe(pipefd), 0);
+	close(pipefd[0]);
+	assert_int_equal(rf_ready_start(&r, pipefd[1], NULL, "x", 1, true), 0);
+	rf_ready_registered(&r, &reg);
+	assert_int_equal(r.fd, -1);
+	rf_ready_stop(&r);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void closed_ready_fd_is_refused(void **state)
 {
 	struct rf_ready r;
@@ -188,6 +205,7 @@ int main(void)
 		cmocka_unit_test(ready_reaches_fd_pidfile_and_notify),
 		cmocka_unit_test(failure_closes_the_fd_without_a_line),
 		cmocka_unit_test(closed_ready_fd_is_refused),
+		cmocka_unit_test(reader_gone_is_not_fatal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
