@@ -11,7 +11,8 @@
  *                                backing-kinds, sealed-later,
  *                                bad-granted, erase-read-race,
  *                                fsize-limit, huge-erase,
- *                                stuck-backing, or all
+ *                                stuck-backing, store-freed,
+ *                                stuck-timeout, read-only, or all
  *
  * equivalence   passthrough reads equal the server's answers for erased,
  *               programmed and partly programmed pages; they send no
@@ -34,10 +35,14 @@
  * erase-takeback erasers hammer a granted block while it is taken back: no
  *               kernel erase after the take-back returned
  * backing-kinds files passthrough must not use are refused, each with its
- *               errno: O_APPEND, memfd_secret (where the kernel has it), a
- *               hugetlbfs memfd (where huge pages are reserved), a memfd
- *               sealed against writes (for kernel erase), and the file
- *               named by $PTTEST_MTD_FILE (on a filesystem on an MTD)
+ *               errno: write-only, O_APPEND, memfd_secret (where the
+ *               kernel has it), a hugetlbfs memfd (where huge pages are
+ *               reserved), a memfd sealed against writes (for kernel
+ *               erase), and the files
+ *               of $PTTEST_REFUSED, "ERRNO:PATH" words (a file on a
+ *               filesystem on an MTD: EXDEV; on overlayfs: ELOOP); the
+ *               kinds named in $PTTEST_REQUIRE ("secretmem",
+ *               "hugetlbfs") must be there
  * sealed-later  a memfd sealed against writes after MUSE_IOC_ERASE_BACKING:
  *               kernel erases no longer change it (its count stays)
  * bad-granted   a granted block the server took a MARKBAD of: its erase
@@ -59,6 +64,13 @@
  *               charged to the server, and freed when the server dies
  *               while a user still holds the MTD open (skipped, saying
  *               so, where the kernel has no cgroup v2 memory controller)
+ * stuck-timeout the same, and a request the server does not answer:
+ *               the connection's request_timeout (1 s) kills the
+ *               connection at once, the request fails with EIO, the
+ *               server's loop ends and its exit returns within a second
+ * read-only     a backing file registered through a read-only descriptor
+ *               serves passthrough reads as in equivalence; kernel erase
+ *               refuses it (EACCES)
  *
  * One line per case, PASS, FAIL or SKIP; exit status 1 if any case failed.
  * "muse-pttest --list" prints the cases' names, one a line.
@@ -142,6 +154,9 @@ struct server {
 	atomic_uint erases[BLOCKS];	/* ERASE requests per block */
 	atomic_bool bad[BLOCKS];	/* marked bad by MARKBAD */
 	atomic_int flip_block;		/* answers of this block flip bit 0 */
+	atomic_bool hold_reads;		/* READs wait while set */
+	atomic_bool holding;		/* a READ is waiting on hold_reads */
+	atomic_bool loop_done;		/* the loop returned */
 };
 
 static void invert(uint8_t *buf, size_t len)
@@ -156,8 +171,14 @@ static int srv_read(void *userdata, struct muse_req *req,
 		    const struct muse_io *io, struct muse_ecc_result *ecc)
 {
 	struct server *s = userdata;
+	struct timespec pause = { 0, 1000 * 1000 };
 	uint64_t a;
 
+	/* An unanswered request, for the connection's request timeout. */
+	while (atomic_load(&s->hold_reads)) {
+		atomic_store(&s->holding, true);
+		nanosleep(&pause, NULL);
+	}
 	if (io->len && pread(s->store, io->buf, io->len, (off_t)io->addr) !=
 	    (ssize_t)io->len)
 		return -EIO;
@@ -232,6 +253,7 @@ static void *srv_loop(void *arg)
 	struct server *s = arg;
 
 	muse_session_loop_mt(s->se, 2);
+	atomic_store(&s->loop_done, true);
 	return NULL;
 }
 
@@ -281,29 +303,56 @@ static struct muse_device pt_device(const char *name)
 	return dev;
 }
 
-static const char *srv_start(struct server *s)
+/*
+ * Serve the MTD @name from a fresh store, registered as the backing file
+ * through a descriptor of it opened with @backing_flags (O_RDWR: the
+ * store's own).
+ */
+static const char *srv_start_as(struct server *s, const char *name,
+				int backing_flags)
 {
-	const struct muse_device dev = pt_device(NAME);
+	const struct muse_device dev = pt_device(name);
+	const char *err = NULL;
+	char path[64];
+	int backing;
 
 	memset(s, 0, sizeof(*s));
 	atomic_store(&s->flip_block, -1);
 	s->store = memfd_create("pttest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
 		return "memfd";
-	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
-			     MUSE_SESSION_PASSTHROUGH |
-			     MUSE_SESSION_KERNEL_ERASE, s, &s->se) ||
-	    muse_session_open(s->se, NULL) || muse_session_init(s->se))
-		return "session set-up";
-	if (muse_session_extensions(s->se) !=
-	    (muse_session_extensions(s->se) | MUSE_EXT_PASSTHROUGH |
-	     MUSE_EXT_KERNEL_ERASE))
-		return "the module did not offer passthrough and kernel erase";
-	if (muse_session_set_backing(s->se, s->store, 0, MUSE_PT_INVERTED))
-		return "muse_session_set_backing";
-	if (pthread_create(&s->loop, NULL, srv_loop, s))
-		return "pthread_create";
-	return NULL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->store);
+	backing = backing_flags == O_RDWR ? s->store :
+		  open(path, backing_flags | O_CLOEXEC);
+	if (backing < 0)
+		err = "reopen of the store";
+	else if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+				  MUSE_SESSION_PASSTHROUGH |
+				  MUSE_SESSION_KERNEL_ERASE, s, &s->se) ||
+		 muse_session_open(s->se, NULL) || muse_session_init(s->se))
+		err = "session set-up";
+	else if (muse_session_extensions(s->se) !=
+		 (muse_session_extensions(s->se) | MUSE_EXT_PASSTHROUGH |
+		  MUSE_EXT_KERNEL_ERASE))
+		err = "the module did not offer passthrough and kernel erase";
+	else if (muse_session_set_backing(s->se, backing, 0, MUSE_PT_INVERTED))
+		err = "muse_session_set_backing";
+	else if (pthread_create(&s->loop, NULL, srv_loop, s))
+		err = "pthread_create";
+	/* The module keeps its own open of the file. */
+	if (backing >= 0 && backing != s->store)
+		close(backing);
+	if (err && s->se) {
+		/* No loop to join: srv_stop() is for a running server. */
+		muse_session_destroy(s->se);
+		s->se = NULL;
+	}
+	return err;
+}
+
+static const char *srv_start(struct server *s)
+{
+	return srv_start_as(s, NAME, O_RDWR);
 }
 
 static void srv_stop(struct server *s)
@@ -426,6 +475,39 @@ static const char *case_equivalence(struct server *s, int mtd)
 	    srv_reads(s) != before + 2)
 		return "an erased, marked block does not read 0xff from the file";
 	return NULL;
+}
+
+/*
+ * A backing file registered through a read-only descriptor: no kernel
+ * erase (EACCES), and passthrough serves it as any other.
+ */
+static const char *case_read_only(struct server *unused, int unused_mtd)
+{
+	const char *err;
+	struct server ro;
+	int mtd = -1, e;
+
+	(void)unused;
+	(void)unused_mtd;
+	err = srv_start_as(&ro, NAME "-ro", O_RDONLY);
+	if (!err) {
+		mtd = open_mtd(NAME "-ro", O_RDWR);
+		if (mtd < 0)
+			err = "the MTD did not appear";
+	}
+	if (!err) {
+		e = muse_session_set_erase_backing(ro.se, OOB_OFF, COUNT_OFF,
+						   sizeof(uint32_t));
+		note("read-only: erase backing %d\n", e);
+		if (e != -EACCES)
+			err = "kernel erase on a read-only backing file was not EACCES";
+	}
+	err = err ?: case_equivalence(&ro, mtd);
+	if (mtd >= 0)
+		close(mtd);
+	if (ro.se)
+		srv_stop(&ro);
+	return err;
 }
 
 /*
@@ -991,23 +1073,87 @@ static int sealed_store(int seals)
 	return fd;
 }
 
+/*
+ * Whether the kind @kind must be there: named in $PTTEST_REQUIRE (the
+ * scenario knows which kernels have it), so that its absence fails the
+ * case instead of skipping it.
+ */
+static bool kind_required(const char *kind)
+{
+	const char *list = getenv("PTTEST_REQUIRE");
+	size_t len = strlen(kind);
+
+	for (; list && *list; list += strcspn(list, " "),
+	     list += strspn(list, " "))
+		if (!strncmp(list, kind, len) &&
+		    (list[len] == ' ' || !list[len]))
+			return true;
+	return false;
+}
+
+/*
+ * The files in $PTTEST_REFUSED, "ERRNO:PATH" words (ERRNO one of EXDEV,
+ * ELOOP): each, open read-only, refused as a backing file with its errno.
+ * Every file is tried, and noted.  Return: NULL, or the last that went
+ * wrong.
+ */
+static const char *refused_files(void)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} errnos[] = { { "EXDEV", EXDEV }, { "ELOOP", ELOOP } };
+	static char why[160];
+	const char *list = getenv("PTTEST_REFUSED"), *err = NULL;
+	char word[128], *path;
+	unsigned int i;
+	int e, erase_e, n;
+
+	while (list && sscanf(list, " %127s%n", word, &n) == 1) {
+		list += n;
+		path = strchr(word, ':');
+		if (path)
+			*path++ = '\0';
+		for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+			if (path && !strcmp(word, errnos[i].name))
+				break;
+		if (i == sizeof(errnos) / sizeof(errnos[0]))
+			return "PTTEST_REFUSED: a word is not ERRNO:PATH";
+		e = kind_errno(open(path, O_RDONLY | O_CLOEXEC), &erase_e);
+		note("backing, %s: %d\n", path, e);
+		if (e != errnos[i].value) {
+			snprintf(why, sizeof(why), "%s was refused with %d, not %s",
+				 path, e, errnos[i].name);
+			err = why;
+		}
+	}
+	return err;
+}
+
 static const char *case_backing_kinds(struct server *s, int mtd)
 {
-	const char *path = getenv("PTTEST_MTD_FILE");
 	int e, erase_e;
 
 	(void)s;
 	(void)mtd;
+	e = kind_errno(store_reopened(O_WRONLY), &erase_e);
+	note("backing, write-only: %d\n", e);
+	if (e != EACCES)
+		return "a write-only backing file was not EACCES";
 	e = kind_errno(store_reopened(O_RDWR | O_APPEND), &erase_e);
 	note("backing, O_APPEND: %d\n", e);
 	if (e != EINVAL)
 		return "an O_APPEND backing file was not EINVAL";
 	e = kind_errno(secret_store(), &erase_e);
 	note("backing, memfd_secret: %d\n", e);
+	if (e == -1 && kind_required("secretmem"))
+		return "no memfd_secret, which this kernel has";
 	if (e != -1 && e != EINVAL)
 		return "a memfd_secret backing file was not EINVAL";
 	e = kind_errno(huge_store(), &erase_e);
 	note("backing, hugetlbfs memfd: %d\n", e);
+	if (e == -1 && kind_required("hugetlbfs"))
+		return "no hugetlbfs memfd, though huge pages were reserved";
 	if (e != -1 && e != EINVAL)
 		return "a hugetlbfs backing file was not EINVAL";
 	e = kind_errno(sealed_store(F_SEAL_WRITE), &erase_e);
@@ -1019,13 +1165,7 @@ static const char *case_backing_kinds(struct server *s, int mtd)
 	     erase_e);
 	if (e || erase_e != EPERM)
 		return "a memfd sealed against future writes was not EPERM for kernel erase";
-	if (path) {
-		e = kind_errno(open(path, O_RDWR | O_CLOEXEC), &erase_e);
-		note("backing, %s: %d\n", path, e);
-		if (e != EXDEV)
-			return "a file on a filesystem on an MTD was not EXDEV";
-	}
-	return NULL;
+	return refused_files();
 }
 
 #define SEAL_BLOCK	2u
@@ -1363,11 +1503,21 @@ out:
 	return err;
 }
 
+/*
+ * A connection whose backing file is on a FUSE filesystem that stopped
+ * answering, with a passthrough read of block 0 waiting on it.
+ */
 struct stuck {
+	struct server s;
+	struct fusestall fs;
+	int fd;				/* the file on FUSE */
 	int mtd;
-	char abort_path[128];
-	struct muse_session *se;
-	atomic_bool read_done, abort_done, exit_done;
+	char dir[96];			/* the connection's sysfs directory */
+	pthread_t reader, held_reader;
+	bool fs_up, reading, held_reading;
+	atomic_bool read_done, held_done, abort_done, exit_done;
+	int held_errno;			/* of the held reader's pread */
+	struct muse_session *exiting;	/* the session stuck_exit() ends */
 };
 
 static void *stuck_reader(void *arg)
@@ -1376,20 +1526,33 @@ static void *stuck_reader(void *arg)
 	uint8_t buf[PAGE];
 
 	if (pread(st->mtd, buf, PAGE, 0) == PAGE)
-		note("stuck-backing: the read got data\n");
+		note("stuck: the read got data\n");
 	atomic_store(&st->read_done, true);
 	return NULL;
+}
+
+/* Write "1" to the connection's sysfs file @name; errno or 0. */
+static int stuck_sysfs_write(struct stuck *st, const char *name)
+{
+	char path[128];
+	int fd, e = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	return e;
 }
 
 static void *stuck_aborter(void *arg)
 {
 	struct stuck *st = arg;
-	int fd = open(st->abort_path, O_WRONLY | O_CLOEXEC);
+	int e = stuck_sysfs_write(st, "abort");
 
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		perror("stuck-backing: abort");
-	if (fd >= 0)
-		close(fd);
+	if (e)
+		note("stuck-backing: abort: %s\n", strerror(e));
 	atomic_store(&st->abort_done, true);
 	return NULL;
 }
@@ -1398,13 +1561,13 @@ static void *stuck_exit(void *arg)
 {
 	struct stuck *st = arg;
 
-	muse_session_destroy(st->se);
+	muse_session_destroy(st->exiting);
 	atomic_store(&st->exit_done, true);
 	return NULL;
 }
 
-/* /sys/fs/muse/connections/<id>/abort of the connection named @name. */
-static bool abort_path_of(const char *name, char *path, size_t size)
+/* /sys/fs/muse/connections/<id> of the connection named @name. */
+static bool conn_dir_of(const char *name, char *path, size_t size)
 {
 	char file[96], line[64];
 	bool found = false;
@@ -1423,90 +1586,189 @@ static bool abort_path_of(const char *name, char *path, size_t size)
 			(line[strlen(name)] == '\n' || !line[strlen(name)]);
 		fclose(f);
 		if (found)
-			snprintf(path, size,
-				 "/sys/fs/muse/connections/%d/abort", id);
+			snprintf(path, size, "/sys/fs/muse/connections/%d", id);
 	}
 	return found;
 }
 
-static const char *case_stuck_backing(struct server *unused, int unused_mtd)
+/* Set up @st, up to the passthrough read waiting on the FUSE daemon. */
+static const char *stuck_start(struct stuck *st)
 {
 	const struct muse_device dev = pt_device(NAME "-stuck");
-	struct stuck st = { .mtd = -1 };
-	pthread_t reader, aborter, exiter;
-	struct server s = { .store = -1 };
-	bool reading = false, aborting = false;
 	const char *err;
-	struct fusestall fs;
 	char path[96];
-	int fd = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->s.store = -1;
+	st->fd = -1;
+	st->mtd = -1;
+	err = fusestall_start(&st->fs, STORE_SIZE);
+	if (err)
+		return err;
+	st->fs_up = true;
+	snprintf(path, sizeof(path), "%s/store", st->fs.dir);
+	st->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (st->fd < 0)
+		return "open of the file on FUSE";
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     MUSE_SESSION_PASSTHROUGH, &st->s, &st->s.se) ||
+	    muse_session_open(st->s.se, NULL) || muse_session_init(st->s.se))
+		return "session set-up";
+	if (muse_session_set_backing(st->s.se, st->fd, 0, MUSE_PT_INVERTED))
+		return "a file on FUSE was refused as the backing file";
+	if (pthread_create(&st->s.loop, NULL, srv_loop, &st->s)) {
+		/* No loop to join. */
+		muse_session_destroy(st->s.se);
+		st->s.se = NULL;
+		return "pthread_create";
+	}
+	err = mark(&st->s, 0, 1, 1);
+	st->mtd = err ? -1 : open_mtd(NAME "-stuck", O_RDONLY);
+	if (!err && st->mtd < 0)
+		err = "the MTD did not appear";
+	if (!err && !conn_dir_of(NAME "-stuck", st->dir, sizeof(st->dir)))
+		err = "no connection directory";
+	if (err)
+		return err;
+	st->reading = !pthread_create(&st->reader, NULL, stuck_reader, st);
+	if (!st->reading || !fusestall_wait_read(&st->fs))
+		return "the passthrough read did not reach the FUSE daemon";
+	return NULL;
+}
+
+/*
+ * The server's loop has returned (the connection is dead): its exit,
+ * closing /dev/muse, must return within a second, and the passthrough
+ * read must still be waiting on FUSE, or the case proved nothing.
+ */
+static const char *stuck_server_exit(struct stuck *st)
+{
+	pthread_t exiter;
+
+	pthread_join(st->s.loop, NULL);
+	st->exiting = st->s.se;
+	st->s.se = NULL;
+	if (pthread_create(&exiter, NULL, stuck_exit, st)) {
+		muse_session_destroy(st->exiting);
+		return "pthread_create";
+	}
+	if (!wait_flag(&st->exit_done, 1000)) {
+		/* Joined once FUSE gave up. */
+		fusestall_stop(&st->fs);
+		st->fs_up = false;
+		pthread_join(exiter, NULL);
+		return "the server's exit waited for the backing file's I/O";
+	}
+	pthread_join(exiter, NULL);
+	if (atomic_load(&st->read_done))
+		return "the read ended before FUSE gave up: the case proved nothing";
+	return NULL;
+}
+
+static void stuck_finish(struct stuck *st)
+{
+	/* Unwinds what waits: the held READ fails. */
+	if (st->fs_up)
+		fusestall_stop(&st->fs);
+	atomic_store(&st->s.hold_reads, false);
+	if (st->reading)
+		pthread_join(st->reader, NULL);
+	if (st->held_reading)
+		pthread_join(st->held_reader, NULL);
+	if (st->s.se) {
+		muse_session_exit(st->s.se);
+		pthread_join(st->s.loop, NULL);
+		muse_session_destroy(st->s.se);
+	}
+	if (st->mtd >= 0)
+		close(st->mtd);
+	if (st->fd >= 0)
+		close(st->fd);
+}
+
+static const char *case_stuck_backing(struct server *unused, int unused_mtd)
+{
+	struct stuck st;
+	pthread_t aborter;
+	bool aborting = false;
+	const char *err;
 
 	(void)unused;
 	(void)unused_mtd;
-	err = fusestall_start(&fs, STORE_SIZE);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "%s/store", fs.dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		err = "open of the file on FUSE";
-	else if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
-				  MUSE_SESSION_PASSTHROUGH, &s, &s.se) ||
-		 muse_session_open(s.se, NULL) || muse_session_init(s.se))
-		err = "session set-up";
-	else if (muse_session_set_backing(s.se, fd, 0, MUSE_PT_INVERTED))
-		err = "a file on FUSE was refused as the backing file";
-	else if (pthread_create(&s.loop, NULL, srv_loop, &s))
-		err = "pthread_create";
-	if (err)
-		goto out;
-	st.se = s.se;
-	err = mark(&s, 0, 1, 1);
-	st.mtd = err ? -1 : open_mtd(NAME "-stuck", O_RDONLY);
-	if (!err && st.mtd < 0)
-		err = "the MTD did not appear";
-	if (!err && !abort_path_of(NAME "-stuck", st.abort_path,
-				   sizeof(st.abort_path)))
-		err = "no connection directory";
-	if (err)
-		goto out;
-	reading = !pthread_create(&reader, NULL, stuck_reader, &st);
-	if (!reading || !fusestall_wait_read(&fs)) {
-		err = "the passthrough read did not reach the FUSE daemon";
-		goto out;
+	err = stuck_start(&st);
+	if (!err) {
+		aborting = !pthread_create(&aborter, NULL, stuck_aborter, &st);
+		if (!aborting || !wait_flag(&st.abort_done, 1000))
+			err = "the abort waited for the backing file's I/O";
 	}
-	aborting = !pthread_create(&aborter, NULL, stuck_aborter, &st);
-	if (!aborting || !wait_flag(&st.abort_done, 1000)) {
-		err = "the abort waited for the backing file's I/O";
-		goto out;
+	if (!err) {
+		muse_session_exit(st.s.se);
+		err = stuck_server_exit(&st);
 	}
-	muse_session_exit(s.se);
-	pthread_join(s.loop, NULL);
-	s.se = NULL;
-	if (pthread_create(&exiter, NULL, stuck_exit, &st))
-		err = "pthread_create";
-	else if (!wait_flag(&st.exit_done, 1000))
-		err = "the server's exit waited for the backing file's I/O";
-	else
-		pthread_join(exiter, NULL);
-	if (atomic_load(&st.read_done) && !err)
-		err = "the read ended before FUSE gave up: the case proved nothing";
-out:
-	/* Unwinds what waits: the held READ fails. */
-	fusestall_stop(&fs);
-	if (reading)
-		pthread_join(reader, NULL);
+	stuck_finish(&st);
 	if (aborting)
 		pthread_join(aborter, NULL);
-	if (s.se) {
-		muse_session_exit(s.se);
-		pthread_join(s.loop, NULL);
-		muse_session_destroy(s.se);
+	return err;
+}
+
+/* A read of block 1, not marked: a request, which the server holds. */
+static void *stuck_held_reader(void *arg)
+{
+	struct stuck *st = arg;
+	uint8_t buf[PAGE];
+
+	if (pread(st->mtd, buf, PAGE, BLOCK) < 0)
+		st->held_errno = errno;
+	atomic_store(&st->held_done, true);
+	return NULL;
+}
+
+static const char *case_stuck_timeout(struct server *unused, int unused_mtd)
+{
+	struct timespec t0;
+	struct stuck st;
+	const char *err;
+	int e;
+
+	(void)unused;
+	(void)unused_mtd;
+	err = stuck_start(&st);
+	if (err)
+		goto out;
+	atomic_store(&st.s.hold_reads, true);
+	st.held_reading = !pthread_create(&st.held_reader, NULL,
+					  stuck_held_reader, &st);
+	if (!st.held_reading || !wait_flag(&st.s.holding, 10000)) {
+		err = "the request did not reach the server";
+		goto out;
 	}
-	if (st.mtd >= 0)
-		close(st.mtd);
-	if (fd >= 0)
-		close(fd);
+	/* Counted from when it was queued: due at once, or within 1 s. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	e = stuck_sysfs_write(&st, "request_timeout");
+	if (e) {
+		err = "write of request_timeout";
+		goto out;
+	}
+	/* The timeout kills the connection, which waits for no reader. */
+	if (!wait_flag(&st.held_done, 3000)) {
+		err = "the timeout's death waited for the backing file's I/O";
+		goto out;
+	}
+	note("stuck-timeout: the held read failed after %ld ms: %s\n",
+	     ms_since(&t0), strerror(st.held_errno));
+	if (st.held_errno != EIO) {
+		err = "the timed-out read was not EIO";
+		goto out;
+	}
+	/* The connection is dead: the server's loop ends by itself. */
+	atomic_store(&st.s.hold_reads, false);
+	if (!wait_flag(&st.s.loop_done, 1000)) {
+		err = "the server's loop did not end within a second of the timeout";
+		goto out;
+	}
+	err = stuck_server_exit(&st);
+out:
+	stuck_finish(&st);
 	return err;
 }
 
@@ -1710,6 +1972,8 @@ static const struct {
 	{ "huge-erase", case_huge_erase },
 	{ "stuck-backing", case_stuck_backing },
 	{ "store-freed", case_store_freed },
+	{ "stuck-timeout", case_stuck_timeout },
+	{ "read-only", case_read_only },
 };
 
 static void run_case(unsigned int i)

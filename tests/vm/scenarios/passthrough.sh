@@ -7,11 +7,12 @@
 # racing readers, a truncated backing file gives EIO, and a server that
 # goes away with passthrough reads in flight leaves nothing behind.  The
 # backing files the module must refuse (O_APPEND, memfd_secret, hugetlbfs,
-# sealed, a file on JFFS2 on an MTD or on UBIFS on a MUSE MTD) are
-# refused, each with its errno;
+# sealed, a file on overlayfs, a file on JFFS2 on an MTD, on UBIFS on a
+# MUSE MTD, on mtdblock, on ubiblock) are refused, each with its errno, and
+# a read-only one serves reads;
 # kernel erase keeps the chip's rules (bad blocks, whole-block reads); a
 # backing file on a FUSE filesystem that stopped answering holds neither
-# the administrator's abort nor the server's exit.
+# the administrator's abort, the request timeout, nor the server's exit.
 # Then ramflash, which uses passthrough by default: every page state
 # (erased, programmed, partly programmed subpages, RAW-written behind the
 # ECC, a bad block, an image torn by a power cut) reads the same with
@@ -26,30 +27,48 @@ load_muse
 
 step "muse-pttest, all cases but huge-erase"
 # Huge pages for the hugetlbfs memfd (3 of 2 MiB hold the store); a file
-# on JFFS2 on mtdram for PTTEST_MTD_FILE; FUSE for stuck-backing (built
-# into 6.12).
+# on JFFS2 on mtdram and one on overlayfs for PTTEST_REFUSED; FUSE for
+# stuck-backing (built into 6.12).
 echo 4 >/proc/sys/vm/nr_hugepages 2>/dev/null || true
-load_modules mtdram jffs2
+load_modules mtdram jffs2 overlay
 [ -c /dev/fuse ] || load_modules fuse
-mkdir -p /mnt/jffs2
+mkdir -p /mnt/jffs2 /mnt/ovl /tmp/ovl/lower /tmp/ovl/upper /tmp/ovl/work
 mount -t jffs2 mtd0 /mnt/jffs2 || fail "mount JFFS2 on mtdram"
 echo store >/mnt/jffs2/store
+mount -t overlay overlay \
+	-o lowerdir=/tmp/ovl/lower,upperdir=/tmp/ovl/upper,workdir=/tmp/ovl/work \
+	/mnt/ovl || fail "mount overlayfs"
+echo store >/mnt/ovl/store
+# The kinds this kernel has must not go unchecked: hugetlbfs once pages
+# are reserved, memfd_secret from 6.5 (on by default since; 6.1 has it
+# built but off without secretmem.enable=1).
+require=
+[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 2 ] && require=hugetlbfs
+kver=$(uname -r)
+kmajor=${kver%%.*}
+kminor=${kver#*.}
+kminor=${kminor%%.*}
+if [ "$kmajor" -gt 6 ] || { [ "$kmajor" -eq 6 ] && [ "$kminor" -ge 5 ]; }; then
+	require="$require secretmem"
+fi
 # Every case but huge-erase, which is kernel-debug's: a stock kernel
 # preempts inside the erase loop, so the case cannot fail here, and on a
 # quiet machine the erase ends within the 2 s it needs to prove anything.
 cases=$(muse-pttest --list | grep -vx huge-erase | tr '\n' ' ')
 # shellcheck disable=SC2086 # one case name per word
-PTTEST_MTD_FILE=/mnt/jffs2/store muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
+PTTEST_REFUSED="EXDEV:/mnt/jffs2/store ELOOP:/mnt/ovl/store" \
+	PTTEST_REQUIRE="$require" muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
 	cat /tmp/pttest.log
 	fail "muse-pttest"
 }
 cat /tmp/pttest.log
+umount /mnt/ovl
 umount /mnt/jffs2
-rmmod jffs2 mtdram
-expect_eq "MTDs left" "" "$(sed -n '2,$p' /proc/mtd)"
+rmmod jffs2
 
-RF="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB
+RF_CHIP="--type nand --page-size 2048 --erase-size 128KiB
     --oob-size 64 --subpage-size 512 --ecc-strength 4 --ecc-step 512"
+RF="$RF_CHIP --size 4MiB"
 img=/tmp/pt.img
 block=131072
 
@@ -89,20 +108,48 @@ cmp -s /tmp/states.pt /tmp/states.server || fail "states differ"
 dd if=/tmp/states.pt of=/tmp/blk.out bs=$block skip=1 count=1 2>/dev/null
 expect_eq "programmed block" "$(sum /tmp/blk.bin)" "$(sum /tmp/blk.out)"
 
-step "a backing file on UBIFS on a MUSE MTD is refused"
+step "a backing file on a filesystem on an MTD is refused"
+# The three ways a filesystem sits on an MTD besides s_mtd (JFFS2, above):
+# UBIFS on a MUSE MTD, a block filesystem on mtdblock (of mtdram) and one
+# on ubiblock (a UBI volume next to UBIFS's, read-only as ubiblock is).
+load_modules mtdblock loop crc32c_generic ext4
 load_ubifs_stack
-# shellcheck disable=SC2086
-start_ramflash pt $RF
-ubifs_up "$MTD" store /mnt/ubifs
+mkdir -p /mnt/mtdblock /mnt/ubiblock /mnt/ext2
+wait_for 10 test -b /dev/mtdblock0 || fail "no /dev/mtdblock0"
+mke2fs -q -F /dev/mtdblock0 >/dev/null || fail "mke2fs on mtdblock0"
+mount -t ext4 /dev/mtdblock0 /mnt/mtdblock || fail "mount mtdblock0"
+echo store >/mnt/mtdblock/store
+head -c 1048576 /dev/zero >/tmp/ext2.img
+mke2fs -q -F /tmp/ext2.img >/dev/null || fail "mke2fs of the image"
+mount -t ext4 -o loop /tmp/ext2.img /mnt/ext2 || fail "mount the image"
+echo store >/mnt/ext2/store
+umount /mnt/ext2
+# shellcheck disable=SC2086 # RF_CHIP is a word list
+start_ramflash pt $RF_CHIP --size 8MiB
+ubi_attach "$MTD"
+ubi_volume blk 1MiB
+ubiupdatevol /dev/ubi0_0 /tmp/ext2.img || fail "ubiupdatevol"
+ubiblock --create /dev/ubi0_0 || fail "ubiblock --create"
+wait_for 10 test -b /dev/ubiblock0_0 || fail "no /dev/ubiblock0_0"
+mount -t ext4 -o ro /dev/ubiblock0_0 /mnt/ubiblock ||
+	fail "mount ubiblock0_0"
+ubi_volume store
+ubifs_mount store /mnt/ubifs
 echo store >/mnt/ubifs/store
-PTTEST_MTD_FILE=/mnt/ubifs/store muse-pttest -v backing-kinds \
-	>/tmp/pttest-ubifs.log 2>&1 || {
-	cat /tmp/pttest-ubifs.log
-	fail "muse-pttest backing-kinds, file on UBIFS"
+PTTEST_REFUSED="EXDEV:/mnt/ubifs/store EXDEV:/mnt/mtdblock/store
+	EXDEV:/mnt/ubiblock/store" muse-pttest -v backing-kinds \
+	>/tmp/pttest-mtd.log 2>&1 || {
+	cat /tmp/pttest-mtd.log
+	fail "muse-pttest backing-kinds, files on filesystems on MTDs"
 }
-grep "ubifs/store" /tmp/pttest-ubifs.log
+grep "/store" /tmp/pttest-mtd.log
+umount /mnt/ubiblock
+ubiblock --remove /dev/ubi0_0 || fail "ubiblock --remove"
 ubi_down /mnt/ubifs
 stop_ramflash
+umount /mnt/mtdblock
+rmmod mtdblock mtdram
+expect_eq "MTDs left" "" "$(sed -n '2,$p' /proc/mtd)"
 
 step "ramflash: an image torn by a power cut"
 rm -f "$img"
