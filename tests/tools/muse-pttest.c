@@ -76,6 +76,7 @@
  * "muse-pttest --list" prints the cases' names, one a line.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1636,10 +1637,81 @@ static const char *stuck_start(struct stuck *st)
 	return NULL;
 }
 
+#define D_TASKS_MAX	64
+
+/*
+ * Up to @max tasks of other processes in state D (uninterruptible, as a
+ * kernel worker waiting on a lock): their ids in @tids, their number
+ * returned.  This process's own threads are left out: its passthrough
+ * reader may wait killably (also D) on the FUSE file, as it should.
+ */
+static int d_state_tasks(pid_t *tids, int max)
+{
+	char path[600], stat[512], *state;
+	DIR *procs = opendir("/proc"), *tasks;
+	struct dirent *p, *t;
+	int n = 0, fd;
+	ssize_t len;
+
+	while (procs && (p = readdir(procs)) && n < max) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9' ||
+		    atoi(p->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
+		tasks = opendir(path);
+		while (tasks && (t = readdir(tasks)) && n < max) {
+			if (t->d_name[0] < '1' || t->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/task/%s/stat",
+				 p->d_name, t->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			len = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+			if (fd >= 0)
+				close(fd);
+			if (len <= 0)
+				continue;
+			stat[len] = '\0';
+			/* "tid (comm) S ...": comm may hold anything. */
+			state = strrchr(stat, ')');
+			if (state && state[1] == ' ' && state[2] == 'D') {
+				note("stuck: task %s in D: %s\n", t->d_name,
+				     stat);
+				tids[n++] = atoi(t->d_name);
+			}
+		}
+		if (tasks)
+			closedir(tasks);
+	}
+	if (procs)
+		closedir(procs);
+	return n;
+}
+
+/*
+ * Whether a task of another process stays in D state over half a
+ * second: the connection's death (a kernel worker for the timeout)
+ * waiting on the backing file's I/O.
+ */
+static bool d_state_lasting(void)
+{
+	struct timespec pause = { 0, 500 * 1000 * 1000 };
+	pid_t before[D_TASKS_MAX], after[D_TASKS_MAX];
+	int nb = d_state_tasks(before, D_TASKS_MAX), na, i, j;
+
+	nanosleep(&pause, NULL);
+	na = d_state_tasks(after, D_TASKS_MAX);
+	for (i = 0; i < nb; i++)
+		for (j = 0; j < na; j++)
+			if (before[i] == after[j])
+				return true;
+	return false;
+}
+
 /*
  * The server's loop has returned (the connection is dead): its exit,
- * closing /dev/muse, must return within a second, and the passthrough
- * read must still be waiting on FUSE, or the case proved nothing.
+ * closing /dev/muse, must return within a second, no task may be left in
+ * D state, and the passthrough read must still be waiting on FUSE, or
+ * the case proved nothing.
  */
 static const char *stuck_server_exit(struct stuck *st)
 {
@@ -1660,6 +1732,8 @@ static const char *stuck_server_exit(struct stuck *st)
 		return "the server's exit waited for the backing file's I/O";
 	}
 	pthread_join(exiter, NULL);
+	if (d_state_lasting())
+		return "a task stayed in D state after the connection's death";
 	if (atomic_load(&st->read_done))
 		return "the read ended before FUSE gave up: the case proved nothing";
 	return NULL;
