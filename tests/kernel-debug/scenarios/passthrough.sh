@@ -4,8 +4,9 @@
 # Read passthrough under KASAN, lockdep and kmemleak: muse-pttest's cases
 # (equivalence, a take-back racing four readers, a backing file truncated
 # under the kernel, the server gone with passthrough reads in flight, the
-# backing files refused, kernel erase against bad blocks and readers, a
-# backing file on a FUSE filesystem that stopped answering), three rounds,
+# backing files refused, a read-only one served, kernel erase against bad
+# blocks and readers, a backing file on a FUSE filesystem that stopped
+# answering under an abort and under the request timeout), three rounds,
 # then the module unloads and nothing leaked.
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
@@ -20,6 +21,8 @@ load_muse
 # (still 30 s under KASAN, where the kernel does not preempt).
 echo 4 >/proc/sys/vm/nr_hugepages
 export PTTEST_HUGE_BLOCKS=262144
+PTTEST_REQUIRE=$(pttest_require)
+export PTTEST_REQUIRE
 skip=x
 [ -c /dev/fuse ] || modprobe fuse 2>/dev/null || {
 	echo "no FUSE module in this image: stuck-backing not run"

@@ -78,6 +78,28 @@ load_muse() {
 	[ -c /dev/muse ] || fail "/dev/muse missing after modprobe muse"
 }
 
+# kernel_at_least MAJOR MINOR: whether the running kernel is MAJOR.MINOR
+# or newer.
+kernel_at_least() {
+	ka_release=$(uname -r)
+	ka_major=${ka_release%%.*}
+	ka_minor=${ka_release#*.}
+	ka_minor=${ka_minor%%[!0-9]*}
+	[ "$ka_major" -gt "$1" ] ||
+		{ [ "$ka_major" -eq "$1" ] && [ "$ka_minor" -ge "$2" ]; }
+}
+
+# pttest_require: the backing-file kinds muse-pttest backing-kinds must
+# find (PTTEST_REQUIRE): hugetlbfs once huge pages are reserved,
+# memfd_secret from 6.5 (on by default since; 6.1 has it built but off
+# without secretmem.enable=1).
+pttest_require() {
+	pr_kinds=
+	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 2 ] && pr_kinds=hugetlbfs
+	kernel_at_least 6 5 && pr_kinds="$pr_kinds secretmem"
+	echo "$pr_kinds"
+}
+
 # conn_dir NAME: the connection directory serving the MTD called NAME.
 conn_dir() {
 	for cd_dir in /sys/fs/muse/connections/*; do

@@ -39,25 +39,13 @@ mount -t overlay overlay \
 	-o lowerdir=/tmp/ovl/lower,upperdir=/tmp/ovl/upper,workdir=/tmp/ovl/work \
 	/mnt/ovl || fail "mount overlayfs"
 echo store >/mnt/ovl/store
-# The kinds this kernel has must not go unchecked: hugetlbfs once pages
-# are reserved, memfd_secret from 6.5 (on by default since; 6.1 has it
-# built but off without secretmem.enable=1).
-require=
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 2 ] && require=hugetlbfs
-kver=$(uname -r)
-kmajor=${kver%%.*}
-kminor=${kver#*.}
-kminor=${kminor%%.*}
-if [ "$kmajor" -gt 6 ] || { [ "$kmajor" -eq 6 ] && [ "$kminor" -ge 5 ]; }; then
-	require="$require secretmem"
-fi
 # Every case but huge-erase, which is kernel-debug's: a stock kernel
 # preempts inside the erase loop, so the case cannot fail here, and on a
 # quiet machine the erase ends within the 2 s it needs to prove anything.
 cases=$(muse-pttest --list | grep -vx huge-erase | tr '\n' ' ')
 # shellcheck disable=SC2086 # one case name per word
 PTTEST_REFUSED="EXDEV:/mnt/jffs2/store ELOOP:/mnt/ovl/store" \
-	PTTEST_REQUIRE="$require" muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
+	PTTEST_REQUIRE="$(pttest_require)" muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
 	cat /tmp/pttest.log
 	fail "muse-pttest"
 }
