@@ -135,6 +135,7 @@ static void result(const char *name, const char *why)
 		failures++;
 }
 
+__attribute__((format(printf, 1, 2)))
 static void note(const char *fmt, ...)
 {
 	va_list ap;
