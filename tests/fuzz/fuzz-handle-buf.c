@@ -10,10 +10,17 @@
  * already through an extended INIT with OOB, LARGE_IO and ECC_STATS.
  *
  * The callbacks abort on any request outside the device or its OOB, and
- * every reply is checked against the framing rules the kernel enforces,
- * so the fuzzer finds validation gaps as well as memory errors.
+ * every reply is checked with the rules the module applies to a reply
+ * (<muse/muse_kernel.h>'s predicates): its length and unique, its header
+ * error (muse_reply_error_valid()), no body after an error, and the
+ * soft_error of a READ's or WRITE's (muse_soft_error_valid()).  The
+ * callbacks return what the module refuses (positive, -EUCLEAN and
+ * -EBADMSG as a result, errnos past the bound), which the library must
+ * turn into something it takes.  So the fuzzer finds validation gaps as
+ * well as memory errors.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +92,10 @@ static int fuzz_read(void *userdata, struct muse_req *req,
 
 	/* Exercise every way a read can end, by page. */
 	switch (io->addr / PAGE % 8) {
+	case 2:
+		return -EUCLEAN;	/* bit flips, no data: must become -EIO */
+	case 3:
+		return -5000;		/* past the bound: clamped */
 	case 4:
 		ecc->corrected = 3;
 		ecc->max_bitflips = 3;
@@ -107,7 +118,13 @@ static int fuzz_write(void *userdata, struct muse_req *req,
 	memcpy(flash + io->addr, io->buf, io->len);
 	if (io->ooblen && oob_offset(io) + io->ooblen <= sizeof(oob))
 		memcpy(oob + oob_offset(io), io->oobbuf, io->ooblen);
-	return io->addr / PAGE % 8 == 5 ? -EROFS : 0;
+	switch (io->addr / PAGE % 8) {
+	case 2:
+		return -EBADMSG;	/* an ECC verdict, never a write's */
+	case 5:
+		return -EROFS;
+	}
+	return 0;
 }
 
 static int fuzz_erase(void *userdata, struct muse_req *req, uint64_t addr,
@@ -184,11 +201,25 @@ static void check_reply(const unsigned char *req, size_t reqlen,
 	memcpy(&out, reply, sizeof(out));
 	CHECK(out.len == (uint32_t)n);
 	CHECK(out.unique == in.unique);
-	CHECK(MUSE_ERRNO_VALID(out.error));
+	CHECK(muse_reply_error_valid(out.error));
 	if (out.error)
 		CHECK(n == sizeof(out));
 	if (in.len != reqlen)
 		CHECK(out.error == -EINVAL);
+	if (!out.error &&
+	    (in.opcode == MUSE_READ || in.opcode == MUSE_WRITE)) {
+		/* Both bodies, v2 or extended, start datalen, soft_error. */
+		const size_t at = sizeof(out) +
+				  offsetof(struct muse_read_out, soft_error);
+		int32_t soft_error;
+
+		_Static_assert(offsetof(struct muse_read_out, soft_error) ==
+			       offsetof(struct muse_write_out, soft_error),
+			       "soft_error at the same place in both");
+		CHECK(n >= (ssize_t)(sizeof(out) + MUSE_COMPAT_WRITE_OUT_SIZE));
+		memcpy(&soft_error, reply + at, sizeof(soft_error));
+		CHECK(muse_soft_error_valid(in.opcode, soft_error));
+	}
 }
 
 static void feed(struct muse_session *se, const unsigned char *req,
