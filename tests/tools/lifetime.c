@@ -261,14 +261,21 @@ struct sleeper {
 	int fd;
 	pthread_t thread;
 	pid_t tid;
+	bool stop;	/* told to stop: SIGUSR1 ends its read() */
 };
 
-/* Whether thread tid of this process sleeps interruptibly (in read()). */
-static bool thread_sleeps(pid_t tid)
+/*
+ * Whether thread tid of this process sleeps interruptibly in read(): its
+ * state S, and the system call it is in (/proc's "syscall": its number
+ * first) is read's.  A thread that is merely scheduled out, or asleep
+ * anywhere else, does not count.
+ */
+static bool thread_sleeps_in_read(pid_t tid)
 {
 	char path[64], buf[256], *p;
+	bool sleeping = false;
+	long nr = -1;
 	FILE *f;
-	bool s = false;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
 	f = fopen(path, "r");
@@ -276,10 +283,17 @@ static bool thread_sleeps(pid_t tid)
 		return false;
 	if (fgets(buf, sizeof(buf), f)) {
 		p = strrchr(buf, ')');
-		s = p && p[1] == ' ' && p[2] == 'S';
+		sleeping = p && p[1] == ' ' && p[2] == 'S';
 	}
 	fclose(f);
-	return s;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return sleeping && nr == SYS_read;
 }
 
 static void wake_handler(int sig)
@@ -294,7 +308,7 @@ static void *sleeper_main(void *arg)
 	ssize_t n;
 
 	__atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-	for (;;) {
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		n = read(s->fd, sreq.buf, sizeof(sreq.buf));
 		if (n < (ssize_t)sizeof(sreq.ih))
 			return NULL;	/* EINTR: told to stop */
@@ -303,6 +317,29 @@ static void *sleeper_main(void *arg)
 		sreq.bodylen = n - sizeof(sreq.ih);
 		rp_answer_pattern(s->fd, &sreq, 0xa5);
 	}
+	return NULL;
+}
+
+/*
+ * Stop the sleeper: one SIGUSR1 may land while it answers, before its
+ * next read(), so signal until it is gone (bounded: a sleeper that
+ * never ends fails the run rather than hanging it).
+ */
+static void stop_sleeper(struct sleeper *s)
+{
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+	int ms;
+
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+	for (ms = 0; ms < WAIT_MS; ms += 10) {
+		pthread_kill(s->thread, SIGUSR1);
+		if (!pthread_tryjoin_np(s->thread, NULL))
+			return;
+		nanosleep(&step, NULL);
+	}
+	fprintf(stderr, "muse-rawpeer: the second server thread did not stop within %d s\n",
+		WAIT_MS / 1000);
+	exit(1);
 }
 
 static void copy_kill(bool fault)
@@ -328,18 +365,25 @@ static void copy_kill(bool fault)
 	}
 	s.fd = fd;
 	if (fault) {
-		/* It must be asleep in read() before the copy fails. */
+		/*
+		 * It must be asleep in read() before the copy fails, or
+		 * the case would not prove that the fault wakes it.
+		 */
 		struct timespec step = { 0, 10 * 1000 * 1000 };
+		bool asleep = false;
 		int ms;
 
 		pthread_create(&s.thread, NULL, sleeper_main, &s);
-		for (ms = 0; ms < WAIT_MS; ms += 10) {
+		for (ms = 0; ms < WAIT_MS && !asleep; ms += 10) {
 			pid_t tid = __atomic_load_n(&s.tid, __ATOMIC_ACQUIRE);
 
-			if (tid && thread_sleeps(tid))
-				break;
-			nanosleep(&step, NULL);
+			asleep = tid && thread_sleeps_in_read(tid);
+			if (!asleep)
+				nanosleep(&step, NULL);
 		}
+		result("copy-kill-second-thread-asleep", asleep,
+		       "the second server thread was not asleep in read() within %d s",
+		       WAIT_MS / 1000);
 	}
 	kill(pid, SIGKILL);
 	release_copy(&h, fault);
@@ -366,8 +410,7 @@ static void copy_kill(bool fault)
 	       "the killed MTD user did not end within %d s (D state)",
 	       WAIT_MS / 1000);
 	if (fault) {
-		pthread_kill(s.thread, SIGUSR1);
-		pthread_join(s.thread, NULL);
+		stop_sleeper(&s);
 	}
 	close(fd);
 	if (status == -1)
