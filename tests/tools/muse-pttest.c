@@ -24,8 +24,10 @@
  *               (stale) data
  * truncate      the backing file shrinks under the kernel: EIO, no crash
  * death         the server goes away with passthrough reads and kernel
- *               erases in flight: readers and erasers get errors, nothing
- *               hangs, the MTD goes away
+ *               erases in flight (each reader and eraser seen working
+ *               after the server's loop stopped, up to the close of
+ *               /dev/muse): each then fails with EIO or ENODEV, none
+ *               before the close, nothing hangs, the MTD goes away
  * erase-ioctls  MUSE_IOC_ERASE_* refuse bad arguments, and a backing file
  *               open read-only or not inverted, with their errno
  * kernel-erase  an erase of a granted block sends no request, leaves holes
@@ -629,24 +631,58 @@ static const char *case_truncate(struct server *s, int mtd)
 	return NULL;
 }
 
-static void *death_reader(void *arg)
+/*
+ * The death case's readers and erasers.  Each loops until a call fails,
+ * counting its calls that succeeded once the server's loop had stopped
+ * (DEATH_LOOP_STOPPED), so the case can wait until every one of them is
+ * seen working right up to the close of /dev/muse (DEATH_CLOSING on).
+ */
+enum death_phase {
+	DEATH_SERVING,
+	DEATH_LOOP_STOPPED,
+	DEATH_CLOSING,		/* muse_session_destroy() called */
+	DEATH_CLOSED,		/* and returned */
+};
+
+struct death_worker {
+	int mtd;
+	bool erases;			/* MEMERASE, else pread */
+	atomic_int *phase;
+	atomic_uint ok_stopped;		/* calls that worked, loop stopped */
+	atomic_bool ended;
+	enum death_phase ended_in;	/* the phase after its failing call */
+	bool issued_before_close;	/* that call issued before DEATH_CLOSING */
+	int err;			/* that call's errno */
+};
+
+static void *death_work(void *arg)
 {
-	int mtd = *(int *)arg;
+	struct death_worker *w = arg;
+	struct erase_info_user erase = { .start = 0, .length = BLOCK };
 	uint8_t buf[PAGE];
 	off_t at = 0;
+	int ret;
 
-	while (pread(mtd, buf, PAGE, at) == PAGE)
-		at = (at + PAGE) % SIZE;
-	return NULL;
-}
+	for (;;) {
+		enum death_phase before = atomic_load(w->phase);
 
-static void *death_eraser(void *arg)
-{
-	int mtd = *(int *)arg;
-	struct erase_info_user erase = { .start = 0, .length = BLOCK };
-
-	while (!ioctl(mtd, MEMERASE, &erase))
-		erase.start = (erase.start + BLOCK) % SIZE;
+		if (w->erases) {
+			ret = ioctl(w->mtd, MEMERASE, &erase);
+			erase.start = (erase.start + BLOCK) % SIZE;
+		} else {
+			ret = pread(w->mtd, buf, PAGE, at) == PAGE ? 0 : -1;
+			at = (at + PAGE) % SIZE;
+		}
+		if (ret) {
+			w->issued_before_close = before < DEATH_CLOSING;
+			break;
+		}
+		if (before == DEATH_LOOP_STOPPED)
+			atomic_fetch_add(&w->ok_stopped, 1);
+	}
+	w->err = errno;
+	w->ended_in = atomic_load(w->phase);
+	atomic_store(&w->ended, true);
 	return NULL;
 }
 
@@ -664,32 +700,80 @@ static const char *grant(struct server *s, unsigned int b, unsigned int n,
 	       "muse_session_erase_grant" : NULL;
 }
 
+/* Every worker worked with the loop stopped (up to 10 s), none ended. */
+static bool death_all_working(struct death_worker *w, int n)
+{
+	int i, k;
+
+	for (k = 0; k < 10000; k++) {
+		for (i = 0; i < n; i++)
+			if (atomic_load(&w[i].ended) ||
+			    !atomic_load(&w[i].ok_stopped))
+				break;
+		if (i == n)
+			return true;
+		if (atomic_load(&w[i].ended))
+			return false;
+		usleep(1000);
+	}
+	return false;
+}
+
 static const char *case_death(struct server *s, int mtd)
 {
-	pthread_t readers[READERS], erasers[READERS];
-	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	struct death_worker w[2 * READERS];
+	pthread_t threads[2 * READERS];
+	atomic_int phase = DEATH_SERVING;
 	const char *err = mark(s, 0, BLOCKS, 1);
+	unsigned int in_flight = 0;
+	bool working;
 	int i;
 
 	err = err ?: ke_setup(s);
 	err = err ?: grant(s, 0, BLOCKS, MUSE_ERASE_BUDGET_UNLIMITED);
 	if (err)
 		return err;
-	for (i = 0; i < READERS; i++) {
-		pthread_create(&readers[i], NULL, death_reader, &mtd);
-		pthread_create(&erasers[i], NULL, death_eraser, &mtd);
+	for (i = 0; i < 2 * READERS; i++) {
+		w[i] = (struct death_worker){ .mtd = mtd, .erases = i & 1,
+					      .phase = &phase };
+		pthread_create(&threads[i], NULL, death_work, &w[i]);
 	}
-	nanosleep(&pause, NULL);
 	/*
-	 * The server goes away; every reader and eraser must end with an
-	 * error (the erasers once the file is dropped).
+	 * The server's loop stops first: passthrough reads and kernel
+	 * erases need none, so every worker must still be seen working
+	 * (a handshake, not a pause) before the server's /dev/muse closes
+	 * under them.  Every one of them must then end with an error.
 	 */
-	srv_stop(s);
+	muse_session_exit(s->se);
+	pthread_join(s->loop, NULL);
+	atomic_store(&phase, DEATH_LOOP_STOPPED);
+	working = death_all_working(w, 2 * READERS);
+	atomic_store(&phase, DEATH_CLOSING);
+	muse_session_destroy(s->se);
+	atomic_store(&phase, DEATH_CLOSED);
+	close(s->store);
 	s->se = NULL;
-	for (i = 0; i < READERS; i++) {
-		pthread_join(readers[i], NULL);
-		pthread_join(erasers[i], NULL);
+	for (i = 0; i < 2 * READERS; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < 2 * READERS; i++) {
+		in_flight += w[i].issued_before_close;
+		note("death: %s %d: %u calls with the loop stopped, then %s (%s the close)\n",
+		     w[i].erases ? "eraser" : "reader", i / 2,
+		     atomic_load(&w[i].ok_stopped), strerror(w[i].err),
+		     w[i].issued_before_close ? "issued before" : "after");
 	}
+	note("death: %u of %d failing calls were issued before the close\n",
+	     in_flight, 2 * READERS);
+	for (i = 0; i < 2 * READERS; i++) {
+		if (w[i].ended_in < DEATH_CLOSING)
+			return w[i].erases ?
+			       "an eraser failed before the server closed /dev/muse" :
+			       "a reader failed before the server closed /dev/muse";
+		if (w[i].err != EIO && w[i].err != ENODEV)
+			return "a reader or eraser of a dead server failed with neither EIO nor ENODEV";
+	}
+	if (!working)
+		return "not every reader and eraser was working before the close: the case proved nothing";
 	return NULL;
 }
 
