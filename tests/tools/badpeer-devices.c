@@ -17,20 +17,12 @@
 #include "check.h"
 #include "device-cases.h"
 #include "mtduser.h"
+#include "procmtd.h"
 
-/* How many MTDs /proc/mtd lists. */
+/* How many MTDs /proc/mtd lists (-1 if it cannot be read). */
 static int mtd_count(void)
 {
-	char line[256];
-	int n = -1;	/* the header line */
-	FILE *f = fopen("/proc/mtd", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
+	return procmtd_find(NULL, NULL, 0);
 }
 
 /*

@@ -2,6 +2,7 @@
 /* The MTD side of the raw-peer tests, see mtduser.h. */
 #define _GNU_SOURCE
 #include "mtduser.h"
+#include "procmtd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,24 +20,18 @@
 
 struct user_report *user_report;
 
+/* How many MTDs of one name find_mtd() looks at: more is a leak. */
+#define SAME_NAME_MAX	16
+
+/* The N of the last MTD listed as name, or -1. */
 static int find_mtd(const char *name)
 {
-	char line[256], quoted[128];
-	int idx = -1, n;
-	FILE *f = fopen("/proc/mtd", "r");
+	int nums[SAME_NAME_MAX];
+	int found = procmtd_find(name, nums, SAME_NAME_MAX);
 
-	if (!f)
+	if (found <= 0)
 		return -1;
-	snprintf(quoted, sizeof(quoted), "\"%s\"\n", name);
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line), qlen = strlen(quoted);
-
-		if (len >= qlen && !strcmp(line + len - qlen, quoted) &&
-		    sscanf(line, "mtd%d:", &n) == 1)
-			idx = n;
-	}
-	fclose(f);
-	return idx;
+	return nums[(found < SAME_NAME_MAX ? found : SAME_NAME_MAX) - 1];
 }
 
 bool mtd_exists(const char *name)

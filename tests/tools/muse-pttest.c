@@ -105,6 +105,7 @@
 #include <muse/muse_kernel.h>
 
 #include "fusestall.h"
+#include "procmtd.h"
 
 #define PAGE		2048u
 #define BLOCK		(64u * PAGE)
@@ -268,26 +269,17 @@ static void *srv_loop(void *arg)
  */
 static int open_mtd(const char *name, int flags)
 {
-	char line[256], path[64], quoted[64];
-	int i, n, fd;
+	int nums[8], i, k, found, fd;
+	char path[64];
 
-	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
 	for (i = 0; i < 100; i++) {
-		FILE *f = fopen("/proc/mtd", "r");
-
-		while (f && fgets(line, sizeof(line), f)) {
-			if (!strstr(line, quoted) ||
-			    sscanf(line, "mtd%d:", &n) != 1)
-				continue;
-			snprintf(path, sizeof(path), "/dev/mtd%d", n);
+		found = procmtd_find(name, nums, 8);
+		for (k = 0; k < found && k < 8; k++) {
+			snprintf(path, sizeof(path), "/dev/mtd%d", nums[k]);
 			fd = open(path, flags);
-			if (fd >= 0) {
-				fclose(f);
+			if (fd >= 0)
 				return fd;
-			}
 		}
-		if (f)
-			fclose(f);
 		usleep(100000);
 	}
 	errno = ENODEV;

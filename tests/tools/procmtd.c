@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* /proc/mtd for the guest's C tools, see procmtd.h. */
+#include "procmtd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * The name of a /proc/mtd line, between its first and last double quote
+ * (names may hold quotes, not newlines); NULL if the line has none.
+ */
+static const char *line_name(char *line, size_t *len)
+{
+	char *first = strchr(line, '"'), *last = strrchr(line, '"');
+
+	if (!first || last == first)
+		return NULL;
+	*len = (size_t)(last - first - 1);
+	return first + 1;
+}
+
+int procmtd_find(const char *name, int *nums, size_t max)
+{
+	char line[256];
+	size_t found = 0, len;
+	const char *listed;
+	FILE *f = fopen("/proc/mtd", "re");
+	int n;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "mtd%d:", &n) != 1)
+			continue;	/* the header */
+		listed = line_name(line, &len);
+		if (name && (!listed || len != strlen(name) ||
+			     memcmp(listed, name, len)))
+			continue;
+		if (found < max)
+			nums[found] = n;
+		found++;
+	}
+	fclose(f);
+	return (int)found;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * /proc/mtd, read once for every C tool that runs in the guest: its lines
+ * are "mtdN: SIZE ERASESIZE \"NAME\"" after one header line.
+ */
+#ifndef PROCMTD_H
+#define PROCMTD_H
+
+#include <stddef.h>
+
+/*
+ * The N of each MTD (/dev/mtdN) listed under exactly @name, in the
+ * order /proc/mtd lists them, at most @max into @nums; with @name NULL,
+ * of every MTD.  Returns how many are listed (also those beyond @max),
+ * or -1 with errno when /proc/mtd cannot be read.  A dying MTD may still
+ * be listed next to a new one of the same name: callers that open one
+ * try each.
+ */
+int procmtd_find(const char *name, int *nums, size_t max);
+
+#endif /* PROCMTD_H */
