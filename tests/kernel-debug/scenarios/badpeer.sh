@@ -21,8 +21,31 @@ load_muse
 
 step "a good device under load next door"
 start_ramflash kd-good $RF_SMALL --threads 2
-mtdhammer --writers 2 --readers 1 --rounds 4 "$MTD" >/tmp/good.log 2>&1 &
+# The load runs until told to stop, one verified mtdhammer pass after
+# another, each counted in /tmp/good.passes: so it is checked to be still
+# running after every round, and to have completed passes while they ran
+# (a fixed number of rounds could end before the first bad case).
+rm -f /tmp/good.stop /tmp/good.passes
+(
+	while [ ! -e /tmp/good.stop ]; do
+		mtdhammer --writers 2 --readers 1 --rounds 1 "$MTD" >>/tmp/good.log 2>&1 ||
+			exit 1
+		echo pass >>/tmp/good.passes
+	done
+) &
 hammer=$!
+
+# good_passes: verified passes of the load so far.
+good_passes() {
+	if [ -e /tmp/good.passes ]; then wc -l </tmp/good.passes; else echo 0; fi
+}
+
+# the first pass ends before the rounds start: the load works at all.
+wait_for 120 test -s /tmp/good.passes || {
+	cat /tmp/good.log
+	fail "the load on the good device did not complete one pass in 120 s"
+}
+passes_before=$(good_passes)
 
 for round in 1 2 3; do
 	step "muse-badpeer init-cases reply-cases, round $round"
@@ -33,14 +56,23 @@ for round in 1 2 3; do
 	passed=$(grep -c '^PASS ' /tmp/badpeer.log || true)
 	echo "ok: round $round, $passed cases refused or accepted as documented"
 	[ -z "$(mtd_by_name badpeer)" ] || fail "a badpeer MTD outlived its peer"
+	kill -0 "$hammer" 2>/dev/null || {
+		cat /tmp/good.log
+		fail "the load on the good device ended during round $round"
+	}
+	echo "ok: the load still runs after round $round ($(good_passes) passes)"
 done
 
 step "the good device saw nothing"
+passes_during=$(($(good_passes) - passes_before))
+: >/tmp/good.stop
 wait "$hammer" || {
 	cat /tmp/good.log
 	fail "mtdhammer on the good device"
 }
-cat /tmp/good.log
+# A pass ends within the rounds, or the load may have hung beside them.
+[ "$passes_during" -ge 1 ] || fail "the load completed no pass during the three rounds"
+echo "ok: the load verified $passes_during passes during the rounds, $(good_passes) in all"
 stop_ramflash
 
 kmemleak_check
