@@ -111,9 +111,20 @@ conn_dir() {
 	fail "no directory in /sys/fs/muse/connections names $1"
 }
 
-# mtd_by_name NAME: the /dev/mtdN whose name is NAME, or nothing.
+# mtd_list: one line "N NAME" for each MTD /proc/mtd lists ("mtdN: SIZE
+# ERASESIZE "NAME""), in its order: the scenarios' one reader of it.
+mtd_list() {
+	sed -n 's/^mtd\([0-9]*\): [0-9a-f]* [0-9a-f]* "\(.*\)"$/\1 \2/p' /proc/mtd
+}
+
+# mtd_by_name NAME: the /dev/mtdN whose name is exactly NAME (the first
+# listed), or nothing.
 mtd_by_name() {
-	sed -n "s/^mtd\([0-9]*\): .* \"$1\"\$/\/dev\/mtd\1/p" /proc/mtd | head -n 1
+	mtd_list | awk -v name="$1" '{
+		n = $1
+		sub(/^[0-9]+ /, "")
+		if ($0 == name) { print "/dev/mtd" n; exit }
+	}'
 }
 
 # mtd_num /dev/mtdN: N
@@ -189,8 +200,9 @@ stop_ramflash() {
 	wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered after ramflash exit"
 }
 
+# mtd_gone /dev/mtdN: /proc/mtd no longer lists it.
 mtd_gone() {
-	! grep -q "^mtd$(mtd_num "$1"):" /proc/mtd
+	! mtd_list | grep -q "^$(mtd_num "$1") "
 }
 
 # run_peer PROGRAM COMMAND: run the cases of a raw peer (muse-badpeer,
@@ -212,7 +224,7 @@ run_peer() {
 	} | tee "/tmp/$1-$2.log"
 	[ "$(cat /tmp/peer.status 2>/dev/null)" = 0 ] || fail "$1 $2"
 	grep -c '^PASS' "/tmp/$1-$2.log" | sed "s/^/ok: $1 $2 cases passed: /"
-	expect_eq "MTDs left after $1 $2" "" "$(sed -n '2,$p' /proc/mtd)"
+	expect_eq "MTDs left after $1 $2" "" "$(mtd_list)"
 }
 
 # run_badpeer COMMAND: run_peer muse-badpeer COMMAND (init-cases,

@@ -79,7 +79,7 @@ stop_all() {
 		done
 		echo "ok: $d stopped"
 	done
-	expect_eq "MTDs left" "" "$(sed -n '2,$p' /proc/mtd)"
+	expect_eq "MTDs left" "" "$(mtd_list)"
 }
 
 # mount_all fresh|again: UBI + UBIFS and JFFS2 on their MTDs, made new
@@ -190,7 +190,7 @@ check_all() {
 step "eight servers"
 start_all
 cat /proc/mtd
-expect_eq "MTDs registered" 11 "$(sed -n '2,$p' /proc/mtd | wc -l)"
+expect_eq "MTDs registered" 11 "$(mtd_list | wc -l)"
 expect_eq "ramflash processes" 8 "$(pidof ramflash | wc -w)"
 
 step "UBI + UBIFS on n0 n1 n2b, JFFS2 on n2a r0 r1a r1b n3"

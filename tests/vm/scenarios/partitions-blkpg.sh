@@ -24,14 +24,14 @@ RF="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 
 # gone_all: no MTD of this scenario is listed.
 gone_all() {
-	! grep -q '"blkpg' /proc/mtd
+	! mtd_list | grep -q '^[0-9]* blkpg'
 }
 
 # left_behind WHEN: fail, after opening what a dead server left listed:
 # such a partition's master is freed memory, which KASAN reports.
 left_behind() {
-	for lb_dev in $(sed -n 's/^mtd\([0-9]*\): .*"blkpg.*/\/dev\/mtd\1/p' /proc/mtd); do
-		dd if="$lb_dev" of=/dev/null bs=2048 count=1 2>/dev/null || true
+	for lb_num in $(mtd_list | sed -n 's/^\([0-9]*\) blkpg.*/\1/p'); do
+		dd if="/dev/mtd$lb_num" of=/dev/null bs=2048 count=1 2>/dev/null || true
 	done
 	fail "MTDs of the dead server still listed $1"
 }

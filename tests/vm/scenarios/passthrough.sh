@@ -137,7 +137,7 @@ ubi_down /mnt/ubifs
 stop_ramflash
 umount /mnt/mtdblock
 rmmod mtdblock mtdram
-expect_eq "MTDs left" "" "$(sed -n '2,$p' /proc/mtd)"
+expect_eq "MTDs left" "" "$(mtd_list)"
 
 step "ramflash: an image torn by a power cut"
 rm -f "$img"
