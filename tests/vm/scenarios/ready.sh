@@ -54,7 +54,7 @@ ready_start rdy --size 8MiB
 set -- $READY
 expect_eq "ready line" "ready $2 rdy 8388608" "$READY"
 [ "$2" != /dev/mtd0 ] || fail "ramflash claims mtd0, which is mtdram's"
-expect_eq "its /proc/mtd name" "\"rdy\"" "$(sed -n "s/^mtd$(mtd_num "$2"): [0-9a-f]* [0-9a-f]* //p" /proc/mtd)"
+expect_eq "its /proc/mtd name" rdy "$(mtd_list | sed -n "s/^$(mtd_num "$2") //p")"
 expect_eq "its size" 8388608 "$(mtd_attr "$2" size)"
 expect_eq "pid file" "$RAMFLASH_PID" "$(cat /tmp/rf.pid)"
 grep -qx "ready $2 rdy 8388608" "$RAMFLASH_LOG" || fail "no ready line on stdout"
