@@ -185,8 +185,6 @@ int rf_geometry_complete(struct rf_geometry *geo, char *err, size_t errlen)
 
 uint32_t rf_oob_free_offset(const struct rf_geometry *geo)
 {
-	uint32_t spare = geo->oob_size - geo->oob_avail;
-
-	return spare < RF_BAD_BLOCK_MARKER_BYTES ? spare :
-	       RF_BAD_BLOCK_MARKER_BYTES;
+	/* The module's OOB layout: the free bytes follow the marker's. */
+	return muse_oob_bbm_bytes(geo->oob_size, geo->oob_avail);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <muse/muse_kernel.h>
+
 enum rf_type {
 	RF_TYPE_NAND,		/* SLC NAND */
 	RF_TYPE_MLC_NAND,	/* MLC NAND */
@@ -22,7 +24,7 @@ enum rf_type {
 #define RF_GEO_DEFAULT	UINT32_MAX
 
 /* Bytes of the NAND bad-block marker at the start of a page's OOB. */
-#define RF_BAD_BLOCK_MARKER_BYTES	2
+#define RF_BAD_BLOCK_MARKER_BYTES	MUSE_OOB_BBM_BYTES
 
 /*
  * Zero page_size, erase_size, writebuf_size, subpage_size and ecc_step get

@@ -511,14 +511,18 @@ static inline __u64 muse_writebufsize(__u64 writebufsize, __u64 writesize)
 	return writebufsize ? writebufsize : writesize;
 }
 
+/* The bad-block marker's bytes at the start of a large-page NAND's OOB. */
+#define MUSE_OOB_BBM_BYTES		2
+
 /*
- * Bytes of the bad-block marker at the start of each page's OOB: two,
- * as on large-page NAND, or what OOBAVAIL leaves of OOBSIZE when that is
+ * Bytes of the bad-block marker at the start of each page's OOB:
+ * MUSE_OOB_BBM_BYTES, or what OOBAVAIL leaves of OOBSIZE when that is
  * less (doc/protocol.md 4.5).  The free bytes follow it.
  */
 static inline __u32 muse_oob_bbm_bytes(__u32 oobsize, __u32 oobavail)
 {
-	return oobsize - oobavail < 2 ? oobsize - oobavail : 2;
+	return oobsize - oobavail < MUSE_OOB_BBM_BYTES ? oobsize - oobavail :
+							 MUSE_OOB_BBM_BYTES;
 }
 
 /* static_assert is a keyword in C++ and the kernel's, _Static_assert C11's. */
