@@ -51,10 +51,9 @@ static int rf_replay_check_image(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* The chip of the trace's options, with its store at @rp->image. */
-static int rf_replay_open(const struct rf_trace_info *info,
-			  const struct rf_replay *rp, struct rf_options *opts,
-			  struct rf_sim **sim, char *err, size_t errlen)
+int rf_replay_open_chip(const struct rf_trace_info *info, const char *trace,
+			const char *image, struct rf_options *opts,
+			struct rf_sim **sim, char *err, size_t errlen)
 {
 	char **argv = calloc(info->nargs + 2, sizeof(*argv));
 	char why[200];
@@ -71,33 +70,28 @@ static int rf_replay_open(const struct rf_trace_info *info,
 	free(argv);
 	if (ret != RF_PARSE_RUN) {
 		snprintf(err, errlen, "%s: this ramflash refuses the trace's options: %s",
-			 rp->trace, ret < 0 ? why : "they print and exit");
+			 trace, ret < 0 ? why : "they print and exit");
 		return -EINVAL;
 	}
 	if (!rf_same_geometry(&opts->cfg.geo, &info->geo)) {
 		snprintf(err, errlen, "%s: the trace's options make another geometry with this ramflash than with ramflash %s, which recorded it",
-			 rp->trace, info->ramflash_version);
+			 trace, info->ramflash_version);
 		return -EINVAL;
 	}
-	opts->cfg.image_path = rp->image;
+	opts->cfg.image_path = image;
 	opts->cfg.delay = rf_replay_no_delay;
 	opts->cfg.log = NULL;
 	opts->cfg.wear_report = 0;
 	ret = rf_sim_open(sim, &opts->cfg, why, sizeof(why));
 	if (ret)
-		snprintf(err, errlen, "%s: %s", rp->image, why);
+		snprintf(err, errlen, "%s: %s", image ? image : "the replayed chip",
+			 why);
 	return ret;
 }
 
-/* What one replayed record gave, to compare with what it recorded. */
-struct rf_outcome {
-	bool checked;		/* a request whose result is compared */
-	int result;
-	struct rf_ecc ecc;
-};
-
+/* A read; into @data and @oob when given, else into buffers of its own. */
 static int rf_replay_read(struct rf_sim *sim, const struct rf_trace_rec *rec,
-			  struct rf_outcome *out)
+			  void *data, void *oob, struct rf_replay_outcome *out)
 {
 	struct rf_io io = {
 		.addr = rec->addr, .len = rec->len, .ooblen = rec->ooblen,
@@ -106,19 +100,23 @@ static int rf_replay_read(struct rf_sim *sim, const struct rf_trace_rec *rec,
 	uint64_t size = rf_sim_geometry(sim)->size;
 
 	/* A refused read needs no buffer; one larger than the chip is. */
-	io.buf = malloc(rec->len <= size ? rec->len + 1 : 1);
-	io.oobbuf = malloc(rec->ooblen + 1);
+	io.buf = data ? data : malloc(rec->len <= size ? rec->len + 1 : 1);
+	io.oobbuf = oob ? oob : malloc(rec->ooblen + 1);
 	if (!io.buf || !io.oobbuf) {
-		free(io.buf);
-		free(io.oobbuf);
+		if (!data)
+			free(io.buf);
+		if (!oob)
+			free(io.oobbuf);
 		return -ENOMEM;
 	}
 	if (rec->len > size)
 		io.len = 0;
 	out->result = rec->len > size ? -EINVAL : rf_sim_read(sim, &io, &out->ecc);
 	out->checked = true;
-	free(io.buf);
-	free(io.oobbuf);
+	if (!data)
+		free(io.buf);
+	if (!oob)
+		free(io.oobbuf);
 	return 0;
 }
 
@@ -143,9 +141,9 @@ static int rf_replay_kernel_erase(struct rf_sim *sim,
 	return ret;
 }
 
-/* Run one record again. */
-static int rf_replay_record(struct rf_sim *sim, const struct rf_trace_rec *rec,
-			    bool tear, struct rf_outcome *out)
+int rf_replay_record(struct rf_sim *sim, const struct rf_trace_rec *rec,
+		     bool tear, void *data, void *oob,
+		     struct rf_replay_outcome *out)
 {
 	struct rf_io io = {
 		.addr = rec->addr, .len = rec->len, .ooblen = rec->ooblen,
@@ -160,7 +158,7 @@ static int rf_replay_record(struct rf_sim *sim, const struct rf_trace_rec *rec,
 	out->checked = true;
 	switch (rec->kind) {
 	case RF_TRACE_READ:
-		return rf_replay_read(sim, rec, out);
+		return rf_replay_read(sim, rec, data, oob, out);
 	case RF_TRACE_WRITE:
 		out->result = rf_sim_write(sim, &io);
 		return 0;
@@ -239,18 +237,23 @@ static int rf_replay_check_record(const struct rf_replay *rp,
 	return -EINVAL;
 }
 
+bool rf_replay_same(const struct rf_trace_rec *rec,
+		    const struct rf_replay_outcome *out)
+{
+	return !out->checked ||
+	       (out->result == rec->result &&
+		out->ecc.corrected == rec->ecc.corrected &&
+		out->ecc.max_bitflips == rec->ecc.max_bitflips &&
+		out->ecc.failed == rec->ecc.failed);
+}
+
 /* The recorded outcome against the replayed one. */
 static int rf_replay_compare(const struct rf_replay *rp,
 			     const struct rf_trace_rec *rec,
-			     const struct rf_outcome *out, bool torn,
+			     const struct rf_replay_outcome *out, bool torn,
 			     char *err, size_t errlen)
 {
-	if (!out->checked || torn)
-		return 0;
-	if (out->result == rec->result &&
-	    out->ecc.corrected == rec->ecc.corrected &&
-	    out->ecc.max_bitflips == rec->ecc.max_bitflips &&
-	    out->ecc.failed == rec->ecc.failed)
+	if (torn || rf_replay_same(rec, out))
 		return 0;
 	snprintf(err, errlen, "%s: record %" PRIu64 " at offset %" PRIu64
 		 " (%s at 0x%" PRIx64 "): the replay gives %d (ECC %u/%u/%u), the trace %d (ECC %u/%u/%u): the trace is not of this chip or of this ramflash",
@@ -268,7 +271,7 @@ static int rf_replay_records(const struct rf_replay *rp,
 			     char *err, size_t errlen)
 {
 	struct rf_trace_rec rec;
-	struct rf_outcome out;
+	struct rf_replay_outcome out;
 	bool tear;
 	int ret;
 
@@ -288,7 +291,7 @@ static int rf_replay_records(const struct rf_replay *rp,
 		if (ret)
 			return ret;
 		tear = rp->power_cut && rec.number == rp->upto;
-		ret = rf_replay_record(sim, &rec, tear, &out);
+		ret = rf_replay_record(sim, &rec, tear, NULL, NULL, &out);
 		if (ret) {
 			snprintf(err, errlen, "%s: replaying record %" PRIu64 ": %s",
 				 rp->trace, rec.number, strerror(-ret));
@@ -330,7 +333,8 @@ int rf_replay_run(const struct rf_replay *rp, char *err, size_t errlen)
 		ret = rf_replay_check_image(rp->image, err, errlen);
 	if (!ret) {
 		opened = true;
-		ret = rf_replay_open(&r.info, rp, &opts, &sim, err, errlen);
+		ret = rf_replay_open_chip(&r.info, rp->trace, rp->image, &opts,
+					  &sim, err, errlen);
 	}
 	if (!ret)
 		ret = rf_replay_records(rp, &r, sim, err, errlen);
