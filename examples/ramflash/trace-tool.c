@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ramflash-trace: the traces of ramflash --trace printed, summarised,
- * validated and replayed into images, on the host.  See
- * doc/trace-format.md and ramflash-trace(1).
+ * validated and replayed into images, on the host, or played onto an MTD
+ * (play.c).  See doc/trace-format.md and ramflash-trace(1).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "play.h"
 #include "replay.h"
 #include "report.h"
 #include "sweep.h"
@@ -27,6 +28,7 @@ static const char rf_usage[] =
 "       ramflash-trace replay [--upto K [--power-cut]] [--stats FILE] --image OUT TRACE\n"
 "       ramflash-trace sweep --dir DIR [RANGE] [CHOICE] [--timeout S] [--keep]\n"
 "                            TRACE [--] CHECKER [ARG]...\n"
+"       ramflash-trace play [--from K] [--upto K] [--strict] TRACE /dev/mtdN\n"
 "Read the traces of ramflash --trace FILE.\n"
 "\n"
 "  print      one line per record (--json: one JSON object per line)\n"
@@ -45,9 +47,17 @@ static const char rf_usage[] =
 "             all (default), --every N, --sample N [--seed S], --only K\n"
 "             (re-run one); images of passing points are removed unless\n"
 "             --keep; --timeout S fails a checker still running after S s\n"
+"  play       run records K (--from, default 1) to K (--upto, default the\n"
+"             last) again on an MTD of the trace's geometry (nandsim,\n"
+"             mtdram, a ramflash) through mtdchar: erases (the kernel's\n"
+"             too), programs, reads, bad blocks, syncs; one line per\n"
+"             difference from the traced chip (result, ECC, bytes read);\n"
+"             --strict stops at the first; needs --trace-data full\n"
 "  -h, --help  this help;  --version  print the version\n"
 "Exit status: 0 done, 1 a bad trace or a failed replay, 2 bad usage,\n"
-"3 a sweep's checker failed at some cut point.\n";
+"3 a sweep's checker failed at some cut point.  play: 0 the MTD did what\n"
+"the trace says, 1 differences, 2 it could not play (bad usage, a bad or\n"
+"hashed trace, not an MTD or not of the trace's geometry).\n";
 
 static const char *const rf_mode_names[] = { "place", "auto", "raw" };
 
@@ -362,7 +372,7 @@ static int rf_usage_error(const char *fmt, ...)
 enum { OPT_JSON = 256, OPT_USER_BYTES, OPT_UPTO, OPT_POWER_CUT, OPT_IMAGE,
        OPT_STATS, OPT_VERSION, OPT_DIR, OPT_FROM, OPT_TO, OPT_AFTER_MARKER,
        OPT_BEFORE_MARKER, OPT_EVERY, OPT_SAMPLE, OPT_SEED, OPT_ONLY,
-       OPT_TIMEOUT, OPT_KEEP };
+       OPT_TIMEOUT, OPT_KEEP, OPT_STRICT };
 
 static const struct option rf_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -382,6 +392,7 @@ static const struct option rf_options[] = {
 	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -390,6 +401,8 @@ static const struct option rf_options[] = {
 /* The options a command takes. */
 static bool rf_allowed(const char *cmd, int opt)
 {
+	if (!strcmp(cmd, "play"))
+		return opt == OPT_FROM || opt == OPT_UPTO || opt == OPT_STRICT;
 	switch (opt) {
 	case OPT_JSON:
 		return !strcmp(cmd, "print");
@@ -401,8 +414,29 @@ static bool rf_allowed(const char *cmd, int opt)
 	case OPT_STATS:
 		return !strcmp(cmd, "replay");
 	default:
-		return opt >= OPT_DIR && !strcmp(cmd, "sweep");
+		return opt >= OPT_DIR && opt <= OPT_KEEP && !strcmp(cmd, "sweep");
 	}
+}
+
+/* play's exit status: 1 for differences, 2 when it could not play. */
+static int rf_play_main(struct rf_play *pl, int argc, char *argv[])
+{
+	uint64_t differences;
+	char err[512];
+
+	if (argc != 2)
+		return rf_usage_error("%s", "play needs TRACE and /dev/mtdN");
+	if (pl->upto && pl->from > pl->upto)
+		return rf_usage_error("--from %" PRIu64 " comes after --upto %" PRIu64,
+				      pl->from, pl->upto);
+	pl->trace = argv[0];
+	pl->device = argv[1];
+	if (rf_play_run(pl, &differences, err, sizeof(err))) {
+		fflush(stdout);
+		fprintf(stderr, "ramflash-trace: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return differences ? EXIT_FAIL : EXIT_OK;
 }
 
 /* A sweep's option with a value; false if the value is not a count. */
@@ -465,6 +499,7 @@ int main(int argc, char *argv[])
 {
 	struct rf_replay rp = { .all = true };
 	struct rf_sweep sw = { .every = 1 };
+	struct rf_play pl = { 0 };
 	uint64_t user_bytes = 0;
 	const char *cmd;
 	bool json = false;
@@ -489,7 +524,7 @@ int main(int argc, char *argv[])
 	cmd = argv[optind];
 	if (strcmp(cmd, "print") && strcmp(cmd, "summary") &&
 	    strcmp(cmd, "validate") && strcmp(cmd, "replay") &&
-	    strcmp(cmd, "sweep"))
+	    strcmp(cmd, "sweep") && strcmp(cmd, "play"))
 		return rf_usage_error("unknown command '%s'", cmd);
 	optind++;
 	/* "+": the options come before TRACE, a sweep's checker after it. */
@@ -503,7 +538,17 @@ int main(int argc, char *argv[])
 		if (!rf_allowed(cmd, opt))
 			return rf_usage_error("option '%s' is not one of this command's",
 					      argv[optind - 1]);
-		if (opt == OPT_JSON)
+		if (opt == OPT_STRICT)
+			pl.strict = true;
+		else if (!strcmp(cmd, "play") &&
+			 (rf_parse_size(optarg, opt == OPT_FROM ? &pl.from :
+					&pl.upto) ||
+			  !(opt == OPT_FROM ? pl.from : pl.upto)))
+			return rf_usage_error("'%s' is not a record number (from 1)",
+					      optarg);
+		else if (!strcmp(cmd, "play"))
+			continue;
+		else if (opt == OPT_JSON)
 			json = true;
 		else if (opt == OPT_POWER_CUT)
 			rp.power_cut = true;
@@ -521,6 +566,8 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(cmd, "sweep"))
 		return rf_sweep_main(&sw, argc - optind, argv + optind);
+	if (!strcmp(cmd, "play"))
+		return rf_play_main(&pl, argc - optind, argv + optind);
 	if (argc - optind != 1)
 		return rf_usage_error("%s", "one TRACE file is needed");
 	if (!strcmp(cmd, "replay")) {
