@@ -12,7 +12,10 @@ record's offset (exit 1), bad usage exits 2.  sweep cuts exactly the
 programs and erases that reached the flash (all, every Nth, a seeded
 sample, between markers, one), each image the torn replay's, reports what
 its checker says (exit 3 when one fails), keeps only failing images and
-stops a checker that overruns --timeout.
+stops a checker that overruns --timeout.  play, which needs an MTD (the vm
+scenario trace-play plays onto nandsim), refuses here, before it touches
+its target, with exit 2: bad usage, a trace of hashes, a corrupt or too
+short trace, a target that is not an MTD.
 """
 import json
 import os
@@ -114,6 +117,42 @@ def check_sweep(tool, trace, records, d):
         fail('sweep with a checker that cannot run: %r' % got)
 
 
+def check_play_refusals(writer, tool, trace, d):
+    """Each refusal of play: exit 2, its reason, the target untouched."""
+    hashed = os.path.join(d, 'hashed.trace')
+    run(writer, '--write-hash', hashed, os.path.join(d, 'hashed.img'))
+    corrupt = os.path.join(d, 'corrupt.trace')
+    with open(trace, 'rb') as f:
+        good = f.read()
+    with open(corrupt, 'wb') as f:
+        f.write(good[:-30])
+    target = os.path.join(d, 'target')
+    with open(target, 'wb') as f:
+        f.write(b'\xa5' * 4096)
+    for args, why in (
+            ((), 'play needs TRACE and /dev/mtdN'),
+            ((trace,), 'play needs TRACE and /dev/mtdN'),
+            (('--from', '5', '--upto', '3', trace, target),
+             '--from 5 comes after --upto 3'),
+            (('--upto', '0', trace, target), 'is not a record number'),
+            (('--from', 'x', trace, target), 'is not a record number'),
+            (('--json', trace, target), 'not one of this command'),
+            (('--upto', '100000', trace, target), 'holds'),
+            ((hashed, target), '--trace-data hash'),
+            ((corrupt, target), 'truncated'),
+            ((target, target), 'is not a ramflash trace'),
+            ((trace, target), 'is not a character device'),
+            ((trace, '/dev/null'), 'is not an MTD'),
+            ((trace, os.path.join(d, 'no-such-mtd')), 'cannot open')):
+        p = run(tool, 'play', *args, status=2)
+        if why not in p.stderr or p.stdout:
+            fail('play %s: %r, expected %r and nothing played' % (
+                ' '.join(args), p.stderr, why))
+    with open(target, 'rb') as f:
+        if f.read() != b'\xa5' * 4096:
+            fail('a refused play wrote to its target')
+
+
 def main():
     writer, tool = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as d:
@@ -183,6 +222,7 @@ def main():
             run(tool, 'print', bad, status=1)
 
         check_sweep(tool, trace, records, d)
+        check_play_refusals(writer, tool, trace, d)
 
         for args in ((), ('frobnicate', trace), ('print', '--upto', '3',
                                                  trace),

@@ -658,7 +658,8 @@ static int t_cleanup(void **state)
 /*
  * test-ramflash-trace --write TRACE IMAGE [STEPS]: run the workload (or
  * its first STEPS steps) traced with full data, for check-trace.py to
- * read with ramflash-trace and for the fuzz corpus (tests/fuzz).
+ * read with ramflash-trace and for the fuzz corpus (tests/fuzz);
+ * --write-hash the same with hashes of the data.
  */
 int main(int argc, char *argv[])
 {
@@ -673,9 +674,10 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_control_events),
 	};
 
-	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--write")) {
+	if ((argc == 4 || argc == 5) && (!strcmp(argv[1], "--write") ||
+					 !strcmp(argv[1], "--write-hash"))) {
 		unlink(argv[3]);
-		t_run(argv[3], argv[2], true, NULL,
+		t_run(argv[3], argv[2], !strcmp(argv[1], "--write"), NULL,
 		      argc == 5 ? (unsigned int)atoi(argv[4]) : T_STEPS, NULL);
 		return 0;
 	}
