@@ -23,14 +23,6 @@ block=131072
 rec=2112	# a page and its OOB in an --oob dump
 pages=64	# per block
 
-# nandsim_up [PARAM...]: load nandsim, erased; NANDSIM is its MTD.
-nandsim_up() {
-	# shellcheck disable=SC2086 # a word list
-	modprobe nandsim $NANDSIM_ARGS "$@" || fail "modprobe nandsim $*"
-	NANDSIM=$(mtd_by_name "NAND simulator partition 0")
-	[ -n "$NANDSIM" ] || fail "nandsim registered no MTD"
-}
-
 # dump_of MTD FILE [NANDDUMP-OPTION...]: nanddump of all MTD, bad blocks
 # included (nanddump's default, skipbad, would shift every later block).
 dump_of() {

@@ -233,6 +233,15 @@ run_badpeer() {
 	run_peer muse-badpeer "$1"
 }
 
+# nandsim_up [PARAM...]: load nandsim with $NANDSIM_ARGS and PARAM,
+# erased; NANDSIM is its MTD.
+nandsim_up() {
+	# shellcheck disable=SC2086 # a word list
+	modprobe nandsim $NANDSIM_ARGS "$@" || fail "modprobe nandsim $*"
+	NANDSIM=$(mtd_by_name "NAND simulator partition 0")
+	[ -n "$NANDSIM" ] || fail "nandsim registered no MTD"
+}
+
 # UBI and UBIFS bring-up and tear-down, always as ubi0.
 #
 # ubi_attach MTD [UBIATTACH-OPTION...]: format MTD for UBI and attach it.
