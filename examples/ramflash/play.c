@@ -321,9 +321,15 @@ static void rf_play_read_io(struct rf_target *t, const struct rf_trace_rec *rec,
 static int rf_play_read(struct rf_player *pl, const struct rf_trace_rec *rec,
 			const uint8_t *want_data, const uint8_t *want_oob)
 {
-	uint8_t *data = malloc(rec->len + 1), *oob = malloc(rec->ooblen + 1);
+	uint8_t *data, *oob;
 	struct rf_got got = { 0 };
 
+	if (rec->len > pl->t.info.size || rec->ooblen > pl->t.info.size) {
+		rf_diff(pl, rec, "not played: longer than %s", pl->t.path);
+		return 0;
+	}
+	data = malloc(rec->len + 1);
+	oob = malloc(rec->ooblen + 1);
 	if (!data || !oob) {
 		free(data);
 		free(oob);
@@ -527,6 +533,9 @@ static int rf_play_records(struct rf_player *pl, struct rf_trace_reader *r,
 		      rf_play_record(pl, &rec, want_data, want_oob, err, errlen);
 		free(want_data);
 		free(want_oob);
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory for record %" PRIu64,
+				 rec.number);
 		if (ret)
 			return ret;
 	}
