@@ -479,10 +479,25 @@ static int rf_read_ecc(struct rf_sim *sim, const struct rf_io *io,
 	return 0;
 }
 
+/* Whether any subpage of [lo, hi) was programmed since its erase. */
+static bool rf_any_programmed(const struct rf_sim *sim, uint64_t lo,
+			      uint64_t hi)
+{
+	uint64_t sp;
+
+	for (sp = lo / sim->geo.subpage_size;
+	     sp * sim->geo.subpage_size < hi; sp++)
+		if (rf_programmed(sim, sp))
+			return true;
+	return false;
+}
+
 /*
  * --grave-pages: a page of [lo, hi) read more often than its limit comes
  * back as garbage the ECC cannot correct, as nandsim's gravepages do; so
- * does one the control's grave command made.
+ * does one the control's grave command made.  As in nandsim, only reads
+ * of a page holding data count and fail: an erased one (nothing
+ * programmed since its erase) reads erased.
  */
 static void rf_read_graves(struct rf_sim *sim, const struct rf_io *io,
 			   uint64_t lo, uint64_t hi, struct rf_ecc *ecc)
@@ -492,7 +507,8 @@ static void rf_read_graves(struct rf_sim *sim, const struct rf_io *io,
 	uint64_t p, a, end;
 
 	for (p = lo / page; p * page < hi; p++) {
-		if (!rf_limit_hit(grave, sim->grave_page_ops, p) &&
+		if (!(rf_any_programmed(sim, p * page, (p + 1) * page) &&
+		      rf_limit_hit(grave, sim->grave_page_ops, p)) &&
 		    !rf_live_take(sim, RF_LIVE_GRAVE, p, NULL))
 			continue;
 		end = (p + 1) * page < hi ? (p + 1) * page : hi;
@@ -582,19 +598,6 @@ int rf_do_read(struct rf_sim *sim, const struct rf_io *io, struct rf_ecc *ecc)
 }
 
 /* ---- program ---- */
-
-/* Whether any subpage of [lo, hi) was programmed since its erase. */
-static bool rf_any_programmed(const struct rf_sim *sim, uint64_t lo,
-			      uint64_t hi)
-{
-	uint64_t sp;
-
-	for (sp = lo / sim->geo.subpage_size;
-	     sp * sim->geo.subpage_size < hi; sp++)
-		if (rf_programmed(sim, sp))
-			return true;
-	return false;
-}
 
 /*
  * Program the in-band part [lo, hi) of a NAND block.  Erased subpages take

@@ -457,6 +457,43 @@ static void test_grave_pages(void **state)
 	rf_sim_close(sim);
 }
 
+/*
+ * --grave-pages 6:1, as nandsim's gravepages: reads of the page while it
+ * is erased (never programmed, or erased since) return 0xff and do not
+ * count; the count goes on across erases.
+ */
+static void test_grave_pages_erased(void **state)
+{
+	struct rf_sim *sim = t_open_limits(NULL, NULL, "6:1");
+	uint8_t data[T_PAGE], back[T_PAGE];
+	struct rf_ecc ecc;
+	int i;
+
+	memset(data, 0x3c, sizeof(data));
+	for (i = 0; i < 3; i++) {
+		t_read(sim, 6 * T_PAGE, back, T_PAGE, &ecc);
+		assert_int_equal(ecc.failed, 0);
+		t_assert_filled(back, T_PAGE, 0xff);
+	}
+	assert_int_equal(t_write(sim, 6 * T_PAGE, data, T_PAGE), 0);
+	t_read(sim, 6 * T_PAGE, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 0);
+	t_assert_filled(back, T_PAGE, 0x3c);
+	t_read(sim, 6 * T_PAGE, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), grave_reads), 1);
+	assert_int_equal(rf_sim_erase(sim, T_BLOCK, T_BLOCK), 0);
+	t_read(sim, 6 * T_PAGE, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 0);
+	t_assert_filled(back, T_PAGE, 0xff);
+	/* Programmed again, its one good read is spent. */
+	assert_int_equal(t_write(sim, 6 * T_PAGE, data, T_PAGE / 2), 0);
+	t_read(sim, 6 * T_PAGE, back, T_PAGE, &ecc);
+	assert_int_equal(ecc.failed, 1);
+	assert_int_equal(rf_stats_get(rf_sim_stats(sim), grave_reads), 2);
+	rf_sim_close(sim);
+}
+
 /* Limits name blocks and pages of a NAND chip. */
 static void test_limits_checked(void **state)
 {
@@ -669,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_weak_blocks),
 		cmocka_unit_test(test_weak_pages),
 		cmocka_unit_test(test_grave_pages),
+		cmocka_unit_test(test_grave_pages_erased),
 		cmocka_unit_test(test_limits_checked),
 		cmocka_unit_test(test_fail_lists),
 		cmocka_unit_test(test_latency_hook),
