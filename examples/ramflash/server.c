@@ -87,8 +87,8 @@ static int rf_result(struct rf_server *srv, int ret)
  * charges simulated time through its delay hook; rf_server_charge() (the
  * hook main.c installs) adds it up for the calling thread instead of
  * sleeping.  A callback runs the operation at once, keeps the request
- * (libmuse's asynchronous replies) and leaves it to a timer thread that
- * answers each request when its time is up, earliest first (a min-heap).
+ * (libmuse's asynchronous replies) and hands its answer to the server's
+ * deadline scheduler (scheduler.h), which gives it when its time is up.
  * The kernel sees the result no earlier than a chip would give it.
  */
 static __thread uint64_t rf_charged_us;
@@ -101,86 +101,19 @@ void rf_server_charge(void *arg, uint32_t usec)
 /* How a request that waits is answered. */
 enum rf_answer { RF_ANSWER_READ, RF_ANSWER_WRITE, RF_ANSWER_OK };
 
+/* A kept request's answer: the scheduler's completion context. */
 struct rf_pending {
-	uint64_t due_ns;		/* CLOCK_MONOTONIC */
 	struct muse_req *req;
 	enum rf_answer answer;
 	int result;			/* < 0: fails with it */
 	struct muse_ecc_result ecc;
 };
 
-static struct rf_timer {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* on CLOCK_MONOTONIC */
-	struct rf_pending *heap;	/* heap[0] is due first */
-	size_t count, size;
-	bool running, stop;
-	struct rf_ctl *ctl;		/* answers wait while it is frozen */
-	pthread_t thread;
-} rf_timer = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static uint64_t rf_now_ns(void)
+/* The completion: answer the kept request, once. */
+static void rf_answer(void *ctx)
 {
-	struct timespec ts;
+	struct rf_pending *p = ctx;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void rf_heap_swap(size_t i, size_t j)
-{
-	struct rf_pending t = rf_timer.heap[i];
-
-	rf_timer.heap[i] = rf_timer.heap[j];
-	rf_timer.heap[j] = t;
-}
-
-/* Under the lock; -ENOMEM if the heap cannot grow. */
-static int rf_heap_push(const struct rf_pending *p)
-{
-	struct rf_timer *t = &rf_timer;
-	size_t i = t->count;
-
-	if (t->count == t->size) {
-		size_t size = t->size ? 2 * t->size : 64;
-		struct rf_pending *heap = realloc(t->heap, size * sizeof(*heap));
-
-		if (!heap)
-			return -ENOMEM;
-		t->heap = heap;
-		t->size = size;
-	}
-	t->heap[t->count++] = *p;
-	for (; i && t->heap[(i - 1) / 2].due_ns > t->heap[i].due_ns;
-	     i = (i - 1) / 2)
-		rf_heap_swap(i, (i - 1) / 2);
-	return 0;
-}
-
-/* Under the lock, with count > 0. */
-static struct rf_pending rf_heap_pop(void)
-{
-	struct rf_timer *t = &rf_timer;
-	struct rf_pending top = t->heap[0];
-	size_t i = 0;
-
-	t->heap[0] = t->heap[--t->count];
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, min = i;
-
-		if (l < t->count && t->heap[l].due_ns < t->heap[min].due_ns)
-			min = l;
-		if (r < t->count && t->heap[r].due_ns < t->heap[min].due_ns)
-			min = r;
-		if (min == i)
-			return top;
-		rf_heap_swap(i, min);
-		i = min;
-	}
-}
-
-static void rf_answer(const struct rf_pending *p)
-{
 	if (p->result < 0)
 		muse_reply_err(p->req, p->result);
 	else if (p->answer == RF_ANSWER_READ)
@@ -189,123 +122,59 @@ static void rf_answer(const struct rf_pending *p)
 		muse_reply_write(p->req);
 	else
 		muse_reply_ok(p->req);
+	free(p);
 }
 
-/* Answer what is due; on stop, everything left at once. */
-static void *rf_timer_main(void *arg)
+/* The scheduler's hold: the control socket's freeze holds the answers. */
+static bool rf_server_held(void *arg)
 {
-	struct rf_timer *t = &rf_timer;
+	struct rf_server *srv = arg;
 
-	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		bool frozen = rf_ctl_frozen(t->ctl);
-
-		if (t->count && (t->stop || (!frozen &&
-					     t->heap[0].due_ns <= rf_now_ns()))) {
-			struct rf_pending p = rf_heap_pop();
-
-			pthread_mutex_unlock(&t->lock);
-			rf_answer(&p);
-			pthread_mutex_lock(&t->lock);
-		} else if (t->stop) {
-			break;
-		} else if (!t->count || frozen) {
-			pthread_cond_wait(&t->cond, &t->lock);
-		} else {
-			uint64_t ns = t->heap[0].due_ns;
-			struct timespec due = {
-				.tv_sec = (time_t)(ns / 1000000000u),
-				.tv_nsec = (long)(ns % 1000000000u),
-			};
-
-			pthread_cond_timedwait(&t->cond, &t->lock, &due);
-		}
-	}
-	pthread_mutex_unlock(&t->lock);
-	return NULL;
-}
-
-/* The control released a freeze: what is due is answered now. */
-static void rf_timer_thaw(void *arg)
-{
-	pthread_mutex_lock(&rf_timer.lock);
-	pthread_cond_signal(&rf_timer.cond);
-	pthread_mutex_unlock(&rf_timer.lock);
-}
-
-static int rf_timer_start(struct rf_ctl *ctl)
-{
-	struct rf_timer *t = &rf_timer;
-	pthread_condattr_t attr;
-	int ret;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	t->stop = false;
-	t->ctl = ctl;
-	if (ctl) {
-		ctl->thaw = rf_timer_thaw;
-		ctl->thaw_arg = NULL;
-	}
-	ret = -pthread_create(&t->thread, NULL, rf_timer_main, NULL);
-	t->running = !ret;
-	return ret;
-}
-
-/* Answer every waiting request now and end the thread. */
-static void rf_timer_stop(void)
-{
-	struct rf_timer *t = &rf_timer;
-
-	if (!t->running)
-		return;
-	pthread_mutex_lock(&t->lock);
-	t->stop = true;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	t->running = false;
-	pthread_cond_destroy(&t->cond);
-	free(t->heap);
-	t->heap = NULL;
-	t->count = t->size = 0;
+	return rf_ctl_frozen(srv->ctl);
 }
 
 /*
  * The end of a callback: answer now if the operation took no simulated
  * time, else keep the request until its time is up.  A request libmuse
- * cannot keep (muse_session_handle_buf() in tests) waits here instead.
+ * cannot keep (muse_session_handle_buf() in tests), or one whose answer
+ * finds no memory, waits here instead.
  */
-static int rf_finish(struct muse_req *req, enum rf_answer answer, int result,
+static int rf_finish(struct rf_server *srv, struct muse_req *req,
+		     enum rf_answer answer, int result,
 		     const struct muse_ecc_result *ecc)
 {
-	struct rf_pending p = { .req = req, .answer = answer, .result = result };
 	uint64_t usec = rf_charged_us;
+	struct rf_pending *p;
 	int ret;
 
 	rf_charged_us = 0;
 	if (!usec)
 		return result;
-	if (!rf_timer.running || muse_req_keep(req)) {
+	p = rf_sched_running(&srv->sched) ? malloc(sizeof(*p)) : NULL;
+	if (!p || muse_req_keep(req)) {
 		struct timespec ts = { .tv_sec = (time_t)(usec / 1000000),
 				       .tv_nsec = (long)(usec % 1000000) * 1000 };
 
+		free(p);
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
 		return result;
 	}
+	*p = (struct rf_pending){ .req = req, .answer = answer,
+				  .result = result };
 	if (ecc)
-		p.ecc = *ecc;
-	p.due_ns = rf_now_ns() + usec * 1000;
-	pthread_mutex_lock(&rf_timer.lock);
-	ret = rf_heap_push(&p);
-	if (!ret && rf_timer.heap[0].req == req)
-		pthread_cond_signal(&rf_timer.cond);
-	pthread_mutex_unlock(&rf_timer.lock);
-	if (ret)
+		p->ecc = *ecc;
+	ret = rf_sched_add(&srv->sched,
+			   rf_sched_now(&srv->sched) + usec * 1000,
+			   rf_answer, p);
+	/*
+	 * The request is kept, so it is answered here; without room in the
+	 * scheduler it fails with that errno (-ENOMEM), as it always did.
+	 */
+	if (ret) {
+		free(p);
 		muse_reply_err(req, ret);
+	}
 	return MUSE_ASYNC;
 }
 
@@ -345,7 +214,7 @@ static int rf_op_read(void *userdata, struct muse_req *req,
 	ecc->corrected = result.corrected;
 	ecc->max_bitflips = result.max_bitflips;
 	ecc->failed = result.failed;
-	return rf_finish(req, RF_ANSWER_READ, rf_result(srv, ret), ecc);
+	return rf_finish(srv, req, RF_ANSWER_READ, rf_result(srv, ret), ecc);
 }
 
 static int rf_op_write(void *userdata, struct muse_req *req,
@@ -363,7 +232,7 @@ static int rf_op_write(void *userdata, struct muse_req *req,
 	if (!ret)
 		ret = rf_sim_write(srv->sim, &sio);
 	rf_ctl_leave(srv->ctl);
-	return rf_finish(req, RF_ANSWER_WRITE, rf_result(srv, ret), NULL);
+	return rf_finish(srv, req, RF_ANSWER_WRITE, rf_result(srv, ret), NULL);
 }
 
 static int rf_op_erase(void *userdata, struct muse_req *req, uint64_t addr,
@@ -378,7 +247,7 @@ static int rf_op_erase(void *userdata, struct muse_req *req, uint64_t addr,
 	/* Blocks erased before a failing one are erased too. */
 	rf_pt_after_erase(&srv->pt, addr, len);
 	rf_ctl_leave(srv->ctl);
-	return rf_finish(req, RF_ANSWER_OK, rf_result(srv, ret), NULL);
+	return rf_finish(srv, req, RF_ANSWER_OK, rf_result(srv, ret), NULL);
 }
 
 static int rf_op_isbad(void *userdata, struct muse_req *req, uint64_t addr)
@@ -511,10 +380,13 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 {
 	unsigned int flags = 0;
 	struct muse_device dev;
+	const struct rf_sched_hooks hooks = { .held = rf_server_held,
+					      .arg = srv };
 	int ret;
 
 	srv->opts = opts;
 	srv->sim = sim;
+	rf_sched_init(&srv->sched, &hooks);
 	srv->se = NULL;
 	srv->ctl = NULL;
 	memset(&srv->pt, 0, sizeof(srv->pt));
@@ -588,7 +460,12 @@ int rf_server_serve(struct rf_server *srv)
 	/* The control may set a latency while serving. */
 	if (f->latency_read_us || f->latency_program_us ||
 	    f->latency_erase_us || srv->ctl)
-		ret = rf_timer_start(srv->ctl);
+		ret = rf_sched_start(&srv->sched);
+	/* A release must wake the scheduler, which may sleep untimed. */
+	if (!ret && srv->ctl && rf_sched_running(&srv->sched)) {
+		srv->ctl->thaw = rf_sched_thaw;
+		srv->ctl->thaw_arg = &srv->sched;
+	}
 	if (!ret && srv->ctl)
 		ret = rf_ctl_start(srv->ctl);
 	if (!ret)
@@ -599,7 +476,9 @@ int rf_server_serve(struct rf_server *srv)
 	if (srv->ctl)
 		rf_ctl_stop(srv->ctl);
 	/* Requests still waiting are answered before the session goes. */
-	rf_timer_stop();
+	rf_sched_stop(&srv->sched);
+	if (srv->ctl)
+		srv->ctl->thaw = NULL;
 	rf_pt_stop(&srv->pt);
 	return ret;
 }

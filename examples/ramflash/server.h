@@ -12,6 +12,7 @@
 #include "options.h"
 #include "passthrough.h"
 #include "ready.h"
+#include "scheduler.h"
 #include "sim.h"
 
 /* The userdata of the libmuse callbacks. */
@@ -22,6 +23,7 @@ struct rf_server {
 	struct rf_pt pt;		/* read passthrough, when in force */
 	struct rf_ctl *ctl;		/* --control, or NULL */
 	struct rf_ready ready;		/* the ready lines and the like */
+	struct rf_sched sched;		/* the latency model's answers */
 };
 
 /**
@@ -57,8 +59,11 @@ void rf_server_charge(void *arg, uint32_t usec);
 
 /**
  * rf_server_serve() - serve an initialised session (srv->se) until it
- * exits, with the latency model's timer when a latency is set or
- * srv->ctl may set one; srv->ctl (if any) is stopped before it returns.
+ * exits, with the latency model's scheduler (srv->sched) when a latency
+ * is set or srv->ctl may set one; srv->ctl (if any) is stopped before it
+ * returns, then the answers still waiting are given.  @srv must not move
+ * between rf_server_init() and the end of serving (the scheduler's hold
+ * refers to it).
  * @srv: the server.
  *
  * Return: as muse_session_loop().
