@@ -19,9 +19,11 @@
  *               request; OOB and unmarked blocks still do; the read counts
  *               are one per block per I/O unit
  * takeback-race readers hammer a marked block while it is taken back and
- *               the server starts "flipping bits" in its answers: no read
- *               issued after the take-back returned may see the file's
- *               (stale) data
+ *               the server starts "flipping bits" in its answers: each
+ *               reader seen reading the block from the file (counted by
+ *               the kernel, no request) before the take-back, and again
+ *               after it returned; no read issued after the take-back
+ *               may see the file's (stale) data, each is a request
  * truncate      the backing file shrinks under the kernel: EIO, no crash
  * death         the server goes away with passthrough reads and kernel
  *               erases in flight (each reader and eraser seen working
@@ -508,24 +510,38 @@ static const char *case_read_only(struct server *unused, int unused_mtd)
 
 /*
  * Readers hold the lock shared across one read; the main thread takes it
- * exclusively to change gen, so a read classified under an odd gen was
- * issued after the take-back returned and was answered while the server
- * was still flipping.
+ * exclusively to change gen, so every read is classified under the phase
+ * it was issued in, and a phase's change waits for the reads of the one
+ * before to end.  gen % 3: RACE_SERVING (the block unmarked, answers
+ * plain), RACE_MARKED (marked: passthrough reads), RACE_TAKEN_BACK (the
+ * take-back returned and the server flips its answers).  Each reader
+ * notes the gen of its last read that worked, so the main thread can wait
+ * (a handshake, not a pause) until every reader has read in a phase.
  */
+enum race_phase { RACE_SERVING, RACE_MARKED, RACE_TAKEN_BACK };
+
+struct race_reader {
+	struct race *r;
+	atomic_int done_gen;		/* gen its last good read was issued in */
+};
+
 struct race {
 	struct server *s;
 	int mtd;
 	pthread_rwlock_t lock;
-	int gen;			/* odd: taken back and flipping */
+	atomic_int gen;			/* written under the lock, exclusively */
 	atomic_bool stop;
-	atomic_uint stale, flipped;
+	atomic_bool taking_back;	/* the take-back has been issued */
+	atomic_uint stale, flipped, straddled;
+	struct race_reader readers[READERS];
 };
 
 #define RACE_BLOCK	5u
 
 static void *race_reader(void *arg)
 {
-	struct race *r = arg;
+	struct race_reader *me = arg;
+	struct race *r = me->r;
 	uint8_t buf[PAGE];
 	unsigned int seed = (unsigned int)(uintptr_t)pthread_self();
 
@@ -535,21 +551,56 @@ static void *race_reader(void *arg)
 		int gen;
 
 		pthread_rwlock_rdlock(&r->lock);
-		gen = r->gen;
+		gen = atomic_load(&r->gen);
 		ok = pread(r->mtd, buf, PAGE,
 			   RACE_BLOCK * BLOCK + page * PAGE) == PAGE;
 		flip = buf[0] != (uint8_t)(page * PAGE * 131 +
 					   ((page * PAGE) >> 11));
 		/* Issued after the take-back: the server's answer only. */
-		if (ok && (gen & 1)) {
+		if (ok && gen % 3 == RACE_TAKEN_BACK) {
 			if (flip)
 				atomic_fetch_add(&r->flipped, 1);
 			else
 				atomic_fetch_add(&r->stale, 1);
 		}
+		/* A passthrough read that ended with the take-back running. */
+		if (ok && gen % 3 == RACE_MARKED &&
+		    atomic_load(&r->taking_back))
+			atomic_fetch_add(&r->straddled, 1);
+		if (ok)
+			atomic_store(&me->done_gen, gen);
 		pthread_rwlock_unlock(&r->lock);
 	}
 	return NULL;
+}
+
+/* The next phase: no read of the one before is still running. */
+static int race_next(struct race *r, int flip_block, unsigned int *reads)
+{
+	int gen;
+
+	pthread_rwlock_wrlock(&r->lock);
+	gen = atomic_fetch_add(&r->gen, 1) + 1;
+	atomic_store(&r->s->flip_block, flip_block);
+	*reads = atomic_load(&r->s->reads[RACE_BLOCK]);
+	pthread_rwlock_unlock(&r->lock);
+	return gen;
+}
+
+/* Every reader has read in phase @gen (up to 10 s). */
+static bool race_all_read(struct race *r, int gen)
+{
+	int i, k;
+
+	for (k = 0; k < 10000; k++) {
+		for (i = 0; i < READERS; i++)
+			if (atomic_load(&r->readers[i].done_gen) != gen)
+				break;
+		if (i == READERS)
+			return true;
+		usleep(1000);
+	}
+	return false;
 }
 
 static const char *case_takeback_race(struct server *s, int mtd)
@@ -558,9 +609,10 @@ static const char *case_takeback_race(struct server *s, int mtd)
 	struct race r = { .s = s, .mtd = mtd };
 	pthread_rwlockattr_t attr;
 	pthread_t readers[READERS];
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	unsigned int reads, pt_reads = 0, requests = 0;
+	uint32_t count;
 	const char *err = NULL;
-	int i, round;
+	int i, round, gen;
 
 	pattern(want, BLOCK, 0);
 	if (pwrite(mtd, want, BLOCK, RACE_BLOCK * BLOCK) != BLOCK)
@@ -569,40 +621,75 @@ static const char *case_takeback_race(struct server *s, int mtd)
 	pthread_rwlockattr_setkind_np(&attr,
 			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&r.lock, &attr);
-	for (i = 0; i < READERS; i++)
-		pthread_create(&readers[i], NULL, race_reader, &r);
+	for (i = 0; i < READERS; i++) {
+		r.readers[i].r = &r;
+		atomic_store(&r.readers[i].done_gen, -1);
+		pthread_create(&readers[i], NULL, race_reader, &r.readers[i]);
+	}
 	for (round = 0; round < 20 && !err; round++) {
-		err = mark(s, RACE_BLOCK, 1, 1);
+		/* The kernel's count from here on: this round's only. */
+		err = muse_session_passthrough_reads(s->se, RACE_BLOCK, 1,
+						     &count, NULL) ?
+		      "muse_session_passthrough_reads" : NULL;
+		err = err ?: mark(s, RACE_BLOCK, 1, 1);
 		if (err)
 			break;
-		/* Passthrough reads run meanwhile (the pause is no handshake:
-		 * nothing waits on it, it only lets readers pile up). */
-		nanosleep(&pause, NULL);
+		/*
+		 * Every reader is seen reading the marked block, from the
+		 * file (no request, the kernel counted them), right up to
+		 * the take-back, which races with those reads.
+		 */
+		gen = race_next(&r, -1, &reads);
+		if (!race_all_read(&r, gen)) {
+			err = "not every reader read the marked block before the take-back: the case proved nothing";
+			break;
+		}
 		atomic_store(&s->flip_block, RACE_BLOCK);
-		/* Races with the passthrough reads in flight. */
+		if (atomic_load(&s->reads[RACE_BLOCK]) != reads) {
+			err = "a read of the marked block reached the server";
+			break;
+		}
+		atomic_store(&r.taking_back, true);
 		err = mark(s, RACE_BLOCK, 1, 0);
-		pthread_rwlock_wrlock(&r.lock);
-		r.gen++;
-		pthread_rwlock_unlock(&r.lock);
-		nanosleep(&pause, NULL);
-		pthread_rwlock_wrlock(&r.lock);
-		r.gen++;
-		atomic_store(&s->flip_block, -1);
-		pthread_rwlock_unlock(&r.lock);
+		if (err)
+			break;
+		if (muse_session_passthrough_reads(s->se, RACE_BLOCK, 1,
+						   &count, NULL)) {
+			err = "muse_session_passthrough_reads";
+			break;
+		}
+		if (count < READERS) {
+			err = "the marked block's reads were not passthrough reads";
+			break;
+		}
+		pt_reads += count;
+		/*
+		 * Every reader is seen reading again after the take-back
+		 * returned: each such read must be a request, flipped.
+		 */
+		gen = race_next(&r, RACE_BLOCK, &reads);
+		atomic_store(&r.taking_back, false);
+		if (!race_all_read(&r, gen)) {
+			err = "not every reader read after the take-back: the case proved nothing";
+			break;
+		}
+		requests += atomic_load(&s->reads[RACE_BLOCK]) - reads;
+		if (atomic_load(&s->reads[RACE_BLOCK]) - reads < READERS) {
+			err = "the reads after the take-back were not requests";
+			break;
+		}
+		race_next(&r, -1, &reads);
 	}
 	atomic_store(&r.stop, true);
 	for (i = 0; i < READERS; i++)
 		pthread_join(readers[i], NULL);
 	pthread_rwlock_destroy(&r.lock);
-	note("after take-back: %u flipped, %u stale\n",
+	note("takeback-race: %u passthrough reads, %u ended with the take-back running; after it: %u requests, %u flipped, %u stale\n",
+	     pt_reads, atomic_load(&r.straddled), requests,
 	     atomic_load(&r.flipped), atomic_load(&r.stale));
-	if (err)
-		return err;
 	if (atomic_load(&r.stale))
 		return "a read issued after the take-back saw the file";
-	if (!atomic_load(&r.flipped))
-		return "no read ran after a take-back: the case proved nothing";
-	return NULL;
+	return err;
 }
 
 static const char *case_truncate(struct server *s, int mtd)
