@@ -27,8 +27,18 @@
 /* How long a reply may take: a kept request answered from a thread. */
 #define REPLY_TIMEOUT_MS	10000
 
+/* A request sent and not yet taken by muse_test_wait_reply(). */
+struct in_flight {
+	struct in_flight *next;
+	uint64_t unique;
+	uint32_t opcode;
+	struct muse_test_io io;		/* READ and WRITE: the request */
+	unsigned char *reply;		/* as it came; NULL until then */
+	size_t replylen;		/* its length (may exceed bufsize) */
+};
+
 struct muse_test_peer {
-	struct muse_session *se;
+	struct muse_session *se;	/* NULL with MUSE_TEST_EXTERNAL */
 	int kernel_fd;			/* the module's end */
 	int server_fd;			/* the session's end */
 	bool v2;
@@ -41,6 +51,7 @@ struct muse_test_peer {
 	size_t bufsize;
 	char violation[256];
 	bool violated;
+	struct in_flight *in_flight;
 };
 
 static const char *opcode_name(uint32_t opcode)
@@ -83,9 +94,10 @@ int muse_test_peer_new(struct muse_session *se, uint32_t offered,
 
 	if (pp)
 		*pp = NULL;
-	if (!se || !pp || flags & ~MUSE_TEST_V2_KERNEL)
+	if (!pp || flags & ~(MUSE_TEST_V2_KERNEL | MUSE_TEST_EXTERNAL) ||
+	    !se == !(flags & MUSE_TEST_EXTERNAL))
 		return -EINVAL;
-	if (muse_session_fd(se) >= 0)
+	if (se && muse_session_fd(se) >= 0)
 		return -EBUSY;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -101,7 +113,7 @@ int muse_test_peer_new(struct muse_session *se, uint32_t offered,
 	p->v2 = flags & MUSE_TEST_V2_KERNEL;
 	p->offered = p->v2 ? 0 : offered;
 	p->max_io = p->v2 ? 0 : max_io;
-	ret = muse_session_set_fd(se, p->server_fd);
+	ret = se ? muse_session_set_fd(se, p->server_fd) : 0;
 	if (ret) {
 		muse_test_peer_free(p);
 		return ret;
@@ -110,10 +122,22 @@ int muse_test_peer_new(struct muse_session *se, uint32_t offered,
 	return 0;
 }
 
+int muse_test_server_fd(const struct muse_test_peer *p)
+{
+	return p->server_fd;
+}
+
 void muse_test_peer_free(struct muse_test_peer *p)
 {
+	struct in_flight *f;
+
 	if (!p)
 		return;
+	while ((f = p->in_flight)) {
+		p->in_flight = f->next;
+		free(f->reply);
+		free(f);
+	}
 	close(p->kernel_fd);
 	close(p->server_fd);
 	free(p->buf);
@@ -147,10 +171,11 @@ static int send_frame(struct muse_test_peer *p, size_t len)
 /*
  * Let the session take the request just sent: it is queued, so one
  * muse_session_process() handles it (answers it, or a callback keeps it).
+ * An external server takes it itself.
  */
 static int pump(struct muse_test_peer *p)
 {
-	int ret = muse_session_process(p->se);
+	int ret = p->se ? muse_session_process(p->se) : 0;
 
 	return ret < 0 ? ret : 0;
 }
@@ -211,27 +236,130 @@ static int check_header(struct muse_test_peer *p, uint32_t opcode,
 	return oh.error;
 }
 
-/* Send the frame in p->buf, let the session answer, check the header. */
-static int exchange(struct muse_test_peer *p, uint32_t opcode,
-		    uint64_t unique, size_t len, size_t *bodylen)
+/* Send INIT, let the session answer, check the reply's header. */
+static int exchange_init(struct muse_test_peer *p, size_t len,
+			 size_t *bodylen)
 {
 	ssize_t n;
 	int ret;
 
 	p->violated = false;
 	ret = send_frame(p, len);
-	if (!ret)
-		ret = opcode == MUSE_INIT ? muse_session_init(p->se) : pump(p);
+	if (ret)
+		return ret;
+	ret = p->se ? muse_session_init(p->se) : 0;
 	/*
 	 * A failed INIT may still have answered (the reply says why), but
 	 * then the answer is already there: no waiting for it.
 	 */
-	if (ret && opcode != MUSE_INIT)
-		return ret;
 	n = receive_reply(p, ret ? 0 : REPLY_TIMEOUT_MS);
 	if (n < 0)
 		return ret ? ret : (int)n;
-	return check_header(p, opcode, unique, n, bodylen);
+	return check_header(p, MUSE_INIT, 1, n, bodylen);
+}
+
+static struct in_flight **find_in_flight(struct muse_test_peer *p,
+					 uint64_t unique)
+{
+	struct in_flight **f;
+
+	for (f = &p->in_flight; *f && (*f)->unique != unique; f = &(*f)->next)
+		;
+	return f;
+}
+
+/*
+ * Send the request in p->buf and let the session take it; it is in
+ * flight until muse_test_wait_reply() takes its reply.
+ */
+static int send_request(struct muse_test_peer *p, uint32_t opcode,
+			uint64_t unique, size_t len,
+			const struct muse_test_io *io)
+{
+	struct in_flight *f = calloc(1, sizeof(*f));
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	f->unique = unique;
+	f->opcode = opcode;
+	if (io)
+		f->io = *io;
+	ret = send_frame(p, len);
+	if (!ret)
+		ret = pump(p);
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	f->next = p->in_flight;
+	p->in_flight = f;
+	return 0;
+}
+
+/*
+ * Receive replies until @f's came, keeping those of other requests in
+ * flight for their own wait; a reply to none of them is a violation,
+ * named after @f.
+ */
+static int receive_for(struct muse_test_peer *p, struct in_flight *f)
+{
+	struct fuse_out_header oh;
+	struct in_flight *to;
+	ssize_t n;
+
+	while (!f->reply) {
+		n = receive_reply(p, REPLY_TIMEOUT_MS);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n < sizeof(oh))
+			return violate(p, f->opcode, f->unique, "reply-length",
+				       "%zd bytes, shorter than fuse_out_header",
+				       n);
+		memcpy(&oh, p->buf, sizeof(oh));
+		to = *find_in_flight(p, oh.unique);
+		if (!to || to->reply)
+			return violate(p, f->opcode, f->unique, "reply-unique",
+				       "answers %" PRIu64 ", %s",
+				       (uint64_t)oh.unique,
+				       to ? "answered already" :
+					    "no request in flight");
+		to->replylen = (size_t)n;
+		to->reply = malloc((size_t)n < p->bufsize ? (size_t)n :
+							    p->bufsize);
+		if (!to->reply)
+			return -ENOMEM;
+		memcpy(to->reply, p->buf,
+		       (size_t)n < p->bufsize ? (size_t)n : p->bufsize);
+	}
+	return 0;
+}
+
+/*
+ * Take the request @unique out of flight once its reply came: the reply
+ * back in p->buf, its header checked (as check_header()); *@f gets the
+ * request.
+ */
+static int take_reply(struct muse_test_peer *p, uint64_t unique,
+		      struct in_flight *f, size_t *bodylen)
+{
+	struct in_flight **at = find_in_flight(p, unique), *mine = *at;
+	int ret;
+
+	if (!mine)
+		return -ENOENT;
+	*f = *mine;
+	ret = receive_for(p, mine);
+	if (ret)
+		return ret;
+	*at = mine->next;
+	memcpy(p->buf, mine->reply, mine->replylen < p->bufsize ?
+				    mine->replylen : p->bufsize);
+	ret = check_header(p, mine->opcode, unique, (ssize_t)mine->replylen,
+			   bodylen);
+	free(mine->reply);
+	free(mine);
+	return ret;
 }
 
 /* One KEY=VALUE of the info block, decimal; false if malformed. */
@@ -379,7 +507,7 @@ int muse_test_init(struct muse_test_peer *p)
 	len = p->v2 ? mf_init_v2(p->buf, 1, FUSE_KERNEL_MINOR_VERSION) :
 		      mf_init_ext(p->buf, 1, p->offered, p->max_io);
 	p->next_unique = 2;
-	ret = exchange(p, MUSE_INIT, 1, len, &bodylen);
+	ret = exchange_init(p, len, &bodylen);
 	if (ret)
 		return ret;
 	ret = check_init_out(p, bodylen);
@@ -502,21 +630,34 @@ static int check_io_out(struct muse_test_peer *p, uint32_t opcode,
 	return 0;
 }
 
-static int do_io(struct muse_test_peer *p, uint32_t opcode,
-		 const struct muse_test_io *io, struct muse_ecc_result *ecc)
+/* Send a READ or WRITE: in flight under a new unique. */
+static int send_io(struct muse_test_peer *p, uint32_t opcode,
+		   const struct muse_test_io *io, uint64_t *uniquep)
 {
-	uint64_t unique = p->next_unique++;
+	uint64_t unique;
+	int ret;
+
+	p->violated = false;
+	if (!io || !uniquep || !io_sendable(p, io))
+		return -EINVAL;
+	unique = p->next_unique++;
+	ret = send_request(p, opcode, unique,
+			   io_frame(p, opcode, unique, io), io);
+	if (!ret)
+		*uniquep = unique;
+	return ret;
+}
+
+/* The READ or WRITE reply in p->buf, its header checked. */
+static int finish_io(struct muse_test_peer *p, const struct in_flight *f,
+		     size_t bodylen, struct muse_ecc_result *ecc)
+{
+	const struct muse_test_io *io = &f->io;
 	struct muse_read_out out;
-	size_t bodylen = 0;
 	const unsigned char *payload;
 	int ret;
 
-	if (!io || !io_sendable(p, io))
-		return -EINVAL;
-	ret = exchange(p, opcode, unique, io_frame(p, opcode, unique, io),
-		       &bodylen);
-	if (!ret)
-		ret = check_io_out(p, opcode, unique, io, bodylen, &out);
+	ret = check_io_out(p, f->opcode, f->unique, io, bodylen, &out);
 	if (ret)
 		return ret;
 	if (ecc) {
@@ -524,7 +665,7 @@ static int do_io(struct muse_test_peer *p, uint32_t opcode,
 		ecc->max_bitflips = out.max_bitflips;
 		ecc->failed = out.failed;
 	}
-	if (opcode == MUSE_READ) {
+	if (f->opcode == MUSE_READ) {
 		payload = p->buf + sizeof(struct fuse_out_header) + bodylen -
 			  io->len - io->ooblen;
 		if (io->len)
@@ -538,72 +679,159 @@ static int do_io(struct muse_test_peer *p, uint32_t opcode,
 int muse_test_read(struct muse_test_peer *p, const struct muse_test_io *io,
 		   struct muse_ecc_result *ecc)
 {
+	uint64_t unique;
+	int ret = send_io(p, MUSE_READ, io, &unique);
+
 	if (ecc)
 		memset(ecc, 0, sizeof(*ecc));
-	return do_io(p, MUSE_READ, io, ecc);
+	return ret ? ret : muse_test_wait_reply(p, unique, ecc);
 }
 
 int muse_test_write(struct muse_test_peer *p, const struct muse_test_io *io)
 {
-	return do_io(p, MUSE_WRITE, io, NULL);
+	uint64_t unique;
+	int ret = send_io(p, MUSE_WRITE, io, &unique);
+
+	return ret ? ret : muse_test_wait_reply(p, unique, NULL);
 }
 
-/* ERASE, ISBAD, MARKBAD, SYNC: a request with an address or none. */
-static int do_block(struct muse_test_peer *p, uint32_t opcode, uint64_t addr,
-		    uint64_t len)
+/* Send ERASE, ISBAD, MARKBAD, SYNC: a request with an address or none. */
+static int send_block(struct muse_test_peer *p, uint32_t opcode,
+		      uint64_t addr, uint64_t len, uint64_t *uniquep)
 {
 	const struct muse_test_geometry *g = &p->geo;
-	uint64_t unique = p->next_unique++;
-	struct muse_isbad_out out;
-	size_t bodylen = 0, frame;
+	uint64_t unique;
+	size_t frame;
 	int ret;
 
-	if (!p->initialised)
+	p->violated = false;
+	if (!p->initialised || !uniquep)
 		return -EINVAL;
 	if (opcode != MUSE_SYNC &&
 	    (addr % g->erasesize || addr >= g->size || len % g->erasesize ||
-	     len > g->size - addr))
+	     len > g->size - addr || (opcode == MUSE_ERASE && !len)))
 		return -EINVAL;
+	unique = p->next_unique++;
 	if (opcode == MUSE_ERASE)
 		frame = mf_erase(p->buf, unique, addr, len);
 	else if (opcode == MUSE_SYNC)
 		frame = mf_request(p->buf, opcode, unique, NULL, 0);
 	else
 		frame = mf_block(p->buf, opcode, unique, addr);
-	ret = exchange(p, opcode, unique, frame, &bodylen);
-	if (ret)
-		return ret;
-	if (opcode != MUSE_ISBAD && bodylen)
-		return violate(p, opcode, unique, "reply-body",
+	ret = send_request(p, opcode, unique, frame, NULL);
+	if (!ret)
+		*uniquep = unique;
+	return ret;
+}
+
+/* The reply in p->buf to a request send_block() sent, header checked. */
+static int finish_block(struct muse_test_peer *p, const struct in_flight *f,
+			size_t bodylen)
+{
+	struct muse_isbad_out out;
+
+	if (f->opcode != MUSE_ISBAD && bodylen)
+		return violate(p, f->opcode, f->unique, "reply-body",
 			       "%zu bytes, none expected", bodylen);
-	if (opcode != MUSE_ISBAD)
+	if (f->opcode != MUSE_ISBAD)
 		return 0;
 	if (bodylen != sizeof(out))
-		return violate(p, opcode, unique, "reply-body",
+		return violate(p, f->opcode, f->unique, "reply-body",
 			       "%zu bytes, %zu expected", bodylen, sizeof(out));
 	memcpy(&out, p->buf + sizeof(struct fuse_out_header), sizeof(out));
 	if (out.result > 1)
-		return violate(p, opcode, unique, "isbad-result",
+		return violate(p, f->opcode, f->unique, "isbad-result",
 			       "%" PRIu32 ", not 0 or 1", out.result);
 	return (int)out.result;
 }
 
+int muse_test_send_read(struct muse_test_peer *p,
+			const struct muse_test_io *io, uint64_t *unique)
+{
+	return send_io(p, MUSE_READ, io, unique);
+}
+
+int muse_test_send_write(struct muse_test_peer *p,
+			 const struct muse_test_io *io, uint64_t *unique)
+{
+	return send_io(p, MUSE_WRITE, io, unique);
+}
+
+int muse_test_send_erase(struct muse_test_peer *p, uint64_t addr,
+			 uint64_t len, uint64_t *unique)
+{
+	return send_block(p, MUSE_ERASE, addr, len, unique);
+}
+
+int muse_test_send_isbad(struct muse_test_peer *p, uint64_t addr,
+			 uint64_t *unique)
+{
+	return send_block(p, MUSE_ISBAD, addr, 0, unique);
+}
+
+int muse_test_send_markbad(struct muse_test_peer *p, uint64_t addr,
+			   uint64_t *unique)
+{
+	return send_block(p, MUSE_MARKBAD, addr, 0, unique);
+}
+
+int muse_test_send_sync(struct muse_test_peer *p, uint64_t *unique)
+{
+	return send_block(p, MUSE_SYNC, 0, 0, unique);
+}
+
+int muse_test_wait_reply(struct muse_test_peer *p, uint64_t unique,
+			 struct muse_ecc_result *ecc)
+{
+	struct in_flight f;
+	size_t bodylen = 0;
+	int ret;
+
+	p->violated = false;
+	if (ecc)
+		memset(ecc, 0, sizeof(*ecc));
+	ret = take_reply(p, unique, &f, &bodylen);
+	if (ret)
+		return ret;
+	if (f.opcode == MUSE_READ || f.opcode == MUSE_WRITE)
+		return finish_io(p, &f, bodylen,
+				 f.opcode == MUSE_READ ? ecc : NULL);
+	return finish_block(p, &f, bodylen);
+}
+
+/* The reply to the request just sent, if it was sent. */
+static int round_trip(struct muse_test_peer *p, int sent,
+		      const uint64_t *unique)
+{
+	return sent ? sent : muse_test_wait_reply(p, *unique, NULL);
+}
+
 int muse_test_erase(struct muse_test_peer *p, uint64_t addr, uint64_t len)
 {
-	return len ? do_block(p, MUSE_ERASE, addr, len) : -EINVAL;
+	uint64_t unique;
+
+	return round_trip(p, muse_test_send_erase(p, addr, len, &unique),
+			  &unique);
 }
 
 int muse_test_isbad(struct muse_test_peer *p, uint64_t addr)
 {
-	return do_block(p, MUSE_ISBAD, addr, 0);
+	uint64_t unique;
+
+	return round_trip(p, muse_test_send_isbad(p, addr, &unique), &unique);
 }
 
 int muse_test_markbad(struct muse_test_peer *p, uint64_t addr)
 {
-	return do_block(p, MUSE_MARKBAD, addr, 0);
+	uint64_t unique;
+
+	return round_trip(p, muse_test_send_markbad(p, addr, &unique),
+			  &unique);
 }
 
 int muse_test_sync(struct muse_test_peer *p)
 {
-	return do_block(p, MUSE_SYNC, 0, 0);
+	uint64_t unique;
+
+	return round_trip(p, muse_test_send_sync(p, &unique), &unique);
 }

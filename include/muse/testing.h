@@ -10,6 +10,9 @@
  * every reply with the rules the module applies, the predicates of
  * <muse/muse_kernel.h>.  A reply the module would refuse is a violation:
  * the call fails with -EPROTO and muse_test_violation() names it.
+ * Each call answers one request in turn; muse_test_send_read() and its
+ * siblings with muse_test_wait_reply() keep several in flight, as the
+ * module does, for a server that answers them out of order.
  *
  * Build: pkg-config --cflags --libs libmuse-testing (a static library).
  * doc/libmuse.md, "Testing a server without a kernel".
@@ -31,12 +34,18 @@ struct muse_test_peer;
 /* muse_test_peer_new() flags. */
 /* Speak as a v2 kernel: 8-byte INIT, one page per request, no OOB. */
 #define MUSE_TEST_V2_KERNEL	(1U << 0)
+/*
+ * The server runs its own loop, in another process or thread, on the end
+ * muse_test_server_fd() returns: the peer only sends and receives.
+ */
+#define MUSE_TEST_EXTERNAL	(1U << 1)
 
 /**
  * muse_test_peer_new() - connect a session to a fake kernel.
  * @se:		a session without an fd; the peer gives it one end of a
  *		socketpair (muse_session_set_fd()) and drives it from then
- *		on: no loop may run on it while the peer is in use.
+ *		on: no loop may run on it while the peer is in use.  NULL
+ *		with MUSE_TEST_EXTERNAL.
  * @offered:	the MUSE_EXT_* flags (<muse/muse_kernel.h>) the fake kernel
  *		offers at INIT (ignored with MUSE_TEST_V2_KERNEL).
  * @max_io:	the largest READ/WRITE payload it offers (the module's
@@ -44,19 +53,35 @@ struct muse_test_peer;
  * @flags:	MUSE_TEST_* flags.
  * @pp:		receives the peer.
  *
- * Return: 0; -EINVAL (NULL @se or @pp, unknown flags); -EBUSY if the
- * session has an fd; -ENOMEM; or the negative errno of socketpair(2).
+ * Return: 0; -EINVAL (NULL @pp, unknown flags, a NULL @se without
+ * MUSE_TEST_EXTERNAL or one with it); -EBUSY if the session has an fd;
+ * -ENOMEM; or the negative errno of socketpair(2).
  */
 int muse_test_peer_new(struct muse_session *se, uint32_t offered,
 		       uint32_t max_io, unsigned int flags,
 		       struct muse_test_peer **pp);
 
 /**
+ * muse_test_server_fd() - the server's end of the socketpair.
+ * @p: the peer.
+ *
+ * With MUSE_TEST_EXTERNAL, the descriptor to hand to the server (dup2(2)
+ * it into a child before exec: the peer's own is close-on-exec), which
+ * then runs its own INIT and loop.  The peer keeps it open until
+ * muse_test_peer_free().
+ *
+ * Return: the descriptor.
+ */
+int muse_test_server_fd(const struct muse_test_peer *p);
+
+/**
  * muse_test_peer_free() - disconnect and free a peer.
  * @p: the peer, or NULL.
  *
  * Closes both ends of the socketpair: the session sees the connection
- * end.  Free the peer before destroying its session.
+ * end (an external server once its own copies of the peer's end are
+ * closed too).  Requests still in flight are forgotten.  Free the peer
+ * before destroying its session.
  */
 void muse_test_peer_free(struct muse_test_peer *p);
 
@@ -170,6 +195,99 @@ int muse_test_markbad(struct muse_test_peer *p, uint64_t addr);
  * Return: 0, the server's negative errno, -EPROTO, -ETIMEDOUT.
  */
 int muse_test_sync(struct muse_test_peer *p);
+
+/**
+ * muse_test_send_read() - send a READ and leave it in flight.
+ * @p:		an initialised peer.
+ * @io:		the request, as for muse_test_read(); its buffers must stay
+ *		valid until muse_test_wait_reply() copies the data there.
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Sends the request and lets the session take it (one
+ * muse_session_process(): it answers the request or a callback keeps
+ * it); muse_test_wait_reply() reads and checks the reply.  Several
+ * requests may be in flight at once, answered in any order.
+ *
+ * Return: 0; -EINVAL (NULL @unique, or a request the module would not
+ * send, as for muse_test_read()); -ENOMEM; the negative errno of the
+ * socket or of muse_session_process().
+ */
+int muse_test_send_read(struct muse_test_peer *p,
+			const struct muse_test_io *io, uint64_t *unique);
+
+/**
+ * muse_test_send_write() - send a WRITE and leave it in flight.
+ * @p:		an initialised peer.
+ * @io:		the request and its data, as for muse_test_write().
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Return: as muse_test_send_read().
+ */
+int muse_test_send_write(struct muse_test_peer *p,
+			 const struct muse_test_io *io, uint64_t *unique);
+
+/**
+ * muse_test_send_erase() - send an ERASE and leave it in flight.
+ * @p:		an initialised peer.
+ * @addr:	eraseblock-aligned start.
+ * @len:	eraseblock-aligned length, > 0.
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Return: as muse_test_send_read().
+ */
+int muse_test_send_erase(struct muse_test_peer *p, uint64_t addr,
+			 uint64_t len, uint64_t *unique);
+
+/**
+ * muse_test_send_isbad() - send an ISBAD and leave it in flight.
+ * @p:		an initialised peer.
+ * @addr:	eraseblock-aligned address.
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Return: as muse_test_send_read().
+ */
+int muse_test_send_isbad(struct muse_test_peer *p, uint64_t addr,
+			 uint64_t *unique);
+
+/**
+ * muse_test_send_markbad() - send a MARKBAD and leave it in flight.
+ * @p:		an initialised peer.
+ * @addr:	eraseblock-aligned address.
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Return: as muse_test_send_read().
+ */
+int muse_test_send_markbad(struct muse_test_peer *p, uint64_t addr,
+			   uint64_t *unique);
+
+/**
+ * muse_test_send_sync() - send a SYNC and leave it in flight.
+ * @p:		an initialised peer.
+ * @unique:	receives the request's unique, for muse_test_wait_reply().
+ *
+ * Return: as muse_test_send_read().
+ */
+int muse_test_send_sync(struct muse_test_peer *p, uint64_t *unique);
+
+/**
+ * muse_test_wait_reply() - the reply to a request in flight, checked.
+ * @p:		the peer.
+ * @unique:	what muse_test_send_read() or a sibling returned.
+ * @ecc:	READ: receives the ECC numbers of the reply, as for
+ *		muse_test_read(); or NULL.
+ *
+ * Waits for the reply (up to 10 s for each that comes), keeping replies
+ * to other requests in flight for their own wait, and checks it as the
+ * call that waits for it does.  A reply that answers no request in flight,
+ * or one already answered, is a reply-unique violation named after
+ * @unique.  The request leaves flight once its reply came, checked or not.
+ *
+ * Return: what muse_test_read(), muse_test_write(), muse_test_erase(),
+ * muse_test_isbad(), muse_test_markbad() or muse_test_sync() returns for
+ * the request; -ENOENT if @unique is not in flight.
+ */
+int muse_test_wait_reply(struct muse_test_peer *p, uint64_t unique,
+			 struct muse_ecc_result *ecc);
 
 /**
  * muse_test_violation() - what the last -EPROTO was about.

@@ -5,6 +5,8 @@
  * the module would refuse is a violation named by its rule.  Bad replies
  * are planted by a callback that keeps its request and writes raw bytes
  * on the session's fd in its place (the peer numbers requests 1, 2, ...).
+ * Requests sent with muse_test_send_*() stay in flight, answered in any
+ * order, each reply checked as its own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -159,6 +161,71 @@ static void kept_request_answered_from_a_thread(void **state)
 	assert_int_equal(pthread_join(answerer, NULL), 0);
 }
 
+/* Kept READ, ISBAD and ERASE requests, answered by the test in turn. */
+static struct muse_req *kept[3];
+static unsigned int nkept;
+
+static int keep_read(void *ud, struct muse_req *req,
+		     const struct muse_io *io, struct muse_ecc_result *ecc)
+{
+	memset(io->buf, 0x3c, io->len);
+	assert_int_equal(muse_req_keep(req), 0);
+	kept[nkept++] = req;
+	return MUSE_ASYNC;
+}
+
+static int keep_block(void *ud, struct muse_req *req, uint64_t addr)
+{
+	assert_int_equal(muse_req_keep(req), 0);
+	kept[nkept++] = req;
+	return MUSE_ASYNC;
+}
+
+static int keep_erase(void *ud, struct muse_req *req, uint64_t addr,
+		      uint64_t len)
+{
+	return keep_block(ud, req, addr);
+}
+
+static void requests_in_flight_answered_out_of_order(void **state)
+{
+	const struct muse_ops ops = {
+		.read = keep_read, .isbad = keep_block, .erase = keep_erase,
+	};
+	const struct muse_ecc_result flips = { .corrected = 3,
+					       .max_bitflips = 3 };
+	unsigned char data[16] = { 0 };
+	const struct muse_test_io io = { .addr = 32, .len = 16, .buf = data };
+	struct muse_ecc_result ecc;
+	uint64_t rd, bad, er;
+
+	nkept = 0;
+	assert_int_equal(muse_session_new(&test_nand, sizeof(test_nand), &ops,
+					  sizeof(ops), 0, NULL, &se), 0);
+	assert_int_equal(muse_test_peer_new(se, MUSE_EXT_ALL, 4096, 0,
+					    &peer), 0);
+	assert_int_equal(muse_test_init(peer), 0);
+	assert_int_equal(muse_test_send_read(peer, &io, &rd), 0);
+	assert_int_equal(muse_test_send_isbad(peer, 64, &bad), 0);
+	assert_int_equal(muse_test_send_erase(peer, 0, TDEV_BLOCK, &er),
+			 0);
+	assert_int_equal(nkept, 3);
+	assert_true(rd != bad && bad != er && rd != er);
+	/* Answered last first; waited for first first. */
+	assert_int_equal(muse_reply_ok(kept[2]), 0);
+	assert_int_equal(muse_reply_isbad(kept[1], 1), 0);
+	assert_int_equal(muse_reply_read(kept[0], &flips), 0);
+	assert_int_equal(muse_test_wait_reply(peer, rd, &ecc), -EUCLEAN);
+	assert_int_equal(ecc.corrected, 3);
+	assert_int_equal(data[15], 0x3c);
+	assert_int_equal(muse_test_wait_reply(peer, bad, NULL), 1);
+	assert_int_equal(muse_test_wait_reply(peer, er, NULL), 0);
+	assert_null(muse_test_violation(peer));
+	/* Each reply is taken once. */
+	assert_int_equal(muse_test_wait_reply(peer, rd, NULL), -ENOENT);
+	assert_int_equal(muse_test_send_sync(peer, NULL), -EINVAL);
+}
+
 /* ---- Planted replies ------------------------------------------------ */
 
 /* The raw reply the next callback writes in place of the library's. */
@@ -274,6 +341,48 @@ static void wrong_unique(void **state)
 	expect_violation(read16(), "reply-unique");
 }
 
+/* Send a READ of 16 bytes into @data: in flight, its unique. */
+static uint64_t send_read16(unsigned char *data)
+{
+	const struct muse_test_io io = { .len = 16, .buf = data };
+	uint64_t unique;
+
+	assert_int_equal(muse_test_send_read(peer, &io, &unique), 0);
+	return unique;
+}
+
+/* Two READs in flight, the second's reply bad: named as the second's. */
+static void bad_reply_in_flight(void **state)
+{
+	unsigned char data[2][16];
+	uint64_t first, second;
+
+	connect_planted();
+	plant_read_out(16, 0);
+	first = send_read16(data[0]);
+	plant.unique = 3;
+	memcpy(plant.body, &(uint64_t){ 15 }, sizeof(uint64_t));
+	second = send_read16(data[1]);
+	expect_violation(muse_test_wait_reply(peer, second, NULL),
+			 "READ 3: datalen");
+	assert_int_equal(muse_test_wait_reply(peer, first, NULL), 0);
+	assert_null(muse_test_violation(peer));
+}
+
+/* A second reply to a request already answered, while it is in flight. */
+static void reply_twice_in_flight(void **state)
+{
+	unsigned char data[2][16];
+	uint64_t second;
+
+	connect_planted();
+	plant_read_out(16, 0);
+	send_read16(data[0]);
+	second = send_read16(data[1]);
+	expect_violation(muse_test_wait_reply(peer, second, NULL),
+			 "READ 3: reply-unique: answers 2, answered already");
+}
+
 static void ecc_verdict_in_the_header(void **state)
 {
 	connect_planted();
@@ -358,6 +467,8 @@ static void bad_arguments(void **state)
 	assert_int_equal(muse_session_new(&test_nand, sizeof(test_nand), NULL,
 					  0, 0, NULL, &s), 0);
 	assert_int_equal(muse_test_peer_new(s, 0, 0, 1U << 7, &p), -EINVAL);
+	assert_int_equal(muse_test_peer_new(s, 0, 0, MUSE_TEST_EXTERNAL, &p),
+			 -EINVAL);
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(muse_session_set_fd(s, fds[0]), 0);
 	assert_int_equal(muse_test_peer_new(s, 0, 0, 0, &p), -EBUSY);
@@ -377,9 +488,12 @@ int main(void)
 		T(unsendable_requests_are_einval),
 		T(v2_kernel),
 		T(kept_request_answered_from_a_thread),
+		T(requests_in_flight_answered_out_of_order),
 		T(planted_good_read_passes),
 		T(header_length_lie),
 		T(wrong_unique),
+		T(bad_reply_in_flight),
+		T(reply_twice_in_flight),
 		T(ecc_verdict_in_the_header),
 		T(error_with_a_body),
 		T(short_read_body),
