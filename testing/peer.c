@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fuse.h>
@@ -297,19 +298,39 @@ static int send_request(struct muse_test_peer *p, uint32_t opcode,
 	return 0;
 }
 
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
 /*
  * Receive replies until @f's came, keeping those of other requests in
  * flight for their own wait; a reply to none of them is a violation,
- * named after @f.
+ * named after @f.  @ms: how long all of it may take (-ETIMEDOUT).
  */
-static int receive_for(struct muse_test_peer *p, struct in_flight *f)
+static int receive_for(struct muse_test_peer *p, struct in_flight *f, int ms)
 {
 	struct fuse_out_header oh;
+	struct timespec deadline;
 	struct in_flight *to;
 	ssize_t n;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
 	while (!f->reply) {
-		n = receive_reply(p, REPLY_TIMEOUT_MS);
+		n = receive_reply(p, ms_left(&deadline));
 		if (n < 0)
 			return (int)n;
 		if ((size_t)n < sizeof(oh))
@@ -349,7 +370,7 @@ static int take_reply(struct muse_test_peer *p, uint64_t unique,
 	if (!mine)
 		return -ENOENT;
 	*f = *mine;
-	ret = receive_for(p, mine);
+	ret = receive_for(p, mine, REPLY_TIMEOUT_MS);
 	if (ret)
 		return ret;
 	*at = mine->next;
@@ -778,6 +799,21 @@ int muse_test_send_markbad(struct muse_test_peer *p, uint64_t addr,
 int muse_test_send_sync(struct muse_test_peer *p, uint64_t *unique)
 {
 	return send_block(p, MUSE_SYNC, 0, 0, unique);
+}
+
+int muse_test_poll_reply(struct muse_test_peer *p, uint64_t unique,
+			 int timeout_ms)
+{
+	struct in_flight *f = *find_in_flight(p, unique);
+	int ret;
+
+	p->violated = false;
+	if (!f)
+		return -ENOENT;
+	ret = receive_for(p, f, timeout_ms > 0 ? timeout_ms : 0);
+	if (ret == -ETIMEDOUT)
+		return 0;
+	return ret ? ret : 1;
 }
 
 int muse_test_wait_reply(struct muse_test_peer *p, uint64_t unique,

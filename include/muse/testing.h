@@ -290,6 +290,26 @@ int muse_test_wait_reply(struct muse_test_peer *p, uint64_t unique,
 			 struct muse_ecc_result *ecc);
 
 /**
+ * muse_test_poll_reply() - whether the reply to a request in flight came.
+ * @p:		the peer.
+ * @unique:	what muse_test_send_read() or a sibling returned.
+ * @timeout_ms:	how long to wait for it; 0: only the replies already sent.
+ *
+ * Receives the replies that come within @timeout_ms, each kept for its
+ * own wait, until the one to @unique came: for a test that a server
+ * holds a request, or answers one before another.  Nothing is checked
+ * but that each reply answers a request in flight, as
+ * muse_test_wait_reply() does; the request stays in flight.
+ *
+ * Return: 1 if the reply came (muse_test_wait_reply() then takes it at
+ * once), 0 if not within @timeout_ms; -ENOENT if @unique is not in
+ * flight; -EPROTO for a reply that answers none; the negative errno of
+ * the socket.
+ */
+int muse_test_poll_reply(struct muse_test_peer *p, uint64_t unique,
+			 int timeout_ms);
+
+/**
  * muse_test_violation() - what the last -EPROTO was about.
  * @p: the peer.
  *

@@ -212,7 +212,10 @@ static void requests_in_flight_answered_out_of_order(void **state)
 	assert_int_equal(nkept, 3);
 	assert_true(rd != bad && bad != er && rd != er);
 	/* Answered last first; waited for first first. */
+	assert_int_equal(muse_test_poll_reply(peer, er, 0), 0);
 	assert_int_equal(muse_reply_ok(kept[2]), 0);
+	assert_int_equal(muse_test_poll_reply(peer, er, 1000), 1);
+	assert_int_equal(muse_test_poll_reply(peer, rd, 0), 0);
 	assert_int_equal(muse_reply_isbad(kept[1], 1), 0);
 	assert_int_equal(muse_reply_read(kept[0], &flips), 0);
 	assert_int_equal(muse_test_wait_reply(peer, rd, &ecc), -EUCLEAN);
@@ -223,6 +226,7 @@ static void requests_in_flight_answered_out_of_order(void **state)
 	assert_null(muse_test_violation(peer));
 	/* Each reply is taken once. */
 	assert_int_equal(muse_test_wait_reply(peer, rd, NULL), -ENOENT);
+	assert_int_equal(muse_test_poll_reply(peer, rd, 0), -ENOENT);
 	assert_int_equal(muse_test_send_sync(peer, NULL), -EINVAL);
 }
 
