@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * A ramflash server fed raw MUSE requests through muse_session_handle_buf(),
- * without a kernel (server-helpers.h).
+ * A ramflash server driven by the test kit's fake kernel peer, without a
+ * kernel (server-helpers.h).
  */
-#include <linux/fuse.h>
 #include <stdint.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <muse/muse_kernel.h>
 
-#include "frames.h"
 #include "helpers.h"
 #include "server-helpers.h"
 
@@ -36,75 +32,35 @@ static struct rf_sim *t_chip_open(struct rf_options *opts,
 	return sim;
 }
 
-/* Start a server from a ramflash command line (NULL-terminated). */
 void t_server_start(struct t_server *t, const char *const *args)
 {
 	memset(t, 0, sizeof(*t));
 	t->sim = t_chip_open(&t->opts, args, NULL);
 	assert_int_equal(rf_server_init(&t->srv, &t->opts, t->sim), 0);
-	t->req = calloc(1, T_REPLY_SIZE);
-	t->reply = calloc(1, T_REPLY_SIZE);
-	assert_non_null(t->req);
-	assert_non_null(t->reply);
+	assert_int_equal(muse_test_peer_new(t->srv.se, MUSE_EXT_ALL, T_MAX_IO,
+					    0, &t->peer), 0);
 }
 
 void t_server_stop(struct t_server *t)
 {
+	muse_test_peer_free(t->peer);
 	muse_session_destroy(t->srv.se);
 	rf_sim_close(t->sim);
 	rf_options_free(&t->opts);
-	free(t->req);
-	free(t->reply);
-}
-
-/*
- * Send one request: header, @body of @body_len bytes, @payload of
- * @payload_len bytes.  Returns the reply's error; the body is in t->reply
- * after the fuse_out_header.
- */
-int t_request(struct t_server *t, uint32_t opcode, const void *body,
-	      size_t body_len, const void *payload, size_t payload_len)
-{
-	struct fuse_out_header *out = (struct fuse_out_header *)t->reply;
-	size_t len;
-	ssize_t n;
-
-	/* Body and payload side by side (in the reply buffer, still free). */
-	if (body_len)
-		memcpy(t->reply, body, body_len);
-	if (payload_len)
-		memcpy(t->reply + body_len, payload, payload_len);
-	len = mf_request(t->req, opcode, ++t->unique, t->reply,
-			 body_len + payload_len);
-	n = muse_session_handle_buf(t->srv.se, t->req, len, t->reply,
-				    T_REPLY_SIZE);
-	assert_true(n >= (ssize_t)sizeof(*out));
-	assert_int_equal(out->len, n);
-	assert_true(out->unique == t->unique);
-	return out->error;
-}
-
-void *t_reply_body(struct t_server *t)
-{
-	return t->reply + sizeof(struct fuse_out_header);
 }
 
 /*
  * The extended MUSE_INIT an extension-capable kernel sends; the server
- * must accept @accepted of it.
+ * must accept @accepted of it, and the whole unit.
  */
 void t_init_accepting(struct t_server *t, uint32_t accepted)
 {
-	struct muse_init_in init = {
-		.fuse_major = 7, .fuse_minor = 38, .flags = MUSE_EXT_ALL,
-		.max_io = 128 * 1024,
-	};
-	struct muse_init_out *out;
+	const struct muse_test_geometry *geo;
 
-	assert_int_equal(t_request(t, MUSE_INIT, &init, sizeof(init), NULL, 0), 0);
-	out = t_reply_body(t);
-	assert_int_equal(out->flags, accepted);
-	assert_int_equal(out->max_read, 128 * 1024);
+	assert_int_equal(muse_test_init(t->peer), 0);
+	geo = muse_test_geometry(t->peer);
+	assert_int_equal(geo->extensions, accepted);
+	assert_int_equal(geo->unit, T_MAX_IO);
 }
 
 /* Everything, read passthrough and kernel erase included: ramflash asks. */
@@ -116,23 +72,25 @@ void t_init(struct t_server *t)
 int t_write_page(struct t_server *t, uint64_t addr, const void *data,
 		 uint32_t len)
 {
-	struct muse_write_in in = { .addr = addr, .len = len };
+	const struct muse_test_io io = {
+		.addr = addr, .len = len, .buf = (void *)data,
+	};
 
-	return t_request(t, MUSE_WRITE, &in, sizeof(in), data, len);
+	return muse_test_write(t->peer, &io);
 }
 
-
+/* The server's own INIT, then its loop, as ramflash runs them. */
 static void *t_served_loop(void *arg)
 {
-	return (void *)(intptr_t)rf_server_serve(arg);
+	struct rf_server *srv = arg;
+	int ret = muse_session_init(srv->se);
+
+	return (void *)(intptr_t)(ret ? ret : rf_server_serve(srv));
 }
 
 void t_served_start(struct t_served *s, const char *const *args,
 		    struct rf_ctl *ctl)
 {
-	unsigned char req[128], reply[4096];
-	int sv[2];
-
 	memset(s, 0, sizeof(*s));
 	s->sim = t_chip_open(&s->opts, args, rf_server_charge);
 	assert_int_equal(rf_server_init(&s->srv, &s->opts, s->sim), 0);
@@ -140,17 +98,13 @@ void t_served_start(struct t_served *s, const char *const *args,
 		rf_ctl_init(ctl, s->sim, &s->srv.pt, s->srv.se, "ramflash");
 		s->srv.ctl = ctl;
 	}
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	s->fd = sv[0];
-	s->peer = sv[1];
-	assert_int_equal(muse_session_set_fd(s->srv.se, s->fd), 0);
-	assert_int_equal(write(s->peer, req, mf_init_ext(req, 1, MUSE_EXT_ALL,
-							  128 << 10)),
-			 40 + sizeof(struct muse_init_in));
-	assert_int_equal(muse_session_init(s->srv.se), 0);
-	assert_true(read(s->peer, reply, sizeof(reply)) > 16);
+	assert_int_equal(muse_test_peer_new(NULL, MUSE_EXT_ALL, T_MAX_IO,
+					    MUSE_TEST_EXTERNAL, &s->peer), 0);
+	assert_int_equal(muse_session_set_fd(s->srv.se,
+					     muse_test_server_fd(s->peer)), 0);
 	assert_int_equal(pthread_create(&s->loop, NULL, t_served_loop,
 					&s->srv), 0);
+	assert_int_equal(muse_test_init(s->peer), 0);
 }
 
 int t_served_stop(struct t_served *s)
@@ -165,8 +119,7 @@ int t_served_stop(struct t_served *s)
 void t_served_free(struct t_served *s)
 {
 	muse_session_destroy(s->srv.se);
-	close(s->fd);
-	close(s->peer);
+	muse_test_peer_free(s->peer);
 	rf_sim_close(s->sim);
 	rf_options_free(&s->opts);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A ramflash server fed raw MUSE requests through muse_session_handle_buf(),
- * as the kernel would send them, without a kernel: for the tests of the
- * server (test-server.c) and of its control socket (test-control.c).
+ * A ramflash server driven by the test kit's fake kernel peer
+ * (muse/testing.h), which sends the requests the kernel would and checks
+ * each reply by the module's rules, without a kernel: for the tests of
+ * the server (test-server.c) and of its control socket (test-control.c).
  */
 #ifndef RAMFLASH_TEST_SERVER_HELPERS_H
 #define RAMFLASH_TEST_SERVER_HELPERS_H
@@ -12,36 +13,30 @@
 #include <stdint.h>
 
 #include <muse/muse.h>
+#include <muse/testing.h>
 
 #include "options.h"
 #include "server.h"
 
-#define T_REPLY_SIZE (256 * 1024)
+/* The I/O unit the fake kernel offers (the module's max_io). */
+#define T_MAX_IO (128U * 1024)
 
 struct t_server {
 	struct rf_options opts;
 	struct rf_sim *sim;
 	struct rf_server srv;
-	uint64_t unique;
-	unsigned char *req;
-	unsigned char *reply;
+	struct muse_test_peer *peer;	/* drives srv.se */
 };
 
-/* t_server_start() - a server from a ramflash command line (NULL-ended). */
+/*
+ * t_server_start() - a server from a ramflash command line (NULL-ended),
+ * its session connected to the kit's peer, which offers every extension
+ * and T_MAX_IO.
+ */
 void t_server_start(struct t_server *t, const char *const *args);
 
-/* t_server_stop() - destroy the session, close the chip. */
+/* t_server_stop() - free the peer, destroy the session, close the chip. */
 void t_server_stop(struct t_server *t);
-
-/*
- * t_request() - send one request: header, @body, @payload.  Returns the
- * reply's error; the body is at t_reply_body().
- */
-int t_request(struct t_server *t, uint32_t opcode, const void *body,
-	      size_t body_len, const void *payload, size_t payload_len);
-
-/* t_reply_body() - the last reply after its fuse_out_header. */
-void *t_reply_body(struct t_server *t);
 
 /* t_init_accepting() - the extended INIT; the server accepts @accepted. */
 void t_init_accepting(struct t_server *t, uint32_t accepted);
@@ -55,15 +50,16 @@ int t_write_page(struct t_server *t, uint64_t addr, const void *data,
 
 /*
  * A server on its own loop (rf_server_serve(), with the latency timer and
- * the control's thread when @ctl is given), over a socketpair standing in
- * for /dev/muse: the kernel's end is @peer, INIT done.
+ * the control's thread when @ctl is given), over the kit's socketpair
+ * standing in for /dev/muse (MUSE_TEST_EXTERNAL): the kernel is @peer,
+ * INIT done.
  */
 struct t_served {
 	struct rf_options opts;
 	struct rf_sim *sim;
 	struct rf_server srv;
 	pthread_t loop;
-	int fd, peer;
+	struct muse_test_peer *peer;
 };
 
 /*
@@ -73,10 +69,10 @@ struct t_served {
 void t_served_start(struct t_served *s, const char *const *args,
 		    struct rf_ctl *ctl);
 
-/* t_served_stop() - end the loop; its result.  @peer stays readable. */
+/* t_served_stop() - end the loop; its result.  @peer still gets replies. */
 int t_served_stop(struct t_served *s);
 
-/* t_served_free() - free the session, the chip, the fds. */
+/* t_served_free() - free the session, the peer, the chip. */
 void t_served_free(struct t_served *s);
 
 #endif /* RAMFLASH_TEST_SERVER_HELPERS_H */

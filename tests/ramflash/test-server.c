@@ -1,23 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * ramflash server: the simulator behind libmuse, driven with raw MUSE
- * requests through muse_session_handle_buf(), as the kernel would send
- * them, without a kernel.
+ * ramflash server: the simulator behind libmuse, driven by the test kit's
+ * fake kernel peer (muse/testing.h), which sends the requests the kernel
+ * would and checks each reply by the module's rules, without a kernel.
  */
 #include <errno.h>
-#include <linux/fuse.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
+#include <muse/testing.h>
 
-#include "frames.h"
 #include "helpers.h"
 #include "options.h"
 #include "server.h"
@@ -79,34 +77,35 @@ static void test_io_and_ecc_through_libmuse(void **state)
 		"--chip", "slc-8m", "--bitflip-rate", "1", "--bitflip-max", "1",
 		"--bad-blocks", "5", NULL,
 	};
-	struct muse_read_in rd = { .addr = 2048, .len = 2048, .ooblen = 8,
-				   .flags = MUSE_IO_OOB_AUTO };
-	struct muse_erase_in er = { .addr = 0, .len = 128 * 1024 };
-	struct muse_isbad_in bad = { .addr = 5 * 128 * 1024 };
-	unsigned char page[2048];
-	struct muse_read_out *out;
+	unsigned char page[2048], got[2048], oob[8];
+	const struct muse_test_io rd = {
+		.addr = 2048, .len = sizeof(got), .buf = got,
+		.ooblen = sizeof(oob), .oobbuf = oob, .mode = MUSE_OOB_AUTO,
+	};
+	struct muse_ecc_result ecc;
 	struct t_server t;
 
 	t_server_start(&t, args);
 	t_init(&t);
 	memset(page, 0xc3, sizeof(page));
 	assert_int_equal(t_write_page(&t, 2048, page, sizeof(page)), 0);
-	assert_int_equal(t_request(&t, MUSE_READ, &rd, sizeof(rd), NULL, 0), 0);
-	out = t_reply_body(&t);
-	assert_true(out->datalen == 2048);
-	assert_int_equal(out->ooblen, 8);
+	/* The kit checks the reply's datalen (2048) and ooblen (8). */
+	assert_int_equal(muse_test_read(t.peer, &rd, &ecc), 0);
 	/* One flip in each of the 4 steps, all corrected. */
-	assert_int_equal(out->corrected, 4);
-	assert_int_equal(out->max_bitflips, 1);
-	assert_int_equal(out->failed, 0);
-	assert_memory_equal((unsigned char *)(out + 1), page, sizeof(page));
-	t_assert_filled((unsigned char *)(out + 1) + 2048, 8, 0xff);
-	/* Misaligned NAND write: -EINVAL travels back. */
+	assert_int_equal(ecc.corrected, 4);
+	assert_int_equal(ecc.max_bitflips, 1);
+	assert_int_equal(ecc.failed, 0);
+	assert_memory_equal(got, page, sizeof(page));
+	t_assert_filled(oob, sizeof(oob), 0xff);
+	/*
+	 * Misaligned NAND write: -EINVAL travels back (the kit sends it: it
+	 * is inside the device and the unit).
+	 */
 	assert_int_equal(t_write_page(&t, 100, page, 512), -EINVAL);
-	assert_int_equal(t_request(&t, MUSE_ERASE, &er, sizeof(er), NULL, 0), 0);
-	assert_int_equal(t_request(&t, MUSE_ISBAD, &bad, sizeof(bad), NULL, 0), 0);
-	assert_int_equal(((struct muse_isbad_out *)t_reply_body(&t))->result, 1);
-	assert_int_equal(t_request(&t, MUSE_SYNC, NULL, 0, NULL, 0), 0);
+	assert_null(muse_test_violation(t.peer));
+	assert_int_equal(muse_test_erase(t.peer, 0, 128 * 1024), 0);
+	assert_int_equal(muse_test_isbad(t.peer, 5 * 128 * 1024), 1);
+	assert_int_equal(muse_test_sync(t.peer), 0);
 	assert_int_equal(rf_sim_erase_count(t.sim, 0), 1);
 	t_server_stop(&t);
 }
@@ -136,7 +135,6 @@ static void test_power_cut_ends_the_session(void **state)
 	static const char *const args[] = {
 		"--chip", "slc-8m", "--power-cut-after", "1", NULL,
 	};
-	struct muse_erase_in er = { .addr = 0, .len = 128 * 1024 };
 	unsigned char page[2048];
 	struct t_server t;
 
@@ -146,7 +144,7 @@ static void test_power_cut_ends_the_session(void **state)
 	assert_int_equal(t_write_page(&t, 0, page, sizeof(page)), 0);
 	assert_false(muse_session_exited(t.srv.se));
 	/* The torn erase fails, and the server stops serving. */
-	assert_int_equal(t_request(&t, MUSE_ERASE, &er, sizeof(er), NULL, 0), -EIO);
+	assert_int_equal(muse_test_erase(t.peer, 0, 128 * 1024), -EIO);
 	assert_true(rf_sim_power_cut_done(t.sim));
 	assert_true(muse_session_exited(t.srv.se));
 	t_server_stop(&t);
@@ -164,27 +162,22 @@ static void test_latency_does_not_block_a_worker(void **state)
 		"--chip", "slc-8m", "--threads", "1", "--latency-erase",
 		"10000000", NULL,
 	};
-	const struct mf_io rd = { .ext = true, .addr = 0, .len = 2048 };
-	unsigned char req[128], reply[4096];
-	struct fuse_out_header out;
+	unsigned char got[2048];
+	const struct muse_test_io rd = { .addr = 0, .len = sizeof(got),
+					 .buf = got };
+	uint64_t erase, read;
 	struct t_served s;
 
 	t_served_start(&s, args, NULL);
-	assert_int_equal(write(s.peer, req, mf_erase(req, 2, 0, 128 << 10)),
-			 40 + sizeof(struct muse_erase_in));
-	assert_int_equal(write(s.peer, req, mf_io(req, MUSE_READ, 3, &rd,
-						  NULL, 0)),
-			 40 + sizeof(struct muse_read_in));
-	assert_true(read(s.peer, reply, sizeof(reply)) > 16);
-	memcpy(&out, reply, sizeof(out));
-	assert_true(out.unique == 3);
-	assert_int_equal(recv(s.peer, reply, sizeof(reply), MSG_DONTWAIT), -1);
+	assert_int_equal(muse_test_send_erase(s.peer, 0, 128 << 10, &erase),
+			 0);
+	assert_int_equal(muse_test_send_read(s.peer, &rd, &read), 0);
+	/* The read's reply came, and the erase's had not come before it. */
+	assert_int_equal(muse_test_wait_reply(s.peer, read, NULL), 0);
+	assert_int_equal(muse_test_poll_reply(s.peer, erase, 0), 0);
 
 	assert_int_equal(t_served_stop(&s), 0);
-	assert_int_equal(read(s.peer, reply, sizeof(reply)), 16);
-	memcpy(&out, reply, sizeof(out));
-	assert_true(out.unique == 2);
-	assert_int_equal(out.error, 0);
+	assert_int_equal(muse_test_wait_reply(s.peer, erase, NULL), 0);
 	assert_int_equal(rf_sim_erase_count(s.sim, 0), 1);
 	t_served_free(&s);
 }
