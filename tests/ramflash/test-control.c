@@ -2,7 +2,7 @@
 /*
  * ramflash --control: the command parser (every malformed request is
  * refused with a reason and changes nothing), each command's effect on
- * requests fed through muse_session_handle_buf(), determinism by request
+ * requests the test kit's fake kernel peer sends, determinism by request
  * index, freeze, and the socket itself (lines split and joined, NUL
  * bytes, overlong lines, a client gone mid-line, two clients, the peer
  * check, the path's rules) with the `ramflash ctl` client.
