@@ -536,6 +536,16 @@ static int rf_ctl_freeze(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 	if (ret)
 		return ret;
 	atomic_store(&ctl->frozen, true);
+	/*
+	 * A freeze made outside the control thread (--rerun's replay, a
+	 * caller of rf_ctl_execute()) finds it asleep in poll() with no
+	 * timeout: wake it, so that it starts looking whether the session
+	 * ended, or a session that ends now would wait for ever on the
+	 * requests held at the gate.
+	 */
+	if (ctl->running && write(ctl->wake[1], "f", 1) != 1)
+		fprintf(stderr, "ramflash: control: freeze cannot wake the control thread: %s\n",
+			strerror(errno));
 	return rf_ack(ack, acklen, 0,
 		      "frozen: every request is held, none answered, until release");
 }
