@@ -486,23 +486,55 @@ static void *t_reader_main(void *arg)
 	return NULL;
 }
 
-/* A READ from another thread, held at the gate for 300 ms at least. */
+/*
+ * Wait up to 30 s (a bound only a broken gate reaches, even under a
+ * sanitizer on a loaded machine) until @done says the gate is in the
+ * state a test names; fail if it never is.
+ */
+static void t_wait_gate(struct rf_ctl *ctl,
+			bool (*done)(const struct rf_ctl *ctl), const char *what)
+{
+	bool ok = false;
+	int i;
+
+	for (i = 0; i < 3000 && !ok; i++) {
+		pthread_mutex_lock(&ctl->lock);
+		ok = done(ctl);
+		pthread_mutex_unlock(&ctl->lock);
+		if (!ok)
+			usleep(10 * 1000);
+	}
+	if (!ok)
+		fail_msg("the gate never had %s", what);
+}
+
+static bool t_one_held(const struct rf_ctl *ctl)
+{
+	return ctl->held == 1;
+}
+
+/*
+ * A READ from another thread, seen waiting at the gate (not merely not
+ * finished yet: a reader that had not reached the gate would prove
+ * nothing, and one that reached it after the session ended would wait
+ * for ever).
+ */
 static void t_reader_held(struct t_reader *r, struct t_ctl *c)
 {
 	r->c = c;
 	r->ret = -1;
 	atomic_init(&r->done, false);
 	assert_int_equal(pthread_create(&r->thread, NULL, t_reader_main, r), 0);
-	usleep(300 * 1000);
+	t_wait_gate(&c->ctl, t_one_held, "one request held");
 	assert_false(atomic_load(&r->done));
 }
 
-/* The reader ends within 2 s; its reply's error. */
+/* The reader ends within 30 s; its reply's error. */
 static int t_reader_end(struct t_reader *r)
 {
 	int i;
 
-	for (i = 0; i < 200 && !atomic_load(&r->done); i++)
+	for (i = 0; i < 3000 && !atomic_load(&r->done); i++)
 		usleep(10 * 1000);
 	assert_true(atomic_load(&r->done));
 	pthread_join(r->thread, NULL);
@@ -552,6 +584,11 @@ static void test_exit_releases_a_freeze(void **state)
 	free(path);
 }
 
+static bool t_one_done(const struct rf_ctl *ctl)
+{
+	return ctl->requests == 1 && !ctl->active;
+}
+
 /*
  * A latency set live is waited out by the server's timer (started for
  * --control), and freeze holds the answers it has not given yet: a 0.5 s
@@ -573,7 +610,7 @@ static void test_live_latency_and_freeze_hold_answers(void **state)
 					sizeof(ack)), 0);
 	assert_int_equal(muse_test_send_erase(s.peer, 0, C_BLOCK, &erase), 0);
 	/* The erase is done and waits in the timer: no request is inside. */
-	usleep(100 * 1000);
+	t_wait_gate(&ctl, t_one_done, "one request admitted and none inside");
 	assert_int_equal(rf_ctl_execute(&ctl, "freeze", ack, sizeof(ack)), 0);
 	assert_string_equal(ack, "ok frozen: every request is held, none answered, until release (at request 1)");
 	assert_int_equal(muse_test_poll_reply(s.peer, erase, 1000), 0);
