@@ -10,7 +10,9 @@
 #    all 40 files, the same check.
 # 2. Freeze: a dd reading the MTD and a flash_erase stay blocked while
 #    ramflash is frozen (read passthrough and kernel erase are taken back,
-#    so the kernel cannot serve them itself) and complete after release.
+#    so the kernel cannot serve them itself) and complete after release;
+#    an erase latency set live is waited out, and a freeze holds the
+#    answer it delays past its deadline until release.
 # 3. Live faults seen by the kernel: flip-bits on a page read before
 #    through passthrough (MEMREAD's ECC report: corrected, then clean;
 #    uncorrectable beyond the strength), grave, mark-bad (MEMGETBADBLOCK
@@ -157,6 +159,26 @@ expect_eq "reader's status after release" 0 "$LOAD_STATUS"
 ends_within 10 "$eraser"
 expect_eq "eraser's status after release" 0 "$LOAD_STATUS"
 expect_eq "data read after release" "$(sum /tmp/page.bin)" "$(sum /tmp/frozen.out)"
+
+step "latency set live, and a freeze holds the answers it delays"
+# The control: a 2 s erase latency set live is waited out (the erase
+# takes 2 s at least), then the same erase frozen 0.5 s in is still
+# unanswered at 4 s and answered after release.
+ctl latency erase 2000000
+t0=$(cut -d. -f1 /proc/uptime)
+flash_erase -q "$MTD" $((2 * block)) 1 || fail "erase with latency"
+t1=$(cut -d. -f1 /proc/uptime)
+[ $((t1 - t0)) -ge 1 ] || fail "the 2 s latency was not waited out ($((t1 - t0)) s)"
+flash_erase -q "$MTD" $((2 * block)) 1 &
+eraser=$!
+usleep 500000
+ctl freeze
+sleep 4
+kill -0 "$eraser" 2>/dev/null || fail "the delayed erase was answered while frozen"
+ctl release
+ends_within 10 "$eraser"
+expect_eq "delayed eraser's status after release" 0 "$LOAD_STATUS"
+ctl latency erase 0
 
 step "flip-bits, grave and mark-bad, seen by the kernel"
 nandwrite -q -s $((3 * page)) "$MTD" /tmp/page.bin
