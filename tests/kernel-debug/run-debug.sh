@@ -16,7 +16,7 @@
 #   --prepare       only build the kernel and muse.ko (the suite's first tests)
 #   --dkms DIR      have DKMS build the module of DIR against the kernel's
 #                   tree (tests/kmod/dkms-build.sh)
-#   --bin PATH      a guest program for the initramfs (ramflash, muse-badpeer,
+#   --bin PATH      a guest program for the initramfs (ramflash, muse-peer,
 #                   mtdhammer, ...); missing ones make the scenarios needing
 #                   them skip
 #

@@ -5,8 +5,8 @@
  * gets that error, or the data with an ECC verdict) and refuses an invalid
  * one with EINVAL (the MTD user gets EIO); libmuse sends a valid one as is
  * and never sends an invalid one (a callback's -EUCLEAN becomes -EIO).
- * tests/unit/test-reply-cases.c runs them through the library, muse-badpeer
- * (tests/tools/badpeer-reply.c) through the module, so the two sides of
+ * tests/unit/test-reply-cases.c runs them through the library, muse-peer
+ * replies (tests/tools/badpeer-reply.c) through the module, so the two sides of
  * the rule (muse_reply_error_valid() and muse_soft_error_valid() in
  * muse_kernel.h) cannot drift apart again.
  */

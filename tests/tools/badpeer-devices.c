@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-badpeer's device cases: every description of the shared table
+ * muse-peer devices table: every description of the shared table
  * (tests/lib/device-cases.c), which the unit tests run through libmuse's
  * validator, sent to the module as an INIT reply.  A valid one must be
  * accepted and registered (and go when the peer closes), an invalid one
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "badpeer.h"
-#include "check.h"
+#include "cases.h"
 #include "device-cases.h"
 #include "mtduser.h"
 #include "procmtd.h"
@@ -71,14 +71,14 @@ static void run_device_case(const struct mdc_case *c, struct rp_request *req)
 		result(name, false, "MTD still listed after the peer closed");
 }
 
-void run_device_cases(struct rp_request *req)
+const char *case_device_table(void)
 {
+	static struct rp_request req;
 	size_t i;
 
-	if (mtd_count() != 0) {
-		result("device-cases", false, "other MTDs are registered");
-		return;
-	}
+	if (mtd_count() != 0)
+		return "other MTDs are registered";
 	for (i = 0; i < mdc_count; i++)
-		run_device_case(&mdc_cases[i], req);
+		run_device_case(&mdc_cases[i], &req);
+	return NULL;
 }

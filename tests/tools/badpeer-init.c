@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-badpeer's INIT cases: valid and malformed INIT replies.  A refused
+ * muse-peer's INIT cases: valid and malformed INIT replies.  A refused
  * one must fail the write with EINVAL, register nothing and leave the
  * connection dead; an accepted one registers the MTD, which goes when the
  * peer closes.
@@ -12,9 +12,18 @@
 #include <unistd.h>
 
 #include "badpeer.h"
-#include "check.h"
+#include "cases.h"
 #include "frames.h"
 #include "mtduser.h"
+
+const char *const badpeer_device = "/dev/muse";
+
+bool connection_dead(int fd)
+{
+	char buf[256];
+
+	return read(fd, buf, sizeof(buf)) < 0 && errno == ENODEV;
+}
 
 struct init_case {
 	const char *name;
@@ -188,11 +197,13 @@ static void run_init_case(const struct init_case *c, struct rp_request *req)
 		result(c->name, false, "MTD still there after close");
 }
 
-void run_init_cases(struct rp_request *req)
+const char *case_init_replies(void)
 {
+	static struct rp_request req;
 	size_t i;
 
 	for (i = 0; i < sizeof(init_cases) / sizeof(init_cases[0]); i++)
-		run_init_case(&init_cases[i], req);
+		run_init_case(&init_cases[i], &req);
+	return NULL;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-badpeer's I/O reply cases, on the registered "badpeer" NAND (4-bit
+ * muse-peer replies (io, timeout), on the registered "badpeer" NAND (4-bit
  * ECC per 512 bytes): well-formed and malformed replies to the requests a
  * forked MTD user causes.  A malformed reply fails the peer's write with
  * the documented errno and the user's I/O with EIO.  The error values of
@@ -25,7 +25,7 @@
 #include <mtd/mtd-abi.h>
 
 #include "badpeer.h"
-#include "check.h"
+#include "cases.h"
 #include "mtduser.h"
 #include "reply-cases.h"
 
@@ -599,13 +599,15 @@ static void check_request_timeout(struct rp_request *req)
 	       NULL);
 }
 
-void run_reply_cases(struct rp_request *req)
+const char *case_replies_io(void)
 {
+	static struct rp_request request;
+	struct rp_request *req = &request;
 	size_t i;
 	int fd = start_server(req, "reply-setup");
 
 	if (fd < 0)
-		return;
+		return NULL;
 	check_read_request(fd, req);
 	check_device_side(fd, req);
 	check_sysfs_modes();
@@ -618,5 +620,13 @@ void run_reply_cases(struct rp_request *req)
 		run_clamp_case(fd, &clamp_cases[i], req);
 	check_killed_user(fd, req);
 	check_close_in_flight(fd, req);
-	check_request_timeout(req);
+	return NULL;
+}
+
+const char *case_replies_timeout(void)
+{
+	static struct rp_request req;
+
+	check_request_timeout(&req);
+	return NULL;
 }

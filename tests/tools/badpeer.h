@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * muse-badpeer's parts: the INIT cases (badpeer-init.c), the shared table
- * of device descriptions (badpeer-devices.c) and the I/O reply cases
- * (badpeer-reply.c), run by muse-badpeer.c.
+ * What muse-peer's malformed-protocol cases share: the INIT cases
+ * (badpeer-init.c), the shared table of device descriptions
+ * (badpeer-devices.c) and the I/O reply cases (badpeer-reply.c).
  */
 #ifndef BADPEER_H
 #define BADPEER_H
@@ -17,13 +17,10 @@
 #define GOOD_GEOMETRY "TYPE=4", "FLAGS=1024", "SIZE=1048576", \
 		      "WRITESIZE=2048", "ERASESIZE=131072"
 
-extern const char *badpeer_device;
+/* The device they open (badpeer-init.c). */
+extern const char *const badpeer_device;
 
 /* After a refused INIT or an abort the connection is dead: ENODEV. */
 bool connection_dead(int fd);
-
-void run_init_cases(struct rp_request *req);
-void run_device_cases(struct rp_request *req);
-void run_reply_cases(struct rp_request *req);
 
 #endif /* BADPEER_H */

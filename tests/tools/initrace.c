@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-rawpeer init-race: the server's ioctls racing its own INIT write,
+ * muse-peer init race: the server's ioctls racing its own INIT write,
  * and their privilege.
  * The INIT reply stores the negotiated extensions and the geometry the
  * ioctls divide by field by field inside that write(); an ioctl must
@@ -34,7 +34,7 @@
 
 #include "check.h"
 #include "mtduser.h"
-#include "rawpeer-cmds.h"
+#include "cases.h"
 #include "rawpeer.h"
 
 #define RACE_NAME	"init-race"
@@ -224,12 +224,11 @@ static void check_admin_per_ioctl(int memfd)
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-int cmd_init_race(int argc, char **argv)
+const char *case_init_race(void)
 {
 	static struct rp_request req;
 	const char *env = getenv("INIT_RACE_ROUNDS");
-	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) :
-			      env ? (unsigned int)atoi(env) : 2000;
+	unsigned int rounds = env ? (unsigned int)atoi(env) : 2000;
 	struct racer r = { .fd = -1 };
 	unsigned int i;
 	bool ok = true;
@@ -238,7 +237,7 @@ int cmd_init_race(int argc, char **argv)
 	if (r.memfd < 0 || ftruncate(r.memfd, 1 << 20) ||
 	    pthread_create(&r.thread, NULL, racer_main, &r)) {
 		result("init-race", false, "setting up: %s", strerror(errno));
-		return check_summary();
+		return NULL;
 	}
 	for (i = 0; ok && i < rounds; i++)
 		ok = race_round(&r, &req, i);
@@ -255,5 +254,5 @@ int cmd_init_race(int argc, char **argv)
 	for (i = 0; i < 6 && wait_mtd(RACE_NAME, false); i++)
 		;
 	result("init-race-mtds-gone", !mtd_exists(RACE_NAME), NULL);
-	return check_summary();
+	return NULL;
 }

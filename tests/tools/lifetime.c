@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-rawpeer's lifetime cases: moments at which a connection, a request
+ * muse-peer lifetime: moments at which a connection, a request
  * or a registration used to be lost or wedged.
  *
  * exiting-child   a child inherits the server's /dev/muse fd, opens the
@@ -41,7 +41,7 @@
 
 #include "check.h"
 #include "mtduser.h"
-#include "rawpeer-cmds.h"
+#include "cases.h"
 
 #define PAGE	2048u
 
@@ -153,14 +153,14 @@ static void exiting_child(bool mtd_fd_first)
 	close(go_pipe[1]);
 }
 
-int cmd_exiting_child(int argc, char **argv)
+const char *case_exiting_child(void)
 {
-	(void)argc;
-	(void)argv;
+	int before = check_failures;
+
 	exiting_child(false);
-	if (!check_failures)
+	if (check_failures == before)
 		exiting_child(true);
-	return check_summary();
+	return NULL;
 }
 
 /* ---- a request held in its copy to the server ----------------------- */
@@ -337,7 +337,7 @@ static void stop_sleeper(struct sleeper *s)
 			return;
 		nanosleep(&step, NULL);
 	}
-	fprintf(stderr, "muse-rawpeer: the second server thread did not stop within %d s\n",
+	fprintf(stderr, "muse-peer: the second server thread did not stop within %d s\n",
 		WAIT_MS / 1000);
 	exit(1);
 }
@@ -419,16 +419,14 @@ static void copy_kill(bool fault)
 	       !wait_mtd("copykill", false), NULL);
 }
 
-int cmd_copy_kill(int argc, char **argv)
+const char *case_copy_kill(void)
 {
-	(void)argc;
-	(void)argv;
 	copy_kill(false);
 	copy_kill(true);
-	return check_summary();
+	return NULL;
 }
 
-int cmd_copy_timeout(int argc, char **argv)
+const char *case_copy_timeout(void)
 {
 	const char *casename = "copy-timeout-fires";
 	struct timespec start, end;
@@ -437,16 +435,14 @@ int cmd_copy_timeout(int argc, char **argv)
 	int fd, status, err;
 	pid_t pid;
 
-	(void)argc;
-	(void)argv;
 	fd = connect_nand("copytimeout", casename);
 	if (fd < 0)
-		return check_summary();
+		return NULL;
 	pid = start_user("copytimeout", DO_READ, PAGE);
 	if (hold_copy(&h, fd, casename)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		return check_summary();
+		return NULL;
 	}
 	err = rp_conn_dir("copytimeout", getpid(), dir, sizeof(dir));
 	if (!err)
@@ -464,7 +460,7 @@ int cmd_copy_timeout(int argc, char **argv)
 		kill(pid, SIGKILL);
 		close(fd);
 		waitpid(pid, NULL, 0);
-		return check_summary();
+		return NULL;
 	}
 	result(casename, status != -1 && WIFEXITED(status) &&
 	       WEXITSTATUS(status) == EIO,
@@ -476,12 +472,12 @@ int cmd_copy_timeout(int argc, char **argv)
 	}
 	close(fd);
 	result("copy-timeout-mtd-gone", !wait_mtd("copytimeout", false), NULL);
-	return check_summary();
+	return NULL;
 }
 
 /* ---- register-fail ------------------------------------------------- */
 
-int cmd_register_fail(int argc, char **argv)
+const char *case_register_fail(void)
 {
 	static const char *const keys[] = {
 		"NAME=regfail", "TYPE=8", "FLAGS=1024", "SIZE=1048576",
@@ -496,12 +492,10 @@ int cmd_register_fail(int argc, char **argv)
 	int fd, err, status, dead;
 	pid_t pid;
 
-	(void)argc;
-	(void)argv;
 	fd = rp_open_init("/dev/muse", &req, why, sizeof(why));
 	if (fd < 0) {
 		result(casename, false, "%s", why);
-		return check_summary();
+		return NULL;
 	}
 	/*
 	 * The INIT write runs in a child and must return while nobody
@@ -519,7 +513,7 @@ int cmd_register_fail(int argc, char **argv)
 	       "the INIT write gave %s", strerror(WEXITSTATUS(status)));
 	if (status == -1) {
 		close(fd);
-		return check_summary();
+		return NULL;
 	}
 	/* Serve what registration asks (mtdblock reads) until it gives up. */
 	dead = 0;
@@ -536,5 +530,5 @@ int cmd_register_fail(int argc, char **argv)
 	       !wait_mtd("regfail", false) && !wait_mtd("regfail-1", false) &&
 	       !wait_mtd("regfail-2", false), "/proc/mtd still lists them");
 	close(fd);
-	return check_summary();
+	return NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-rawpeer register-death: the server dies while the kernel registers
- * its partitioned NAND.  Registering a partition asks ISBAD of each of its
+ * muse-peer lifetime register-death: the server dies while the kernel
+ * registers its partitioned NAND.  Registering a partition asks ISBAD of each of its
  * blocks and goes on when they fail; on a dead connection they fail at
  * once, so that loop must stay short and reschedule: the largest accepted
  * chip (MUSE_BLOCKS_MAX eraseblocks, three partitions) dies at the first
@@ -20,7 +20,7 @@
 
 #include "check.h"
 #include "mtduser.h"
-#include "rawpeer-cmds.h"
+#include "cases.h"
 #include "rawpeer.h"
 
 #define RD_NAME		"regdeath"
@@ -117,7 +117,7 @@ static void register_and_die(enum death death)
 	printf("%s: gone %.2f s after the death\n", name, now() - died);
 }
 
-int cmd_register_death(int argc, char **argv)
+const char *case_register_death(void)
 {
 	static const char *const huge[] = {
 		"NAME=" RD_NAME, "TYPE=4", "FLAGS=1024",
@@ -128,8 +128,6 @@ int cmd_register_death(int argc, char **argv)
 	char why[160];
 	int fd, err;
 
-	(void)argc;
-	(void)argv;
 	fd = rp_open_init("/dev/muse", &req, why, sizeof(why));
 	if (fd < 0) {
 		result("register-death-2^32-1-blocks-refused", false, "%s", why);
@@ -143,5 +141,5 @@ int cmd_register_death(int argc, char **argv)
 	register_and_die(CLOSE_AT_FIRST);
 	register_and_die(CLOSE_AFTER_MANY);
 	register_and_die(ABORT_AT_FIRST);
-	return check_summary();
+	return NULL;
 }

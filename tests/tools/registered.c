@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-rawpeer registered: MUSE_EXT_REGISTERED from the module's side
+ * muse-peer lifetime registered: MUSE_EXT_REGISTERED from the module's side
  * (doc/protocol.md section 10), with a peer that reads the notification
  * byte by byte.
  *
@@ -25,7 +25,7 @@
 
 #include "check.h"
 #include "mtduser.h"
-#include "rawpeer-cmds.h"
+#include "cases.h"
 
 static struct rp_request req;
 
@@ -214,12 +214,10 @@ static void registered_not_accepted(void)
 	wait_mtd("regnot", false);
 }
 
-int cmd_registered(int argc, char **argv)
+const char *case_registered(void)
 {
-	(void)argc;
-	(void)argv;
 	registered_success();
 	registered_failure_waits();
 	registered_not_accepted();
-	return check_summary();
+	return NULL;
 }

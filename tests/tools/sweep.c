@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-rawpeer sweep: every class of reply value against every opcode,
+ * muse-peer sweep: every class of reply value against every opcode,
  * seen by JFFS2 on a NOR (its page-cache read, its iget that reads an
  * inode's nodes, its write) and by mtdchar on a NAND with 4-bit ECC per
  * 512 bytes, both served from memory by this process.  The rules
@@ -41,7 +41,7 @@
 
 #include "check.h"
 #include "mtduser.h"
-#include "rawpeer-cmds.h"
+#include "cases.h"
 #include "serve.h"
 
 #define NOR_NAME	"sweep-nor"
@@ -451,7 +451,7 @@ static int setup_jffs2(void)
 	return 0;
 }
 
-int cmd_sweep(int argc, char **argv)
+const char *case_sweep(void)
 {
 	/* The strongest ECC INIT takes, one step per byte. */
 	static const char *const nor_keys[] = {
@@ -469,8 +469,6 @@ int cmd_sweep(int argc, char **argv)
 	size_t i;
 	int err;
 
-	(void)argc;
-	(void)argv;
 	for (i = 0; i < sizeof(file_data); i++)
 		file_data[i] = (unsigned char)(i * 7 + i / 251);
 	sweep_init_ecc();
@@ -480,12 +478,12 @@ int cmd_sweep(int argc, char **argv)
 				   NAND_PAGE, NAND_BLOCK, 64);
 	if (err) {
 		result("sweep-setup", false, "registering: %s", strerror(-err));
-		return check_summary();
+		return NULL;
 	}
 	memset(nand.flash.data, 0xa5, NAND_PAGE);
 	if (setup_jffs2()) {
 		result("sweep-setup", false, "JFFS2 on " NOR_NAME);
-		return check_summary();
+		return NULL;
 	}
 
 	/* mtdchar first: a value that crashes JFFS2 would hide the rest. */
@@ -515,5 +513,5 @@ int cmd_sweep(int argc, char **argv)
 	server_stop(&nand);
 	result("sweep-mtds-gone", !wait_mtd(NOR_NAME, false) &&
 	       !wait_mtd(NAND_NAME, false), NULL);
-	return check_summary();
+	return NULL;
 }

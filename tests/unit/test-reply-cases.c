@@ -5,7 +5,7 @@
  * runs give each case its verdict, a callback's error goes into the reply
  * header as is when it is valid there and as -EIO when not, and every
  * soft_error libmuse puts into a READ or WRITE reply is a valid one.
- * muse-badpeer runs the same table through the module.
+ * muse-peer replies runs the same table through the module.
  */
 #include <errno.h>
 #include <string.h>

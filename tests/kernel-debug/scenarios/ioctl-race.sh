@@ -7,6 +7,6 @@
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
-require_bin muse-rawpeer
+require_bin muse-peer
 export INIT_RACE_ROUNDS=1000
 kd_wrap init-race

@@ -9,5 +9,5 @@
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
-require_bin muse-rawpeer
+require_bin muse-peer
 kd_wrap register-death

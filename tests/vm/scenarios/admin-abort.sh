@@ -9,7 +9,7 @@
 # the module parameter for all) after a request was queued still covers
 # it; the default stays 0, since a server stopped in a debugger is a use
 # case.  Then the requests caught while copied to the server
-# (muse-rawpeer copy-kill, copy-timeout), and the module unloads.
+# (muse-peer lifetime copy-kill, copy-timeout), and the module unloads.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -102,8 +102,7 @@ reader_failed "the module's timeout" 10
 echo 0 >$PARAM
 kill_stopped
 
-run_peer muse-rawpeer copy-kill
-run_peer muse-rawpeer copy-timeout
+run_peer lifetime copy-kill copy-timeout
 
 step "the module unloads"
 rmmod muse || fail "rmmod muse"

@@ -5,11 +5,11 @@
 # read-write exits after the server closed its copy: closing /dev/mtdN in
 # do_exit sends SYNC to the connection whose last file is that child's.
 # It must finish exiting (with either fd closed first), the MTD must go,
-# and the module must unload afterwards (muse-rawpeer exiting-child).
+# and the module must unload afterwards (muse-peer lifetime exiting-child).
 . /scenarios/lib.sh
 
 load_muse
-run_peer muse-rawpeer exiting-child
+run_peer lifetime exiting-child
 step "the module unloads"
 rmmod muse || fail "rmmod muse after the exiting child"
 echo "ok: rmmod muse"

@@ -205,13 +205,21 @@ mtd_gone() {
 	! mtd_list | grep -q "^$(mtd_num "$1") "
 }
 
-# run_peer PROGRAM COMMAND: run the cases of a raw peer (muse-badpeer,
-# muse-rawpeer), which must all pass and leave no MTD behind.  Without the
-# program the scenario skips: passing without its cases would claim what
-# was not checked.
+# run_peer [-v] TARGET [CASE...]: run muse-peer's cases of TARGET (every
+# case without CASE; -v: the cases' notes too), which must all pass or
+# skip and leave no MTD behind that was not there before.  Each CASE must
+# have said PASS or SKIP, and the summary must be there: a peer that ended
+# early has not run what it was asked.  Without muse-peer the scenario
+# skips: passing without its cases would claim what was not checked.
 run_peer() {
-	require_bin "$1"
-	step "$1 $2"
+	rp_verbose=
+	[ "$1" != -v ] || { rp_verbose=-v; shift; }
+	require_bin muse-peer
+	rp_target=$1
+	shift
+	step "muse-peer $rp_target $*"
+	rp_log=/tmp/peer-$rp_target.log
+	rp_before=$(mtd_list)
 	# Each case on the console as it ends: a case that crashes the
 	# kernel is the last one named.  The status goes through a file (a
 	# pipeline's is tee's); under set -e a failing peer would end the
@@ -219,18 +227,22 @@ run_peer() {
 	rm -f /tmp/peer.status
 	{
 		rp_status=0
-		"$1" "$2" 2>&1 || rp_status=$?
+		# shellcheck disable=SC2086 # -v or nothing
+		muse-peer $rp_verbose "$rp_target" "$@" 2>&1 || rp_status=$?
 		echo "$rp_status" >/tmp/peer.status
-	} | tee "/tmp/$1-$2.log"
-	[ "$(cat /tmp/peer.status 2>/dev/null)" = 0 ] || fail "$1 $2"
-	grep -c '^PASS' "/tmp/$1-$2.log" | sed "s/^/ok: $1 $2 cases passed: /"
-	expect_eq "MTDs left after $1 $2" "" "$(mtd_list)"
-}
-
-# run_badpeer COMMAND: run_peer muse-badpeer COMMAND (init-cases,
-# reply-cases, device-cases).
-run_badpeer() {
-	run_peer muse-badpeer "$1"
+	} | tee "$rp_log"
+	[ "$(cat /tmp/peer.status 2>/dev/null)" = 0 ] ||
+		fail "muse-peer $rp_target $*"
+	! grep -q '^FAIL' "$rp_log" || fail "muse-peer $rp_target: a FAIL line"
+	grep -q '^PASS: [0-9]* case(s) passed, 0 failed' "$rp_log" ||
+		fail "muse-peer $rp_target: no summary, it ended early"
+	for rp_case in "$@"; do
+		grep -Eq "^(PASS $rp_case|SKIP $rp_case: .*)\$" "$rp_log" ||
+			fail "muse-peer $rp_target: $rp_case said neither PASS nor SKIP"
+	done
+	echo "ok: muse-peer $rp_target: $(grep -c '^PASS ' "$rp_log") PASS" \
+		"and $(grep -c '^SKIP ' "$rp_log") SKIP lines (cases and checks)"
+	expect_eq "MTDs left after muse-peer $rp_target" "$rp_before" "$(mtd_list)"
 }
 
 # nandsim_up [PARAM...]: load nandsim with $NANDSIM_ARGS and PARAM,

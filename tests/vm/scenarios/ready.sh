@@ -8,9 +8,10 @@
 # MTD, and its UBI partition attaches; a registration the MTD core refuses
 # (an slc partition on an MLC NAND without a pairing scheme) ends ramflash
 # with a clear message and exit status 1, the ready fd closed without a
-# line and no pid file.  Then muse-rawpeer registered: the notification
-# byte by byte (doc/protocol.md section 10), a reply with a body refused,
-# the failure waited for, a peer without the extension never told.
+# line and no pid file.  Then muse-peer lifetime registered: the
+# notification byte by byte (doc/protocol.md section 10), a reply with a
+# body refused, the failure waited for, a peer without the extension
+# never told.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -106,4 +107,4 @@ echo "ok: refused registration reported"
 # The module's side of the notification, byte by byte, with a raw peer
 # (which wants no other MTD).
 rmmod mtdram || fail "rmmod mtdram"
-run_peer muse-rawpeer registered
+run_peer lifetime registered

@@ -5,12 +5,12 @@
 # view (/proc/mtd, mtdinfo, /sys/class/mtd/mtdN/*) is exactly the geometry
 # ramflash asked for; --partitions become partitions; descriptions the
 # module must refuse are refused with a kernel log line and leave nothing
-# registered; muse-badpeer's INIT cases, and tests/lib's table of device
+# registered; muse-peer's INIT cases, and tests/lib's table of device
 # descriptions judged as libmuse judges them.
 . /scenarios/lib.sh
 
 require_bin ramflash
-require_bin muse-badpeer
+require_bin muse-peer
 load_modules mtd
 load_muse
 
@@ -122,7 +122,7 @@ check_partitions parts-nand --type nand --page-size 2048 --oob-size 64
 
 step "descriptions libmuse refuses before the kernel sees them"
 # libmuse and the module apply the same rules (muse_kernel.h, and the
-# shared table tests/lib/device-cases.c, which muse-badpeer device-cases
+# shared table tests/lib/device-cases.c, which muse-peer devices table
 # runs through the module below): a server learns of a bad partition
 # list from muse_session_new(), with nothing registered.
 refuse() {
@@ -146,7 +146,7 @@ refuse "partition not eraseblock aligned" \
 	--oob-size 64 --partitions "100K(odd),-(rest)"
 
 dmesg -c >/dev/null
-run_badpeer init-cases
+run_peer init replies
 dmesg | grep -q "INIT rejected" || fail "no 'INIT rejected' kernel message"
-run_badpeer device-cases
+run_peer devices table
 rmmod muse

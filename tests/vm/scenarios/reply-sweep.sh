@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The reply-value sweep (muse-rawpeer sweep): every class of error value
+# The reply-value sweep (muse-peer sweep): every class of error value
 # (positive, valid errnos, -EUCLEAN/-EBADMSG, the kernel-internal codes
 # -512..-529, beyond -4095) in the header and soft_error of READ, WRITE,
 # ERASE and ISBAD replies, out-of-range ISBAD results and bit-flip figures
@@ -14,6 +14,6 @@
 
 load_muse
 grep -qw jffs2 /proc/filesystems || load_modules jffs2
-run_peer muse-rawpeer sweep
-run_badpeer reply-cases
+run_peer sweep values
+run_peer replies io timeout
 rmmod muse || fail "rmmod muse after the sweep"

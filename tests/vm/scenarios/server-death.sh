@@ -4,7 +4,7 @@
 # The server dies (kill -9) while the MTD is busy: callers get errors
 # promptly, nothing hangs, the MTD disappears once its users let go, the
 # module unloads and a new server registers again.  Then the raw
-# malformed-reply peer (muse-badpeer) runs its reply cases, if it was built.
+# malformed-reply peer (muse-peer replies) runs its cases, if it was built.
 . /scenarios/lib.sh
 
 require_bin ramflash
@@ -138,5 +138,5 @@ for i in 1 2 3; do
 done
 expect_eq "no MTD left" "" "$(mtd_list)"
 
-run_badpeer reply-cases
+run_peer replies io timeout
 rmmod muse || fail "rmmod muse at the end"
