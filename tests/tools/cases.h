@@ -22,4 +22,7 @@ const char *case_init_race(void);	/* initrace.c */
 const char *case_register_death(void);	/* regdeath.c */
 const char *case_registered(void);	/* registered.c */
 
+/* passthrough.c: a libmuse server's cases, each on a fresh server. */
+extern const struct peer_target target_passthrough;
+
 #endif /* CASES_H */

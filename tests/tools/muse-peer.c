@@ -7,9 +7,9 @@
  * before its line, then a summary; exit status 1 when anything failed, 2
  * on a usage error.  Needs muse.ko loaded and root.
  *
- * The targets (init, devices, replies, sweep, lifetime) are raw peers
+ * The raw targets (init, devices, replies, sweep, lifetime) are peers
  * built on tests/lib/rawpeer, no libmuse, so that they can break the
- * protocol.
+ * protocol; passthrough is a libmuse server.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -70,7 +70,7 @@ static const struct peer_target target_lifetime = PEER_TARGET("lifetime",
 
 static const struct peer_target *const targets[] = {
 	&target_init, &target_devices, &target_replies, &target_sweep,
-	&target_lifetime,
+	&target_lifetime, &target_passthrough,
 };
 
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))

@@ -89,10 +89,10 @@ kernel_at_least() {
 		{ [ "$ka_major" -eq "$1" ] && [ "$ka_minor" -ge "$2" ]; }
 }
 
-# pttest_require: the backing-file kinds muse-pttest backing-kinds must
-# find (PTTEST_REQUIRE): hugetlbfs once huge pages are reserved,
-# memfd_secret from 6.5 (on by default since; 6.1 has it built but off
-# without secretmem.enable=1).
+# pttest_require: the backing-file kinds muse-peer passthrough
+# backing-kinds must find (PTTEST_REQUIRE): hugetlbfs once huge pages are
+# reserved, memfd_secret from 6.5 (on by default since; 6.1 has it built
+# but off without secretmem.enable=1).
 pttest_require() {
 	pr_kinds=
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 2 ] && pr_kinds=hugetlbfs

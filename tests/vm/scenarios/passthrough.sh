@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Read passthrough (MUSE_EXT_PASSTHROUGH) against the module, with
-# muse-pttest's libmuse server: passthrough reads equal the server's
+# muse-peer passthrough's libmuse server: passthrough reads equal the server's
 # answers and send no request, taking a block back is synchronous under
 # racing readers, a truncated backing file gives EIO, and a server that
 # goes away with passthrough reads in flight leaves nothing behind.  The
@@ -19,13 +19,13 @@
 # passthrough as from a ramflash that answers every read itself.
 . /scenarios/lib.sh
 
-require_bin muse-pttest
+require_bin muse-peer
 require_bin ramflash
 require_bin mtdioctl
 load_modules mtd
 load_muse
 
-step "muse-pttest, all cases but huge-erase"
+step "backing files to refuse, huge pages, FUSE"
 # Huge pages for the hugetlbfs memfd (3 of 2 MiB hold the store); a file
 # on JFFS2 on mtdram and one on overlayfs for PTTEST_REFUSED; FUSE for
 # stuck-backing (built into 6.12).
@@ -42,14 +42,13 @@ echo store >/mnt/ovl/store
 # Every case but huge-erase, which is kernel-debug's: a stock kernel
 # preempts inside the erase loop, so the case cannot fail here, and on a
 # quiet machine the erase ends within the 2 s it needs to prove anything.
-cases=$(muse-pttest --list | grep -vx huge-erase | tr '\n' ' ')
+cases=$(muse-peer passthrough --list | grep -vx huge-erase | tr '\n' ' ')
+PTTEST_REFUSED="EXDEV:/mnt/jffs2/store ELOOP:/mnt/ovl/store"
+PTTEST_REQUIRE=$(pttest_require)
+export PTTEST_REFUSED PTTEST_REQUIRE
 # shellcheck disable=SC2086 # one case name per word
-PTTEST_REFUSED="EXDEV:/mnt/jffs2/store ELOOP:/mnt/ovl/store" \
-	PTTEST_REQUIRE="$(pttest_require)" muse-pttest -v $cases >/tmp/pttest.log 2>&1 || {
-	cat /tmp/pttest.log
-	fail "muse-pttest"
-}
-cat /tmp/pttest.log
+run_peer -v passthrough $cases
+unset PTTEST_REQUIRE
 umount /mnt/ovl
 umount /mnt/jffs2
 rmmod jffs2
@@ -124,13 +123,11 @@ mount -t ext4 -o ro /dev/ubiblock0_0 /mnt/ubiblock ||
 ubi_volume store
 ubifs_mount store /mnt/ubifs
 echo store >/mnt/ubifs/store
+# backing-kinds again, for files on filesystems on MTDs
 PTTEST_REFUSED="EXDEV:/mnt/ubifs/store EXDEV:/mnt/mtdblock/store
-	EXDEV:/mnt/ubiblock/store" muse-pttest -v backing-kinds \
-	>/tmp/pttest-mtd.log 2>&1 || {
-	cat /tmp/pttest-mtd.log
-	fail "muse-pttest backing-kinds, files on filesystems on MTDs"
-}
-grep "/store" /tmp/pttest-mtd.log
+	EXDEV:/mnt/ubiblock/store"
+run_peer -v passthrough backing-kinds
+unset PTTEST_REFUSED
 umount /mnt/ubiblock
 ubiblock --remove /dev/ubi0_0 || fail "ubiblock --remove"
 ubi_down /mnt/ubifs

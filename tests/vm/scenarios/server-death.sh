@@ -66,7 +66,7 @@ stop_under_load() {
 
 step "kill -9 while dd reads /dev/mtdN"
 # --no-passthrough: the reads must be requests the death fails; passthrough
-# reads under a dying server are muse-pttest's death case (passthrough).
+# reads under a dying server are muse-peer passthrough's death case.
 # shellcheck disable=SC2086 # geometry is a word list
 start_ramflash dying $geometry --no-passthrough
 flash_erase -q "$MTD" 0 0

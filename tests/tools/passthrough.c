@@ -1,18 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * muse-pttest: read passthrough (MUSE_EXT_PASSTHROUGH) and kernel erase
- * (MUSE_EXT_KERNEL_ERASE) against the real module, with a small libmuse
- * server whose in-band data, OOB and erase counts live, inverted, in a
- * memfd that it registers as the backing file.
- *
- *   muse-pttest [-v] CASE...     CASE: equivalence, takeback-race,
- *                                truncate, death, erase-ioctls,
- *                                kernel-erase, erase-takeback,
- *                                backing-kinds, sealed-later,
- *                                bad-granted, erase-read-race,
- *                                fsize-limit, huge-erase,
- *                                stuck-backing, store-freed,
- *                                stuck-timeout, read-only, or all
+ * muse-peer passthrough: read passthrough (MUSE_EXT_PASSTHROUGH) and
+ * kernel erase (MUSE_EXT_KERNEL_ERASE) against the real module, with a
+ * small libmuse server whose in-band data, OOB and erase counts live,
+ * inverted, in a memfd that it registers as the backing file.  Each case
+ * runs on a fresh server, its MTD open (run_served).
  *
  * equivalence   passthrough reads equal the server's answers for erased,
  *               programmed and partly programmed pages; they send no
@@ -75,10 +67,7 @@
  * read-only     a backing file registered through a read-only descriptor
  *               serves passthrough reads as in equivalence; kernel erase
  *               refuses it (EACCES)
- *
- * One line per case, PASS, FAIL or SKIP; exit status 1 if any case failed.
- * "muse-pttest --list" prints the cases' names, one a line.
- */
+ * */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +95,7 @@
 #include <muse/muse.h>
 #include <muse/muse_kernel.h>
 
+#include "cases.h"
 #include "fusestall.h"
 #include "procmtd.h"
 
@@ -122,30 +112,12 @@
 #define COUNT_OFF	(OOB_OFF + PAGES * OOB)
 #define STORE_SIZE	(COUNT_OFF + BLOCKS * sizeof(uint32_t))
 
-static bool verbose;
-static int failures;
-/* Set by a case that cannot run on this kernel: why. */
-static const char *skip_reason;
-
-static void result(const char *name, const char *why)
-{
-	if (!why && skip_reason)
-		printf("SKIP %s: %s\n", name, skip_reason);
-	else if (why)
-		printf("FAIL %s: %s\n", name, why);
-	else
-		printf("PASS %s\n", name);
-	fflush(stdout);
-	if (why)
-		failures++;
-}
-
 __attribute__((format(printf, 1, 2)))
 static void note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!verbose)
+	if (!peer_verbose)
 		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -2011,7 +1983,7 @@ out:
 }
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
-#define CGROUP_CASE	CGROUP_ROOT "/muse-pttest"
+#define CGROUP_CASE	CGROUP_ROOT "/muse-peer"
 
 /* Write @text to the cgroup file @path; 0 or -1 with errno. */
 static int cg_write(const char *path, const char *text)
@@ -2191,30 +2163,11 @@ out:
 	return err;
 }
 
-static const struct {
-	const char *name;
-	const char *(*run)(struct server *s, int mtd);
-} cases[] = {
-	{ "equivalence", case_equivalence },
-	{ "takeback-race", case_takeback_race },
-	{ "truncate", case_truncate },
-	{ "death", case_death },
-	{ "erase-ioctls", case_erase_ioctls },
-	{ "kernel-erase", case_kernel_erase },
-	{ "erase-takeback", case_erase_takeback },
-	{ "backing-kinds", case_backing_kinds },
-	{ "sealed-later", case_sealed_later },
-	{ "bad-granted", case_bad_granted },
-	{ "erase-read-race", case_erase_read_race },
-	{ "fsize-limit", case_fsize_limit },
-	{ "huge-erase", case_huge_erase },
-	{ "stuck-backing", case_stuck_backing },
-	{ "store-freed", case_store_freed },
-	{ "stuck-timeout", case_stuck_timeout },
-	{ "read-only", case_read_only },
-};
-
-static void run_case(unsigned int i)
+/*
+ * Run @run on a fresh server with its MTD open read-write; returns why it
+ * failed, NULL if it passed (or skipped, skip_reason set).
+ */
+static const char *run_served(const char *(*run)(struct server *s, int mtd))
 {
 	struct server s;
 	const char *why = srv_start(&s);
@@ -2226,43 +2179,56 @@ static void run_case(unsigned int i)
 			why = "the MTD did not appear";
 	}
 	if (!why)
-		why = cases[i].run(&s, mtd);
+		why = run(&s, mtd);
 	if (mtd >= 0)
 		close(mtd);
 	if (s.se)
 		srv_stop(&s);
-	result(cases[i].name, why);
-	skip_reason = NULL;
+	return why;
 }
 
-int main(int argc, char **argv)
-{
-	unsigned int i;
-	int a;
+/* The cases as the harness runs them: each on a fresh server. */
+#define SERVED(fn) \
+	static const char *fn##_served(void) { return run_served(fn); }
+SERVED(case_equivalence)
+SERVED(case_takeback_race)
+SERVED(case_truncate)
+SERVED(case_death)
+SERVED(case_erase_ioctls)
+SERVED(case_kernel_erase)
+SERVED(case_erase_takeback)
+SERVED(case_backing_kinds)
+SERVED(case_sealed_later)
+SERVED(case_bad_granted)
+SERVED(case_erase_read_race)
+SERVED(case_fsize_limit)
+SERVED(case_huge_erase)
+SERVED(case_stuck_backing)
+SERVED(case_store_freed)
+SERVED(case_stuck_timeout)
+SERVED(case_read_only)
 
-	for (a = 1; a < argc; a++) {
-		bool found = false;
+static const struct peer_case cases[] = {
+	{ "equivalence", case_equivalence_served },
+	{ "takeback-race", case_takeback_race_served },
+	{ "truncate", case_truncate_served },
+	{ "death", case_death_served },
+	{ "erase-ioctls", case_erase_ioctls_served },
+	{ "kernel-erase", case_kernel_erase_served },
+	{ "erase-takeback", case_erase_takeback_served },
+	{ "backing-kinds", case_backing_kinds_served },
+	{ "sealed-later", case_sealed_later_served },
+	{ "bad-granted", case_bad_granted_served },
+	{ "erase-read-race", case_erase_read_race_served },
+	{ "fsize-limit", case_fsize_limit_served },
+	{ "huge-erase", case_huge_erase_served },
+	{ "stuck-backing", case_stuck_backing_served },
+	{ "store-freed", case_store_freed_served },
+	{ "stuck-timeout", case_stuck_timeout_served },
+	{ "read-only", case_read_only_served },
+};
 
-		if (!strcmp(argv[a], "-v")) {
-			verbose = true;
-			continue;
-		}
-		if (!strcmp(argv[a], "--list")) {
-			for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-				puts(cases[i].name);
-			continue;
-		}
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			if (strcmp(argv[a], "all") &&
-			    strcmp(argv[a], cases[i].name))
-				continue;
-			found = true;
-			run_case(i);
-		}
-		if (!found) {
-			fprintf(stderr, "muse-pttest: no case %s\n", argv[a]);
-			return 2;
-		}
-	}
-	return failures ? 1 : 0;
-}
+const struct peer_target target_passthrough = PEER_TARGET("passthrough",
+	"read passthrough and kernel erase, a libmuse server with its\n"
+	"               data in a memfd (tests/vm's passthrough)",
+	cases);
