@@ -117,7 +117,7 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.padding || !arg.count_stride || arg.count_stride % 4 ||
+	if (arg.flags || !arg.count_stride || arg.count_stride % 4 ||
 	    arg.count_offset % 4)
 		return -EINVAL;
 	if (check_mul_overflow(pages, (u64)conn->mtd.oobsize, &oob_len) ||

@@ -7,6 +7,7 @@
  * in passthrough.c, so that misuse gets an errno without a system call.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "muse_i.h"
@@ -18,21 +19,53 @@ int muse_session_set_erase_backing(struct muse_session *se,
 				   uint64_t oob_offset, uint64_t count_offset,
 				   uint32_t count_stride)
 {
+	return muse_session_set_erase_backing_flags(se, oob_offset,
+						    count_offset, count_stride,
+						    0, NULL);
+}
+
+_Static_assert(MUSE_ERASE_BACKING_KEEP_PAGES == MUSE_ERASE_KEEP_PAGES,
+	       "muse.h and the protocol agree on the flag");
+
+int muse_session_set_erase_backing_flags(struct muse_session *se,
+					 uint64_t oob_offset,
+					 uint64_t count_offset,
+					 uint32_t count_stride,
+					 unsigned int flags,
+					 unsigned int *in_force)
+{
 	struct muse_erase_backing arg = {
 		.oob_offset = oob_offset, .count_offset = count_offset,
-		.count_stride = count_stride,
+		.count_stride = count_stride, .flags = flags,
 	};
 	int ret = muse__ext_ready(se, MUSE_EXT_KERNEL_ERASE);
 
 	if (ret)
 		return ret;
+	if (flags & ~MUSE_ERASE_BACKING_KEEP_PAGES)
+		return -EINVAL;
 	/*
 	 * Every count a __u32 of its own, naturally aligned: stride 0 would
 	 * make all blocks share one.
 	 */
 	if (count_offset % 4 || count_stride % 4 || count_stride < 4)
 		return -EINVAL;
-	return muse__ioctl(se, MUSE_IOC_ERASE_BACKING, &arg);
+	ret = muse__ioctl(se, MUSE_IOC_ERASE_BACKING, &arg);
+	/*
+	 * A module before 1.3 refuses any flag (the field was padding) with
+	 * EINVAL, and the arguments were checked above: ask without.  Every
+	 * flag is an optimisation, so the erase works the same without it.
+	 */
+	if (ret == -EINVAL && flags) {
+		arg.flags = 0;
+		ret = muse__ioctl(se, MUSE_IOC_ERASE_BACKING, &arg);
+		if (!ret)
+			muse_log(MUSE_LOG_INFO, "kernel erase without its flags 0x%x: the module predates them",
+				 flags);
+	}
+	if (!ret && in_force)
+		*in_force = arg.flags;
+	return ret;
 }
 
 int muse_session_erase_grant(struct muse_session *se, uint64_t first_block,

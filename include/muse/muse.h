@@ -30,7 +30,7 @@ extern "C" {
 
 /* The version of this header; muse_version() tells the library's. */
 #define MUSE_VERSION_MAJOR 1
-#define MUSE_VERSION_MINOR 2
+#define MUSE_VERSION_MINOR 3
 #define MUSE_VERSION_MICRO 0
 #define MUSE_VERSION_NUMBER(major, minor, micro) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))
@@ -545,6 +545,43 @@ int muse_session_passthrough_reads(struct muse_session *se,
 int muse_session_set_erase_backing(struct muse_session *se,
 				   uint64_t oob_offset, uint64_t count_offset,
 				   uint32_t count_stride);
+
+/*
+ * muse_session_set_erase_backing_flags() flag: on a tmpfs backing file (a
+ * memfd), a kernel erase zeroes the block's pages in memory in place (a
+ * zero reads as erased in the inverted file) instead of freeing them, so
+ * that the next program of the block finds its pages.  The file keeps
+ * its memory after an erase: the server frees what it does not want
+ * itself (a hole punched over an erased block).  Other files: no effect.
+ */
+#define MUSE_ERASE_BACKING_KEEP_PAGES	(1U << 0)
+
+/**
+ * muse_session_set_erase_backing_flags() - muse_session_set_erase_backing()
+ * with flags.
+ * @se:		the session, as for muse_session_set_erase_backing().
+ * @oob_offset:	as for muse_session_set_erase_backing().
+ * @count_offset: as for muse_session_set_erase_backing().
+ * @count_stride: as for muse_session_set_erase_backing().
+ * @flags:	MUSE_ERASE_BACKING_* wanted, or 0.
+ * @in_force:	NULL, or receives the flags the kernel took: @flags, or 0
+ *		from a module older than 1.3, which knows no flag (it
+ *		refuses them with EINVAL; the call then asks again without
+ *		them and logs it at MUSE_LOG_INFO).  Kernel erase works the
+ *		same either way, only its cost differs.
+ *
+ * Once per connection.  Since 1.3 (LIBMUSE_1.3).
+ *
+ * Return: 0; -EINVAL (an unknown flag, or as
+ * muse_session_set_erase_backing()), and the errors of
+ * muse_session_set_erase_backing().
+ */
+int muse_session_set_erase_backing_flags(struct muse_session *se,
+					 uint64_t oob_offset,
+					 uint64_t count_offset,
+					 uint32_t count_stride,
+					 unsigned int flags,
+					 unsigned int *in_force);
 
 /**
  * muse_session_erase_grant() - let the kernel erase eraseblocks itself,

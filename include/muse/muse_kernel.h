@@ -332,10 +332,17 @@ struct muse_pt_reads {
  * bytes, stored as ~byte) is at oob_offset + p * OOBSIZE (ignored when
  * OOBSIZE is 0).  Block b's erase count is the __u32 (host byte order) at
  * count_offset + b * count_stride; count_offset is a multiple of 4 and
- * count_stride a non-zero multiple of 4.  Errors: ENXIO (no backing
- * file), EBUSY (already set), EACCES (not open for writing), EINVAL
- * (not inverted, alignment, padding), ERANGE (a region past the end of
- * the file).
+ * count_stride a non-zero multiple of 4.  flags (MUSE_ERASE_*, this
+ * field was "padding, 0" before 1.3: a module before 1.3 refuses any
+ * flag with EINVAL, and a server asking for one retries without it):
+ * MUSE_ERASE_KEEP_PAGES, on a tmpfs file (a memfd), erases by zeroing
+ * the pages in memory in place instead of freeing them, so the next
+ * program of the block finds its page allocated; a range the kernel
+ * cannot zero (swapped out) is punched as without the flag, and on
+ * other files every range is.  Errors: ENXIO (no backing file), EBUSY
+ * (already set), EACCES (not open for writing), EINVAL (not inverted,
+ * alignment, an unknown flag), ERANGE (a region past the end of the
+ * file).
  *
  * MUSE_IOC_ERASE_GRANT: let the kernel erase count blocks from
  * first_block itself up to budget more times each
@@ -343,20 +350,23 @@ struct muse_pt_reads {
  * synchronously: when it returns no kernel erase of them is in flight and
  * every later erase of them is a request.  A kernel erase of block b
  * punches holes over its data and OOB, then adds one to b's erase count
- * in the file; the ERASE fails over to a request for the blocks left if a
- * punch fails.  The server applies the count (its own wear, program state)
+ * in the file (with MUSE_ERASE_KEEP_PAGES: zeroes the pages of them in
+ * memory, punches the rest); the ERASE fails over to a request for the
+ * blocks left if a punch fails.  The server applies the count (its own wear, program state)
  * and writes it back to 0 before it answers anything about b; it must not
  * reset a count while an erase of b may run (it is a read, add, write of
  * the file).  Errors: ENXIO (no MUSE_IOC_ERASE_BACKING), EINVAL (range,
  * padding).
  */
 #define MUSE_ERASE_UNLIMITED	0xffffffffU
+#define MUSE_ERASE_KEEP_PAGES	(1U << 0)
+#define MUSE_ERASE_FLAGS	MUSE_ERASE_KEEP_PAGES	/* all known */
 
 struct muse_erase_backing {
 	__u64	oob_offset;
 	__u64	count_offset;
 	__u32	count_stride;
-	__u32	padding;	/* 0 */
+	__u32	flags;		/* MUSE_ERASE_*; was padding, 0 */
 };
 
 struct muse_erase_grant {

@@ -831,11 +831,11 @@ static const char *case_death(struct server *s, int mtd)
 /* One MUSE_IOC_ERASE_BACKING straight to the module: its errno or 0. */
 static int erase_backing_errno(struct server *s, uint64_t oob_offset,
 			       uint64_t count_offset, uint32_t stride,
-			       uint32_t padding)
+			       uint32_t flags)
 {
 	struct muse_erase_backing arg = {
 		.oob_offset = oob_offset, .count_offset = count_offset,
-		.count_stride = stride, .padding = padding,
+		.count_stride = stride, .flags = flags,
 	};
 
 	return ioctl(muse_session_fd(s->se), MUSE_IOC_ERASE_BACKING, &arg) ?
@@ -921,11 +921,12 @@ static const char *case_erase_ioctls(struct server *s, int mtd)
 {
 	static const struct {
 		uint64_t oob, count;
-		uint32_t stride, padding;
+		uint32_t stride, flags;
 		int want;
 		const char *what;
 	} bad[] = {
-		{ OOB_OFF, COUNT_OFF, 4, 1, EINVAL, "padding" },
+		{ OOB_OFF, COUNT_OFF, 4, 1U << 1, EINVAL, "an unknown flag" },
+		{ OOB_OFF, COUNT_OFF, 4, 1U << 31, EINVAL, "flag 31" },
 		{ OOB_OFF, COUNT_OFF, 0, 0, EINVAL, "stride 0" },
 		{ OOB_OFF, COUNT_OFF, 6, 0, EINVAL, "stride 6" },
 		{ OOB_OFF, COUNT_OFF + 2, 4, 0, EINVAL, "unaligned counts" },
@@ -957,7 +958,7 @@ static const char *case_erase_ioctls(struct server *s, int mtd)
 		return "a grant before MUSE_IOC_ERASE_BACKING was not ENXIO";
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		e = erase_backing_errno(s, bad[i].oob, bad[i].count,
-					bad[i].stride, bad[i].padding);
+					bad[i].stride, bad[i].flags);
 		note("erase backing, %s: %s\n", bad[i].what, strerror(e));
 		if (e != bad[i].want)
 			return bad[i].what;
