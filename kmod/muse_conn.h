@@ -114,6 +114,7 @@ struct muse_ke {
 	/* Held across each kernel erase and to change grants. */
 	struct mutex lock;
 	bool on_tmpfs;			/* atomic count, holes seen in memory */
+	bool keep_pages;		/* tmpfs, MUSE_ERASE_KEEP_PAGES */
 	u64 oob_offset;
 	u64 count_offset;
 	u32 count_stride;

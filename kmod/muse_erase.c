@@ -24,6 +24,16 @@
  * measured: it made most erases return sooner but not the erases as a
  * whole, as shmem's cost is per page freed, not per call.
  *
+ * So with MUSE_ERASE_KEEP_PAGES, on tmpfs, no page is freed: each folio
+ * present in the block's data and OOB ranges is zeroed in place (zero
+ * reads as erased in the inverted file), locked and re-checked as the
+ * count's is, and the next program of the block finds its page instead
+ * of allocating one.  Memory then follows what was ever written, not
+ * what holds data: the server punches the erased pages it keeps above
+ * its own slack, off its request path.  A range the kernel cannot zero
+ * (a page swapped out, one truncated meanwhile) is punched as without
+ * the flag; elsewhere than tmpfs the flag changes nothing.
+ *
  * Like nand_base, a block known to be bad (the server said so to ISBAD,
  * or took a MARKBAD) is not erased: the erase fails with -EIO there.
  *
@@ -117,8 +127,8 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || !arg.count_stride || arg.count_stride % 4 ||
-	    arg.count_offset % 4)
+	if ((arg.flags & ~MUSE_ERASE_FLAGS) || !arg.count_stride ||
+	    arg.count_stride % 4 || arg.count_offset % 4)
 		return -EINVAL;
 	if (check_mul_overflow(pages, (u64)conn->mtd.oobsize, &oob_len) ||
 	    check_mul_overflow(blocks - 1, (u64)arg.count_stride, &count_len) ||
@@ -161,6 +171,7 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 	ke->count_offset = arg.count_offset;
 	ke->count_stride = arg.count_stride;
 	ke->on_tmpfs = shmem_file(file);
+	ke->keep_pages = ke->on_tmpfs && (arg.flags & MUSE_ERASE_KEEP_PAGES);
 	/* Read without the lock as a hint by muse_ke_erase(). */
 	WRITE_ONCE(store->budget, budget);
 	budget = NULL;
@@ -264,7 +275,101 @@ static int muse_ke_punch(struct muse_conn *conn, struct file *file, u64 off,
 }
 
 /*
- * Erase block @b: holes over its data and OOB, then the count.  The
+ * Zero the part inside [off, off + len) of the tmpfs folio at @index,
+ * locked, with the inode lock shared (no seal added meanwhile); set
+ * *@next to the index after the folio.  Return: 0, -EPERM when the file
+ * may not be written any more, -EAGAIN when the folio went away.
+ */
+static int muse_ke_zero_folio(struct file *file, pgoff_t index, u64 off,
+			      u64 len, pgoff_t *next)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct folio *folio;
+	u64 start, from, to;
+	int err = 0;
+
+	folio = filemap_get_folio(mapping, index);
+	/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
+	if (IS_ERR_OR_NULL(folio))
+		return -EAGAIN;
+	folio_lock(folio);
+	/* Truncated, or being read back from swap: let the punch have it. */
+	if (folio->mapping != mapping || !folio_test_uptodate(folio)) {
+		err = -EAGAIN;
+	} else {
+		start = folio_pos(folio);
+		from = max(off, start);
+		to = min(off + len, start + folio_size(folio));
+		folio_zero_range(folio, from - start, to - from);
+		folio_mark_dirty(folio);
+		*next = folio->index + folio_nr_pages(folio);
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	return err;
+}
+
+/*
+ * MUSE_ERASE_KEEP_PAGES: erase [off, off + len) of a tmpfs file by
+ * zeroing the folios present in it; a range with no entry is a hole
+ * already.  The same checks as a punch's (vfs_fallocate(), shmem's
+ * seals) under the inode lock, so that keeping pages lets no write
+ * through that a punch would refuse.  Return: 0, -EPERM, or -EAGAIN: a
+ * swap entry or a folio gone meanwhile; the caller punches the range.
+ */
+static int muse_ke_zero(struct file *file, u64 off, u64 len)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = file_inode(file);
+	pgoff_t index = off >> PAGE_SHIFT;
+	pgoff_t last = (off + len - 1) >> PAGE_SHIFT;
+	bool zeroed = false;
+	void *entry;
+	int err = 0;
+
+	inode_lock_shared(inode);
+	if (IS_IMMUTABLE(inode) || IS_APPEND(inode) || muse_ke_sealed(file))
+		err = -EPERM;
+	while (!err && index <= last) {
+		rcu_read_lock();
+		entry = xa_find(&mapping->i_pages, &index, last, XA_PRESENT);
+		rcu_read_unlock();
+		if (!entry)
+			break;
+		/* Swapped out: zeroing would read it back in; punch it. */
+		if (xa_is_value(entry)) {
+			err = -EAGAIN;
+			break;
+		}
+		err = muse_ke_zero_folio(file, index, off, len, &index);
+		zeroed = true;
+		cond_resched();
+	}
+	inode_unlock_shared(inode);
+	if (zeroed && err != -EPERM)
+		file_update_time(file);
+	return err;
+}
+
+/*
+ * Erase [off, off + len) of the file: zeroed in place when the server
+ * asked to keep pages, else (or where that failed) punched.
+ */
+static int muse_ke_erase_range(struct muse_conn *conn, struct file *file,
+			       u64 off, u64 len)
+{
+	int err;
+
+	if (conn->ke.keep_pages) {
+		err = muse_ke_zero(file, off, len);
+		if (err != -EAGAIN)
+			return err;
+	}
+	return muse_ke_punch(conn, file, off, len);
+}
+
+/*
+ * Erase block @b: its data and OOB erased, then the count.  The
  * caller holds ke->lock and a reference to @store, the file's
  * credentials in force.  Passthrough reads are shut out meanwhile,
  * killably: an erase waiting on a reader stuck in the file's filesystem
@@ -280,12 +385,13 @@ static int muse_ke_erase_block(struct muse_conn *conn,
 
 	if (down_write_killable(&conn->pt.lock))
 		return -EINTR;
-	err = muse_ke_punch(conn, file,
-			    store->data_offset + b * mtd->erasesize,
-			    mtd->erasesize);
+	err = muse_ke_erase_range(conn, file,
+				  store->data_offset + b * mtd->erasesize,
+				  mtd->erasesize);
 	if (!err && oob_len)
-		err = muse_ke_punch(conn, file,
-				    conn->ke.oob_offset + b * oob_len, oob_len);
+		err = muse_ke_erase_range(conn, file,
+					  conn->ke.oob_offset + b * oob_len,
+					  oob_len);
 	up_write(&conn->pt.lock);
 	return err ?: muse_ke_count(conn, file, b);
 }

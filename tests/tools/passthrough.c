@@ -28,6 +28,12 @@
  *               over its data and OOB and adds one to its count in the
  *               file; ungranted blocks, the rest of a multi-block erase
  *               after one, and erases past the budget are requests
+ * keep-pages    MUSE_ERASE_KEEP_PAGES: a kernel erase of a programmed
+ *               block leaves the memfd's allocation (st_blocks) as it was,
+ *               its data and OOB zeroed; it reads 0xff through a request
+ *               and a passthrough read; the next program allocates nothing
+ * keep-pages-control the same without the flag: the erase frees the
+ *               block's pages (today's punch)
  * erase-takeback erasers hammer a granted block while it is taken back: no
  *               kernel erase after the take-back returned
  * backing-kinds files passthrough must not use are refused, each with its
@@ -1011,6 +1017,26 @@ static int erase_blocks(int mtd, unsigned int b, unsigned int n)
 	return ioctl(mtd, MEMERASE, &erase);
 }
 
+/*
+ * Block 1 programmed with pattern @seed through the server, and its OOB
+ * as a server that stores it would have it, into the store.
+ */
+static const char *program_block1(struct server *s, int mtd,
+				  unsigned int seed)
+{
+	static uint8_t data[BLOCK];
+	const off_t oob_block = (off_t)(BLOCK / PAGE) * OOB;
+
+	pattern(data, BLOCK, seed);
+	if (pwrite(mtd, data, BLOCK, BLOCK) != BLOCK)
+		return "write through the server";
+	memset(data, 0x5a, oob_block);
+	if (pwrite(s->store, data, oob_block, OOB_OFF + oob_block) !=
+	    oob_block)
+		return "OOB into the store";
+	return NULL;
+}
+
 static const char *case_kernel_erase(struct server *s, int mtd)
 {
 	static uint8_t data[BLOCK];
@@ -1021,16 +1047,9 @@ static const char *case_kernel_erase(struct server *s, int mtd)
 	/* Blocks 0-7 granted, 8 on not, 10 twice. */
 	err = err ?: grant(s, 0, 8, MUSE_ERASE_BUDGET_UNLIMITED);
 	err = err ?: grant(s, 10, 1, 2);
+	err = err ?: program_block1(s, mtd, 3);
 	if (err)
 		return err;
-	pattern(data, BLOCK, 3);
-	if (pwrite(mtd, data, BLOCK, BLOCK) != BLOCK)
-		return "write through the server";
-	/* Programmed OOB, as a server that stores it would have it. */
-	memset(data, 0x5a, oob_block);
-	if (pwrite(s->store, data, oob_block, OOB_OFF + oob_block) !=
-	    oob_block)
-		return "OOB into the store";
 	if (store_zero(s, BLOCK, BLOCK) || store_zero(s, OOB_OFF + oob_block,
 						      oob_block))
 		return "the block is not programmed in the store";
@@ -1072,6 +1091,95 @@ static const char *case_kernel_erase(struct server *s, int mtd)
 	    file_count(s, 1) != 1)
 		return "an erase of a taken-back block was not a request";
 	return NULL;
+}
+
+/* The store's allocated bytes (st_blocks: 512-byte units). */
+static long long store_bytes(struct server *s)
+{
+	struct stat st;
+
+	return fstat(s->store, &st) ? -1 : (long long)st.st_blocks * 512;
+}
+
+/*
+ * Block 1 programmed (data through the server, OOB into the store), a
+ * kernel erase of it: with MUSE_ERASE_KEEP_PAGES (@keep) the store keeps
+ * every page, zeroed; without (the control) the pages are freed.  Either
+ * way the block reads 0xff through a request and a passthrough read, and
+ * a block never written stays unallocated.
+ */
+static const char *keep_pages_run(struct server *s, int mtd, bool keep)
+{
+	static uint8_t data[BLOCK];
+	const off_t oob_block = (off_t)(BLOCK / PAGE) * OOB;
+	unsigned int in_force = 99;
+	long long written, erased;
+	unsigned int reads;
+	const char *err;
+
+	if (muse_session_set_erase_backing_flags(s->se, OOB_OFF, COUNT_OFF,
+						 sizeof(uint32_t),
+						 keep ? MUSE_ERASE_BACKING_KEEP_PAGES : 0,
+						 &in_force))
+		return "muse_session_set_erase_backing_flags";
+	if (in_force != (keep ? MUSE_ERASE_BACKING_KEEP_PAGES : 0))
+		return "the module did not take exactly the flags asked";
+	err = grant(s, 0, BLOCKS, MUSE_ERASE_BUDGET_UNLIMITED);
+	err = err ?: program_block1(s, mtd, 5);
+	if (err)
+		return err;
+	/* The counts' page, which the erases allocate, allocated before. */
+	memset(data, 0, sizeof(uint32_t));
+	if (pwrite(s->store, data, sizeof(uint32_t), COUNT_OFF) !=
+	    sizeof(uint32_t))
+		return "count into the store";
+	written = store_bytes(s);
+	if (erase_blocks(mtd, 1, 1) || erase_blocks(mtd, 2, 1))
+		return "erase of granted blocks";
+	erased = store_bytes(s);
+	note("%s: store %lld bytes programmed, %lld after the erases\n",
+	     keep ? "keep-pages" : "keep-pages-control", written, erased);
+	if (atomic_load(&s->erases[1]) || atomic_load(&s->erases[2]) ||
+	    file_count(s, 1) != 1 || file_count(s, 2) != 1)
+		return "the erases were not the kernel's";
+	if (keep && erased != written)
+		return "a kernel erase with KEEP_PAGES changed the store's allocation";
+	if (!keep && erased > written - (long long)(BLOCK + oob_block))
+		return "a kernel erase without KEEP_PAGES did not free the block";
+	if (!store_zero(s, BLOCK, BLOCK) ||
+	    !store_zero(s, OOB_OFF + oob_block, oob_block))
+		return "a kernel erase left data or OOB in the file";
+	/* Not marked: a request, the server's read of the store. */
+	if (pread(mtd, data, BLOCK, BLOCK) != BLOCK || !all_ff(data, BLOCK))
+		return "a kernel-erased block does not read 0xff (request)";
+	err = mark(s, 1, 1, 1);
+	if (err)
+		return err;
+	reads = srv_reads(s);
+	if (pread(mtd, data, BLOCK, BLOCK) != BLOCK || !all_ff(data, BLOCK))
+		return "a kernel-erased block does not read 0xff (passthrough)";
+	if (srv_reads(s) != reads)
+		return "the read of a marked block reached the server";
+	err = mark(s, 1, 1, 0);
+	if (err)
+		return err;
+	/* Programmed again: with KEEP_PAGES into the pages it kept. */
+	pattern(data, BLOCK, 6);
+	if (pwrite(mtd, data, BLOCK, BLOCK) != BLOCK)
+		return "write after the erase";
+	if (keep && store_bytes(s) != written)
+		return "a program after a kept erase allocated pages";
+	return NULL;
+}
+
+static const char *case_keep_pages(struct server *s, int mtd)
+{
+	return keep_pages_run(s, mtd, true);
+}
+
+static const char *case_keep_pages_control(struct server *s, int mtd)
+{
+	return keep_pages_run(s, mtd, false);
 }
 
 struct erase_race {
@@ -2197,6 +2305,8 @@ SERVED(case_truncate)
 SERVED(case_death)
 SERVED(case_erase_ioctls)
 SERVED(case_kernel_erase)
+SERVED(case_keep_pages)
+SERVED(case_keep_pages_control)
 SERVED(case_erase_takeback)
 SERVED(case_backing_kinds)
 SERVED(case_sealed_later)
@@ -2216,6 +2326,8 @@ static const struct peer_case cases[] = {
 	{ "death", case_death_served },
 	{ "erase-ioctls", case_erase_ioctls_served },
 	{ "kernel-erase", case_kernel_erase_served },
+	{ "keep-pages", case_keep_pages_served },
+	{ "keep-pages-control", case_keep_pages_control_served },
 	{ "erase-takeback", case_erase_takeback_served },
 	{ "backing-kinds", case_backing_kinds_served },
 	{ "sealed-later", case_sealed_later_served },
