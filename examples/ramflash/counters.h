@@ -23,6 +23,8 @@
 	X(write_oob_bytes,	"OOB bytes programmed")			\
 	X(erases,		"eraseblocks erased")			\
 	X(kernel_erases,	"of them erased by the kernel itself")	\
+	X(slack_punched_blocks,	"erased blocks punched above --erase-slack") \
+	X(slack_punched_bytes,	"bytes those punches freed")		\
 	X(isbad,		"ISBAD queries")			\
 	X(markbad,		"MARKBAD requests")			\
 	X(syncs,		"SYNC requests")			\

@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -461,6 +463,35 @@ uint64_t rf_image_allocated(const struct rf_image *img)
 	if (fstat(img->fd, &st))
 		return 0;
 	return (uint64_t)st.st_blocks * 512;
+}
+
+uint64_t rf_image_allocated_in(const struct rf_image *img,
+			       enum rf_region region, uint64_t off,
+			       uint64_t len)
+{
+	off_t pos = (off_t)(img->region_off[region] + off);
+	off_t end = pos + (off_t)len, data, hole;
+	uint64_t n = 0;
+
+	while (pos < end) {
+		data = lseek(img->fd, pos, SEEK_DATA);
+		/* ENXIO: no data from pos to the end of the file. */
+		if (data < 0 || data >= end)
+			break;
+		hole = lseek(img->fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		n += (uint64_t)(hole - data);
+		pos = hole;
+	}
+	return n;
+}
+
+bool rf_image_on_tmpfs(const struct rf_image *img)
+{
+	struct statfs fs;
+
+	return !fstatfs(img->fd, &fs) && fs.f_type == TMPFS_MAGIC;
 }
 
 int rf_image_sync(struct rf_image *img)

@@ -235,6 +235,18 @@ int rf_image_diff_bits(const struct rf_image *img, enum rf_region a,
 /* rf_image_allocated() - bytes of memory or disk the store holds now. */
 uint64_t rf_image_allocated(const struct rf_image *img);
 
+/*
+ * rf_image_allocated_in() - bytes the store holds of [@off, @off + @len)
+ * of @region: its data between holes (SEEK_DATA, SEEK_HOLE), whatever
+ * the bytes are (a page of zeros is held).  0 where the file cannot tell.
+ */
+uint64_t rf_image_allocated_in(const struct rf_image *img,
+			       enum rf_region region, uint64_t off,
+			       uint64_t len);
+
+/* rf_image_on_tmpfs() - whether the store is on tmpfs (a memfd is). */
+bool rf_image_on_tmpfs(const struct rf_image *img);
+
 /* rf_image_sync() - write header, metadata and data to disk (no-op when
  * anonymous). */
 int rf_image_sync(struct rf_image *img);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "faults.h"
+#include "keep.h"
 #include "sim-state.h"
 #include "stats.h"
 #include "trace.h"
@@ -315,6 +316,8 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 	}
 	rf_count_erases(meta, n, false);
 	rf_live_block_erased(sim, b);
+	/* With KEEP_PAGES the kernel may have zeroed pages, not freed them. */
+	rf_keep_note(sim, b);
 	if (count) {
 		rf_stats_add(&sim->stats, erases, n);
 		rf_stats_add(&sim->stats, kernel_erases, n);
@@ -864,6 +867,7 @@ int rf_do_write(struct rf_sim *sim, const struct rf_io *io)
 		ret = rf_lock_changing(sim, b);
 		if (ret)
 			break;
+		rf_keep_forget(sim, b);
 		ret = rf_write_block(sim, io, b, data_end, oob_end_page);
 		pthread_rwlock_unlock(&sim->locks[b]);
 	}
@@ -978,6 +982,7 @@ int rf_do_erase(struct rf_sim *sim, uint64_t addr, uint64_t len)
 			return torn;
 		ret = rf_lock_changing(sim, b);
 		if (!ret) {
+			rf_keep_forget(sim, b);
 			ret = rf_erase_block(sim, b, torn);
 			pthread_rwlock_unlock(&sim->locks[b]);
 		}
@@ -1027,6 +1032,7 @@ int rf_do_markbad(struct rf_sim *sim, uint64_t addr)
 	ret = rf_lock_changing(sim, b);
 	if (ret)
 		return ret;
+	rf_keep_forget(sim, b);
 	meta = rf_image_block(&sim->img, b);
 	if (meta->bad == RF_BLOCK_GOOD)
 		__atomic_store_n(&meta->bad, meta->worn_out ?

@@ -156,6 +156,11 @@ static const char rf_usage[] =
 "                         blocks itself when no fault model but --endurance\n"
 "                         touches erases (no power cut, erase latency,\n"
 "                         retention; not the --fail-erase blocks)\n"
+"  --erase-slack BYTES    let the kernel erase by zeroing the block's pages\n"
+"                         (a memfd store), keeping up to BYTES (K, M, G) of\n"
+"                         erased blocks' pages for their next program; the\n"
+"                         oldest above it are freed in the background\n"
+"                         (default 0: every erase frees its pages)\n"
 "  --print-mtd            print the MTD that would be registered and exit\n"
 "  -q, --quiet            print errors only\n"
 "  -v, --verbose          log every injected fault and refused request\n"
@@ -180,7 +185,7 @@ enum rf_opt {
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
 	OPT_RERUN, OPT_CONTROL, OPT_TRACE, OPT_TRACE_DATA, OPT_READY_FD,
-	OPT_PIDFILE,
+	OPT_PIDFILE, OPT_ERASE_SLACK,
 };
 
 static const struct option rf_long_options[] = {
@@ -233,6 +238,7 @@ static const struct option rf_long_options[] = {
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
+	{ "erase-slack", required_argument, NULL, OPT_ERASE_SLACK },
 	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -675,6 +681,12 @@ static int rf_parse_size_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	size_t i;
 
 	*handled = true;
+	if (opt == OPT_ERASE_SLACK) {
+		if (rf_parse_size(arg, &o->cfg.erase_slack))
+			return rf_errorf(err, errlen,
+				"--erase-slack: '%s' is not a size", arg);
+		return 0;
+	}
 	if (opt == OPT_MAX_IO) {
 		if (rf_parse_size(arg, &v) || !v || v > UINT32_MAX)
 			return rf_errorf(err, errlen,

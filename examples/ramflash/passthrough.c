@@ -156,17 +156,40 @@ static void rf_pt_grant(struct rf_pt *pt, uint64_t first, uint64_t n)
 	}
 }
 
+/*
+ * --erase-slack: the kernel keeps the pages it erases (or an older module
+ * does not, @in_force 0), and the simulator frees those above the slack.
+ */
+static void rf_pt_keep_start(struct rf_pt *pt, unsigned int in_force)
+{
+	int ret;
+
+	if (!(in_force & MUSE_ERASE_BACKING_KEEP_PAGES)) {
+		fprintf(stderr, "ramflash: --erase-slack has no effect: the module frees erased pages (it predates MUSE_ERASE_KEEP_PAGES)\n");
+		return;
+	}
+	ret = rf_sim_keep_start(pt->sim);
+	if (ret)
+		fprintf(stderr, "ramflash: --erase-slack: %s\n",
+			ret == -EOPNOTSUPP ?
+			"the store is not on tmpfs, where erases keep no pages" :
+			strerror(-ret));
+}
+
 /* Say where OOB and counts live, then grant what the budget allows. */
 static void rf_pt_erase_start(struct rf_pt *pt)
 {
+	bool keep = rf_sim_config(pt->sim)->erase_slack > 0;
 	uint64_t oob_offset, count_offset;
+	unsigned int in_force = 0;
 	uint32_t count_stride;
 	int ret;
 
 	rf_sim_store_erase_layout(pt->sim, &oob_offset, &count_offset,
 				  &count_stride);
-	ret = muse_session_set_erase_backing(pt->se, oob_offset, count_offset,
-					     count_stride);
+	ret = muse_session_set_erase_backing_flags(pt->se, oob_offset,
+			count_offset, count_stride,
+			keep ? MUSE_ERASE_BACKING_KEEP_PAGES : 0, &in_force);
 	/* Not negotiated (a kernel without it, --no-kernel-erase): off. */
 	if (ret == -EOPNOTSUPP)
 		return;
@@ -177,6 +200,8 @@ static void rf_pt_erase_start(struct rf_pt *pt)
 		return;
 	}
 	pt->erase_on = true;
+	if (keep)
+		rf_pt_keep_start(pt, in_force);
 	pthread_mutex_lock(&pt->lock);
 	rf_pt_grant(pt, 0, pt->blocks);
 	pthread_mutex_unlock(&pt->lock);

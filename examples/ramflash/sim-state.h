@@ -49,6 +49,7 @@ struct rf_sim {
 	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
 	void *plain_again_arg;
 	struct rf_trace *trace;		/* rf_sim_set_trace(), or NULL */
+	struct rf_keep *keep;		/* --erase-slack (keep.c), or NULL */
 };
 
 /* rf_log() - log an injected fault or refused request (cfg.log). */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "faults.h"
+#include "keep.h"
 #include "sim-state.h"
 
 void rf_log(struct rf_sim *sim, const char *fmt, ...)
@@ -181,6 +182,7 @@ static void rf_sim_free(struct rf_sim *sim)
 	free(sim->weak_page_ops);
 	free(sim->grave_page_ops);
 	rf_live_free(sim);
+	rf_keep_close(sim);
 	pthread_mutex_destroy(&sim->live_lock);
 	free(sim);
 }
@@ -269,6 +271,11 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 		return ret;
 	}
 	ret = rf_apply_factory_bad(sim, err, errlen);
+	if (!ret) {
+		ret = rf_keep_open(sim);
+		if (ret)
+			snprintf(err, errlen, "--erase-slack: %s", strerror(-ret));
+	}
 	if (!ret && !sim->img.created)
 		ret = rf_apply_left_erases(sim, err, errlen);
 	if (ret) {
@@ -294,6 +301,8 @@ int rf_sim_close(struct rf_sim *sim)
 
 	if (!sim)
 		return 0;
+	/* The thread uses the store: stopped first. */
+	rf_keep_close(sim);
 	sim->img.hdr->clock = atomic_load(&sim->clock);
 	ret = rf_image_close(&sim->img);
 	rf_sim_free(sim);

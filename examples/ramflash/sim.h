@@ -50,6 +50,9 @@ struct rf_config {
 	FILE *log;			/* injected faults are logged here */
 	uint64_t wear_report;		/* erases between wear reports on
 					 * stderr (nandsim's rptwear), 0: none */
+	uint64_t erase_slack;		/* --erase-slack: bytes of erased
+					 * blocks the kernel kept that the
+					 * store may hold, 0: none kept */
 	char **args;			/* the options that made this chip,
 					 * "--name" [value], recorded in the
 					 * --stats report for --rerun; the
@@ -241,6 +244,35 @@ void rf_sim_count_reads(struct rf_sim *sim, uint64_t reads, uint64_t bytes);
  * applies such counts before any request about the block, and when it
  * opens an image.
  */
+
+/*
+ * Erase slack (keep.c, cfg.erase_slack > 0): the kernel erases by zeroing
+ * the pages in place (MUSE_ERASE_KEEP_PAGES), so an erased block may
+ * still hold memory.  The simulator measures it when it applies the
+ * kernel's erase, keeps such blocks up to the slack and punches the
+ * oldest above it, in runs, under the blocks' write locks, only while
+ * nothing was programmed since; a request that changes a block forgets
+ * it first.
+ */
+
+/*
+ * rf_sim_keep_start() - the kernel keeps pages now: start the thread that
+ * applies its erases every second and punches above the slack.  Return:
+ * 0 (also without a slack), -EOPNOTSUPP (the store is not on tmpfs), or
+ * pthread_create()'s errno negated.
+ */
+int rf_sim_keep_start(struct rf_sim *sim);
+
+/*
+ * rf_sim_keep_trim() - what the thread does, once, in the caller: apply
+ * the kernel's pending erases (not with a trace attached), then punch the
+ * oldest kept blocks until the slack holds.  Return: false if a punch
+ * failed (logged).
+ */
+bool rf_sim_keep_trim(struct rf_sim *sim);
+
+/* rf_sim_kept_bytes() - bytes the kept erased blocks hold now. */
+uint64_t rf_sim_kept_bytes(struct rf_sim *sim);
 
 /* rf_sim_erase_budget() result: no limit. */
 #define RF_ERASE_BUDGET_UNLIMITED	UINT32_MAX

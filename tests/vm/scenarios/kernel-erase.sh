@@ -25,6 +25,11 @@
 #    refuses a second program) programmed before the erase programs again.
 # f) UBI and UBIFS on kernel erase: ubiformat, files, sync, remount and a
 #    ramflash restart, every checksum; all of UBI's erases are the kernel's.
+# a) also runs on ramflash --erase-slack 256KiB (mode keep: the kernel
+#    zeroes erased pages in place): the same dumps and counts, and within
+#    ramflash's thread's period the kept blocks above the slack punched
+#    (slack_punched_blocks), the store then within the slack of what it
+#    holds without.
 # Arguments (musetest.args=d,e): the parts to run, default all (a c d e f;
 # b is checked within a).
 . /scenarios/lib.sh
@@ -43,9 +48,12 @@ rec=2112	# a page and its OOB in a nanddump/nandwrite -o file
 NANDSIM_ARGS="id_bytes=0x20,0xf1,0x00,0x15 overridesize=6"
 # The small NAND of parts c) and d): 4 MiB, 32 blocks.
 RF4="--type nand --size 4MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
+# Part a)'s keep mode: two blocks' data (and their OOB) may stay.
+KEEP_SLACK=262144
 
 # serve MODE NAME ARGS...: start_ramflash NAME ARGS in MODE (kernel: kernel
-# erase, ramflash's default; control: --no-kernel-erase); wait until it
+# erase, ramflash's default; control: --no-kernel-erase; keep: kernel erase
+# keeping pages, --erase-slack KEEP_SLACK); wait until it
 # says it registered (after its passthrough and erase grants are set up),
 # check it says kernel erase is on or off as MODE wants.  Sets CONN (the
 # connection's sysfs directory) and KE (1 with kernel erase, 0 without).
@@ -55,6 +63,7 @@ serve() {
 	case "$sv_mode" in
 	kernel) KE=1 ;;
 	control) KE=0 && set -- "$@" --no-kernel-erase ;;
+	keep) KE=1 && set -- "$@" --erase-slack $KEEP_SLACK ;;
 	*) fail "serve: mode $sv_mode" ;;
 	esac
 	start_ramflash "$@"
@@ -274,6 +283,26 @@ roundtrip() {
 	rm /tmp/rt.erased
 }
 
+# keep_punched: ramflash's report (SIGUSR1, kept as /tmp/keep-trimmed.json)
+# says it punched kept blocks.
+keep_punched() {
+	stats_now /tmp/rt-keep-exit.json
+	cp /tmp/rt-keep-exit.json /tmp/keep-trimmed.json
+	[ "$(json_counter /tmp/keep-trimmed.json slack_punched_blocks)" -gt 0 ]
+}
+
+# keep_trimmed: after roundtrip in keep mode, every erased block was kept
+# (the kernel zeroed it in place) until ramflash's thread applied the
+# kernel's erases (within a second, no request needed) and punched the
+# oldest above the slack.
+keep_trimmed() {
+	wait_for 10 keep_punched || {
+		cat /tmp/keep-trimmed.json
+		fail "keep: no kept block punched above --erase-slack"
+	}
+	echo "ok: keep: $(json_counter /tmp/keep-trimmed.json slack_punched_blocks) blocks, $(json_counter /tmp/keep-trimmed.json slack_punched_bytes) bytes punched above the slack"
+}
+
 # part_a: a) and b) on nandsim, ramflash with and without kernel erase.
 part_a() {
 	patterns
@@ -291,11 +320,12 @@ part_a() {
 	roundtrip nandsim "$NANDSIM" nandsim
 	rmmod nandsim
 
-	for mode in kernel control; do
+	for mode in kernel keep control; do
 		step "a) b) ramflash, $mode"
 		# shellcheck disable=SC2086 # a word list
 		serve $mode rt $NAND --stats /tmp/rt-$mode-exit.json
 		roundtrip $mode "$MTD"
+		[ $mode != keep ] || keep_trimmed
 		stop_ramflash
 		f=/tmp/rt-$mode-exit.json
 		expect_eq "$mode: erase_counts at exit" \
@@ -309,6 +339,13 @@ part_a() {
 	done
 	cmp /tmp/rt-kernel.sums /tmp/rt-control.sums ||
 		fail "kernel erase and --no-kernel-erase dumps differ"
+	cmp /tmp/rt-kernel.sums /tmp/rt-keep.sums ||
+		fail "kernel erase with and without --erase-slack: the dumps differ"
+	kept=$(($(json_counter /tmp/keep-trimmed.json store_bytes) -
+		$(json_counter /tmp/rt-kernel-exit.json store_bytes)))
+	[ "$kept" -le "$KEEP_SLACK" ] ||
+		fail "--erase-slack $KEEP_SLACK: the store holds $kept bytes more than without"
+	echo "ok: --erase-slack $KEEP_SLACK: the same dumps, $kept bytes more in the store"
 	echo "ok: kernel erase = --no-kernel-erase: $(tr '\n' ' ' </tmp/rt-kernel.sums)"
 	grep -v '^written ' /tmp/rt-kernel.sums | cmp - /tmp/rt-nandsim.sums ||
 		fail "ramflash's dumps differ from nandsim's"
