@@ -10,7 +10,8 @@
 # measured on this host and in the guest (dispatch-bench --roundtrip).
 #
 # bench/run-e2e.sh [--smp N] [--repeat N] [--rounds N] [--kernel SPEC]
-#                  [--clock wall|icount|both] [--quick] [BUILDDIR]
+#                  [--clock wall|icount|both] [--erase-slack BYTES]
+#                  [--quick] [BUILDDIR]
 #   --smp N      guest vCPUs (default 1; see doc/performance.md for why
 #                1 and 2 give very different MUSE numbers under TCG)
 #   --repeat N   passes of mtdbench over each device per round (default 3)
@@ -22,6 +23,9 @@
 #                instruction time (one ns per guest instruction, idle time
 #                skipped), which host load cannot move; both: one boot of
 #                each, their ratios side by side.  icount needs --smp 1.
+#   --erase-slack BYTES  ramflash --erase-slack BYTES for every MUSE
+#                device (default 0: none); the logs and results carry
+#                -slackBYTES in their names
 #   --quick      one round of one pass, few round trips: a check that the
 #                bench works, not a measurement
 #   BUILDDIR     default: build
@@ -40,13 +44,14 @@ smp=1
 repeat=3
 rounds=3
 clock=wall
+slack=0
 # Round trips per calibration run: the guest's take ~0.1 ms each under
 # TCG, the host's a few microseconds.
 guest_roundtrips=2000
 host_roundtrips=100000
 spec=$("$top/tests/kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
 usage() {
-	sed -n '12,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '12,31p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 # number OPTION VALUE: VALUE, or exit with an error when it is not a
@@ -62,7 +67,7 @@ number() {
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--smp | --repeat | --rounds | --kernel | --clock)
+	--smp | --repeat | --rounds | --kernel | --clock | --erase-slack)
 		[ $# -ge 2 ] || { echo "run-e2e.sh: $1 wants a value" >&2; exit 2; } ;;
 	esac
 	case "$1" in
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$(number --rounds "$2"); shift 2 ;;
 	--kernel) spec=$2; shift 2 ;;
 	--clock) clock=$2; shift 2 ;;
+	--erase-slack) slack=$2; shift 2 ;;
 	--quick)
 		repeat=1 rounds=1 guest_roundtrips=200 host_roundtrips=10000
 		shift
@@ -104,7 +110,10 @@ kdir=$("$top/tests/kernels/fetch-kernel.sh" "$spec") || exit 1
 kernel=$kdir/bzImage
 
 initrd=$builddir/bench/e2e-$spec.cpio.gz
-results=$builddir/bench/e2e-$spec-smp$smp.results
+# A slack is another configuration of ramflash: its own files.
+tag=
+[ "$slack" = 0 ] || tag=-slack$slack
+results=$builddir/bench/e2e-$spec-smp$smp$tag.results
 "$top/tests/vm/mkinitramfs.sh" --out "$initrd" --modules-dir "$kdir/modules" \
 	--module mtdram --module nandsim --ko "$ko" \
 	--bin "$ramflash" --bin "$mtdbench" --bin "$dispatch" \
@@ -122,11 +131,11 @@ for _ in 1 2 3; do
 done
 
 for c in $clocks; do
-	log=$builddir/bench/e2e-$spec-smp$smp-$c.log
+	log=$builddir/bench/e2e-$spec-smp$smp$tag-$c.log
 	"$top/tests/vm/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 		--scenario e2e --timeout 3600 --smp "$smp" --mem 1024 \
 		--clock "$c" \
-		--append "musetest.args=$repeat,$rounds,$guest_roundtrips" \
+		--append "musetest.args=$repeat,$rounds,$guest_roundtrips,$slack" \
 		--log "$log" >/dev/null || {
 		tr -d '\r' <"$log" | tail -n 60
 		echo "run-e2e.sh: the benchmark run failed ($c clock); console log in $log" >&2

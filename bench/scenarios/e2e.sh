@@ -18,6 +18,10 @@ require_bin dispatch-bench
 repeat=${1:-3}
 rounds=${2:-1}
 roundtrips=${3:-2000}
+# ramflash --erase-slack for every MUSE device, 0: none.
+slack=${4:-0}
+slack_arg=
+[ "$slack" = 0 ] || slack_arg="--erase-slack $slack"
 
 bench() {
 	mtdbench --repeat "$repeat" --page 2048 --label "$1" "$2" ||
@@ -52,7 +56,8 @@ memory() {
 muse() {
 	m_label=$1
 	shift
-	start_ramflash "bench-$m_label" $RF_NAND "$@"
+	# shellcheck disable=SC2086 # slack_arg: none or an option and its value
+	start_ramflash "bench-$m_label" $RF_NAND $slack_arg "$@"
 	bench "$m_label" "$MTD"
 	memory "$m_label"
 	stop_ramflash
