@@ -375,7 +375,12 @@ static int muse_ke_zero_folio(struct address_space *mapping,
 		from = max(off, start);
 		to = min(off + len, start + folio_size(folio));
 		muse_ke_zero_range(folio, from - start, to - start);
-		folio_mark_dirty(folio);
+		/*
+		 * A written tmpfs folio stays dirty (tmpfs never cleans but to
+		 * swap): spare the a_ops call, an indirect one.
+		 */
+		if (!folio_test_dirty(folio))
+			folio_mark_dirty(folio);
 	}
 	folio_unlock(folio);
 	return err;
