@@ -146,9 +146,25 @@ def th(name, version):
     return f'.TH {name.upper()} 3 "" "libmuse {version}" "libmuse Manual"'
 
 
-# The test kit's first release; its functions have no symbol version.
+# The test kit's first release; its functions have no symbol version, so
+# those added later are named here with the release that added them.
 KIT_SINCE = '1.2'
+KIT_ADDED = {
+    '1.3': {'muse_test_send_read', 'muse_test_send_write',
+            'muse_test_send_erase', 'muse_test_send_isbad',
+            'muse_test_send_markbad', 'muse_test_send_sync',
+            'muse_test_wait_reply', 'muse_test_poll_reply',
+            'muse_test_server_fd'},
+}
 KIT = 'KIT'
+
+
+def kit_since(name):
+    """The libmuse release whose test kit first had @name."""
+    for version, names in KIT_ADDED.items():
+        if name in names:
+            return version
+    return KIT_SINCE
 
 
 def page(entry, nodes, version, header):
@@ -178,7 +194,7 @@ def page(entry, nodes, version, header):
     for n in entry['names']:
         node = nodes[n]
         if node == KIT:
-            out += [f'.BR {n} ()', f'is in the test kit of libmuse {KIT_SINCE}'
+            out += [f'.BR {n} ()', f'is in the test kit of libmuse {kit_since(n)}'
                     ' and later (libmuse\\-testing, a static library).', '.br']
             continue
         since = node.split('_', 1)[1]
