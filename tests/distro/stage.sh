@@ -103,6 +103,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 mount_all() {
+	# The root a mount of its own: in a chroot whose / is no mount point
+	# `unshare -m` cannot make / private, and tests that need a private
+	# mount namespace (packaging's udev-by-name) would have to skip.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount --rbind /sys "$root/sys"
 	mount --rbind /dev "$root/dev"
