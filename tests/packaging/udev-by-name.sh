@@ -6,7 +6,8 @@
 # namespace (tmpfs on /sys and /run; $SYSTEMD_DEVICE_VERIFY_SYSFS=0 lets
 # sd-device read a sysfs that is not one).  Names with a space and a
 # slash become one path component, mtdNro and an MTD without a name get
-# no link, and the rule makes nothing else.
+# no link, and the rule makes nothing else.  The system's rules are hidden
+# (doc/kmod.md: systemd's own by-name rule on Debian 13).
 #
 #   udev-by-name.sh RULES
 #
@@ -27,14 +28,23 @@ if [ -z "$udevadm" ]; then
 	udevadm=$work/udev/bin/udevadm
 	[ -x "$udevadm" ] || udevadm=$work/udev/usr/bin/udevadm
 fi
-[ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null ||
-	{ echo "SKIP: a mount namespace needs root"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: a mount namespace needs root"; exit 77; }
+unshare -m true 2>/dev/null || {
+	echo "SKIP: no private mount namespace here (in a chroot, / must be a mount point)"
+	exit 77
+}
 
-# links KERNEL [NAME]: the DEVLINKS udev gives a faked MTD device.
+# links KERNEL [NAME]: the DEVLINKS udev gives a faked MTD device
+# (udev 252 prints the properties flush left, 257 indents them).
 links() {
 	unshare -m sh -eu -c '
 		mount -t tmpfs none /sys
 		mount -t tmpfs none /run
+		# Our rule alone: systemd 254 and later (Debian 13) ship
+		# their own by-name rule (60-persistent-storage-mtd.rules).
+		for r in /usr/lib/udev/rules.d /lib/udev/rules.d /etc/udev/rules.d; do
+			[ ! -d "$r" ] || mount -t tmpfs none "$r"
+		done
 		mkdir -p /run/udev/rules.d /sys/class/mtd "/sys/devices/virtual/mtd/$2"
 		cp "$1" /run/udev/rules.d/60-muse.rules
 		d=/sys/devices/virtual/mtd/$2
@@ -44,7 +54,8 @@ links() {
 		ln -s ../../../../class/mtd "$d/subsystem"
 		ln -s "../../devices/virtual/mtd/$2" "/sys/class/mtd/$2"
 		SYSTEMD_DEVICE_VERIFY_SYSFS=0 "$3" test --action add \
-			"/sys/class/mtd/$2" 2>/dev/null | sed -n "s/^DEVLINKS=//p"
+			"/sys/class/mtd/$2" 2>/dev/null |
+			sed -n "s/^[[:space:]]*DEVLINKS=//p"
 	' links "$rules" "$1" "$udevadm" ${2+"$2"}
 }
 
