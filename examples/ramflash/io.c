@@ -495,6 +495,13 @@ static bool rf_any_programmed(const struct rf_sim *sim, uint64_t lo,
 	return false;
 }
 
+bool rf_block_programmed(const struct rf_sim *sim, uint64_t block)
+{
+	return rf_type_is_nand(sim->geo.type) &&
+	       rf_any_programmed(sim, block * sim->geo.erase_size,
+				 (block + 1) * sim->geo.erase_size);
+}
+
 /*
  * --grave-pages: a page of [lo, hi) read more often than its limit comes
  * back as garbage the ECC cannot correct, as nandsim's gravepages do; so

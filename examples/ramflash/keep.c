@@ -156,21 +156,6 @@ void rf_keep_forget(struct rf_sim *sim, uint64_t b)
 	pthread_mutex_unlock(&k->lock);
 }
 
-/* Whether no subpage of NAND block @b is programmed (belt and braces). */
-static bool rf_keep_unprogrammed(const struct rf_sim *sim, uint64_t b)
-{
-	uint64_t bits = (uint64_t)sim->pages_per_block * sim->subpages_per_page;
-	const uint8_t *map = rf_image_programmed(&sim->img, b);
-	uint64_t i;
-
-	if (!rf_type_is_nand(sim->geo.type))
-		return true;
-	for (i = 0; i < bits; i++)
-		if (map[i / 8] & (1U << (i % 8)))
-			return false;
-	return true;
-}
-
 /* Punch blocks [first, end), kept and locked: data and OOB in one go. */
 static int rf_keep_punch(struct rf_sim *sim, uint64_t first, uint64_t end)
 {
@@ -199,7 +184,7 @@ static int rf_keep_punch_locked(struct rf_sim *sim, uint64_t lo, uint64_t hi)
 	int ret = 0;
 
 	for (b = lo; b < hi; b++)
-		if (k->bytes[b] && !rf_keep_unprogrammed(sim, b))
+		if (k->bytes[b] && rf_block_programmed(sim, b))
 			rf_keep_forget(sim, b);
 	for (b = lo; b < hi && !ret; b = run) {
 		while (b < hi && !k->bytes[b])

@@ -66,6 +66,13 @@ void rf_log(struct rf_sim *sim, const char *fmt, ...)
 int rf_write_bbm(struct rf_sim *sim, uint64_t block);
 
 /**
+ * rf_block_programmed() - whether any subpage of NAND block @block was
+ * programmed since its erase (false for other types, which keep no such
+ * bits).  The caller holds the block's lock or owns the simulator alone.
+ */
+bool rf_block_programmed(const struct rf_sim *sim, uint64_t block);
+
+/**
  * rf_apply_kernel_erases() - apply the erases the kernel did of @block
  * (struct rf_block_meta.kernel_erases, taken with an atomic exchange to
  * 0): the program state forgotten (ECC shadow punched where RAW writes
