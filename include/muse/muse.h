@@ -273,6 +273,12 @@ struct muse_session;
  * and read passthrough is accepted too.  See muse_session_erase_grant().
  */
 #define MUSE_SESSION_KERNEL_ERASE	(1U << 3)
+/*
+ * Accept kernel program (MUSE_EXT_KERNEL_PROGRAM) when the kernel offers
+ * it and kernel erase is accepted too.  See muse_session_program_grant().
+ * Since 1.4.
+ */
+#define MUSE_SESSION_KERNEL_PROGRAM	(1U << 4)
 
 /**
  * muse_session_new() - create a session serving one device.
@@ -606,6 +612,131 @@ int muse_session_set_erase_backing_flags(struct muse_session *se,
  */
 int muse_session_erase_grant(struct muse_session *se, uint64_t first_block,
 			     uint64_t count, uint32_t budget);
+
+/*
+ * Kernel program.  With MUSE_EXT_KERNEL_PROGRAM negotiated (it needs
+ * kernel erase and its backing file, on tmpfs), the kernel can program
+ * the plain writes (in-band data, no OOB, not raw, whole subpages) of the
+ * eraseblocks the server grants into the backing file itself, without a
+ * request: a program at the kernel's speed.  It sets the subpages' bits in
+ * a per-block "programmed" bitmap inside the file, which the server
+ * shares (and sets and clears with atomic operations), and adds them to a
+ * __u16 count per block that the server applies to its statistics and
+ * sets back to 0 (atomic exchange) before it answers any request about
+ * the block.  A subpage is programmed by the kernel at most once per
+ * erase; a write the kernel does not do is a request, as without the
+ * extension.  Every call below needs an initialised session with the
+ * extension in force (else -EOPNOTSUPP) and its /dev/muse fd (else
+ * -EBADF).  After the connection ended they fail with -ENXIO.
+ * doc/libmuse.md, "Kernel program".  Since 1.4 (LIBMUSE_1.4).
+ */
+
+/* muse_session_set_program_backing() rules. */
+/* Pages of a block are programmed in ascending order (MLC). */
+#define MUSE_PROGRAM_RULE_IN_ORDER	(1U << 0)
+/* Whole pages only: one program per page per erase (NOP 1). */
+#define MUSE_PROGRAM_RULE_WHOLE_PAGES	(1U << 1)
+
+/* muse_session_program_grant() budget: no limit. */
+#define MUSE_PROGRAM_BUDGET_UNLIMITED	UINT32_MAX
+
+/**
+ * muse_session_set_program_backing() - say where each block's program
+ * state lives in the backing file, and the chip's rules.
+ * @se:		the session, after muse_session_set_erase_backing() on a
+ *		tmpfs file (a memfd).
+ * @map_offset:	file offset of block 0's programmed bitmap: one bit per
+ *		subpage, bit i % 8 of byte i / 8 for the block's subpage i.
+ * @map_stride:	bytes from one block's bitmap to the next, at least the
+ *		bitmap's size.
+ * @count_offset: file offset of block 0's program count (a uint16_t), a
+ *		multiple of 2.
+ * @count_stride: bytes from one block's count to the next, a non-zero
+ *		multiple of 2.
+ * @rules:	MUSE_PROGRAM_RULE_* the chip imposes beyond "each subpage
+ *		at most once per erase", which always holds.
+ *
+ * Once per connection.  The bitmaps and counts must not overlap the
+ * data, the OOB, the erase counts or each other.
+ *
+ * Return: 0; -ENXIO (no muse_session_set_erase_backing() yet), -EBUSY
+ * (already set), -EOPNOTSUPP (not on tmpfs, or the extension not in
+ * force), -EINVAL (an unknown rule, alignment, overlap), -ERANGE (a region
+ * past the end of the file), -EBADF.
+ */
+int muse_session_set_program_backing(struct muse_session *se,
+				     uint64_t map_offset, uint32_t map_stride,
+				     uint64_t count_offset,
+				     uint32_t count_stride, unsigned int rules);
+
+/**
+ * muse_session_program_grant() - let the kernel program eraseblocks
+ * itself, or take them back.
+ * @se:		the session.
+ * @first_block: the first eraseblock.
+ * @count:	eraseblocks.
+ * @budget:	kernel programs allowed per block from now on, one per I/O
+ *		unit programmed (MUSE_PROGRAM_BUDGET_UNLIMITED: no limit);
+ *		0 takes the blocks back.
+ *
+ * Taking back is synchronous: when it returns no kernel program of those
+ * blocks is in flight and every later write of them is a request.  Grant
+ * only blocks whose writes the server would answer with success and store
+ * as they are: no injected failure, latency or retention to simulate, no
+ * RAW-written page.
+ *
+ * Return: 0; -EINVAL (empty or outside the device), -ENXIO (no
+ * muse_session_set_program_backing() yet), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_program_grant(struct muse_session *se, uint64_t first_block,
+			       uint64_t count, uint32_t budget);
+
+/* muse_session_set_kernel_budget(): no limit, the default. */
+#define MUSE_KERNEL_BUDGET_UNLIMITED	UINT64_MAX
+
+/**
+ * muse_session_set_kernel_budget() - set the device-wide budget of kernel
+ * operations.
+ * @se:		the session, with kernel erase in force.
+ * @budget:	operations the kernel may still do itself: one per block a
+ *		kernel erase erases, one per I/O unit a kernel program
+ *		programs (MUSE_KERNEL_BUDGET_UNLIMITED: no limit).  At 0
+ *		every erase and write is a request.
+ *
+ * With muse_session_take_kernel_budget() for the server's own operations,
+ * the server stops the kernel's work exactly at an event it plans (a
+ * power cut at the Nth program or erase).  Since 1.4.
+ *
+ * Return: 0; -EBADF, -EOPNOTSUPP (kernel erase not in force, or a module
+ * before 1.4).
+ */
+int muse_session_set_kernel_budget(struct muse_session *se, uint64_t budget);
+
+/**
+ * muse_session_kernel_budget() - read the device-wide budget.
+ * @se:		the session.
+ * @budget:	receives what is left (MUSE_KERNEL_BUDGET_UNLIMITED: no
+ *		limit).
+ *
+ * Since 1.4.
+ *
+ * Return: 0; -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_kernel_budget(struct muse_session *se, uint64_t *budget);
+
+/**
+ * muse_session_take_kernel_budget() - take one operation of the
+ * server's own from the device-wide budget.
+ * @se:		the session.
+ *
+ * Atomic with the kernel's own takes: of the operations counted from a
+ * muse_session_set_kernel_budget(), the one that finds the budget spent
+ * is the server's, never the kernel's.  Since 1.4.
+ *
+ * Return: 1 (taken, or unlimited), 0 (the budget was spent: nothing
+ * taken), -EBADF, -EOPNOTSUPP.
+ */
+int muse_session_take_kernel_budget(struct muse_session *se);
 
 /*
  * Logging.  The library reports what it cannot return as an error (a

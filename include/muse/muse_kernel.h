@@ -71,6 +71,13 @@ enum muse_opcode {
  *			the erase in it, without a request
  *			(MUSE_IOC_ERASE_*; doc/protocol.md section 8).  A
  *			kernel refuses it without MUSE_EXT_PASSTHROUGH.
+ * MUSE_EXT_KERNEL_PROGRAM: with MUSE_EXT_KERNEL_ERASE, the server may
+ *			grant eraseblocks whose plain whole-subpage writes
+ *			the kernel then programs into the backing file
+ *			itself, recording them in per-block state inside the
+ *			file, without a request (MUSE_IOC_PROGRAM_*;
+ *			doc/protocol.md section 11).  A kernel refuses it
+ *			without MUSE_EXT_KERNEL_ERASE.
  * MUSE_EXT_REGISTERED:	once the MTD core has registered the device, or
  *			failed to, the kernel sends one MUSE_REGISTERED
  *			request saying which /dev/mtdN (and partitions) it
@@ -87,9 +94,11 @@ enum muse_opcode {
 #define MUSE_EXT_PASSTHROUGH	(1U << 3)
 #define MUSE_EXT_KERNEL_ERASE	(1U << 4)
 #define MUSE_EXT_REGISTERED	(1U << 5)
+#define MUSE_EXT_KERNEL_PROGRAM	(1U << 6)
 #define MUSE_EXT_ALL		(MUSE_EXT_OOB | MUSE_EXT_LARGE_IO | \
 				 MUSE_EXT_ECC_STATS | MUSE_EXT_PASSTHROUGH | \
-				 MUSE_EXT_KERNEL_ERASE | MUSE_EXT_REGISTERED)
+				 MUSE_EXT_KERNEL_ERASE | MUSE_EXT_REGISTERED | \
+				 MUSE_EXT_KERNEL_PROGRAM)
 
 /*
  * muse_read_in.flags / muse_write_in.flags.  v2 always sends 0, which
@@ -376,12 +385,106 @@ struct muse_erase_grant {
 	__u32	padding;	/* 0 */
 };
 
+/*
+ * Kernel program (MUSE_EXT_KERNEL_PROGRAM accepted at INIT, after
+ * MUSE_IOC_ERASE_BACKING): the kernel programs granted eraseblocks itself.
+ *
+ * MUSE_IOC_PROGRAM_BACKING: once per connection, say where each block's
+ * program state lives in the backing file, which must be on tmpfs (a
+ * memfd: the state is shared through its page cache with atomic
+ * operations).  Block b's programmed bitmap is at map_offset + b *
+ * map_stride: one bit per subpage (WRITESIZE >> SUBPAGESHIFT bytes), bit
+ * i % 8 of byte i / 8 for the block's subpage i, set while the subpage
+ * was programmed since the block's last erase.  Block b's program count
+ * is the __u16 (host byte order) at count_offset + b * count_stride: the
+ * subpages the kernel programmed that the server has not applied yet.
+ * rules (MUSE_PROGRAM_*) are what the chip allows beyond "each subpage at
+ * most once per erase", which always holds: MUSE_PROGRAM_IN_ORDER, the
+ * pages of a block in ascending order (MLC: a program only above every
+ * programmed subpage of the block); MUSE_PROGRAM_WHOLE_PAGES, whole pages
+ * only (NOP 1).  Errors: ENXIO (no MUSE_IOC_ERASE_BACKING), EBUSY
+ * (already set), EOPNOTSUPP (not on tmpfs), EINVAL (an unknown rule,
+ * flags not 0, count_offset or count_stride odd, a stride 0 or shorter
+ * than its element, a bitmap or count overlapping the data, the OOB, the
+ * erase counts or each other), ERANGE (a region past the end of the
+ * file).
+ *
+ * MUSE_IOC_PROGRAM_GRANT: let the kernel program count blocks from
+ * first_block itself up to budget more times each (one per I/O unit it
+ * programs in the block, the requests the server would have received;
+ * MUSE_PROGRAM_UNLIMITED: no limit); budget 0 takes them back, and
+ * synchronously: when it returns no kernel program of them is in flight
+ * and every later write of them is a request.  The kernel programs a
+ * WRITE's I/O unit (section 4.2) itself when it moves in-band data only
+ * (no OOB, not RAW), whole subpages inside one block, the block is
+ * granted with budget left, the device-wide budget (MUSE_IOC_KERNEL_BUDGET)
+ * is not spent, no subpage of it is set in the bitmap, the rules allow it
+ * and the count stays below 0xffff: it stores the data at data_offset +
+ * address as ~byte, sets the subpages' bits, adds them to the count and
+ * takes one from both budgets.  Anything else, and any failure of the
+ * store, is a WRITE request as in section 4.  A kernel erase of a block
+ * with program state clears its bitmap too.  The server applies the count
+ * (its statistics) and writes it back to 0 with an atomic exchange before
+ * it answers anything about b; it sets and clears bits of the bitmap with
+ * atomic operations.  Errors: ENXIO (no MUSE_IOC_PROGRAM_BACKING), EINVAL
+ * (range, padding).
+ *
+ * MUSE_IOC_KERNEL_BUDGET: the device-wide budget of kernel operations,
+ * one per block a kernel erase erases and one per I/O unit a kernel
+ * program programs; shared with the server so that it can stop the
+ * kernel's work exactly at a planned event (a power cut) and take its
+ * own operations from the same budget.  op MUSE_BUDGET_SET sets it to
+ * value (MUSE_BUDGET_UNLIMITED, the default: no limit), MUSE_BUDGET_GET
+ * returns it in value, MUSE_BUDGET_TAKE takes one for an operation of the
+ * server's own and returns in value the budget before (0: none was left,
+ * nothing taken; MUSE_BUDGET_UNLIMITED: nothing to take).  At 0 every
+ * erase and program is a request.  Errors: EOPNOTSUPP (no
+ * MUSE_EXT_KERNEL_ERASE), EINVAL (op, padding).
+ */
+#define MUSE_PROGRAM_IN_ORDER		(1U << 0)
+#define MUSE_PROGRAM_WHOLE_PAGES	(1U << 1)
+#define MUSE_PROGRAM_RULES	(MUSE_PROGRAM_IN_ORDER | \
+				 MUSE_PROGRAM_WHOLE_PAGES)	/* all known */
+#define MUSE_PROGRAM_UNLIMITED	0xffffffffU
+#define MUSE_PROGRAM_COUNT_MAX	0xffffU
+
+struct muse_program_backing {
+	__u64	map_offset;
+	__u64	count_offset;
+	__u32	map_stride;
+	__u32	count_stride;
+	__u32	rules;		/* MUSE_PROGRAM_* */
+	__u32	flags;		/* 0 */
+};
+
+struct muse_program_grant {
+	__u64	first_block;
+	__u64	count;
+	__u32	budget;		/* programs left per block, 0: take back */
+	__u32	padding;	/* 0 */
+};
+
+#define MUSE_BUDGET_SET		0
+#define MUSE_BUDGET_GET		1
+#define MUSE_BUDGET_TAKE	2
+#define MUSE_BUDGET_UNLIMITED	0xffffffffffffffffULL
+
+struct muse_kernel_budget {
+	__u32	op;		/* MUSE_BUDGET_SET, _GET or _TAKE */
+	__u32	padding;	/* 0 */
+	__u64	value;
+};
+
 #define MUSE_IOC_MAGIC		0xE5
 #define MUSE_IOC_BACKING	_IOW(MUSE_IOC_MAGIC, 1, struct muse_backing)
 #define MUSE_IOC_PASSTHROUGH	_IOW(MUSE_IOC_MAGIC, 2, struct muse_passthrough)
 #define MUSE_IOC_PT_READS	_IOW(MUSE_IOC_MAGIC, 3, struct muse_pt_reads)
 #define MUSE_IOC_ERASE_BACKING	_IOW(MUSE_IOC_MAGIC, 4, struct muse_erase_backing)
 #define MUSE_IOC_ERASE_GRANT	_IOW(MUSE_IOC_MAGIC, 5, struct muse_erase_grant)
+#define MUSE_IOC_PROGRAM_BACKING _IOW(MUSE_IOC_MAGIC, 6, \
+				      struct muse_program_backing)
+#define MUSE_IOC_PROGRAM_GRANT	_IOW(MUSE_IOC_MAGIC, 7, struct muse_program_grant)
+#define MUSE_IOC_KERNEL_BUDGET	_IOWR(MUSE_IOC_MAGIC, 8, struct muse_kernel_budget)
 
 /*
  * Limits and defaults both sides enforce.  The module refuses an INIT
@@ -564,5 +667,11 @@ MUSE_STATIC_ASSERT(sizeof(struct muse_pt_reads) == 32, "muse_pt_reads");
 MUSE_STATIC_ASSERT(sizeof(struct muse_erase_backing) == 24,
 		   "muse_erase_backing");
 MUSE_STATIC_ASSERT(sizeof(struct muse_erase_grant) == 24, "muse_erase_grant");
+MUSE_STATIC_ASSERT(sizeof(struct muse_program_backing) == 32,
+		   "muse_program_backing");
+MUSE_STATIC_ASSERT(sizeof(struct muse_program_grant) == 24,
+		   "muse_program_grant");
+MUSE_STATIC_ASSERT(sizeof(struct muse_kernel_budget) == 16,
+		   "muse_kernel_budget");
 
 #endif /* _LINUX_MUSE_KERNEL_H */
