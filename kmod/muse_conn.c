@@ -377,6 +377,7 @@ struct muse_conn *muse_conn_open(u32 max_io, struct device *parent)
 	spin_lock_init(&conn->lock);
 	muse_pt_init(&conn->pt);
 	muse_ke_init(&conn->ke);
+	muse_kp_init(conn);
 	INIT_WORK(&conn->register_work, muse_register_work);
 	INIT_WORK(&conn->unregister_work, muse_unregister_work);
 	conn->pid = task_tgid_nr(current);

@@ -15,7 +15,9 @@
  *	       -> muse_sysfs.c	/sys/fs/muse/connections/<id>/
  *	       -> muse_pt.c	read passthrough from a backing file
  *	       -> muse_erase.c	kernel erase of granted blocks in that file
- *	  muse_mtd.c -> muse_pt.c, muse_erase.c
+ *	       -> muse_program.c	kernel program of granted blocks in it
+ *	  muse_mtd.c -> muse_pt.c, muse_erase.c, muse_program.c
+ *	  muse_erase.c -> muse_program.c (a kernel erase clears the bitmap)
  *	  everything -> muse_chan.c	the opcode-agnostic transport
  */
 #ifndef MUSE_CONN_H
@@ -25,6 +27,7 @@
 #include <linux/mtd/mtd.h>
 #include <linux/mutex.h>
 #include <linux/mtd/partitions.h>
+#include <linux/overflow.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -66,6 +69,7 @@ struct muse_parts {
 };
 
 struct muse_conn_kobj;
+struct mem_cgroup;
 
 /*
  * The per-block state sized by the server's geometry (at most
@@ -94,6 +98,15 @@ struct muse_store {
 	atomic64_t *bytes;		/* per block, fetched and reset */
 	/* Kernel erase budgets, set once under ke->lock; NULL: not set up. */
 	u32 *budget;
+	/*
+	 * Kernel program budgets, set once under kp->lock with release
+	 * semantics after kp's geometry (a kernel erase reads it without
+	 * kp->lock); NULL: not set up.  Atomic: the kernel programs of a
+	 * block run in parallel, each holding kp->lock shared.
+	 */
+	atomic_t *prog_budget;
+	/* The server's memory cgroup, charged for kernel-programmed pages. */
+	struct mem_cgroup *memcg;
 };
 
 /* Read passthrough (muse_pt.c). */
@@ -119,6 +132,26 @@ struct muse_ke {
 	u64 count_offset;
 	u32 count_stride;
 	atomic64_t done;		/* kernel erases, for sysfs */
+};
+
+/* Kernel program (muse_program.c), its budgets in struct muse_store. */
+struct muse_kp {
+	/*
+	 * Shared by each kernel program, exclusive to set up program state
+	 * and to change grants: a take-back waits for the programs in flight.
+	 */
+	struct rw_semaphore lock;
+	/*
+	 * Claims of bitmap bits and the count, with the rules' checks, and
+	 * a kernel erase's clearing of a bitmap: never sleeps.
+	 */
+	spinlock_t claim_lock;
+	u64 map_offset;
+	u64 count_offset;
+	u32 map_stride;
+	u32 count_stride;
+	u32 rules;			/* MUSE_PROGRAM_* */
+	atomic64_t done;		/* units kernel-programmed, for sysfs */
 };
 
 struct muse_conn {
@@ -154,6 +187,12 @@ struct muse_conn {
 
 	struct muse_pt pt;
 	struct muse_ke ke;
+	struct muse_kp kp;
+	/*
+	 * The device-wide budget of kernel erases and programs
+	 * (MUSE_IOC_KERNEL_BUDGET), MUSE_BUDGET_UNLIMITED as -1.
+	 */
+	atomic64_t kernel_budget;
 
 	/* Negotiated at INIT. */
 	bool extended;		/* extended READ/WRITE layouts */
@@ -180,6 +219,20 @@ static inline bool muse_eraseblock_aligned(u64 val,
 static inline bool muse_block_range_valid(u64 blocks, u64 first, u64 count)
 {
 	return count && first < blocks && count <= blocks - first;
+}
+
+/* Whether [off, off + len) of a file lies below @size, overflow-safe. */
+static inline bool muse_region_fits(u64 off, u64 len, loff_t size)
+{
+	u64 end;
+
+	return !check_add_overflow(off, len, &end) && end <= size;
+}
+
+/* Whether two regions that fit in the file share a byte. */
+static inline bool muse_regions_overlap(u64 a, u64 a_len, u64 b, u64 b_len)
+{
+	return a_len && b_len && a < b + b_len && b < a + a_len;
 }
 
 /* Names show up in /proc/mtd and sysfs, one per line: ASCII only. */
@@ -223,6 +276,8 @@ long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 struct muse_store *muse_store_get(struct muse_pt *pt);
 void muse_store_put(struct muse_store *store);
 bool muse_pt_read(struct muse_conn *conn, loff_t from, struct mtd_oob_ops *ops);
+void muse_pt_copy(const struct muse_store *store, u8 *dst, const u8 *src,
+		  size_t len);
 void muse_pt_drop(struct muse_conn *conn);
 
 /* muse_erase.c */
@@ -230,6 +285,17 @@ void muse_ke_init(struct muse_ke *ke);
 long muse_ke_ioctl(struct muse_conn *conn, unsigned int cmd,
 		   unsigned long arg);
 int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end);
+bool muse_ke_writes_refused(struct file *file);
+
+/* muse_program.c */
+void muse_kp_init(struct muse_conn *conn);
+long muse_kp_ioctl(struct muse_conn *conn, unsigned int cmd,
+		   unsigned long arg);
+bool muse_kp_write(struct muse_conn *conn, u64 addr, u32 len, const u8 *buf);
+int muse_kp_erase_block(struct muse_conn *conn, const struct muse_store *store,
+			u64 b);
+bool muse_kernel_budget_take(struct muse_conn *conn);
+void muse_kernel_budget_give(struct muse_conn *conn);
 
 /* muse_sysfs.c */
 int muse_sysfs_init(void);

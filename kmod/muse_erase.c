@@ -41,7 +41,8 @@
  * the budgets, struct muse_store) and ke->lock (grants, budgets and the
  * counts in the file) for its whole duration,
  * and pt->lock exclusively while it erases each block, so that a
- * passthrough read sees the block all old or all erased.  A grant change
+ * passthrough read sees the block all old or all erased, and no kernel
+ * program of it runs (each holds pt->lock shared).  A grant change
  * takes ke->lock, so a take-back returns only after the kernel erases in
  * flight.  The connection's death waits for none of them: it drops its
  * reference to the store, and each erase stops at its next block.
@@ -71,26 +72,30 @@ void muse_ke_init(struct muse_ke *ke)
 	atomic64_set(&ke->done, 0);
 }
 
-/* Whether [off, off + len) of the file lies below @size, overflow-safe. */
-static bool muse_ke_region_fits(u64 off, u64 len, loff_t size)
-{
-	u64 end;
-
-	return !check_add_overflow(off, len, &end) && end <= size;
-}
-
-/* Whether two regions that fit in the file share a byte. */
-static bool muse_ke_regions_overlap(u64 a, u64 a_len, u64 b, u64 b_len)
-{
-	return a_len && b_len && a < b + b_len && b < a + a_len;
-}
-
 /* The seals that forbid changing a memfd's bytes. */
 static bool muse_ke_sealed(struct file *file)
 {
 	return shmem_file(file) &&
 	       (SHMEM_I(file_inode(file))->seals &
 		(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
+
+/**
+ * muse_ke_writes_refused() - whether the file's bytes may not change now
+ * @file:	the backing file, its inode lock held (seals are added and
+ *		attributes changed under it exclusively)
+ *
+ * What a write or punch would refuse: append-only, immutable, sealed
+ * against writes.  Checked again at each change of the file made in
+ * memory, which no write_iter() or fallocate() checks for us.
+ *
+ * Return: true when refused.
+ */
+bool muse_ke_writes_refused(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	return IS_APPEND(inode) || IS_IMMUTABLE(inode) || muse_ke_sealed(file);
 }
 
 /*
@@ -100,13 +105,11 @@ static bool muse_ke_sealed(struct file *file)
  */
 static int muse_ke_file_writable(struct file *file)
 {
-	struct inode *inode = file_inode(file);
-
 	if (!(file->f_mode & FMODE_WRITE) || !(file->f_mode & FMODE_CAN_WRITE))
 		return -EACCES;
 	if (!file->f_op->write_iter || !file->f_op->fallocate)
 		return -EOPNOTSUPP;
-	if (IS_APPEND(inode) || IS_IMMUTABLE(inode) || muse_ke_sealed(file))
+	if (muse_ke_writes_refused(file))
 		return -EPERM;
 	return 0;
 }
@@ -155,17 +158,17 @@ static int muse_ke_set_backing(struct muse_conn *conn,
 		goto unlock;
 	err = -ERANGE;
 	size = i_size_read(file_inode(file));
-	if ((oob_len && !muse_ke_region_fits(arg.oob_offset, oob_len, size)) ||
-	    !muse_ke_region_fits(arg.count_offset, count_len, size))
+	if ((oob_len && !muse_region_fits(arg.oob_offset, oob_len, size)) ||
+	    !muse_region_fits(arg.count_offset, count_len, size))
 		goto unlock;
 	/* An erase must not punch a count or another block's bytes. */
 	err = -EINVAL;
-	if (muse_ke_regions_overlap(store->data_offset, conn->mtd.size,
-				    arg.oob_offset, oob_len) ||
-	    muse_ke_regions_overlap(store->data_offset, conn->mtd.size,
-				    arg.count_offset, count_len) ||
-	    muse_ke_regions_overlap(arg.oob_offset, oob_len,
-				    arg.count_offset, count_len))
+	if (muse_regions_overlap(store->data_offset, conn->mtd.size,
+				 arg.oob_offset, oob_len) ||
+	    muse_regions_overlap(store->data_offset, conn->mtd.size,
+				 arg.count_offset, count_len) ||
+	    muse_regions_overlap(arg.oob_offset, oob_len,
+				 arg.count_offset, count_len))
 		goto unlock;
 	ke->oob_offset = arg.oob_offset;
 	ke->count_offset = arg.count_offset;
@@ -406,7 +409,7 @@ static int muse_ke_zero(struct file *file, u64 off, u64 len)
 	int err = 0, gathered;
 
 	inode_lock_shared(inode);
-	if (IS_IMMUTABLE(inode) || IS_APPEND(inode) || muse_ke_sealed(file))
+	if (muse_ke_writes_refused(file))
 		err = -EPERM;
 	while (!err && index <= last) {
 		gathered = muse_ke_gather(mapping, &index, last, folios, &nr);
@@ -444,9 +447,10 @@ static int muse_ke_erase_range(struct muse_conn *conn, struct file *file,
 }
 
 /*
- * Erase block @b: its data and OOB erased, then the count.  The
- * caller holds ke->lock and a reference to @store, the file's
- * credentials in force.  Passthrough reads are shut out meanwhile,
+ * Erase block @b: its programmed bitmap cleared (kernel program set
+ * up), its data and OOB erased, then the count.  The caller holds
+ * ke->lock and a reference to @store, the file's credentials in force.
+ * Passthrough reads and kernel programs are shut out meanwhile,
  * killably: an erase waiting on a reader stuck in the file's filesystem
  * leaves the block to the server.
  */
@@ -460,9 +464,16 @@ static int muse_ke_erase_block(struct muse_conn *conn,
 
 	if (down_write_killable(&conn->pt.lock))
 		return -EINTR;
-	err = muse_ke_erase_range(conn, file,
-				  store->data_offset + b * mtd->erasesize,
-				  mtd->erasesize);
+	/*
+	 * The bitmap first: a block it cannot clear is left to the server
+	 * untouched.  No kernel program of the block runs meanwhile (each
+	 * holds pt->lock shared).
+	 */
+	err = muse_kp_erase_block(conn, store, b);
+	if (!err)
+		err = muse_ke_erase_range(conn, file,
+					  store->data_offset +
+					  b * mtd->erasesize, mtd->erasesize);
 	if (!err && oob_len)
 		err = muse_ke_erase_range(conn, file,
 					  conn->ke.oob_offset + b * oob_len,
@@ -540,9 +551,10 @@ static bool muse_ke_block_bad(const struct muse_conn *conn, u64 b)
  * @end:	the end of the erase
  *
  * Erases block by block from *@addr while the blocks are granted and
- * their budget lasts.  A block whose erase fails here (the file refused a
- * punch, the caller is being killed) is left, with the rest, to the
- * server, which erases it its way and counts it itself.
+ * their budget, and the device-wide one (one per block), lasts.  A
+ * block whose erase fails here (the file refused a punch, the caller is
+ * being killed) is left, with the rest, to the server, which erases it
+ * its way and counts it itself; its device-wide budget is given back.
  *
  * Return: 0, or -EIO at a block known to be bad, as nand_base.
  */
@@ -574,8 +586,12 @@ int muse_ke_erase(struct muse_conn *conn, u64 *addr, u64 end)
 			err = -EIO;
 			break;
 		}
+		/* Spent: this block and the rest are the server's. */
+		if (!muse_kernel_budget_take(conn))
+			break;
 		err = muse_ke_erase_block(conn, store, b);
 		if (err) {
+			muse_kernel_budget_give(conn);
 			if (err != -EINTR)
 				pr_warn_ratelimited("%s: erase of block %llu in the backing file failed (%d), asking the server\n",
 						    conn->name, b, err);

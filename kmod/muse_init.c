@@ -121,6 +121,9 @@ static int muse_check_version(const struct muse_desc *desc)
 	if ((out->flags & MUSE_EXT_KERNEL_ERASE) &&
 	    !(out->flags & MUSE_EXT_PASSTHROUGH))
 		return muse_reject("kernel erase accepted without passthrough");
+	if ((out->flags & MUSE_EXT_KERNEL_PROGRAM) &&
+	    !(out->flags & MUSE_EXT_KERNEL_ERASE))
+		return muse_reject("kernel program accepted without kernel erase");
 	if (memchr_inv(out->reserved, 0, sizeof(out->reserved)))
 		return muse_reject("reserved fields of init_out are not zero");
 	return 0;

@@ -129,6 +129,9 @@ static long muse_dev_ioctl(struct file *file, unsigned int cmd,
 	case MUSE_IOC_PASSTHROUGH:
 	case MUSE_IOC_ERASE_BACKING:
 	case MUSE_IOC_ERASE_GRANT:
+	case MUSE_IOC_PROGRAM_BACKING:
+	case MUSE_IOC_PROGRAM_GRANT:
+	case MUSE_IOC_KERNEL_BUDGET:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
@@ -137,6 +140,10 @@ static long muse_dev_ioctl(struct file *file, unsigned int cmd,
 	case MUSE_IOC_ERASE_BACKING:
 	case MUSE_IOC_ERASE_GRANT:
 		return muse_ke_ioctl(conn, cmd, arg);
+	case MUSE_IOC_PROGRAM_BACKING:
+	case MUSE_IOC_PROGRAM_GRANT:
+	case MUSE_IOC_KERNEL_BUDGET:
+		return muse_kp_ioctl(conn, cmd, arg);
 	default:
 		return muse_pt_ioctl(conn, cmd, arg);
 	}

@@ -413,6 +413,20 @@ static void muse_account_ecc(struct muse_conn *conn,
 }
 
 /*
+ * Offer a WRITE's unit @r, the @n-th of its batch, to kernel program:
+ * in-band data only, in a mode other than RAW (which a connection
+ * without MUSE_EXT_OOB sends as a plain WRITE).
+ */
+static bool muse_kp_unit(struct muse_conn *conn, u32 opcode,
+			 const struct mtd_oob_ops *ops,
+			 const struct muse_io_req *r, int n, const u8 *data)
+{
+	return opcode == MUSE_WRITE && !n && data && r->datalen &&
+	       !r->ooblen && ops->mode != MTD_OPS_RAW &&
+	       muse_kp_write(conn, r->in.addr, r->datalen, data);
+}
+
+/*
  * Queue up to @max requests of the operation and wait for all of them
  * (they point into the caller's buffers), then take their results in
  * address order: the first failure ends the operation.
@@ -425,9 +439,22 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
 	u8 *oob = ops->oobbuf ? ops->oobbuf + ops->oobretlen : NULL;
 	int i, n, err = 0, qerr = 0;
 
-	for (n = 0; n < max && muse_io_next(conn, io, opcode, &reqs[n]); n++) {
+	n = 0;
+	while (n < max && muse_io_next(conn, io, opcode, &reqs[n])) {
 		struct muse_io_req *r = &reqs[n];
 
+		/*
+		 * A unit the kernel programs itself is done: no request.
+		 * First in a batch only, as writes' are (one unit each), so
+		 * that retlen grows in address order.
+		 */
+		if (muse_kp_unit(conn, opcode, ops, r, n, data)) {
+			ops->retlen += r->datalen;
+			data += r->datalen;
+			/* A long write may program thousands of units. */
+			cond_resched();
+			continue;
+		}
 		r->data = data;
 		r->oob = oob;
 		if (opcode == MUSE_WRITE) {
@@ -443,6 +470,7 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
 		qerr = muse_chan_queue(&conn->chan, &r->req);
 		if (qerr)
 			break;
+		n++;
 	}
 
 	for (i = 0; i < n; i++) {

@@ -42,6 +42,7 @@
 #include <linux/major.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/memcontrol.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/sched/signal.h>
@@ -86,6 +87,8 @@ static void muse_store_free(struct muse_store *store)
 	kvfree(store->reads);
 	kvfree(store->bytes);
 	kvfree(store->budget);
+	kvfree(store->prog_budget);
+	mem_cgroup_put(store->memcg);
 	kfree(store);
 }
 
@@ -382,9 +385,18 @@ long muse_pt_ioctl(struct muse_conn *conn, unsigned int cmd,
 	}
 }
 
-/* Copy @len bytes, flipping them back if the file holds ~flash. */
-static void muse_pt_copy(const struct muse_store *store, u8 *dst,
-			 const u8 *src, size_t len)
+/**
+ * muse_pt_copy() - copy bytes between flash and the backing file
+ * @store:	the store, which says whether the file holds ~flash
+ * @dst:	destination
+ * @src:	source, or @dst itself
+ * @len:	bytes
+ *
+ * Inverting is its own inverse: the same copy reads flash bytes from
+ * the file and stores them into it.
+ */
+void muse_pt_copy(const struct muse_store *store, u8 *dst,
+		  const u8 *src, size_t len)
 {
 	const size_t word = sizeof(unsigned long);
 	size_t i = 0;

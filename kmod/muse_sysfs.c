@@ -7,6 +7,8 @@
  *	pid		the process that opened /dev/muse
  *	waiting		requests the server has not answered yet
  *	kernel_erases	erases the kernel did itself (MUSE_EXT_KERNEL_ERASE)
+ *	kernel_programs	WRITE I/O units the kernel programmed itself
+ *			(MUSE_EXT_KERNEL_PROGRAM)
  *	abort		write anything: the connection dies as if the server
  *			had
  *	request_timeout	seconds a request may wait, 0 = never
@@ -67,6 +69,13 @@ static ssize_t kernel_erases_show(struct kobject *kobj,
 			  atomic64_read(&muse_kobj_conn(kobj)->ke.done));
 }
 
+static ssize_t kernel_programs_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&muse_kobj_conn(kobj)->kp.done));
+}
+
 static ssize_t abort_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
@@ -101,6 +110,8 @@ static struct kobj_attribute muse_attr_waiting =
 	__ATTR_RO_MODE(waiting, 0400);
 static struct kobj_attribute muse_attr_kernel_erases =
 	__ATTR_RO_MODE(kernel_erases, 0400);
+static struct kobj_attribute muse_attr_kernel_programs =
+	__ATTR_RO_MODE(kernel_programs, 0400);
 static struct kobj_attribute muse_attr_abort = __ATTR_WO(abort);
 static struct kobj_attribute muse_attr_request_timeout =
 	__ATTR(request_timeout, 0600, request_timeout_show,
@@ -111,6 +122,7 @@ static struct attribute *muse_conn_attrs[] = {
 	&muse_attr_pid.attr,
 	&muse_attr_waiting.attr,
 	&muse_attr_kernel_erases.attr,
+	&muse_attr_kernel_programs.attr,
 	&muse_attr_abort.attr,
 	&muse_attr_request_timeout.attr,
 	NULL,
