@@ -333,13 +333,13 @@ static int muse_kp_grant(struct muse_conn *conn,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
+	if (arg.padding ||
+	    !muse_block_range_valid(div_u64(conn->mtd.size, conn->mtd.erasesize),
+				    arg.first_block, arg.count))
+		return -EINVAL;
 	store = muse_store_get(&conn->pt);
 	if (!store)
 		return -ENXIO;
-	err = -EINVAL;
-	if (arg.padding ||
-	    !muse_block_range_valid(store->blocks, arg.first_block, arg.count))
-		goto out;
 	/*
 	 * Exclusive: a take-back waits for the kernel programs in flight,
 	 * killably, as they may wait on memory.
@@ -368,6 +368,9 @@ static int muse_kp_budget_ioctl(struct muse_conn *conn,
 		return -EFAULT;
 	if (arg.padding)
 		return -EINVAL;
+	/* As every MUSE_IOC_* after the death: no kernel operation is left. */
+	if (!muse_chan_connected(&conn->chan))
+		return -ENXIO;
 	switch (arg.op) {
 	case MUSE_BUDGET_SET:
 		atomic64_set(&conn->kernel_budget, arg.value);
