@@ -441,30 +441,41 @@ static void muse_kp_state_release(struct muse_kp_state *st, bool locked)
 }
 
 /*
- * The tmpfs folio holding @pos, referenced: read back from swap, or a
- * new zeroed one for a hole (zero is "nothing programmed", "count 0"
- * and erased data alike).  Return: the folio or an ERR_PTR.
+ * The tmpfs folio holding @pos, referenced: the page cache's when it is
+ * there and up to date (the common case: a lookup, where shmem's own
+ * path locks and unlocks the folio too), else read back from swap, or a
+ * new zeroed one for a hole or a fallocated page (zero is "nothing
+ * programmed", "count 0" and erased data alike).  Return: the folio or
+ * an ERR_PTR.
  */
 static struct folio *muse_kp_get_folio(struct address_space *mapping,
 				       loff_t pos)
 {
+	struct folio *folio = filemap_get_folio(mapping, pos >> PAGE_SHIFT);
 	struct page *page;
 
+	/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
+	if (!IS_ERR_OR_NULL(folio)) {
+		if (folio_test_uptodate(folio))
+			return folio;
+		folio_put(folio);
+	}
 	page = shmem_read_mapping_page_gfp(mapping, pos >> PAGE_SHIFT,
 					   mapping_gfp_mask(mapping));
 	return IS_ERR(page) ? ERR_CAST(page) : page_folio(page);
 }
 
-/* Whether @st holds the folio of @pos already. */
-static bool muse_kp_state_has(const struct muse_kp_state *st, loff_t pos)
+/* The folio of @st holding @pos, or NULL. */
+static struct folio *muse_kp_state_folio(const struct muse_kp_state *st,
+					 loff_t pos)
 {
 	unsigned int i;
 
 	for (i = 0; i < st->nr; i++)
 		if (pos >= folio_pos(st->folios[i]) &&
 		    pos < folio_pos(st->folios[i]) + folio_size(st->folios[i]))
-			return true;
-	return false;
+			return st->folios[i];
+	return NULL;
 }
 
 /* Add the folios of [pos, pos + len) to @st; -E2BIG when they do not fit. */
@@ -476,7 +487,7 @@ static int muse_kp_state_add(struct muse_kp_state *st,
 	struct folio *folio;
 
 	for (; pos < end; pos = round_down(pos, PAGE_SIZE) + PAGE_SIZE) {
-		if (muse_kp_state_has(st, pos))
+		if (muse_kp_state_folio(st, pos))
 			continue;
 		if (st->nr == MUSE_KP_STATE_FOLIOS)
 			return -E2BIG;
@@ -568,19 +579,6 @@ static void muse_kp_state_dirty(struct muse_kp_state *st)
 			folio_mark_dirty(st->folios[i]);
 }
 
-/* The folio of @st holding @pos, which muse_kp_state_get() added. */
-static struct folio *muse_kp_state_folio(const struct muse_kp_state *st,
-					 loff_t pos)
-{
-	unsigned int i;
-
-	for (i = 0; i < st->nr; i++)
-		if (pos >= folio_pos(st->folios[i]) &&
-		    pos < folio_pos(st->folios[i]) + folio_size(st->folios[i]))
-			break;
-	return st->folios[i];
-}
-
 /*
  * A 32-bit word of the file, naturally aligned (so inside one page), as
  * the atomic the server's own atomic operations on it agree with.  The
@@ -593,7 +591,10 @@ union muse_kp_word {
 	u16 halves[2];
 };
 
-/* Map the aligned word of @st holding @pos; kunmap_local() it after. */
+/*
+ * Map the aligned word of @st holding @pos, on the page of @pos, which
+ * muse_kp_state_get() added; kunmap_local() it after.
+ */
 static atomic_t *muse_kp_word_map(const struct muse_kp_state *st, loff_t pos)
 {
 	struct folio *folio;
