@@ -417,9 +417,10 @@ static void muse_account_ecc(struct muse_conn *conn,
  * in-band data only, in a mode other than RAW (which a connection
  * without MUSE_EXT_OOB sends as a plain WRITE).
  */
-static bool muse_kp_unit(struct muse_conn *conn, u32 opcode,
-			 const struct mtd_oob_ops *ops,
-			 const struct muse_io_req *r, int n, const u8 *data)
+static bool muse_io_kernel_program(struct muse_conn *conn, u32 opcode,
+				   const struct mtd_oob_ops *ops,
+				   const struct muse_io_req *r, int n,
+				   const u8 *data)
 {
 	return opcode == MUSE_WRITE && !n && data && r->datalen &&
 	       !r->ooblen && ops->mode != MTD_OPS_RAW &&
@@ -448,7 +449,7 @@ static int muse_io_batch(struct muse_conn *conn, struct muse_io *io,
 		 * First in a batch only, as writes' are (one unit each), so
 		 * that retlen grows in address order.
 		 */
-		if (muse_kp_unit(conn, opcode, ops, r, n, data)) {
+		if (muse_io_kernel_program(conn, opcode, ops, r, n, data)) {
 			ops->retlen += r->datalen;
 			data += r->datalen;
 			/* A long write may program thousands of units. */
