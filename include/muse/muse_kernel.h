@@ -419,15 +419,15 @@ struct muse_erase_grant {
  * (no OOB, not RAW), whole subpages inside one block, the block is
  * granted with budget left, the device-wide budget (MUSE_IOC_KERNEL_BUDGET)
  * is not spent, no subpage of it is set in the bitmap, the rules allow it
- * and the count stays below 0xffff: it stores the data at data_offset +
- * address as ~byte, sets the subpages' bits, adds them to the count and
- * takes one from both budgets.  Anything else, and any failure of the
- * store, is a WRITE request as in section 4.  A kernel erase of a block
- * with program state clears its bitmap too.  The server applies the count
- * (its statistics) and writes it back to 0 with an atomic exchange before
- * it answers anything about b; it sets and clears bits of the bitmap with
- * atomic operations.  Errors: ENXIO (no MUSE_IOC_PROGRAM_BACKING), EINVAL
- * (range, padding).
+ * and the count stays at most MUSE_PROGRAM_COUNT_MAX: it stores the data
+ * at data_offset + address as ~byte, sets the subpages' bits, adds them to
+ * the count and takes one from both budgets.  Anything else, and any
+ * failure of the store, is a WRITE request as in section 4.  A kernel
+ * erase of a block with program state clears its bitmap too.  The server
+ * applies the count (its statistics) and writes it back to 0 with an
+ * atomic exchange before it answers anything about b; it sets and clears
+ * bits of the bitmap with atomic operations.  Errors: ENXIO (no
+ * MUSE_IOC_PROGRAM_BACKING), EINVAL (range, padding).
  *
  * MUSE_IOC_KERNEL_BUDGET: the device-wide budget of kernel operations,
  * one per block a kernel erase erases and one per I/O unit a kernel
