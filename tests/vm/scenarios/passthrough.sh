@@ -64,7 +64,9 @@ block=131072
 dump_both() {
 	# shellcheck disable=SC2086 # RF is a word list
 	start_ramflash pt $RF --image "$img"
-	grep -q "read passthrough on" "$RAMFLASH_LOG" ||
+	# ramflash says so once it marked the blocks, which may come after
+	# the MTD appeared (it sets up kernel erase and program first).
+	wait_for 10 grep -q "read passthrough on" "$RAMFLASH_LOG" ||
 		fail "ramflash did not turn read passthrough on"
 	dd if="$MTD" of="/tmp/$1.pt" bs=65536 2>/dev/null
 	stop_ramflash
