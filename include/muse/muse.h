@@ -30,7 +30,7 @@ extern "C" {
 
 /* The version of this header; muse_version() tells the library's. */
 #define MUSE_VERSION_MAJOR 1
-#define MUSE_VERSION_MINOR 3
+#define MUSE_VERSION_MINOR 4
 #define MUSE_VERSION_MICRO 0
 #define MUSE_VERSION_NUMBER(major, minor, micro) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))

@@ -118,7 +118,7 @@ static void version_at_run_time(void **state)
 
 	assert_int_equal(v >> 16, MUSE_VERSION_MAJOR);
 	assert_true(v >= MUSE_VERSION);
-	assert_int_equal(MUSE_VERSION, MUSE_VERSION_NUMBER(1, 3, 0));
+	assert_int_equal(MUSE_VERSION, MUSE_VERSION_NUMBER(1, 4, 0));
 }
 
 static void bad_arguments_are_einval(void **state)
