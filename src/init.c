@@ -105,7 +105,8 @@ static void build_ext_keys(const struct muse_session *se, uint32_t oobsize,
  * has ECC, LARGE_IO iff it wants more than one write buffer per request
  * and the kernel can carry more, PASSTHROUGH iff the session asked for it,
  * KERNEL_ERASE iff the session asked for it and PASSTHROUGH is accepted,
- * REGISTERED iff the server set the registered callback.
+ * KERNEL_PROGRAM iff the session asked for it and KERNEL_ERASE is
+ * accepted, REGISTERED iff the server set the registered callback.
  */
 static void negotiate(struct muse_session *se, bool ext_reply,
 		      const struct muse_init_in *in)
@@ -135,16 +136,21 @@ static void negotiate(struct muse_session *se, bool ext_reply,
 		wanted |= MUSE_EXT_PASSTHROUGH;
 	if (se->flags & MUSE_SESSION_KERNEL_ERASE)
 		wanted |= MUSE_EXT_KERNEL_ERASE;
+	if (se->flags & MUSE_SESSION_KERNEL_PROGRAM)
+		wanted |= MUSE_EXT_KERNEL_PROGRAM;
 	if (se->ops.registered)
 		wanted |= MUSE_EXT_REGISTERED;
 
 	se->ext = wanted & in->flags;
 	/*
-	 * The kernel erases into the passthrough backing file and refuses
-	 * an INIT reply with the one but not the other.
+	 * The kernel erases into the passthrough backing file, and programs
+	 * into it only what it erases: it refuses an INIT reply with one
+	 * but not what it builds on.
 	 */
 	if (!(se->ext & MUSE_EXT_PASSTHROUGH))
 		se->ext &= ~MUSE_EXT_KERNEL_ERASE;
+	if (!(se->ext & MUSE_EXT_KERNEL_ERASE))
+		se->ext &= ~MUSE_EXT_KERNEL_PROGRAM;
 	se->unit = se->ext & MUSE_EXT_LARGE_IO ? large : dev->writebufsize;
 	se->oobsize = se->ext & MUSE_EXT_OOB ? dev->oobsize : 0;
 	se->ext_layout = se->ext != 0;

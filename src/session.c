@@ -24,7 +24,8 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free");
 #define MUSE_SESSION_KNOWN_FLAGS (MUSE_SESSION_SPLIT_PAGES | \
 				  MUSE_SESSION_NO_EXTENSIONS | \
 				  MUSE_SESSION_PASSTHROUGH | \
-				  MUSE_SESSION_KERNEL_ERASE)
+				  MUSE_SESSION_KERNEL_ERASE | \
+				  MUSE_SESSION_KERNEL_PROGRAM)
 
 static int default_read(void *userdata, struct muse_req *req,
 			const struct muse_io *io, struct muse_ecc_result *ecc)

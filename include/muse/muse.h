@@ -626,8 +626,8 @@ int muse_session_erase_grant(struct muse_session *se, uint64_t first_block,
  * the block.  A subpage is programmed by the kernel at most once per
  * erase; a write the kernel does not do is a request, as without the
  * extension.  Every call below needs an initialised session with the
- * extension in force (else -EOPNOTSUPP) and its /dev/muse fd (else
- * -EBADF).  After the connection ended they fail with -ENXIO.
+ * extension in force (the kernel budget's: kernel erase; else
+ * -EOPNOTSUPP) and its /dev/muse fd (else -EBADF).  After the connection ended they fail with -ENXIO.
  * doc/libmuse.md, "Kernel program".  Since 1.4 (LIBMUSE_1.4).
  */
 
@@ -720,7 +720,7 @@ int muse_session_set_kernel_budget(struct muse_session *se, uint64_t budget);
  *
  * Since 1.4.
  *
- * Return: 0; -EBADF, -EOPNOTSUPP.
+ * Return: 0; -EFAULT (@budget NULL), -EBADF, -EOPNOTSUPP.
  */
 int muse_session_kernel_budget(struct muse_session *se, uint64_t *budget);
 

@@ -174,6 +174,21 @@ struct muse_session *offered_session(unsigned int flags, uint32_t offered)
 	return se;
 }
 
+void assert_negotiations(const struct negotiation *n, size_t count,
+			 unsigned int looked_at)
+{
+	for (; count; n++, count--) {
+		struct muse_session *se = offered_session(n->session_flags,
+							  n->offered);
+		unsigned int got = muse_session_extensions(se) & looked_at;
+
+		muse_session_destroy(se);
+		if (got != n->accepted)
+			fail_msg("%s: accepted 0x%x, want 0x%x", n->what, got,
+				 n->accepted);
+	}
+}
+
 static void dump(const char *what, const void *p, size_t n)
 {
 	const unsigned char *b = p;

@@ -86,6 +86,21 @@ void init_ext(struct muse_session *se, uint32_t flags, uint32_t max_io);
  */
 struct muse_session *offered_session(unsigned int flags, uint32_t offered);
 
+/* What a session created with some flags accepts from an offer. */
+struct negotiation {
+	const char *what;
+	unsigned int session_flags;
+	uint32_t offered;
+	unsigned int accepted;		/* of the extensions looked at */
+};
+
+/*
+ * Run offered_session() for each of @count negotiations and fail, naming
+ * it, on the first whose accepted extensions, of @looked_at, differ.
+ */
+void assert_negotiations(const struct negotiation *n, size_t count,
+			 unsigned int looked_at);
+
 /* Assert @n bytes at @got equal @want (hex dump of both on mismatch). */
 void assert_bytes(const void *got, size_t n, const void *want, size_t m);
 

@@ -17,12 +17,7 @@
 #define BOTH (MUSE_EXT_PASSTHROUGH | MUSE_EXT_KERNEL_ERASE)
 #define ASK_BOTH (MUSE_SESSION_PASSTHROUGH | MUSE_SESSION_KERNEL_ERASE)
 
-static const struct negotiation {
-	const char *what;
-	unsigned int session_flags;
-	uint32_t offered;
-	unsigned int accepted;		/* of BOTH */
-} negotiations[] = {
+static const struct negotiation negotiations[] = {
 	{ "asked for both, offered everything", ASK_BOTH, MUSE_EXT_ALL, BOTH },
 	{ "asked for both, offered exactly both", ASK_BOTH, BOTH, BOTH },
 	{ "asked for passthrough only", MUSE_SESSION_PASSTHROUGH, MUSE_EXT_ALL,
@@ -40,19 +35,9 @@ static const struct negotiation {
 
 static void accepted_only_with_passthrough(void **state)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(negotiations) / sizeof(negotiations[0]); i++) {
-		const struct negotiation *n = &negotiations[i];
-		struct muse_session *se = offered_session(n->session_flags,
-							  n->offered);
-		unsigned int got = muse_session_extensions(se) & BOTH;
-
-		muse_session_destroy(se);
-		if (got != n->accepted)
-			fail_msg("%s: accepted 0x%x, want 0x%x", n->what, got,
-				 n->accepted);
-	}
+	assert_negotiations(negotiations,
+			    sizeof(negotiations) / sizeof(negotiations[0]),
+			    BOTH);
 }
 
 /* Without the extension in force, whatever the arguments. */
