@@ -48,6 +48,17 @@ void result(const char *name, bool ok, const char *fmt, ...)
 		check_failures++;
 }
 
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!peer_verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 void run_case(const struct peer_case *c)
 {
 	int before = check_failures;

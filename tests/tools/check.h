@@ -42,6 +42,9 @@ extern bool peer_verbose;
 void result(const char *name, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A case's note on stderr, with -v only. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Run one case and print its line. */
 void run_case(const struct peer_case *c);
 

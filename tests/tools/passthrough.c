@@ -80,7 +80,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -103,6 +102,7 @@
 
 #include "cases.h"
 #include "fusestall.h"
+#include "flashbytes.h"
 #include "procmtd.h"
 
 #define PAGE		2048u
@@ -118,18 +118,6 @@
 #define COUNT_OFF	(OOB_OFF + PAGES * OOB)
 #define STORE_SIZE	(COUNT_OFF + BLOCKS * sizeof(uint32_t))
 
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!peer_verbose)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
 /* The server: in-band data inverted in a memfd, OOB erased. */
 struct server {
 	struct muse_session *se;
@@ -143,14 +131,6 @@ struct server {
 	atomic_bool holding;		/* a READ is waiting on hold_reads */
 	atomic_bool loop_done;		/* the loop returned */
 };
-
-static void invert(uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)~buf[i];
-}
 
 static int srv_read(void *userdata, struct muse_req *req,
 		    const struct muse_io *io, struct muse_ecc_result *ecc)
@@ -242,30 +222,6 @@ static void *srv_loop(void *arg)
 	return NULL;
 }
 
-/*
- * /dev/mtdN of @name, waiting up to 10 s for registration.  The MTD of the
- * previous case may still be listed while it is unregistered (from a work
- * item, after its server left): only an open that succeeds counts.
- */
-static int open_mtd(const char *name, int flags)
-{
-	int nums[8], i, k, found, fd;
-	char path[64];
-
-	for (i = 0; i < 100; i++) {
-		found = procmtd_find(name, nums, 8);
-		for (k = 0; k < found && k < 8; k++) {
-			snprintf(path, sizeof(path), "/dev/mtd%d", nums[k]);
-			fd = open(path, flags);
-			if (fd >= 0)
-				return fd;
-		}
-		usleep(100000);
-	}
-	errno = ENODEV;
-	return -1;
-}
-
 /* The device every session here serves, called @name. */
 static struct muse_device pt_device(const char *name)
 {
@@ -346,24 +302,6 @@ static unsigned int srv_reads(struct server *s)
 	for (i = 0; i < BLOCKS; i++)
 		n += atomic_load(&s->reads[i]);
 	return n;
-}
-
-static void pattern(uint8_t *buf, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)(i * 131 + seed * 7 + (i >> 11));
-}
-
-static bool all_ff(const uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != 0xff)
-			return false;
-	return true;
 }
 
 static const char *mark(struct server *s, unsigned int b, unsigned int n,
@@ -467,7 +405,7 @@ static const char *case_read_only(struct server *unused, int unused_mtd)
 	(void)unused_mtd;
 	err = srv_start_as(&ro, NAME "-ro", O_RDONLY);
 	if (!err) {
-		mtd = open_mtd(NAME "-ro", O_RDWR);
+		mtd = procmtd_open(NAME "-ro", O_RDWR);
 		if (mtd < 0)
 			err = "the MTD did not appear";
 	}
@@ -1714,7 +1652,7 @@ static const char *case_huge_erase(struct server *unused, int unused_mtd)
 	free(counts);
 	if (err)
 		goto out;
-	mtd = open_mtd(NAME "-huge", O_RDWR);
+	mtd = procmtd_open(NAME "-huge", O_RDWR);
 	if (mtd < 0) {
 		err = "the MTD did not appear";
 		goto out;
@@ -1869,7 +1807,7 @@ static const char *stuck_start(struct stuck *st)
 		return "pthread_create";
 	}
 	err = mark(&st->s, 0, 1, 1);
-	st->mtd = err ? -1 : open_mtd(NAME "-stuck", O_RDONLY);
+	st->mtd = err ? -1 : procmtd_open(NAME "-stuck", O_RDONLY);
 	if (!err && st->mtd < 0)
 		err = "the MTD did not appear";
 	if (!err && !conn_dir_of(NAME "-stuck", st->dir, sizeof(st->dir)))
@@ -2246,7 +2184,7 @@ static const char *case_store_freed(struct server *unused, int unused_mtd)
 		goto out;
 	}
 	looping = true;
-	mtd = open_mtd(NAME "-freed", O_RDONLY);
+	mtd = procmtd_open(NAME "-freed", O_RDONLY);
 	if (mtd < 0) {
 		err = "the MTD did not appear";
 		goto out;
@@ -2283,7 +2221,7 @@ static const char *run_served(const char *(*run)(struct server *s, int mtd))
 	int mtd = -1;
 
 	if (!why) {
-		mtd = open_mtd(NAME, O_RDWR);
+		mtd = procmtd_open(NAME, O_RDWR);
 		if (mtd < 0)
 			why = "the MTD did not appear";
 	}

@@ -2,8 +2,11 @@
 /* /proc/mtd for the guest's C tools, see procmtd.h. */
 #include "procmtd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * The name of a /proc/mtd line, between its first and last double quote
@@ -42,4 +45,23 @@ int procmtd_find(const char *name, int *nums, size_t max)
 	}
 	fclose(f);
 	return (int)found;
+}
+
+int procmtd_open(const char *name, int flags)
+{
+	int nums[8], i, k, found, fd;
+	char path[64];
+
+	for (i = 0; i < 100; i++) {
+		found = procmtd_find(name, nums, 8);
+		for (k = 0; k < found && k < 8; k++) {
+			snprintf(path, sizeof(path), "/dev/mtd%d", nums[k]);
+			fd = open(path, flags);
+			if (fd >= 0)
+				return fd;
+		}
+		usleep(100000);
+	}
+	errno = ENODEV;
+	return -1;
 }

@@ -18,4 +18,12 @@
  */
 int procmtd_find(const char *name, int *nums, size_t max);
 
+/*
+ * /dev/mtdN of @name opened with @flags, waiting up to 10 s for
+ * registration; -1 with errno ENODEV if none opens.  The MTD of a previous
+ * server may still be listed while it is unregistered (from a work item,
+ * after its server left): only an open that succeeds counts.
+ */
+int procmtd_open(const char *name, int flags);
+
 #endif /* PROCMTD_H */
