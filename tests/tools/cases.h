@@ -22,7 +22,12 @@ const char *case_init_race(void);	/* initrace.c */
 const char *case_register_death(void);	/* regdeath.c */
 const char *case_registered(void);	/* registered.c */
 
+/* initrace.c: drop CAP_SYS_ADMIN from the effective set: 0 or -1. */
+int drop_admin(void);
+
 /* passthrough.c: a libmuse server's cases, each on a fresh server. */
 extern const struct peer_target target_passthrough;
+/* program.c: kernel program, a libmuse server as passthrough's. */
+extern const struct peer_target target_program;
 
 #endif /* CASES_H */

@@ -162,8 +162,7 @@ static bool race_round(struct racer *r, struct rp_request *req,
 	return true;
 }
 
-/* Drop CAP_SYS_ADMIN from the effective set: 0 or -1. */
-static int drop_admin(void)
+int drop_admin(void)
 {
 	struct __user_cap_header_struct head = {
 		.version = _LINUX_CAPABILITY_VERSION_3,

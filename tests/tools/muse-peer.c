@@ -9,7 +9,7 @@
  *
  * The raw targets (init, devices, replies, sweep, lifetime) are peers
  * built on tests/lib/rawpeer, no libmuse, so that they can break the
- * protocol; passthrough is a libmuse server.
+ * protocol; passthrough and program are libmuse servers.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -70,7 +70,7 @@ static const struct peer_target target_lifetime = PEER_TARGET("lifetime",
 
 static const struct peer_target *const targets[] = {
 	&target_init, &target_devices, &target_replies, &target_sweep,
-	&target_lifetime, &target_passthrough,
+	&target_lifetime, &target_passthrough, &target_program,
 };
 
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))

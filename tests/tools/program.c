@@ -1,0 +1,1423 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * muse-peer program: kernel program (MUSE_EXT_KERNEL_PROGRAM) and the
+ * device-wide kernel budget against the real module, with a small libmuse
+ * server whose in-band data, OOB, erase counts, programmed bitmaps and
+ * program counts live in a memfd (the data inverted) that it registers as
+ * the backing file.  The server keeps its duties: it applies a block's
+ * program count (atomic exchange) before it answers a request about the
+ * block, sets the bits of what it programs itself and clears them when it
+ * erases, all with atomic operations on the shared file.  "The kernel's
+ * programs of block b" is what it applied plus what the file still counts.
+ * Each case runs on a fresh server, its MTD open.  The I/O unit is two
+ * eraseblocks (the module's default max_io), so that one write can cross
+ * a block inside one unit.
+ *
+ * ioctls        every bad MUSE_IOC_PROGRAM_BACKING, _PROGRAM_GRANT and
+ *               _KERNEL_BUDGET argument gets its documented errno: before
+ *               INIT ended, without the extension, without the erase
+ *               backing or the program backing, set twice, unknown rules or
+ *               flags, odd or short strides, overlaps with the data, the
+ *               OOB, the erase counts and each other, regions past the end
+ *               of the file, bad grant ranges and padding, bad budget ops
+ *               and padding, and without CAP_SYS_ADMIN
+ * not-tmpfs     a backing file that is not on tmpfs ($PROGTEST_NOT_TMPFS, a
+ *               directory, e.g. on ext4) is refused with EOPNOTSUPP
+ *               (skipped without the variable)
+ * program       a write of a granted block sends no request, lands in the
+ *               file as ~byte, sets exactly its subpages' bits and adds them
+ *               to the count; writes breaking a rule are requests: OOB, RAW,
+ *               an ungranted block, a subpage set since the erase (all or
+ *               none of a unit), a count that would pass 0xffff, a unit
+ *               across two blocks; everything reads back
+ * program-control the same writes, nothing granted: each is a request, the
+ *               file holds the same bytes
+ * rules-none, in-order, whole-pages, in-order-whole-pages the same five
+ *               writes of one block under each set of chip rules: a page
+ *               below a programmed one and a lone subpage are requests
+ *               exactly where MUSE_PROGRAM_IN_ORDER and _WHOLE_PAGES say
+ *               (rules-none is the control: all five are the kernel's)
+ * block-budget  a grant of budget N gives exactly N kernel programs, then
+ *               requests; a new grant replaces what is left; 0 takes back
+ * device-budget the device-wide budget is shared by kernel erases, kernel
+ *               programs and the server's takes, and runs out exactly: in
+ *               the middle of a multi-block erase, at a program; TAKE
+ *               returns 0 exactly once spent, and unlimited takes nothing
+ * takeback-race writers program pages of four blocks while the server
+ *               grants and takes them back again and again: no kernel
+ *               program after a take-back returned; afterwards every page
+ *               reads back, the bitmaps hold exactly the subpages written,
+ *               and kernel programs + request subpages = subpages written
+ * erase-clears  a kernel erase of a block with program state clears its
+ *               bitmap (no request), leaves the other blocks' and its
+ *               count, and the block is the kernel's to program again
+ * erase-clears-control a kernel erase on a connection without program
+ *               state leaves the bytes where a bitmap would be
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <mtd/mtd-user.h>
+
+#include <muse/muse.h>
+#include <muse/muse_kernel.h>
+
+#include "cases.h"
+#include "flashbytes.h"
+#include "procmtd.h"
+
+#define PAGE		2048u
+#define SUBPAGE		512u
+#define SUBPAGE_SHIFT	2u		/* PAGE >> SUBPAGE_SHIFT == SUBPAGE */
+#define SUBS_PER_PAGE	(PAGE / SUBPAGE)
+#define PAGES_PER_BLOCK	64u
+#define BLOCK		(PAGES_PER_BLOCK * PAGE)
+#define SUBS_PER_BLOCK	(BLOCK / SUBPAGE)
+#define BLOCKS		16u
+#define SIZE		((uint64_t)BLOCKS * BLOCK)
+#define OOB		64u
+#define PAGES		(SIZE / PAGE)
+#define NAME		"progtest"
+/*
+ * The store: data, OOB, erase counts, per-block records (the layout of
+ * ramflash's image: a count at 26 and the bitmap at 32 of each, for a
+ * valid interleaved layout), bitmaps, program counts.
+ */
+#define OOB_OFF		SIZE
+#define ECOUNT_OFF	(OOB_OFF + PAGES * OOB)
+#define MAP_SIZE	(SUBS_PER_BLOCK / 8)
+#define REC_OFF		(ECOUNT_OFF + BLOCKS * sizeof(uint32_t))
+#define REC_SIZE	(32u + MAP_SIZE)
+#define MAP_OFF		(REC_OFF + BLOCKS * REC_SIZE)
+#define PCOUNT_OFF	(MAP_OFF + BLOCKS * MAP_SIZE)
+#define STORE_SIZE	(PCOUNT_OFF + BLOCKS * sizeof(uint16_t))
+
+#define ALL_THREE	(MUSE_SESSION_PASSTHROUGH | MUSE_SESSION_KERNEL_ERASE | \
+			 MUSE_SESSION_KERNEL_PROGRAM)
+
+struct server {
+	struct muse_session *se;
+	int store;
+	uint8_t *mem;			/* the store, shared */
+	pthread_t loop;
+	atomic_uint writes[BLOCKS];	/* WRITE requests touching a block */
+	atomic_uint write_subs[BLOCKS];	/* subpages they wrote */
+	atomic_uint erases[BLOCKS];	/* ERASE requests */
+	pthread_mutex_t apply_lock;	/* program counts vs. applied */
+	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
+};
+
+static uint8_t *bitmap(struct server *s, unsigned int b)
+{
+	return s->mem + MAP_OFF + (size_t)b * MAP_SIZE;
+}
+
+static uint16_t *pcount(struct server *s, unsigned int b)
+{
+	return (uint16_t *)(s->mem + PCOUNT_OFF) + b;
+}
+
+static uint32_t ecount(struct server *s, unsigned int b)
+{
+	return __atomic_load_n((uint32_t *)(s->mem + ECOUNT_OFF) + b,
+			       __ATOMIC_SEQ_CST);
+}
+
+/* The server's duty before it answers anything about block @b. */
+static void apply_count(struct server *s, unsigned int b)
+{
+	pthread_mutex_lock(&s->apply_lock);
+	s->applied[b] += __atomic_exchange_n(pcount(s, b), 0,
+					     __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&s->apply_lock);
+}
+
+/* The subpages the kernel programmed in block @b since the server began. */
+static unsigned int kernel_subs(struct server *s, unsigned int b)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&s->apply_lock);
+	n = s->applied[b] + __atomic_load_n(pcount(s, b), __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&s->apply_lock);
+	return n;
+}
+
+static void apply_range(struct server *s, uint64_t addr, uint64_t len)
+{
+	uint64_t b;
+
+	for (b = addr / BLOCK; b <= (addr + (len ? len - 1 : 0)) / BLOCK; b++)
+		apply_count(s, (unsigned int)b);
+}
+
+/* Set (the server programmed them) the bits of [addr, addr + len). */
+static void set_bits(struct server *s, uint64_t addr, uint64_t len)
+{
+	uint64_t sub;
+
+	for (sub = addr / SUBPAGE; sub < (addr + len + SUBPAGE - 1) / SUBPAGE;
+	     sub++) {
+		unsigned int b = (unsigned int)(sub / SUBS_PER_BLOCK);
+		unsigned int i = (unsigned int)(sub % SUBS_PER_BLOCK);
+
+		__atomic_fetch_or(&bitmap(s, b)[i / 8], (uint8_t)(1u << (i % 8)),
+				  __ATOMIC_SEQ_CST);
+	}
+}
+
+static int srv_read(void *userdata, struct muse_req *req,
+		    const struct muse_io *io, struct muse_ecc_result *ecc)
+{
+	struct server *s = userdata;
+
+	apply_range(s, io->addr, io->len);
+	memcpy(io->buf, s->mem + io->addr, io->len);
+	invert(io->buf, io->len);
+	memset(io->oobbuf, 0xff, io->ooblen);
+	return 0;
+}
+
+static int srv_write(void *userdata, struct muse_req *req,
+		     const struct muse_io *io)
+{
+	struct server *s = userdata;
+	uint64_t a;
+
+	apply_range(s, io->addr, io->len);
+	/* Through the file, as the kernel's programs: never a torn byte. */
+	for (a = io->addr; a < io->addr + io->len; a++)
+		s->mem[a] = (uint8_t)~((const uint8_t *)io->buf)[a - io->addr];
+	set_bits(s, io->addr, io->len);
+	for (a = io->addr - io->addr % BLOCK; a < io->addr + (io->len ?: 1);
+	     a += BLOCK) {
+		uint64_t from = a > io->addr ? a : io->addr;
+		uint64_t to = a + BLOCK < io->addr + io->len ?
+			      a + BLOCK : io->addr + io->len;
+
+		atomic_fetch_add(&s->writes[a / BLOCK], 1);
+		atomic_fetch_add(&s->write_subs[a / BLOCK],
+				 (unsigned int)((to - from) / SUBPAGE));
+	}
+	return 0;
+}
+
+static int srv_erase(void *userdata, struct muse_req *req, uint64_t addr,
+		     uint64_t len)
+{
+	struct server *s = userdata;
+	uint64_t a;
+	unsigned int i;
+
+	for (a = addr; a < addr + len; a += BLOCK) {
+		unsigned int b = (unsigned int)(a / BLOCK);
+
+		apply_count(s, b);
+		atomic_fetch_add(&s->erases[b], 1);
+		if (fallocate(s->store, FALLOC_FL_PUNCH_HOLE |
+			      FALLOC_FL_KEEP_SIZE, (off_t)a, BLOCK))
+			return -errno;
+		for (i = 0; i < MAP_SIZE; i++)
+			__atomic_store_n(&bitmap(s, b)[i], 0, __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+static const struct muse_ops srv_ops = {
+	.read = srv_read,
+	.write = srv_write,
+	.erase = srv_erase,
+};
+
+static void *srv_loop(void *arg)
+{
+	struct server *s = arg;
+
+	muse_session_loop_mt(s->se, 2);
+	return NULL;
+}
+
+static struct muse_device prog_device(const char *name)
+{
+	const struct muse_device dev = {
+		.name = name, .type = MUSE_TYPE_NAND,
+		.flags = MUSE_FLAG_WRITEABLE, .size = SIZE,
+		.writesize = PAGE, .erasesize = BLOCK, .oobsize = OOB,
+		.oobavail = 32, .subpage_shift = SUBPAGE_SHIFT,
+		.max_io = 2 * BLOCK,
+	};
+
+	return dev;
+}
+
+/* A fresh inverted store in a memfd, and a session for it: NULL or why. */
+static const char *srv_start(struct server *s, unsigned int session_flags)
+{
+	const struct muse_device dev = prog_device(NAME);
+	const unsigned int want = MUSE_EXT_PASSTHROUGH | MUSE_EXT_KERNEL_ERASE |
+				  MUSE_EXT_KERNEL_PROGRAM;
+	const char *err = NULL;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->apply_lock, NULL);
+	s->store = memfd_create("progtest", MFD_CLOEXEC);
+	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
+		return "memfd";
+	s->mem = mmap(NULL, STORE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      s->store, 0);
+	if (s->mem == MAP_FAILED) {
+		close(s->store);
+		return "mmap of the store";
+	}
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     session_flags, s, &s->se) ||
+	    muse_session_open(s->se, NULL) || muse_session_init(s->se))
+		err = "session set-up";
+	else if ((session_flags & MUSE_SESSION_KERNEL_PROGRAM) &&
+		 (muse_session_extensions(s->se) & want) != want)
+		err = "the module did not offer passthrough, kernel erase and kernel program";
+	else if (muse_session_max_io(s->se) != 2 * BLOCK)
+		err = "the I/O unit is not two eraseblocks (muse.ko's max_io?)";
+	else if (muse_session_set_backing(s->se, s->store, 0,
+					  MUSE_PT_INVERTED))
+		err = "muse_session_set_backing";
+	else if (pthread_create(&s->loop, NULL, srv_loop, s))
+		err = "pthread_create";
+	if (err) {
+		if (s->se)
+			muse_session_destroy(s->se);
+		munmap(s->mem, STORE_SIZE);
+		close(s->store);
+		s->se = NULL;
+	}
+	return err;
+}
+
+static void srv_stop(struct server *s)
+{
+	muse_session_exit(s->se);
+	pthread_join(s->loop, NULL);
+	muse_session_destroy(s->se);
+	munmap(s->mem, STORE_SIZE);
+	close(s->store);
+}
+
+static const char *erase_setup(struct server *s)
+{
+	return muse_session_set_erase_backing(s->se, OOB_OFF, ECOUNT_OFF,
+					      sizeof(uint32_t)) ?
+	       "muse_session_set_erase_backing" : NULL;
+}
+
+/* Erase backing and program backing with @rules. */
+static const char *setup(struct server *s, unsigned int rules)
+{
+	const char *err = erase_setup(s);
+	int ret;
+
+	if (err)
+		return err;
+	ret = muse_session_set_program_backing(s->se, MAP_OFF, MAP_SIZE,
+					       PCOUNT_OFF, sizeof(uint16_t),
+					       rules);
+	if (ret) {
+		note("muse_session_set_program_backing: %s\n", strerror(-ret));
+		return "muse_session_set_program_backing";
+	}
+	return NULL;
+}
+
+static const char *grant(struct server *s, unsigned int b, unsigned int n,
+			 uint32_t budget)
+{
+	return muse_session_program_grant(s->se, b, n, budget) ?
+	       "muse_session_program_grant" : NULL;
+}
+
+static const char *erase_grant(struct server *s, unsigned int b,
+			       unsigned int n, uint32_t budget)
+{
+	return muse_session_erase_grant(s->se, b, n, budget) ?
+	       "muse_session_erase_grant" : NULL;
+}
+
+static unsigned int popcount_block(struct server *s, unsigned int b)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAP_SIZE; i++)
+		n += (unsigned int)__builtin_popcount(
+			__atomic_load_n(&bitmap(s, b)[i], __ATOMIC_SEQ_CST));
+	return n;
+}
+
+/* Whether bits [first, first + n) of block @b are set, and no other. */
+static bool bits_exactly(struct server *s, unsigned int b, unsigned int first,
+			 unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < SUBS_PER_BLOCK; i++) {
+		bool set = bitmap(s, b)[i / 8] & (1u << (i % 8));
+
+		if (set != (i >= first && i < first + n))
+			return false;
+	}
+	return true;
+}
+
+static void set_pcount(struct server *s, unsigned int b, uint16_t v)
+{
+	pthread_mutex_lock(&s->apply_lock);
+	s->applied[b] += __atomic_exchange_n(pcount(s, b), v,
+					     __ATOMIC_SEQ_CST);
+	s->applied[b] -= v;
+	pthread_mutex_unlock(&s->apply_lock);
+}
+
+/* Whether the file holds @len bytes of pattern @seed at @off, inverted. */
+static bool file_holds(struct server *s, uint64_t off, size_t len,
+		       unsigned int seed)
+{
+	static uint8_t want[2 * BLOCK];
+
+	if (len > sizeof(want))
+		return false;
+	pattern(want, len, seed);
+	invert(want, len);
+	return !memcmp(s->mem + off, want, len);
+}
+
+/* Whether the MTD reads @len bytes of pattern @seed at @off. */
+static bool mtd_holds(int mtd, uint64_t off, size_t len, unsigned int seed)
+{
+	static uint8_t want[2 * BLOCK], got[2 * BLOCK];
+
+	if (len > sizeof(want) ||
+	    pread(mtd, got, len, (off_t)off) != (ssize_t)len)
+		return false;
+	pattern(want, len, seed);
+	return !memcmp(got, want, len);
+}
+
+static int write_pattern(int mtd, uint64_t off, size_t len, unsigned int seed)
+{
+	static uint8_t buf[2 * BLOCK];
+
+	if (len > sizeof(buf))
+		return -1;
+	pattern(buf, len, seed);
+	return pwrite(mtd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
+/* MEMWRITE of pattern @seed in @mode, with @ooblen bytes of OOB. */
+static int memwrite(int mtd, uint64_t off, size_t len, size_t ooblen,
+		    uint8_t mode, unsigned int seed)
+{
+	static uint8_t buf[PAGE], oob[OOB];
+	struct mtd_write_req req = {
+		.start = off, .len = len, .ooblen = ooblen,
+		.usr_data = (uintptr_t)buf, .usr_oob = (uintptr_t)oob,
+		.mode = mode,
+	};
+
+	if (len > sizeof(buf) || ooblen > sizeof(oob))
+		return -1;
+	pattern(buf, len, seed);
+	memset(oob, 0x5a, sizeof(oob));
+	return ioctl(mtd, MEMWRITE, &req);
+}
+
+static int erase_blocks(int mtd, unsigned int b, unsigned int n)
+{
+	struct erase_info_user erase = { .start = b * BLOCK,
+					  .length = n * BLOCK };
+
+	return ioctl(mtd, MEMERASE, &erase);
+}
+
+/*
+ * One write and what it must have been: the kernel's (no request, its
+ * subpages added to the kernel's programs of the block) or a request.
+ * The data lands in the file either way.  Returns NULL or why.
+ */
+struct expect_write {
+	const char *what;
+	uint64_t off;
+	size_t len;
+	bool kernel;
+};
+
+static const char *judge(struct server *s, const struct expect_write *w,
+			 unsigned int seed, unsigned int writes_before,
+			 unsigned int subs_before)
+{
+	unsigned int b = (unsigned int)(w->off / BLOCK);
+	unsigned int writes = atomic_load(&s->writes[b]);
+	unsigned int subs = kernel_subs(s, b);
+	static char why[200];
+
+	note("%s: %u request(s), %u kernel subpage(s)\n", w->what,
+	     writes - writes_before, subs - subs_before);
+	if (!file_holds(s, w->off, w->len, seed)) {
+		snprintf(why, sizeof(why), "%s: the file does not hold ~data",
+			 w->what);
+		return why;
+	}
+	if (w->kernel && (writes != writes_before ||
+			  subs != subs_before + w->len / SUBPAGE)) {
+		snprintf(why, sizeof(why),
+			 "%s: not the kernel's (%u requests, %u subpages counted, want 0 and %zu)",
+			 w->what, writes - writes_before, subs - subs_before,
+			 w->len / SUBPAGE);
+		return why;
+	}
+	if (!w->kernel && (writes != writes_before + 1 ||
+			   subs != subs_before)) {
+		snprintf(why, sizeof(why),
+			 "%s: not a request (%u requests, %u subpages counted, want 1 and 0)",
+			 w->what, writes - writes_before, subs - subs_before);
+		return why;
+	}
+	return NULL;
+}
+
+static const char *expect_pwrite(struct server *s, int mtd,
+				 const struct expect_write *w,
+				 unsigned int seed)
+{
+	unsigned int b = (unsigned int)(w->off / BLOCK);
+	unsigned int writes = atomic_load(&s->writes[b]);
+	unsigned int subs = kernel_subs(s, b);
+
+	if (write_pattern(mtd, w->off, w->len, seed))
+		return w->what;
+	return judge(s, w, seed, writes, subs);
+}
+
+/* --- ioctls --------------------------------------------------------- */
+
+static int program_backing_errno(int fd, uint64_t map, uint32_t map_stride,
+				 uint64_t count, uint32_t count_stride,
+				 uint32_t rules, uint32_t flags)
+{
+	struct muse_program_backing arg = {
+		.map_offset = map, .map_stride = map_stride,
+		.count_offset = count, .count_stride = count_stride,
+		.rules = rules, .flags = flags,
+	};
+
+	return ioctl(fd, MUSE_IOC_PROGRAM_BACKING, &arg) ? errno : 0;
+}
+
+static int program_grant_errno(int fd, uint64_t first, uint64_t count,
+			       uint32_t budget, uint32_t padding)
+{
+	struct muse_program_grant arg = {
+		.first_block = first, .count = count, .budget = budget,
+		.padding = padding,
+	};
+
+	return ioctl(fd, MUSE_IOC_PROGRAM_GRANT, &arg) ? errno : 0;
+}
+
+static int budget_errno(int fd, uint32_t op, uint32_t padding,
+			uint64_t *value)
+{
+	struct muse_kernel_budget arg = {
+		.op = op, .padding = padding, .value = *value,
+	};
+	int ret = ioctl(fd, MUSE_IOC_KERNEL_BUDGET, &arg) ? errno : 0;
+
+	*value = arg.value;
+	return ret;
+}
+
+/* The three ioctls with valid arguments on @fd: each errno must be @want. */
+static const char *all_three_errno(int fd, int want, const char *what)
+{
+	static char why[160];
+	uint64_t value = 1;
+	int e[3];
+
+	e[0] = program_backing_errno(fd, MAP_OFF, MAP_SIZE, PCOUNT_OFF, 2, 0,
+				     0);
+	e[1] = program_grant_errno(fd, 0, 1, 1, 0);
+	e[2] = budget_errno(fd, MUSE_BUDGET_SET, 0, &value);
+	note("%s: %s, %s, %s\n", what, strerror(e[0]), strerror(e[1]),
+	     strerror(e[2]));
+	if (e[0] == want && e[1] == want && e[2] == want)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "%s: PROGRAM_BACKING %s, PROGRAM_GRANT %s, KERNEL_BUDGET %s, want %s",
+		 what, strerror(e[0]), strerror(e[1]), strerror(e[2]),
+		 strerror(want));
+	return why;
+}
+
+/*
+ * A second connection, initialised with @flags and no loop, its backing
+ * file @fd registered inverted (unless -1): NULL if it could not be set up.
+ */
+static struct muse_session *other_session(unsigned int flags, int fd)
+{
+	const struct muse_device dev = prog_device(NAME "-other");
+	struct muse_session *se = NULL;
+
+	if (muse_session_new(&dev, sizeof(dev), &srv_ops, sizeof(srv_ops),
+			     flags, NULL, &se) ||
+	    muse_session_open(se, NULL) || muse_session_init(se) ||
+	    (fd >= 0 && muse_session_set_backing(se, fd, 0, MUSE_PT_INVERTED))) {
+		if (se)
+			muse_session_destroy(se);
+		return NULL;
+	}
+	return se;
+}
+
+/* Before INIT ended and without the extensions: EOPNOTSUPP. */
+static const char *ioctls_unsupported(struct server *s)
+{
+	struct muse_session *se;
+	const char *err;
+	uint64_t value = 0;
+	int fd, e;
+
+	fd = open("/dev/muse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return "open /dev/muse";
+	err = all_three_errno(fd, EOPNOTSUPP, "before INIT");
+	close(fd);
+	if (err)
+		return err;
+
+	/* Kernel erase but not kernel program: the budget only. */
+	se = other_session(MUSE_SESSION_PASSTHROUGH | MUSE_SESSION_KERNEL_ERASE,
+			   s->store);
+	if (!se)
+		return "a connection with kernel erase only";
+	fd = muse_session_fd(se);
+	e = program_backing_errno(fd, MAP_OFF, MAP_SIZE, PCOUNT_OFF, 2, 0, 0);
+	if (!e)
+		e = -1;
+	if (e == EOPNOTSUPP)
+		e = program_grant_errno(fd, 0, 1, 1, 0);
+	if (e == EOPNOTSUPP)
+		e = budget_errno(fd, MUSE_BUDGET_GET, 0, &value);
+	muse_session_destroy(se);
+	note("kernel erase only: budget GET %s, %llx\n", strerror(e),
+	     (unsigned long long)value);
+	if (e || value != MUSE_BUDGET_UNLIMITED)
+		return "kernel erase only: the program ioctls not EOPNOTSUPP, or the budget not there (unlimited)";
+
+	se = other_session(MUSE_SESSION_PASSTHROUGH, s->store);
+	if (!se)
+		return "a connection with passthrough only";
+	err = all_three_errno(muse_session_fd(se), EOPNOTSUPP,
+			      "passthrough only");
+	muse_session_destroy(se);
+	return err;
+}
+
+/* Drop CAP_SYS_ADMIN in a child: the three ioctls are EPERM there. */
+static const char *ioctls_need_admin(struct server *s)
+{
+	int fd = muse_session_fd(s->se), status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(drop_admin() ? 2 :
+		      all_three_errno(fd, EPERM, "without CAP_SYS_ADMIN") ?
+		      1 : 0);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
+		return "the child without CAP_SYS_ADMIN did not run";
+	return WEXITSTATUS(status) ?
+	       "without CAP_SYS_ADMIN an ioctl was not EPERM (-v says which)" :
+	       NULL;
+}
+
+static const char *case_ioctls(struct server *s, int mtd)
+{
+	static const struct {
+		uint64_t map, count;
+		uint32_t map_stride, count_stride, rules, flags;
+		int want;
+		const char *what;
+	} bad[] = {
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 2, 1U << 2, 0, EINVAL,
+		  "an unknown rule" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 2, 1U << 31, 0, EINVAL,
+		  "rule 31" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 2, 0, 1, EINVAL, "flags 1" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 2, 0, 1U << 31, EINVAL,
+		  "flags bit 31" },
+		{ MAP_OFF, PCOUNT_OFF + 1, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "odd count offset" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 3, 0, 0, EINVAL,
+		  "odd count stride" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 0, 0, 0, EINVAL,
+		  "count stride 0" },
+		{ MAP_OFF, PCOUNT_OFF, 0, 2, 0, 0, EINVAL, "map stride 0" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE - 1, 2, 0, 0, EINVAL,
+		  "map stride shorter than a bitmap" },
+		{ BLOCK, PCOUNT_OFF, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "bitmaps over the data" },
+		{ MAP_OFF, BLOCK, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "counts over the data" },
+		{ OOB_OFF + OOB, PCOUNT_OFF, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "bitmaps over the OOB" },
+		{ MAP_OFF, OOB_OFF + 2 * OOB, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "counts over the OOB" },
+		{ ECOUNT_OFF, PCOUNT_OFF, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "bitmaps over the erase counts" },
+		{ MAP_OFF, ECOUNT_OFF + 4, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "counts over the erase counts" },
+		{ MAP_OFF, MAP_OFF + 2 * MAP_SIZE, MAP_SIZE, 2, 0, 0, EINVAL,
+		  "counts over the bitmaps" },
+		{ MAP_OFF, MAP_OFF, MAP_SIZE, MAP_SIZE, 0, 0, EINVAL,
+		  "counts and bitmaps at the same place" },
+		{ MAP_OFF, PCOUNT_OFF + 2, MAP_SIZE, 2, 0, 0, ERANGE,
+		  "counts past EOF" },
+		{ MAP_OFF, PCOUNT_OFF, MAP_SIZE, 4, 0, 0, ERANGE,
+		  "count stride past EOF" },
+		{ STORE_SIZE, PCOUNT_OFF, MAP_SIZE, 2, 0, 0, ERANGE,
+		  "bitmaps past EOF" },
+		{ UINT64_MAX - 8, PCOUNT_OFF, MAP_SIZE, 2, 0, 0, ERANGE,
+		  "bitmaps wrap" },
+		{ MAP_OFF, UINT64_MAX - 1, MAP_SIZE, 2, 0, 0, ERANGE,
+		  "counts wrap" },
+		{ MAP_OFF, PCOUNT_OFF, UINT32_MAX, 2, 0, 0, ERANGE,
+		  "map stride past EOF, large" },
+	};
+	static char why[200];
+	int fd = muse_session_fd(s->se);
+	uint64_t value;
+	const char *err;
+	unsigned int i;
+	int e;
+
+	(void)mtd;
+	err = ioctls_unsupported(s);
+	if (err)
+		return err;
+	err = ioctls_need_admin(s);
+	if (err)
+		return err;
+	e = program_grant_errno(fd, 0, 1, 1, 0);
+	if (e != ENXIO)
+		return "a grant before MUSE_IOC_PROGRAM_BACKING was not ENXIO";
+	e = program_backing_errno(fd, MAP_OFF, MAP_SIZE, PCOUNT_OFF, 2, 0, 0);
+	if (e != ENXIO)
+		return "MUSE_IOC_PROGRAM_BACKING before the erase backing was not ENXIO";
+	err = erase_setup(s);
+	if (err)
+		return err;
+	e = program_grant_errno(fd, 0, 1, 1, 0);
+	if (e != ENXIO)
+		return "a grant before MUSE_IOC_PROGRAM_BACKING (erase backing set) was not ENXIO";
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = program_backing_errno(fd, bad[i].map, bad[i].map_stride,
+					  bad[i].count, bad[i].count_stride,
+					  bad[i].rules, bad[i].flags);
+		note("program backing, %s: %s\n", bad[i].what, strerror(e));
+		if (e != bad[i].want) {
+			snprintf(why, sizeof(why), "%s: %s, want %s",
+				 bad[i].what, strerror(e),
+				 strerror(bad[i].want));
+			return why;
+		}
+	}
+	/* Interleaved in one record per block, as ramflash's image. */
+	if (program_backing_errno(fd, REC_OFF + 32, REC_SIZE, REC_OFF + 26,
+				  REC_SIZE, MUSE_PROGRAM_RULES, 0))
+		return "a valid MUSE_IOC_PROGRAM_BACKING (bitmap and count in one record per block) failed";
+	if (program_backing_errno(fd, MAP_OFF, MAP_SIZE, PCOUNT_OFF, 2, 0, 0) !=
+	    EBUSY)
+		return "a second MUSE_IOC_PROGRAM_BACKING was not EBUSY";
+	if (program_grant_errno(fd, 0, 1, 1, 1) != EINVAL ||
+	    program_grant_errno(fd, 0, 1, 1, 1U << 31) != EINVAL ||
+	    program_grant_errno(fd, 0, 0, 1, 0) != EINVAL ||
+	    program_grant_errno(fd, BLOCKS, 1, 1, 0) != EINVAL ||
+	    program_grant_errno(fd, 1, UINT64_MAX, 1, 0) != EINVAL ||
+	    program_grant_errno(fd, UINT64_MAX, 2, 1, 0) != EINVAL ||
+	    program_grant_errno(fd, 0, BLOCKS + 1, 1, 0) != EINVAL)
+		return "a bad grant (range, padding) was not EINVAL";
+	if (program_grant_errno(fd, 0, BLOCKS, MUSE_PROGRAM_UNLIMITED, 0) ||
+	    program_grant_errno(fd, BLOCKS - 1, 1, 0, 0))
+		return "a valid grant failed";
+	value = 5;
+	if (budget_errno(fd, 3, 0, &value) != EINVAL ||
+	    budget_errno(fd, UINT32_MAX, 0, &value) != EINVAL ||
+	    budget_errno(fd, MUSE_BUDGET_GET, 1, &value) != EINVAL ||
+	    budget_errno(fd, MUSE_BUDGET_SET, 1U << 31, &value) != EINVAL)
+		return "a bad budget op or padding was not EINVAL";
+	value = 0;
+	if (budget_errno(fd, MUSE_BUDGET_GET, 0, &value) ||
+	    value != MUSE_BUDGET_UNLIMITED)
+		return "the budget was not unlimited at first (GET)";
+	value = 7;
+	if (budget_errno(fd, MUSE_BUDGET_SET, 0, &value))
+		return "SET of the budget failed";
+	value = 0;
+	if (budget_errno(fd, MUSE_BUDGET_GET, 0, &value) || value != 7)
+		return "GET did not return what SET set";
+	return NULL;
+}
+
+/* A backing file outside tmpfs: EOPNOTSUPP for the program backing. */
+static const char *case_not_tmpfs(struct server *s, int mtd)
+{
+	const char *dir = getenv("PROGTEST_NOT_TMPFS");
+	struct muse_session *se;
+	struct statfs sfs;
+	char path[256];
+	int fd, ret;
+
+	(void)s;
+	(void)mtd;
+	if (!dir) {
+		skip_reason = "no $PROGTEST_NOT_TMPFS";
+		return NULL;
+	}
+	if (statfs(dir, &sfs) || sfs.f_type == TMPFS_MAGIC)
+		return "$PROGTEST_NOT_TMPFS is not a directory outside tmpfs";
+	snprintf(path, sizeof(path), "%s/progtest-store", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, STORE_SIZE)) {
+		if (fd >= 0)
+			close(fd);
+		return "a store outside tmpfs";
+	}
+	se = other_session(ALL_THREE, fd);
+	ret = -1;
+	if (se && !muse_session_set_erase_backing(se, OOB_OFF, ECOUNT_OFF,
+						  sizeof(uint32_t)))
+		ret = -muse_session_set_program_backing(se, MAP_OFF, MAP_SIZE,
+							PCOUNT_OFF, 2, 0);
+	note("not-tmpfs (%s, f_type 0x%lx): %s\n", dir,
+	     (unsigned long)sfs.f_type, ret < 0 ? "no set-up" : strerror(ret));
+	if (se)
+		muse_session_destroy(se);
+	close(fd);
+	unlink(path);
+	if (ret < 0)
+		return "the connection outside tmpfs could not be set up";
+	return ret == EOPNOTSUPP ? NULL :
+	       "a program backing outside tmpfs was not EOPNOTSUPP";
+}
+
+/* --- program -------------------------------------------------------- */
+
+/*
+ * The writes of program and program-control: the kernel's where
+ * @granted (blocks 0-7), else each a request; the same bytes in the file.
+ */
+static const char *program_run(struct server *s, int mtd, bool granted)
+{
+	const char *err = setup(s, 0);
+	struct expect_write w;
+	unsigned int writes, subs, writes5, subs5;
+
+	err = err ?: granted ? grant(s, 0, 8, MUSE_PROGRAM_BUDGET_UNLIMITED) :
+		      NULL;
+	if (err)
+		return err;
+	/* A page, then a lone subpage of the next. */
+	w = (struct expect_write){ "a page of a granted block", BLOCK, PAGE,
+				   granted };
+	err = expect_pwrite(s, mtd, &w, 1);
+	if (err)
+		return err;
+	if (granted && !bits_exactly(s, 1, 0, SUBS_PER_PAGE))
+		return "a kernel program did not set exactly its subpages' bits";
+	w = (struct expect_write){ "subpage 5 of a granted block",
+				   BLOCK + PAGE + SUBPAGE, SUBPAGE, granted };
+	err = expect_pwrite(s, mtd, &w, 2);
+	if (err)
+		return err;
+	if (granted && (!(bitmap(s, 1)[0] & 0x20) ||
+			popcount_block(s, 1) != SUBS_PER_PAGE + 1))
+		return "a kernel program of subpage 5 did not set its bit alone";
+	if (!mtd_holds(mtd, BLOCK, PAGE, 1) ||
+	    !mtd_holds(mtd, BLOCK + PAGE + SUBPAGE, SUBPAGE, 2))
+		return "the programmed data does not read back";
+
+	/* OOB and RAW: requests. */
+	writes = atomic_load(&s->writes[1]);
+	subs = kernel_subs(s, 1);
+	if (memwrite(mtd, BLOCK + 2 * PAGE, PAGE, 16, MTD_OPS_PLACE_OOB, 3))
+		return "MEMWRITE with OOB";
+	w = (struct expect_write){ "a page with OOB", BLOCK + 2 * PAGE, PAGE,
+				   false };
+	err = judge(s, &w, 3, writes, subs);
+	if (err)
+		return err;
+	if (memwrite(mtd, BLOCK + 3 * PAGE, PAGE, 0, MTD_OPS_RAW, 4))
+		return "MEMWRITE RAW";
+	w = (struct expect_write){ "a RAW page", BLOCK + 3 * PAGE, PAGE, false };
+	err = judge(s, &w, 4, writes + 1, subs);
+	if (err)
+		return err;
+	/* Plain, but in-band with mode AUTO and no OOB: the kernel's. */
+	writes = atomic_load(&s->writes[1]);
+	subs = kernel_subs(s, 1);
+	if (memwrite(mtd, BLOCK + 4 * PAGE, PAGE, 0, MTD_OPS_AUTO_OOB, 5))
+		return "MEMWRITE AUTO without OOB";
+	w = (struct expect_write){ "a page, mode AUTO, no OOB",
+				   BLOCK + 4 * PAGE, PAGE, granted };
+	err = judge(s, &w, 5, writes, subs);
+	if (err)
+		return err;
+
+	/* Block 9 is never granted. */
+	w = (struct expect_write){ "a page of an ungranted block", 9 * BLOCK,
+				   PAGE, false };
+	err = expect_pwrite(s, mtd, &w, 6);
+	if (err)
+		return err;
+
+	/* Subpages set since the erase: the whole unit is a request. */
+	w = (struct expect_write){ "a page programmed again", BLOCK, PAGE,
+				   false };
+	err = expect_pwrite(s, mtd, &w, 7);
+	if (err)
+		return err;
+	w = (struct expect_write){ "page 1, its subpage 5 set", BLOCK + PAGE,
+				   PAGE, false };
+	err = expect_pwrite(s, mtd, &w, 8);
+	if (err)
+		return err;
+
+	/* The count may reach 0xffff, not pass it. */
+	set_pcount(s, 2, 0xfffc);
+	w = (struct expect_write){ "a page at count 0xfffc", 2 * BLOCK, PAGE,
+				   false };
+	err = expect_pwrite(s, mtd, &w, 9);
+	if (err)
+		return err;
+	set_pcount(s, 2, 0xfffb);
+	w = (struct expect_write){ "a page at count 0xfffb", 2 * BLOCK + PAGE,
+				   PAGE, granted };
+	err = expect_pwrite(s, mtd, &w, 10);
+	if (err)
+		return err;
+	if (granted && __atomic_load_n(pcount(s, 2), __ATOMIC_SEQ_CST) !=
+	    0xffff)
+		return "the count did not reach 0xffff";
+	w = (struct expect_write){ "a subpage at count 0xffff",
+				   2 * BLOCK + 2 * PAGE, SUBPAGE, false };
+	err = expect_pwrite(s, mtd, &w, 11);
+	if (err)
+		return err;
+
+	/* One unit (blocks 4-5) across two granted blocks: a request. */
+	writes5 = atomic_load(&s->writes[5]);
+	subs5 = kernel_subs(s, 5);
+	w = (struct expect_write){ "a unit across blocks 4 and 5",
+				   5 * BLOCK - PAGE, 2 * PAGE, false };
+	err = expect_pwrite(s, mtd, &w, 12);
+	if (err)
+		return err;
+	if (atomic_load(&s->writes[5]) != writes5 + 1 ||
+	    kernel_subs(s, 5) != subs5)
+		return "a unit across blocks 4 and 5: block 5's part was not the request's";
+	/* The same pages of the same blocks, two units: the kernel's. */
+	w = (struct expect_write){ "the last page of block 3 (unit 2-3)",
+				   4 * BLOCK - PAGE, PAGE, granted };
+	err = expect_pwrite(s, mtd, &w, 13);
+	if (err)
+		return err;
+	if (!mtd_holds(mtd, 5 * BLOCK - PAGE, 2 * PAGE, 12) ||
+	    !mtd_holds(mtd, BLOCK + 4 * PAGE, PAGE, 5) ||
+	    !mtd_holds(mtd, 2 * BLOCK + PAGE, PAGE, 10))
+		return "the data does not read back";
+	return NULL;
+}
+
+static const char *case_program(struct server *s, int mtd)
+{
+	return program_run(s, mtd, true);
+}
+
+static const char *case_program_control(struct server *s, int mtd)
+{
+	return program_run(s, mtd, false);
+}
+
+/* --- rules ---------------------------------------------------------- */
+
+static const char *rules_run(struct server *s, int mtd, unsigned int rules)
+{
+	const bool in_order = rules & MUSE_PROGRAM_RULE_IN_ORDER;
+	const bool whole = rules & MUSE_PROGRAM_RULE_WHOLE_PAGES;
+	const struct expect_write writes[] = {
+		{ "page 2", BLOCK + 2 * PAGE, PAGE, true },
+		{ "page 1, below page 2", BLOCK + PAGE, PAGE, !in_order },
+		{ "subpage 2 of page 5", BLOCK + 5 * PAGE + 2 * SUBPAGE,
+		  SUBPAGE, !whole },
+		{ "subpage 1 of page 5, below subpage 2",
+		  BLOCK + 5 * PAGE + SUBPAGE, SUBPAGE, !in_order && !whole },
+		{ "pages 6-7, above all", BLOCK + 6 * PAGE, 2 * PAGE, true },
+	};
+	const char *err = setup(s, rules);
+	unsigned int i;
+
+	err = err ?: grant(s, 1, 1, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	for (i = 0; !err && i < sizeof(writes) / sizeof(writes[0]); i++)
+		err = expect_pwrite(s, mtd, &writes[i], 20 + i);
+	for (i = 0; !err && i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (!mtd_holds(mtd, writes[i].off, writes[i].len, 20 + i))
+			err = "the data does not read back";
+	return err;
+}
+
+static const char *case_rules_none(struct server *s, int mtd)
+{
+	return rules_run(s, mtd, 0);
+}
+
+static const char *case_in_order(struct server *s, int mtd)
+{
+	return rules_run(s, mtd, MUSE_PROGRAM_RULE_IN_ORDER);
+}
+
+static const char *case_whole_pages(struct server *s, int mtd)
+{
+	return rules_run(s, mtd, MUSE_PROGRAM_RULE_WHOLE_PAGES);
+}
+
+static const char *case_in_order_whole_pages(struct server *s, int mtd)
+{
+	return rules_run(s, mtd, MUSE_PROGRAM_RULE_IN_ORDER |
+			 MUSE_PROGRAM_RULE_WHOLE_PAGES);
+}
+
+/* --- budgets -------------------------------------------------------- */
+
+/* Pages @first.. of block @b, one write each: @kernel of them the kernel's. */
+static const char *pages_then_requests(struct server *s, int mtd,
+				       unsigned int b, unsigned int first,
+				       unsigned int n, unsigned int kernel)
+{
+	static char why[160];
+	unsigned int i;
+	const char *err;
+
+	for (i = 0; i < n; i++) {
+		struct expect_write w = {
+			"", (uint64_t)b * BLOCK + (first + i) * PAGE, PAGE,
+			i < kernel,
+		};
+
+		snprintf(why, sizeof(why), "page %u of block %u (write %u, %u the kernel's)",
+			 first + i, b, i + 1, kernel);
+		w.what = why;
+		err = expect_pwrite(s, mtd, &w, 30 + first + i);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static const char *case_block_budget(struct server *s, int mtd)
+{
+	const char *err = setup(s, 0);
+
+	err = err ?: grant(s, 1, 1, 3);
+	err = err ?: pages_then_requests(s, mtd, 1, 0, 5, 3);
+	/* A new grant replaces what is left (nothing): two more. */
+	err = err ?: grant(s, 1, 1, 2);
+	err = err ?: pages_then_requests(s, mtd, 1, 5, 3, 2);
+	/* Budget left, taken back: a request. */
+	err = err ?: grant(s, 1, 1, 5);
+	err = err ?: pages_then_requests(s, mtd, 1, 8, 1, 1);
+	err = err ?: grant(s, 1, 1, 0);
+	err = err ?: pages_then_requests(s, mtd, 1, 9, 1, 0);
+	/* Unlimited. */
+	err = err ?: grant(s, 1, 1, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: pages_then_requests(s, mtd, 1, 10, 6, 6);
+	if (err)
+		return err;
+	/* One unit of four pages takes one. */
+	err = grant(s, 1, 1, 1);
+	if (!err) {
+		const struct expect_write w = {
+			"four pages in one unit, budget 1", BLOCK + 16 * PAGE,
+			4 * PAGE, true,
+		};
+
+		err = expect_pwrite(s, mtd, &w, 29);
+	}
+	err = err ?: pages_then_requests(s, mtd, 1, 20, 1, 0);
+	if (!err && kernel_subs(s, 1) != (3 + 2 + 1 + 6 + 4) * SUBS_PER_PAGE)
+		return "the kernel's programs of block 1 are not the budgets'";
+	return err;
+}
+
+static const char *budget_is(struct server *s, uint64_t want, const char *why)
+{
+	uint64_t left = 0;
+
+	if (muse_session_kernel_budget(s->se, &left))
+		return "muse_session_kernel_budget";
+	note("%s: budget %llu, want %llu\n", why, (unsigned long long)left,
+	     (unsigned long long)want);
+	return left == want ? NULL : why;
+}
+
+static const char *case_device_budget(struct server *s, int mtd)
+{
+	const char *err = setup(s, 0);
+
+	err = err ?: grant(s, 0, BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: erase_grant(s, 0, BLOCKS, MUSE_ERASE_BUDGET_UNLIMITED);
+	err = err ?: budget_is(s, MUSE_KERNEL_BUDGET_UNLIMITED,
+			       "the budget is not unlimited at first");
+	if (err)
+		return err;
+	if (muse_session_set_kernel_budget(s->se, 5))
+		return "muse_session_set_kernel_budget";
+	/* 5: an erase, two programs, an erase, the server's take. */
+	if (erase_blocks(mtd, 2, 1) || ecount(s, 2) != 1 ||
+	    atomic_load(&s->erases[2]))
+		return "an erase within the budget was not the kernel's";
+	err = budget_is(s, 4, "a kernel erase did not take one");
+	err = err ?: pages_then_requests(s, mtd, 2, 0, 2, 2);
+	err = err ?: budget_is(s, 2, "two kernel programs did not take two");
+	if (err)
+		return err;
+	if (erase_blocks(mtd, 3, 1) || ecount(s, 3) != 1)
+		return "the fourth operation was not the kernel's";
+	if (muse_session_take_kernel_budget(s->se) != 1)
+		return "the server's take of the last one did not succeed";
+	err = budget_is(s, 0, "the budget is not spent");
+	/* Spent: requests, and a take that takes nothing, twice. */
+	err = err ?: pages_then_requests(s, mtd, 3, 0, 1, 0);
+	if (err)
+		return err;
+	if (erase_blocks(mtd, 2, 1) || ecount(s, 2) != 1 ||
+	    atomic_load(&s->erases[2]) != 1)
+		return "an erase with the budget spent was not a request";
+	if (muse_session_take_kernel_budget(s->se) != 0 ||
+	    muse_session_take_kernel_budget(s->se) != 0)
+		return "a take of a spent budget did not return 0";
+	err = budget_is(s, 0, "a take of a spent budget changed it");
+	if (err)
+		return err;
+
+	/* One left: a two-block erase is the kernel's, then a request. */
+	if (muse_session_set_kernel_budget(s->se, 1) || erase_blocks(mtd, 4, 2))
+		return "an erase of two blocks with one left";
+	if (ecount(s, 4) != 1 || atomic_load(&s->erases[4]) ||
+	    ecount(s, 5) || atomic_load(&s->erases[5]) != 1)
+		return "a budget of one did not stop a two-block erase after its first block";
+	/* One left: a program, then a request. */
+	if (muse_session_set_kernel_budget(s->se, 1))
+		return "muse_session_set_kernel_budget";
+	err = pages_then_requests(s, mtd, 6, 0, 3, 1);
+	err = err ?: budget_is(s, 0, "the budget is not spent after a program");
+	if (err)
+		return err;
+
+	/* Unlimited again: the kernel's, nothing taken. */
+	if (muse_session_set_kernel_budget(s->se, MUSE_KERNEL_BUDGET_UNLIMITED))
+		return "muse_session_set_kernel_budget";
+	err = pages_then_requests(s, mtd, 6, 3, 1, 1);
+	if (err)
+		return err;
+	if (muse_session_take_kernel_budget(s->se) != 1)
+		return "a take of an unlimited budget did not return 1";
+	return budget_is(s, MUSE_KERNEL_BUDGET_UNLIMITED,
+			 "an unlimited budget changed");
+}
+
+/* --- take-back race ------------------------------------------------- */
+
+#define RACE_FIRST	8u
+#define RACE_BLOCKS	4u
+#define RACE_WRITERS	4u
+#define RACE_PAGES	(RACE_BLOCKS * PAGES_PER_BLOCK)
+/* Every eighth page stays erased: the bitmaps must say which. */
+#define RACE_WRITTEN(p)	((p) % 8 != 7)
+
+struct race {
+	struct server *s;
+	int mtd;
+	atomic_uint next[RACE_WRITERS];	/* pages done per writer */
+	atomic_uint failed;
+	atomic_uint done;		/* writers finished */
+};
+
+struct race_writer {
+	struct race *r;
+	unsigned int id;
+};
+
+static void *race_write(void *arg)
+{
+	struct race_writer *me = arg;
+	struct race *r = me->r;
+	unsigned int p;
+
+	for (p = me->id; p < RACE_PAGES; p += RACE_WRITERS) {
+		if (RACE_WRITTEN(p) &&
+		    write_pattern(r->mtd, RACE_FIRST * BLOCK + (uint64_t)p * PAGE,
+				  PAGE, 100 + p))
+			atomic_fetch_add(&r->failed, 1);
+		atomic_fetch_add(&r->next[me->id], 1);
+	}
+	atomic_fetch_add(&r->done, 1);
+	return NULL;
+}
+
+static unsigned int race_kernel(struct server *s)
+{
+	unsigned int b, n = 0;
+
+	for (b = RACE_FIRST; b < RACE_FIRST + RACE_BLOCKS; b++)
+		n += kernel_subs(s, b);
+	return n;
+}
+
+static unsigned int race_requests(struct server *s)
+{
+	unsigned int b, n = 0;
+
+	for (b = RACE_FIRST; b < RACE_FIRST + RACE_BLOCKS; b++)
+		n += atomic_load(&s->writes[b]);
+	return n;
+}
+
+static bool race_over(struct race *r)
+{
+	return atomic_load(&r->done) == RACE_WRITERS;
+}
+
+/* Wait up to 10 s for @n more requests, or the writers' end. */
+static void race_wait_requests(struct race *r, unsigned int n)
+{
+	unsigned int want = race_requests(r->s) + n;
+	int i;
+
+	for (i = 0; i < 10000 && !race_over(r) &&
+	     race_requests(r->s) < want; i++)
+		usleep(1000);
+}
+
+/* After the writers: every page, every bit, every count. */
+static const char *race_verify(struct race *r)
+{
+	static uint8_t got[PAGE];
+	struct server *s = r->s;
+	unsigned int p, b, kernel = race_kernel(s), requested = 0;
+	unsigned int written = 0;
+
+	for (b = RACE_FIRST; b < RACE_FIRST + RACE_BLOCKS; b++)
+		requested += atomic_load(&s->write_subs[b]);
+	for (p = 0; p < RACE_PAGES; p++) {
+		uint64_t off = RACE_FIRST * BLOCK + (uint64_t)p * PAGE;
+		unsigned int sub = (unsigned int)(off % BLOCK) / SUBPAGE;
+		uint8_t byte = bitmap(s, (unsigned int)(off / BLOCK))[sub / 8];
+		unsigned int bits = (byte >> (sub % 8)) & 0xf;
+
+		if (RACE_WRITTEN(p)) {
+			written += SUBS_PER_PAGE;
+			if (!mtd_holds(r->mtd, off, PAGE, 100 + p))
+				return "a page written during the race does not read back";
+			if (bits != 0xf)
+				return "a page written during the race has not all its bits";
+		} else {
+			if (pread(r->mtd, got, PAGE, (off_t)off) != PAGE ||
+			    !all_ff(got, PAGE))
+				return "a page never written does not read erased";
+			if (bits)
+				return "a page never written has bits set";
+		}
+	}
+	note("takeback-race: %u subpages written, %u by the kernel, %u by requests\n",
+	     written, kernel, requested);
+	if (kernel + requested != written)
+		return "kernel programs + request subpages != subpages written: a program lost or counted twice";
+	if (!kernel || !requested)
+		return "the writers' pages were not both the kernel's and requests: the case proved nothing";
+	return NULL;
+}
+
+static const char *case_takeback_race(struct server *s, int mtd)
+{
+	struct race r = { .s = s, .mtd = mtd };
+	struct race_writer w[RACE_WRITERS];
+	pthread_t threads[RACE_WRITERS];
+	unsigned int i, rounds = 0, proved = 0, before, after;
+	const char *err = setup(s, 0);
+
+	if (err)
+		return err;
+	for (i = 0; i < RACE_WRITERS; i++) {
+		w[i] = (struct race_writer){ &r, i };
+		pthread_create(&threads[i], NULL, race_write, &w[i]);
+	}
+	while (!err && !race_over(&r)) {
+		before = race_kernel(s);
+		err = grant(s, RACE_FIRST, RACE_BLOCKS,
+			    MUSE_PROGRAM_BUDGET_UNLIMITED);
+		if (err)
+			break;
+		/* Some kernel programs (up to 10 s: slow under TCG). */
+		for (i = 0; i < 10000 && !race_over(&r) &&
+		     race_kernel(s) < before + 2 * SUBS_PER_PAGE; i++)
+			usleep(200);
+		/* Races with the kernel programs in flight. */
+		err = grant(s, RACE_FIRST, RACE_BLOCKS, 0);
+		after = race_kernel(s);
+		if (err)
+			break;
+		race_wait_requests(&r, RACE_WRITERS);
+		if (race_kernel(s) != after)
+			err = "a kernel program ran after the take-back returned";
+		rounds++;
+		proved += after > before && !race_over(&r);
+	}
+	for (i = 0; i < RACE_WRITERS; i++)
+		pthread_join(threads[i], NULL);
+	note("takeback-race: %u rounds, %u with kernel programs then requests\n",
+	     rounds, proved);
+	if (err)
+		return err;
+	if (atomic_load(&r.failed))
+		return "a writer's write failed";
+	if (!proved)
+		return "no round saw kernel programs and then requests: the case proved nothing";
+	return race_verify(&r);
+}
+
+/* --- erase ---------------------------------------------------------- */
+
+static const char *case_erase_clears(struct server *s, int mtd)
+{
+	const char *err = setup(s, 0);
+	static uint8_t page[PAGE];
+	uint8_t block2[MAP_SIZE];
+
+	err = err ?: grant(s, 1, 2, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: erase_grant(s, 1, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+	err = err ?: pages_then_requests(s, mtd, 1, 0, 4, 4);
+	err = err ?: pages_then_requests(s, mtd, 2, 0, 1, 1);
+	if (err)
+		return err;
+	if (!bits_exactly(s, 1, 0, 4 * SUBS_PER_PAGE))
+		return "block 1's bits are not its four pages";
+	memcpy(block2, bitmap(s, 2), MAP_SIZE);
+	if (erase_blocks(mtd, 1, 1))
+		return "erase of block 1";
+	if (atomic_load(&s->erases[1]) || ecount(s, 1) != 1)
+		return "the erase of block 1 was not the kernel's";
+	if (popcount_block(s, 1))
+		return "a kernel erase left bits in its block's bitmap";
+	if (memcmp(block2, bitmap(s, 2), MAP_SIZE))
+		return "a kernel erase changed another block's bitmap";
+	if (kernel_subs(s, 1) != 4 * SUBS_PER_PAGE)
+		return "a kernel erase changed its block's program count";
+	/* Erased: the kernel's to program again, from its first page. */
+	err = pages_then_requests(s, mtd, 1, 0, 1, 1);
+	if (err)
+		return err;
+	if (!bits_exactly(s, 1, 0, SUBS_PER_PAGE) ||
+	    !mtd_holds(mtd, BLOCK, PAGE, 30) ||
+	    pread(mtd, page, PAGE, BLOCK + PAGE) != PAGE || !all_ff(page, PAGE))
+		return "block 1 programmed again is not its one page";
+	return NULL;
+}
+
+/* Without program state the kernel leaves where a bitmap would be. */
+static const char *case_erase_clears_control(struct server *s, int mtd)
+{
+	const char *err = erase_setup(s);
+	unsigned int i;
+
+	err = err ?: erase_grant(s, 1, 1, MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	memset(bitmap(s, 1), 0xff, MAP_SIZE);
+	if (erase_blocks(mtd, 1, 1) || atomic_load(&s->erases[1]) ||
+	    ecount(s, 1) != 1)
+		return "the erase of block 1 was not the kernel's";
+	for (i = 0; i < MAP_SIZE; i++)
+		if (bitmap(s, 1)[i] != 0xff)
+			return "a kernel erase without program state changed the file where a bitmap would be";
+	return NULL;
+}
+
+/*
+ * Run @run on a fresh server (all three extensions) with its MTD open
+ * read-write; returns why it failed, NULL if it passed (or skipped).
+ */
+static const char *run_served(const char *(*run)(struct server *s, int mtd))
+{
+	struct server s;
+	const char *why = srv_start(&s, ALL_THREE);
+	int mtd = -1;
+
+	if (why)
+		return why;
+	mtd = procmtd_open(NAME, O_RDWR);
+	why = mtd < 0 ? "the MTD did not appear" : run(&s, mtd);
+	if (mtd >= 0)
+		close(mtd);
+	srv_stop(&s);
+	return why;
+}
+
+#define SERVED(fn) \
+	static const char *fn##_served(void) { return run_served(fn); }
+SERVED(case_ioctls)
+SERVED(case_not_tmpfs)
+SERVED(case_program)
+SERVED(case_program_control)
+SERVED(case_rules_none)
+SERVED(case_in_order)
+SERVED(case_whole_pages)
+SERVED(case_in_order_whole_pages)
+SERVED(case_block_budget)
+SERVED(case_device_budget)
+SERVED(case_takeback_race)
+SERVED(case_erase_clears)
+SERVED(case_erase_clears_control)
+
+static const struct peer_case cases[] = {
+	{ "ioctls", case_ioctls_served },
+	{ "not-tmpfs", case_not_tmpfs_served },
+	{ "program", case_program_served },
+	{ "program-control", case_program_control_served },
+	{ "rules-none", case_rules_none_served },
+	{ "in-order", case_in_order_served },
+	{ "whole-pages", case_whole_pages_served },
+	{ "in-order-whole-pages", case_in_order_whole_pages_served },
+	{ "block-budget", case_block_budget_served },
+	{ "device-budget", case_device_budget_served },
+	{ "takeback-race", case_takeback_race_served },
+	{ "erase-clears", case_erase_clears_served },
+	{ "erase-clears-control", case_erase_clears_control_served },
+};
+
+const struct peer_target target_program = PEER_TARGET("program",
+	"kernel program and the kernel budget, a libmuse server with\n"
+	"               its data and program state in a memfd\n"
+	"               (tests/vm's kernel-program-peer)",
+	cases);
