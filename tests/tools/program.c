@@ -43,11 +43,14 @@
  *               programs and the server's takes, and runs out exactly: in
  *               the middle of a multi-block erase, at a program; TAKE
  *               returns 0 exactly once spent, and unlimited takes nothing
- * takeback-race writers program pages of four blocks while the server
- *               grants and takes them back again and again: no kernel
- *               program after a take-back returned; afterwards every page
- *               reads back, the bitmaps hold exactly the subpages written,
- *               and kernel programs + request subpages = subpages written
+ * takeback-race four writers program pages of four blocks while the
+ *               server grants and takes them back again and again (after
+ *               a kernel program, and a varying moment): no kernel program
+ *               after a take-back returned; after each of 8 passes every
+ *               page reads back, the bitmaps hold exactly the subpages
+ *               written, and kernel programs + request subpages =
+ *               subpages written (the server applies the counts all the
+ *               while); the blocks are then erased for the next pass
  * erase-clears  a kernel erase of a block with program state clears its
  *               bitmap (no request), leaves the other blocks' and its
  *               count, and the block is the kernel's to program again
@@ -58,6 +61,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,6 +121,7 @@ struct server {
 	atomic_uint writes[BLOCKS];	/* WRITE requests touching a block */
 	atomic_uint write_subs[BLOCKS];	/* subpages they wrote */
 	atomic_uint erases[BLOCKS];	/* ERASE requests */
+	atomic_uchar requested[PAGES];	/* WRITE requests per page */
 	pthread_mutex_t apply_lock;	/* program counts vs. applied */
 	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
 };
@@ -203,6 +208,8 @@ static int srv_write(void *userdata, struct muse_req *req,
 	for (a = io->addr; a < io->addr + io->len; a++)
 		s->mem[a] = (uint8_t)~((const uint8_t *)io->buf)[a - io->addr];
 	set_bits(s, io->addr, io->len);
+	for (a = io->addr - io->addr % PAGE; a < io->addr + io->len; a += PAGE)
+		atomic_fetch_add(&s->requested[a / PAGE], 1);
 	for (a = io->addr - io->addr % BLOCK; a < io->addr + (io->len ?: 1);
 	     a += BLOCK) {
 		uint64_t from = a > io->addr ? a : io->addr;
@@ -414,14 +421,18 @@ static bool mtd_holds(int mtd, uint64_t off, size_t len, unsigned int seed)
 	return !memcmp(got, want, len);
 }
 
+/* Called by the race's writers at once: a buffer of its own each. */
 static int write_pattern(int mtd, uint64_t off, size_t len, unsigned int seed)
 {
-	static uint8_t buf[2 * BLOCK];
+	uint8_t *buf = malloc(len);
+	int ret = -1;
 
-	if (len > sizeof(buf))
-		return -1;
-	pattern(buf, len, seed);
-	return pwrite(mtd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	if (buf) {
+		pattern(buf, len, seed);
+		ret = pwrite(mtd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+	}
+	free(buf);
+	return ret;
 }
 
 /* MEMWRITE of pattern @seed in @mode, with @ooblen bytes of OOB. */
@@ -1150,8 +1161,9 @@ static const char *case_device_budget(struct server *s, int mtd)
 /* --- take-back race ------------------------------------------------- */
 
 #define RACE_FIRST	8u
-#define RACE_BLOCKS	4u
+#define RACE_BLOCKS	8u
 #define RACE_WRITERS	4u
+#define RACE_PASSES	16u
 #define RACE_PAGES	(RACE_BLOCKS * PAGES_PER_BLOCK)
 /* Every eighth page stays erased: the bitmaps must say which. */
 #define RACE_WRITTEN(p)	((p) % 8 != 7)
@@ -1159,7 +1171,7 @@ static const char *case_device_budget(struct server *s, int mtd)
 struct race {
 	struct server *s;
 	int mtd;
-	atomic_uint next[RACE_WRITERS];	/* pages done per writer */
+	unsigned int pass;
 	atomic_uint failed;
 	atomic_uint done;		/* writers finished */
 };
@@ -1168,6 +1180,11 @@ struct race_writer {
 	struct race *r;
 	unsigned int id;
 };
+
+static unsigned int race_seed(const struct race *r, unsigned int p)
+{
+	return 100 + r->pass * RACE_PAGES + p;
+}
 
 static void *race_write(void *arg)
 {
@@ -1178,9 +1195,10 @@ static void *race_write(void *arg)
 	for (p = me->id; p < RACE_PAGES; p += RACE_WRITERS) {
 		if (RACE_WRITTEN(p) &&
 		    write_pattern(r->mtd, RACE_FIRST * BLOCK + (uint64_t)p * PAGE,
-				  PAGE, 100 + p))
+				  PAGE, race_seed(r, p)))
 			atomic_fetch_add(&r->failed, 1);
-		atomic_fetch_add(&r->next[me->id], 1);
+		/* A kernel program is quick: let the grants flip meanwhile. */
+		sched_yield();
 	}
 	atomic_fetch_add(&r->done, 1);
 	return NULL;
@@ -1195,12 +1213,13 @@ static unsigned int race_kernel(struct server *s)
 	return n;
 }
 
-static unsigned int race_requests(struct server *s)
+/* The WRITE requests of the race's blocks, or (@subs) their subpages. */
+static unsigned int race_requests(struct server *s, bool subs)
 {
 	unsigned int b, n = 0;
 
 	for (b = RACE_FIRST; b < RACE_FIRST + RACE_BLOCKS; b++)
-		n += atomic_load(&s->writes[b]);
+		n += atomic_load(subs ? &s->write_subs[b] : &s->writes[b]);
 	return n;
 }
 
@@ -1209,27 +1228,87 @@ static bool race_over(struct race *r)
 	return atomic_load(&r->done) == RACE_WRITERS;
 }
 
-/* Wait up to 10 s for @n more requests, or the writers' end. */
-static void race_wait_requests(struct race *r, unsigned int n)
+/* Wait (up to 10 s) until @more() or the writers' end. */
+static void race_wait(struct race *r, unsigned int (*count)(struct server *),
+		      unsigned int want)
 {
-	unsigned int want = race_requests(r->s) + n;
-	int i;
+	struct timespec t0, now;
 
-	for (i = 0; i < 10000 && !race_over(r) &&
-	     race_requests(r->s) < want; i++)
-		usleep(1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* No sleep: a writer's program takes microseconds. */
+	while (!race_over(r) && count(r->s) < want) {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 10)
+			break;
+	}
 }
 
-/* After the writers: every page, every bit, every count. */
-static const char *race_verify(struct race *r)
+static unsigned int race_request_count(struct server *s)
+{
+	return race_requests(s, false);
+}
+
+/*
+ * Grant the race's blocks, let the kernel program some, take them back
+ * after a moment that varies, and see no kernel program after the
+ * take-back returned while requests go on.  Returns why it failed, or
+ * NULL; *@proved when the kernel programmed and requests followed.
+ */
+static const char *race_round(struct race *r, unsigned int *seed,
+			      bool *proved)
+{
+	struct server *s = r->s;
+	unsigned int before = race_kernel(s), after, requests, spin;
+	const char *err;
+
+	err = grant(s, RACE_FIRST, RACE_BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	race_wait(r, race_kernel, before + SUBS_PER_PAGE);
+	for (spin = rand_r(seed) % 4; spin; spin--)
+		sched_yield();
+	/* Races with the kernel programs in flight. */
+	err = grant(s, RACE_FIRST, RACE_BLOCKS, 0);
+	after = race_kernel(s);
+	requests = race_request_count(s);
+	if (err)
+		return err;
+	race_wait(r, race_request_count, requests + RACE_WRITERS);
+	if (race_kernel(s) != after)
+		return "a kernel program ran after the take-back returned";
+	*proved = after > before && race_request_count(s) > requests;
+	return NULL;
+}
+
+/* Why page @p at @off does not read back: for the report. */
+static void race_explain(struct race *r, unsigned int p, uint64_t off,
+			 unsigned int bits)
+{
+	static uint8_t want[PAGE];
+	unsigned int i, same = 0, erased = 0;
+
+	pattern(want, PAGE, race_seed(r, p));
+	invert(want, PAGE);
+	for (i = 0; i < PAGE; i++) {
+		same += r->s->mem[off + i] == want[i];
+		erased += !r->s->mem[off + i];
+	}
+	note("takeback-race pass %u: page %u (block %llu) does not read back: %u requests wrote it, bits 0x%x, of its bytes in the file %u right, %u erased\n",
+	     r->pass, p, (unsigned long long)(off / BLOCK),
+	     atomic_load(&r->s->requested[off / PAGE]), bits, same, erased);
+}
+
+/* After a pass: every page, every bit, every count since @kernel0 and @subs0. */
+static const char *race_verify(struct race *r, unsigned int kernel0,
+			       unsigned int subs0)
 {
 	static uint8_t got[PAGE];
 	struct server *s = r->s;
-	unsigned int p, b, kernel = race_kernel(s), requested = 0;
-	unsigned int written = 0;
+	unsigned int kernel = race_kernel(s) - kernel0;
+	unsigned int requested = race_requests(s, true) - subs0;
+	unsigned int p, written = 0;
 
-	for (b = RACE_FIRST; b < RACE_FIRST + RACE_BLOCKS; b++)
-		requested += atomic_load(&s->write_subs[b]);
 	for (p = 0; p < RACE_PAGES; p++) {
 		uint64_t off = RACE_FIRST * BLOCK + (uint64_t)p * PAGE;
 		unsigned int sub = (unsigned int)(off % BLOCK) / SUBPAGE;
@@ -1238,8 +1317,10 @@ static const char *race_verify(struct race *r)
 
 		if (RACE_WRITTEN(p)) {
 			written += SUBS_PER_PAGE;
-			if (!mtd_holds(r->mtd, off, PAGE, 100 + p))
+			if (!mtd_holds(r->mtd, off, PAGE, race_seed(r, p))) {
+				race_explain(r, p, off, bits);
 				return "a page written during the race does not read back";
+			}
 			if (bits != 0xf)
 				return "a page written during the race has not all its bits";
 		} else {
@@ -1250,61 +1331,64 @@ static const char *race_verify(struct race *r)
 				return "a page never written has bits set";
 		}
 	}
-	note("takeback-race: %u subpages written, %u by the kernel, %u by requests\n",
-	     written, kernel, requested);
+	note("takeback-race pass %u: %u subpages written, %u by the kernel, %u by requests\n",
+	     r->pass, written, kernel, requested);
 	if (kernel + requested != written)
 		return "kernel programs + request subpages != subpages written: a program lost or counted twice";
-	if (!kernel || !requested)
-		return "the writers' pages were not both the kernel's and requests: the case proved nothing";
 	return NULL;
+}
+
+/* One pass: the writers against the grants, then the verdict. */
+static const char *race_pass(struct race *r, unsigned int *seed,
+			     unsigned int *rounds, unsigned int *proved)
+{
+	struct race_writer w[RACE_WRITERS];
+	pthread_t threads[RACE_WRITERS];
+	unsigned int kernel0 = race_kernel(r->s);
+	unsigned int subs0 = race_requests(r->s, true);
+	const char *err = NULL;
+	unsigned int i;
+	bool round_proved = false;
+
+	atomic_store(&r->done, 0);
+	for (i = 0; i < RACE_WRITERS; i++) {
+		w[i] = (struct race_writer){ r, i };
+		pthread_create(&threads[i], NULL, race_write, &w[i]);
+	}
+	while (!err && !race_over(r)) {
+		err = race_round(r, seed, &round_proved);
+		(*rounds)++;
+		*proved += round_proved;
+	}
+	for (i = 0; i < RACE_WRITERS; i++)
+		pthread_join(threads[i], NULL);
+	if (err)
+		return err;
+	if (atomic_load(&r->failed))
+		return "a writer's write failed";
+	return race_verify(r, kernel0, subs0);
 }
 
 static const char *case_takeback_race(struct server *s, int mtd)
 {
 	struct race r = { .s = s, .mtd = mtd };
-	struct race_writer w[RACE_WRITERS];
-	pthread_t threads[RACE_WRITERS];
-	unsigned int i, rounds = 0, proved = 0, before, after;
+	unsigned int rounds = 0, proved = 0, seed = 22, b;
 	const char *err = setup(s, 0);
 
-	if (err)
-		return err;
-	for (i = 0; i < RACE_WRITERS; i++) {
-		w[i] = (struct race_writer){ &r, i };
-		pthread_create(&threads[i], NULL, race_write, &w[i]);
+	for (r.pass = 0; !err && r.pass < RACE_PASSES; r.pass++) {
+		err = race_pass(&r, &seed, &rounds, &proved);
+		/* Erased by a request: the server clears the bitmaps. */
+		if (!err && erase_blocks(mtd, RACE_FIRST, RACE_BLOCKS))
+			err = "erase of the race's blocks";
+		for (b = RACE_FIRST; !err && b < RACE_FIRST + RACE_BLOCKS; b++)
+			if (popcount_block(s, b))
+				err = "bits left after the server's erase";
 	}
-	while (!err && !race_over(&r)) {
-		before = race_kernel(s);
-		err = grant(s, RACE_FIRST, RACE_BLOCKS,
-			    MUSE_PROGRAM_BUDGET_UNLIMITED);
-		if (err)
-			break;
-		/* Some kernel programs (up to 10 s: slow under TCG). */
-		for (i = 0; i < 10000 && !race_over(&r) &&
-		     race_kernel(s) < before + 2 * SUBS_PER_PAGE; i++)
-			usleep(200);
-		/* Races with the kernel programs in flight. */
-		err = grant(s, RACE_FIRST, RACE_BLOCKS, 0);
-		after = race_kernel(s);
-		if (err)
-			break;
-		race_wait_requests(&r, RACE_WRITERS);
-		if (race_kernel(s) != after)
-			err = "a kernel program ran after the take-back returned";
-		rounds++;
-		proved += after > before && !race_over(&r);
-	}
-	for (i = 0; i < RACE_WRITERS; i++)
-		pthread_join(threads[i], NULL);
-	note("takeback-race: %u rounds, %u with kernel programs then requests\n",
-	     rounds, proved);
-	if (err)
-		return err;
-	if (atomic_load(&r.failed))
-		return "a writer's write failed";
-	if (!proved)
-		return "no round saw kernel programs and then requests: the case proved nothing";
-	return race_verify(&r);
+	note("takeback-race: %u passes, %u rounds, %u with kernel programs and then requests\n",
+	     r.pass, rounds, proved);
+	if (!err && proved < RACE_PASSES)
+		return "fewer rounds than passes saw kernel programs and then requests: the case proved too little";
+	return err;
 }
 
 /* --- erase ---------------------------------------------------------- */
