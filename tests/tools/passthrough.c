@@ -1715,25 +1715,10 @@ static void *stuck_reader(void *arg)
 	return NULL;
 }
 
-/* Write "1" to the connection's sysfs file @name; errno or 0. */
-static int stuck_sysfs_write(struct stuck *st, const char *name)
-{
-	char path[128];
-	int fd, e = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		e = errno;
-	if (fd >= 0)
-		close(fd);
-	return e;
-}
-
 static void *stuck_aborter(void *arg)
 {
 	struct stuck *st = arg;
-	int e = stuck_sysfs_write(st, "abort");
+	int e = procmtd_conn_write(st->dir, "abort");
 
 	if (e)
 		note("stuck-backing: abort: %s\n", strerror(e));
@@ -1748,31 +1733,6 @@ static void *stuck_exit(void *arg)
 	muse_session_destroy(st->exiting);
 	atomic_store(&st->exit_done, true);
 	return NULL;
-}
-
-/* /sys/fs/muse/connections/<id> of the connection named @name. */
-static bool conn_dir_of(const char *name, char *path, size_t size)
-{
-	char file[96], line[64];
-	bool found = false;
-	int id;
-
-	for (id = 0; id < 4096 && !found; id++) {
-		FILE *f;
-
-		snprintf(file, sizeof(file), "/sys/fs/muse/connections/%d/name",
-			 id);
-		f = fopen(file, "r");
-		if (!f)
-			continue;
-		found = fgets(line, sizeof(line), f) &&
-			!strncmp(line, name, strlen(name)) &&
-			(line[strlen(name)] == '\n' || !line[strlen(name)]);
-		fclose(f);
-		if (found)
-			snprintf(path, size, "/sys/fs/muse/connections/%d", id);
-	}
-	return found;
 }
 
 /* Set up @st, up to the passthrough read waiting on the FUSE daemon. */
@@ -1810,7 +1770,7 @@ static const char *stuck_start(struct stuck *st)
 	st->mtd = err ? -1 : procmtd_open(NAME "-stuck", O_RDONLY);
 	if (!err && st->mtd < 0)
 		err = "the MTD did not appear";
-	if (!err && !conn_dir_of(NAME "-stuck", st->dir, sizeof(st->dir)))
+	if (!err && !procmtd_conn_dir(NAME "-stuck", st->dir, sizeof(st->dir)))
 		err = "no connection directory";
 	if (err)
 		return err;
@@ -2001,7 +1961,7 @@ static const char *case_stuck_timeout(struct server *unused, int unused_mtd)
 	}
 	/* Counted from when it was queued: due at once, or within 1 s. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	e = stuck_sysfs_write(&st, "request_timeout");
+	e = procmtd_conn_write(st.dir, "request_timeout");
 	if (e) {
 		err = "write of request_timeout";
 		goto out;

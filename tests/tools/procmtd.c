@@ -65,3 +65,41 @@ int procmtd_open(const char *name, int flags)
 	errno = ENODEV;
 	return -1;
 }
+
+bool procmtd_conn_dir(const char *name, char *path, size_t size)
+{
+	char file[96], line[64];
+	bool found = false;
+	int id;
+
+	for (id = 0; id < 4096 && !found; id++) {
+		FILE *f;
+
+		snprintf(file, sizeof(file), "/sys/fs/muse/connections/%d/name",
+			 id);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		found = fgets(line, sizeof(line), f) &&
+			!strncmp(line, name, strlen(name)) &&
+			(line[strlen(name)] == '\n' || !line[strlen(name)]);
+		fclose(f);
+		if (found)
+			snprintf(path, size, "/sys/fs/muse/connections/%d", id);
+	}
+	return found;
+}
+
+int procmtd_conn_write(const char *dir, const char *file)
+{
+	char path[160];
+	int fd, e = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	return e;
+}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * /proc/mtd, read once for every C tool that runs in the guest: its lines
- * are "mtdN: SIZE ERASESIZE \"NAME\"" after one header line.
+ * are "mtdN: SIZE ERASESIZE \"NAME\"" after one header line; and the
+ * MUSE connection behind a name, in sysfs.
  */
 #ifndef PROCMTD_H
 #define PROCMTD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -25,5 +27,14 @@ int procmtd_find(const char *name, int *nums, size_t max);
  * after its server left): only an open that succeeds counts.
  */
 int procmtd_open(const char *name, int flags);
+
+/*
+ * The sysfs directory of the MUSE connection named @name,
+ * /sys/fs/muse/connections/<id>, into @path: whether there is one.
+ */
+bool procmtd_conn_dir(const char *name, char *path, size_t size);
+
+/* Write "1" to @file of the connection directory @dir: 0 or the errno. */
+int procmtd_conn_write(const char *dir, const char *file);
 
 #endif /* PROCMTD_H */

@@ -43,6 +43,13 @@
  *               programs and the server's takes, and runs out exactly: in
  *               the middle of a multi-block erase, at a program; TAKE
  *               returns 0 exactly once spent, and unlimited takes nothing
+ * sealed-later  a memfd sealed against writes after the set-up: a granted
+ *               write is a request (the kernel's before the seal)
+ * ended         a connection aborted by the administrator (sysfs): grants
+ *               fail with ENXIO
+ * ended-budget  the same for the kernel budget (GET, TAKE), as muse.h says
+ *               of every call of the group; h-kprog's module of 335b225
+ *               answers them: kernel-program-peer leaves the case out
  * takeback-race four writers program pages of four blocks while the
  *               server grants and takes them back again and again (after
  *               a kernel program, and a varying moment): no kernel program
@@ -281,7 +288,7 @@ static const char *srv_start(struct server *s, unsigned int session_flags)
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->apply_lock, NULL);
-	s->store = memfd_create("progtest", MFD_CLOEXEC);
+	s->store = memfd_create("progtest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
 		return "memfd";
 	s->mem = mmap(NULL, STORE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -1158,6 +1165,95 @@ static const char *case_device_budget(struct server *s, int mtd)
 			 "an unlimited budget changed");
 }
 
+/* --- a store refused ------------------------------------------------ */
+
+/*
+ * A memfd sealed against writes after the set-up: the kernel must not
+ * change it, so a granted write is a request (which the server stores
+ * through the mapping it had before the seal).
+ */
+static const char *case_sealed_later(struct server *s, int mtd)
+{
+	const char *err = setup(s, 0);
+	const struct expect_write before = {
+		"a page before the seal", BLOCK, PAGE, true,
+	};
+	const struct expect_write after = {
+		"a page after the seal", BLOCK + PAGE, PAGE, false,
+	};
+
+	err = err ?: grant(s, 1, 1, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: expect_pwrite(s, mtd, &before, 40);
+	if (err)
+		return err;
+	if (fcntl(s->store, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
+		return "F_ADD_SEALS";
+	err = expect_pwrite(s, mtd, &after, 41);
+	if (!err && (!mtd_holds(mtd, BLOCK, PAGE, 40) ||
+		     !mtd_holds(mtd, BLOCK + PAGE, PAGE, 41)))
+		return "the pages do not read back";
+	return err;
+}
+
+/* --- a connection that ended ------------------------------------- */
+
+/* Abort the connection through sysfs; wait until its grants are ENXIO. */
+static const char *abort_connection(struct server *s)
+{
+	int fd = muse_session_fd(s->se), i;
+	const char *err = setup(s, 0);
+	char dir[96];
+
+	err = err ?: grant(s, 0, BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	if (!procmtd_conn_dir(NAME, dir, sizeof(dir)) ||
+	    procmtd_conn_write(dir, "abort"))
+		return "abort through sysfs";
+	for (i = 0; i < 2000 && program_grant_errno(fd, 0, 1, 1, 0) != ENXIO;
+	     i++)
+		usleep(1000);
+	return NULL;
+}
+
+/* Aborted by the administrator (sysfs): grants fail with ENXIO. */
+static const char *case_ended(struct server *s, int mtd)
+{
+	const char *err = abort_connection(s);
+	int e[2];
+
+	(void)mtd;
+	if (err)
+		return err;
+	e[0] = program_grant_errno(muse_session_fd(s->se), 0, 1, 1, 0);
+	e[1] = -muse_session_program_grant(s->se, 0, 1, 0);
+	note("ended: PROGRAM_GRANT %s, its take-back %s\n", strerror(e[0]),
+	     strerror(e[1]));
+	return e[0] == ENXIO && e[1] == ENXIO ? NULL :
+	       "a grant after the connection ended was not ENXIO";
+}
+
+/*
+ * The same for the kernel budget, which muse.h's "Kernel program" says
+ * of every call of the group (muse_kernel.h lists no ENXIO for it).
+ */
+static const char *case_ended_budget(struct server *s, int mtd)
+{
+	const char *err = abort_connection(s);
+	uint64_t value = 3;
+	int e[2];
+
+	(void)mtd;
+	if (err)
+		return err;
+	e[0] = budget_errno(muse_session_fd(s->se), MUSE_BUDGET_GET, 0, &value);
+	e[1] = -muse_session_take_kernel_budget(s->se);
+	note("ended: budget GET %s (%llu), muse_session_take_kernel_budget() %d\n",
+	     strerror(e[0]), (unsigned long long)value, -e[1]);
+	return e[0] == ENXIO && e[1] == ENXIO ? NULL :
+	       "the kernel budget after the connection ended was not ENXIO";
+}
+
 /* --- take-back race ------------------------------------------------- */
 
 #define RACE_FIRST	8u
@@ -1480,6 +1576,9 @@ SERVED(case_whole_pages)
 SERVED(case_in_order_whole_pages)
 SERVED(case_block_budget)
 SERVED(case_device_budget)
+SERVED(case_sealed_later)
+SERVED(case_ended)
+SERVED(case_ended_budget)
 SERVED(case_takeback_race)
 SERVED(case_erase_clears)
 SERVED(case_erase_clears_control)
@@ -1495,6 +1594,9 @@ static const struct peer_case cases[] = {
 	{ "in-order-whole-pages", case_in_order_whole_pages_served },
 	{ "block-budget", case_block_budget_served },
 	{ "device-budget", case_device_budget_served },
+	{ "sealed-later", case_sealed_later_served },
+	{ "ended", case_ended_served },
+	{ "ended-budget", case_ended_budget_served },
 	{ "takeback-race", case_takeback_race_served },
 	{ "erase-clears", case_erase_clears_served },
 	{ "erase-clears-control", case_erase_clears_control_served },
