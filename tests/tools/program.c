@@ -48,8 +48,7 @@
  * ended         a connection aborted by the administrator (sysfs): grants
  *               fail with ENXIO
  * ended-budget  the same for the kernel budget (GET, TAKE), as muse.h says
- *               of every call of the group; h-kprog's module of 335b225
- *               answers them: kernel-program-peer leaves the case out
+ *               of every call of the group
  * takeback-race four writers program pages of four blocks while the
  *               server grants and takes them back again and again (after
  *               a kernel program, and a varying moment): no kernel program
@@ -1235,7 +1234,7 @@ static const char *case_ended(struct server *s, int mtd)
 
 /*
  * The same for the kernel budget, which muse.h's "Kernel program" says
- * of every call of the group (muse_kernel.h lists no ENXIO for it).
+ * of every call of the group.
  */
 static const char *case_ended_budget(struct server *s, int mtd)
 {
