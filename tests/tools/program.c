@@ -45,6 +45,8 @@
  *               returns 0 exactly once spent, and unlimited takes nothing
  * sealed-later  a memfd sealed against writes after the set-up: a granted
  *               write is a request (the kernel's before the seal)
+ * bad-block     a granted block marked bad (MEMSETBADBLOCK, MARKBAD
+ *               answered): its writes are requests, the next block's not
  * ended         a connection aborted by the administrator (sysfs): grants
  *               fail with ENXIO
  * ended-budget  the same for the kernel budget (GET, TAKE), as muse.h says
@@ -128,6 +130,7 @@ struct server {
 	atomic_uint write_subs[BLOCKS];	/* subpages they wrote */
 	atomic_uint erases[BLOCKS];	/* ERASE requests */
 	atomic_uchar requested[PAGES];	/* WRITE requests per page */
+	atomic_bool bad[BLOCKS];	/* marked bad by MARKBAD */
 	pthread_mutex_t apply_lock;	/* program counts vs. applied */
 	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
 };
@@ -250,10 +253,21 @@ static int srv_erase(void *userdata, struct muse_req *req, uint64_t addr,
 	return 0;
 }
 
+/* The module knows a block bad from this answer; ISBAD stays "good". */
+static int srv_markbad(void *userdata, struct muse_req *req, uint64_t addr)
+{
+	struct server *s = userdata;
+
+	apply_count(s, (unsigned int)(addr / BLOCK));
+	atomic_store(&s->bad[addr / BLOCK], true);
+	return 0;
+}
+
 static const struct muse_ops srv_ops = {
 	.read = srv_read,
 	.write = srv_write,
 	.erase = srv_erase,
+	.markbad = srv_markbad,
 };
 
 static void *srv_loop(void *arg)
@@ -1194,6 +1208,25 @@ static const char *case_sealed_later(struct server *s, int mtd)
 	return err;
 }
 
+/* --- a bad block -------------------------------------------------- */
+
+/* A granted block marked bad (MARKBAD answered): its writes are requests. */
+static const char *case_bad_block(struct server *s, int mtd)
+{
+	const char *err = setup(s, 0);
+	loff_t ofs = 3 * BLOCK;
+
+	err = err ?: grant(s, 3, 2, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: pages_then_requests(s, mtd, 3, 0, 1, 1);
+	if (err)
+		return err;
+	if (ioctl(mtd, MEMSETBADBLOCK, &ofs) || !atomic_load(&s->bad[3]))
+		return "MEMSETBADBLOCK of block 3";
+	/* Block 4, granted and good, is the control. */
+	err = pages_then_requests(s, mtd, 3, 1, 1, 0);
+	return err ?: pages_then_requests(s, mtd, 4, 0, 1, 1);
+}
+
 /* --- a connection that ended ------------------------------------- */
 
 /* Abort the connection through sysfs; wait until its grants are ENXIO. */
@@ -1576,6 +1609,7 @@ SERVED(case_in_order_whole_pages)
 SERVED(case_block_budget)
 SERVED(case_device_budget)
 SERVED(case_sealed_later)
+SERVED(case_bad_block)
 SERVED(case_ended)
 SERVED(case_ended_budget)
 SERVED(case_takeback_race)
@@ -1594,6 +1628,7 @@ static const struct peer_case cases[] = {
 	{ "block-budget", case_block_budget_served },
 	{ "device-budget", case_device_budget_served },
 	{ "sealed-later", case_sealed_later_served },
+	{ "bad-block", case_bad_block_served },
 	{ "ended", case_ended_served },
 	{ "ended-budget", case_ended_budget_served },
 	{ "takeback-race", case_takeback_race_served },
