@@ -51,10 +51,10 @@
  *               fail with ENXIO
  * ended-budget  the same for the kernel budget (GET, TAKE), as muse.h says
  *               of every call of the group
- * takeback-race four writers program pages of four blocks while the
+ * takeback-race four writers program pages of eight blocks while the
  *               server grants and takes them back again and again (after
  *               a kernel program, and a varying moment): no kernel program
- *               after a take-back returned; after each of 8 passes every
+ *               after a take-back returned; after each of 16 passes every
  *               page reads back, the bitmaps hold exactly the subpages
  *               written, and kernel programs + request subpages =
  *               subpages written (the server applies the counts all the
@@ -1356,7 +1356,7 @@ static bool race_over(struct race *r)
 	return atomic_load(&r->done) == RACE_WRITERS;
 }
 
-/* Wait (up to 10 s) until @more() or the writers' end. */
+/* Wait (up to 10 s) until @count() reaches @want, or the writers end. */
 static void race_wait(struct race *r, unsigned int (*count)(struct server *),
 		      unsigned int want)
 {
