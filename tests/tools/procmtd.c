@@ -66,28 +66,41 @@ int procmtd_open(const char *name, int flags)
 	return -1;
 }
 
-bool procmtd_conn_dir(const char *name, char *path, size_t size)
+int procmtd_conn_dirs(const char *name, char (*dirs)[PROCMTD_DIR_MAX],
+		      int max)
 {
 	char file[96], line[64];
-	bool found = false;
-	int id;
+	int id, found = 0;
 
-	for (id = 0; id < 4096 && !found; id++) {
+	for (id = 0; id < 4096; id++) {
 		FILE *f;
+		bool same;
 
 		snprintf(file, sizeof(file), "/sys/fs/muse/connections/%d/name",
 			 id);
 		f = fopen(file, "r");
 		if (!f)
 			continue;
-		found = fgets(line, sizeof(line), f) &&
-			!strncmp(line, name, strlen(name)) &&
-			(line[strlen(name)] == '\n' || !line[strlen(name)]);
+		same = fgets(line, sizeof(line), f) &&
+		       !strncmp(line, name, strlen(name)) &&
+		       (line[strlen(name)] == '\n' || !line[strlen(name)]);
 		fclose(f);
-		if (found)
-			snprintf(path, size, "/sys/fs/muse/connections/%d", id);
+		if (same && found < max)
+			snprintf(dirs[found], PROCMTD_DIR_MAX,
+				 "/sys/fs/muse/connections/%d", id);
+		found += same;
 	}
 	return found;
+}
+
+bool procmtd_conn_dir(const char *name, char *path, size_t size)
+{
+	char dir[1][PROCMTD_DIR_MAX];
+
+	if (procmtd_conn_dirs(name, dir, 1) < 1)
+		return false;
+	snprintf(path, size, "%s", dir[0]);
+	return true;
 }
 
 int procmtd_conn_write(const char *dir, const char *file)

@@ -28,10 +28,18 @@ int procmtd_find(const char *name, int *nums, size_t max);
  */
 int procmtd_open(const char *name, int flags);
 
+/* A connection's sysfs directory fits this. */
+#define PROCMTD_DIR_MAX	64
+
 /*
- * The sysfs directory of the MUSE connection named @name,
- * /sys/fs/muse/connections/<id>, into @path: whether there is one.
+ * The sysfs directories of the MUSE connections named @name,
+ * /sys/fs/muse/connections/<id>, at most @max into @dirs: how many there
+ * are (a connection that ended may linger next to a new one).
  */
+int procmtd_conn_dirs(const char *name, char (*dirs)[PROCMTD_DIR_MAX],
+		      int max);
+
+/* The first of them into @path: whether there is one. */
 bool procmtd_conn_dir(const char *name, char *path, size_t size);
 
 /* Write "1" to @file of the connection directory @dir: 0 or the errno. */

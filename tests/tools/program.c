@@ -64,6 +64,13 @@
  *               count, and the block is the kernel's to program again
  * erase-clears-control a kernel erase on a connection without program
  *               state leaves the bytes where a bitmap would be
+ * erase-race    two writers program pages of a block again and again while
+ *               it is kernel-erased 2000 times (the server refuses its
+ *               requests, so a write that succeeds is a kernel program):
+ *               after each erase (the writers paused) each subpage is
+ *               programmed whole with its bit set or erased with its bit
+ *               clear; the count is 4 subpages per successful write and
+ *               every erase the kernel's
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -131,6 +138,7 @@ struct server {
 	atomic_uint erases[BLOCKS];	/* ERASE requests */
 	atomic_uchar requested[PAGES];	/* WRITE requests per page */
 	atomic_bool bad[BLOCKS];	/* marked bad by MARKBAD */
+	atomic_int refuse_block;	/* its WRITE requests fail, or -1 */
 	pthread_mutex_t apply_lock;	/* program counts vs. applied */
 	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
 };
@@ -213,6 +221,9 @@ static int srv_write(void *userdata, struct muse_req *req,
 	uint64_t a;
 
 	apply_range(s, io->addr, io->len);
+	/* The file holds only the kernel's programs of that block. */
+	if ((int)(io->addr / BLOCK) == atomic_load(&s->refuse_block))
+		return -EIO;
 	/* Through the file, as the kernel's programs: never a torn byte. */
 	for (a = io->addr; a < io->addr + io->len; a++)
 		s->mem[a] = (uint8_t)~((const uint8_t *)io->buf)[a - io->addr];
@@ -300,6 +311,7 @@ static const char *srv_start(struct server *s, unsigned int session_flags)
 	const char *err = NULL;
 
 	memset(s, 0, sizeof(*s));
+	atomic_store(&s->refuse_block, -1);
 	pthread_mutex_init(&s->apply_lock, NULL);
 	s->store = memfd_create("progtest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
@@ -1232,15 +1244,18 @@ static const char *case_bad_block(struct server *s, int mtd)
 /* Abort the connection through sysfs; wait until its grants are ENXIO. */
 static const char *abort_connection(struct server *s)
 {
-	int fd = muse_session_fd(s->se), i;
+	int fd = muse_session_fd(s->se), i, n, aborted = 0;
 	const char *err = setup(s, 0);
-	char dir[96];
+	char dirs[8][PROCMTD_DIR_MAX];
 
 	err = err ?: grant(s, 0, BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED);
 	if (err)
 		return err;
-	if (!procmtd_conn_dir(NAME, dir, sizeof(dir)) ||
-	    procmtd_conn_write(dir, "abort"))
+	/* The previous case's connection may linger: abort them all. */
+	n = procmtd_conn_dirs(NAME, dirs, 8);
+	for (i = 0; i < n && i < 8; i++)
+		aborted += !procmtd_conn_write(dirs[i], "abort");
+	if (!aborted)
 		return "abort through sysfs";
 	for (i = 0; i < 2000 && program_grant_errno(fd, 0, 1, 1, 0) != ENXIO;
 	     i++)
@@ -1557,6 +1572,153 @@ static const char *case_erase_clears(struct server *s, int mtd)
 	return NULL;
 }
 
+/*
+ * erase-race: writers program pages of a block again and again while
+ * another thread kernel-erases it.  The server refuses the block's WRITE
+ * requests (EIO, nothing stored), so a write that succeeds is a kernel
+ * program and the file holds nothing else.
+ */
+#define ERACE_BLOCK	2u
+#define ERACE_WRITERS	2u
+#define ERACE_PAGES	8u
+#define ERACE_ERASES	2000u
+
+struct erase_race {
+	int mtd;
+	pthread_rwlock_t pause;		/* each write holds it shared */
+	atomic_bool stop;
+	atomic_uint programs;		/* writes that succeeded */
+	atomic_uint erases;		/* erases that succeeded */
+	atomic_uint erase_failed;
+};
+
+struct erace_writer {
+	struct erase_race *r;
+	unsigned int seed;
+};
+
+static void *erace_write(void *arg)
+{
+	struct erace_writer *w = arg;
+	struct erase_race *r = w->r;
+	unsigned int page;
+
+	while (!atomic_load(&r->stop)) {
+		/* A few pages: each erase finds them programmed. */
+		page = rand_r(&w->seed) % ERACE_PAGES;
+		pthread_rwlock_rdlock(&r->pause);
+		if (!write_pattern(r->mtd, ERACE_BLOCK * BLOCK + page * PAGE,
+				   PAGE, 50 + page))
+			atomic_fetch_add(&r->programs, 1);
+		pthread_rwlock_unlock(&r->pause);
+	}
+	return NULL;
+}
+
+/*
+ * Each subpage of the block: its bit set and its data programmed whole,
+ * or its bit clear and its data erased, never a mix (a program and an
+ * erase interleaved).
+ */
+static const char *erace_consistent(struct server *s)
+{
+	static uint8_t want[PAGE];
+	static char why[160];
+	unsigned int i, k;
+
+	for (i = 0; i < SUBS_PER_BLOCK; i++) {
+		const uint8_t *data = s->mem + ERACE_BLOCK * BLOCK +
+				      (uint64_t)i * SUBPAGE;
+		bool bit = bitmap(s, ERACE_BLOCK)[i / 8] & (1u << (i % 8));
+		unsigned int right = 0, zero = 0;
+
+		pattern(want, PAGE, 50 + i / SUBS_PER_PAGE);
+		invert(want, PAGE);
+		for (k = 0; k < SUBPAGE; k++) {
+			right += data[k] == want[i % SUBS_PER_PAGE * SUBPAGE + k];
+			zero += !data[k];
+		}
+		if (bit ? right == SUBPAGE : zero == SUBPAGE)
+			continue;
+		snprintf(why, sizeof(why),
+			 "subpage %u: bit %s, %u of its bytes programmed, %u erased",
+			 i, bit ? "set" : "clear", right, zero);
+		return why;
+	}
+	return NULL;
+}
+
+static const char *case_erase_race(struct server *s, int mtd)
+{
+	struct erase_race r = { .mtd = mtd };
+	struct erace_writer w[ERACE_WRITERS];
+	pthread_rwlockattr_t attr;
+	const char *bad = NULL;
+	pthread_t threads[ERACE_WRITERS];
+	const char *err = setup(s, 0);
+	unsigned int i, subs0;
+
+	err = err ?: grant(s, ERACE_BLOCK, 1, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	err = err ?: erase_grant(s, ERACE_BLOCK, 1,
+				 MUSE_ERASE_BUDGET_UNLIMITED);
+	if (err)
+		return err;
+	atomic_store(&s->refuse_block, ERACE_BLOCK);
+	/* Writer-preferring: the writers must not starve the pause. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&r.pause, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	subs0 = kernel_subs(s, ERACE_BLOCK);
+	for (i = 0; i < ERACE_WRITERS; i++) {
+		w[i] = (struct erace_writer){ &r, 7 + i };
+		pthread_create(&threads[i], NULL, erace_write, &w[i]);
+	}
+	for (i = 0; i < ERACE_ERASES && !bad; i++) {
+		unsigned int programs = atomic_load(&r.programs), k;
+
+		if (erase_blocks(mtd, ERACE_BLOCK, 1))
+			atomic_fetch_add(&r.erase_failed, 1);
+		else
+			atomic_fetch_add(&r.erases, 1);
+		/* Programs between the erases (a bounded wait for one). */
+		for (k = 0; k < 1000 && atomic_load(&r.programs) == programs;
+		     k++)
+			sched_yield();
+		/*
+		 * The writers paused: a program that slipped between the
+		 * erase's bitmap clear and its punch shows until the next.
+		 */
+		pthread_rwlock_wrlock(&r.pause);
+		bad = erace_consistent(s);
+		pthread_rwlock_unlock(&r.pause);
+	}
+	atomic_store(&r.stop, true);
+	for (i = 0; i < ERACE_WRITERS; i++)
+		pthread_join(threads[i], NULL);
+	pthread_rwlock_destroy(&r.pause);
+	if (bad) {
+		note("erase-race: after erase %u: %s\n", i, bad);
+		return "a subpage's bit and data disagree after an erase racing programs";
+	}
+	note("erase-race: %u kernel programs (%u subpages counted), %u erases (%u counted, %u requests), %u failed\n",
+	     atomic_load(&r.programs),
+	     kernel_subs(s, ERACE_BLOCK) - subs0, atomic_load(&r.erases),
+	     ecount(s, ERACE_BLOCK), atomic_load(&s->erases[ERACE_BLOCK]),
+	     atomic_load(&r.erase_failed));
+	if (atomic_load(&r.erase_failed) ||
+	    atomic_load(&s->erases[ERACE_BLOCK]) ||
+	    ecount(s, ERACE_BLOCK) != ERACE_ERASES)
+		return "not every erase was the kernel's";
+	if (kernel_subs(s, ERACE_BLOCK) - subs0 !=
+	    atomic_load(&r.programs) * SUBS_PER_PAGE)
+		return "the count is not the subpages of the writes that succeeded (each the kernel's)";
+	if (atomic_load(&r.programs) < ERACE_ERASES / 2)
+		return "too few kernel programs between the erases: the case proved little";
+	return erace_consistent(s);
+}
+
 /* Without program state the kernel leaves where a bitmap would be. */
 static const char *case_erase_clears_control(struct server *s, int mtd)
 {
@@ -1615,6 +1777,7 @@ SERVED(case_ended_budget)
 SERVED(case_takeback_race)
 SERVED(case_erase_clears)
 SERVED(case_erase_clears_control)
+SERVED(case_erase_race)
 
 static const struct peer_case cases[] = {
 	{ "ioctls", case_ioctls_served },
@@ -1634,6 +1797,7 @@ static const struct peer_case cases[] = {
 	{ "takeback-race", case_takeback_race_served },
 	{ "erase-clears", case_erase_clears_served },
 	{ "erase-clears-control", case_erase_clears_control_served },
+	{ "erase-race", case_erase_race_served },
 };
 
 const struct peer_target target_program = PEER_TARGET("program",
