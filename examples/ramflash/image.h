@@ -23,10 +23,13 @@
  *   header (struct rf_image_header, padded to 4 KiB)
  *   metadata: blocks * meta_stride bytes; block b's record at
  *     meta_off + b * meta_stride: struct rf_block_meta (32 bytes; its
- *     kernel_erases at offset 28 is the count the kernel adds its own
- *     erases of the block to, MUSE_EXT_KERNEL_ERASE), then (NAND) one bit
- *     per subpage of the block, "programmed since the erase" (bit i of byte
- *     i / 8 for the block's subpage i), then one bit per page, "RAW-written
+ *     kernel_programs at offset 26 is the count the kernel adds the
+ *     subpages it programmed itself to, MUSE_EXT_KERNEL_PROGRAM, and its
+ *     kernel_erases at offset 28 the count it adds its own erases of the
+ *     block to, MUSE_EXT_KERNEL_ERASE), then (NAND) one bit per subpage of
+ *     the block, "programmed since the erase" (bit i of byte i / 8 for the
+ *     block's subpage i; the kernel sets bits of it too, and clears it at
+ *     its erases, when it programs), then one bit per page, "RAW-written
  *     since the erase" (its ECC shadow is valid)
  *   data: size bytes, device byte a at data_off + a, stored as ~byte
  *   OOB: pages * oob_size bytes, page p's OOB at oob_off + p * oob_size,
@@ -61,7 +64,15 @@ struct rf_block_meta {
 	 * Zero in older images, where bad said it at once.
 	 */
 	uint8_t worn_out;
-	uint8_t reserved[2];
+	/*
+	 * Subpages the kernel programmed itself (kernel program: the data
+	 * stored, the subpages' "programmed" bits set, then this count
+	 * raised with an atomic add on tmpfs), not yet applied to the
+	 * statistics; the simulator takes it with an atomic exchange to 0
+	 * (io.c).  Zero in older images (it was reserved), so the version
+	 * stays 3.
+	 */
+	uint16_t kernel_programs;
 	/*
 	 * Erases the kernel did itself (kernel erase: holes punched over the
 	 * block's data and OOB, then this count read, incremented and written
@@ -72,6 +83,8 @@ struct rf_block_meta {
 	uint32_t kernel_erases;
 };
 
+_Static_assert(offsetof(struct rf_block_meta, kernel_programs) == 26,
+	       "kernel_programs: the image's block record layout");
 _Static_assert(offsetof(struct rf_block_meta, kernel_erases) == 28,
 	       "kernel_erases: the image's block record layout");
 _Static_assert(sizeof(struct rf_block_meta) == 32,
