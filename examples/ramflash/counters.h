@@ -20,6 +20,7 @@
 	X(read_oob_bytes,	"OOB bytes read")			\
 	X(writes,		"WRITE requests served")		\
 	X(write_bytes,		"in-band bytes programmed")		\
+	X(kernel_programs,	"subpages the kernel programmed itself") \
 	X(write_oob_bytes,	"OOB bytes programmed")			\
 	X(erases,		"eraseblocks erased")			\
 	X(kernel_erases,	"of them erased by the kernel itself")	\

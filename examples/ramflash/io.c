@@ -67,22 +67,32 @@ static void rf_bit_set(uint8_t *bits, uint64_t i)
 	bits[i / 8] |= (uint8_t)(1U << (i % 8));
 }
 
+/*
+ * The "programmed" bits are shared with the kernel when it programs
+ * (kernel program): it sets them with atomic operations on the same
+ * bytes, so ours are atomic too, and a bit it sets is never lost.
+ */
 static bool rf_programmed(const struct rf_sim *sim, uint64_t subpage)
 {
 	uint64_t per_block = (uint64_t)sim->pages_per_block *
 			     sim->subpages_per_page;
+	const uint8_t *map = rf_image_programmed(&sim->img,
+						 subpage / per_block);
+	uint64_t i = subpage % per_block;
 
-	return rf_bit_test(rf_image_programmed(&sim->img, subpage / per_block),
-			   subpage % per_block);
+	return __atomic_load_n(&map[i / 8], __ATOMIC_RELAXED) &
+	       (1U << (i % 8));
 }
 
 static void rf_set_programmed(struct rf_sim *sim, uint64_t subpage)
 {
 	uint64_t per_block = (uint64_t)sim->pages_per_block *
 			     sim->subpages_per_page;
+	uint8_t *map = rf_image_programmed(&sim->img, subpage / per_block);
+	uint64_t i = subpage % per_block;
 
-	rf_bit_set(rf_image_programmed(&sim->img, subpage / per_block),
-		   subpage % per_block);
+	__atomic_fetch_or(&map[i / 8], (uint8_t)(1U << (i % 8)),
+			  __ATOMIC_RELAXED);
 }
 
 static bool rf_raw_written(const struct rf_sim *sim, uint64_t page)
@@ -98,17 +108,22 @@ static void rf_set_raw_written(struct rf_sim *sim, uint64_t page)
 		   page % sim->pages_per_block);
 }
 
-/* Clear bits [from, to) of a bit map. */
+/*
+ * Clear bits [from, to) of a bit map, with atomic operations on its bytes
+ * (the kernel may set other bits of the "programmed" map meanwhile).
+ */
 static void rf_bits_clear(uint8_t *bits, uint64_t from, uint64_t to)
 {
 	for (; from < to && from % 8; from++)
-		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
-	if (to - from >= 8) {
-		memset(bits + from / 8, 0, (to - from) / 8);
-		from += (to - from) / 8 * 8;
-	}
+		__atomic_fetch_and(&bits[from / 8],
+				   (uint8_t)~(1U << (from % 8)),
+				   __ATOMIC_RELAXED);
+	for (; to - from >= 8; from += 8)
+		__atomic_store_n(&bits[from / 8], 0, __ATOMIC_RELAXED);
 	for (; from < to; from++)
-		bits[from / 8] &= (uint8_t)~(1U << (from % 8));
+		__atomic_fetch_and(&bits[from / 8],
+				   (uint8_t)~(1U << (from % 8)),
+				   __ATOMIC_RELAXED);
 }
 
 /*
@@ -247,10 +262,13 @@ static bool rf_raw_marked(const struct rf_sim *sim, uint64_t lo, uint64_t hi)
 /*
  * Forget the program state of pages [first, end) of block @b, whose data
  * and OOB are erased: the ECC shadow punched where RAW writes filled it,
- * the programmed and RAW bits cleared.
+ * the programmed and RAW bits cleared.  After a kernel erase (@kernel)
+ * the programmed bits are the kernel's to clear when it programs
+ * (rf_sim_share_program_state()): it cleared them at its erase, and
+ * those set since are its programs after that erase.
  */
 static int rf_forget_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
-			   uint64_t end)
+			   uint64_t end, bool kernel)
 {
 	const struct rf_geometry *geo = &sim->geo;
 	uint64_t from = first - b * sim->pages_per_block;
@@ -265,9 +283,10 @@ static int rf_forget_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
 			return rf_store_failed(sim, ret, "erase", addr);
 	}
 	if (rf_type_is_nand(geo->type)) {
-		rf_bits_clear(rf_image_programmed(&sim->img, b),
-			      from * sim->subpages_per_page,
-			      to * sim->subpages_per_page);
+		if (!kernel || !sim->program_shared)
+			rf_bits_clear(rf_image_programmed(&sim->img, b),
+				      from * sim->subpages_per_page,
+				      to * sim->subpages_per_page);
 		rf_bits_clear(rf_image_raw_bits(&sim->img, b), from, to);
 	}
 	return 0;
@@ -308,7 +327,8 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 	/* The kernel punched data and OOB; shadow and bits are ours. */
 	raw = sim->ecc_shadow &&
 	      rf_raw_marked(sim, addr, addr + sim->geo.erase_size);
-	ret = rf_forget_pages(sim, b, first, first + sim->pages_per_block);
+	ret = rf_forget_pages(sim, b, first, first + sim->pages_per_block,
+			      true);
 	if (ret) {
 		/* Left for the next request to apply. */
 		__atomic_fetch_add(&meta->kernel_erases, n, __ATOMIC_RELAXED);
@@ -319,6 +339,8 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 	/* With KEEP_PAGES the kernel may have zeroed pages, not freed them. */
 	rf_keep_note(sim, b);
 	if (count) {
+		/* One operation per block erased, as the kernel's budget. */
+		atomic_fetch_add(&sim->mod_ops, n);
 		rf_stats_add(&sim->stats, erases, n);
 		rf_stats_add(&sim->stats, kernel_erases, n);
 	}
@@ -333,9 +355,59 @@ int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t b, bool count)
 	return 0;
 }
 
+/* ---- programs the kernel did (kernel program) ---- */
+
+void rf_apply_kernel_programs(struct rf_sim *sim, uint64_t b, bool count)
+{
+	struct rf_block_meta *meta = rf_image_block(&sim->img, b);
+	uint32_t n;
+
+	/* A load first, for the reason rf_apply_kernel_erases() gives. */
+	if (!rf_sim_pending_programs(sim, b))
+		return;
+	n = __atomic_exchange_n(&meta->kernel_programs, 0, __ATOMIC_ACQ_REL);
+	if (!n)
+		return;
+	/* Its pages hold data now: no erased block to punch. */
+	rf_keep_forget(sim, b);
+	if (!__atomic_load_n(&meta->program_clock, __ATOMIC_RELAXED))
+		__atomic_store_n(&meta->program_clock,
+				 atomic_load(&sim->clock) + 1,
+				 __ATOMIC_RELAXED);
+	if (!count)
+		return;
+	/*
+	 * The kernel's budget counts one operation per WRITE unit it did,
+	 * the count says subpages: pages, rounded up, are the operations
+	 * when every write is a page or less (nandwrite's, UBI's headers),
+	 * more than them otherwise.  mod_ops only numbers the torn operation
+	 * in the power-cut command's answer; the budget decides which it is.
+	 */
+	atomic_fetch_add(&sim->mod_ops, (n + sim->subpages_per_page - 1) /
+			 sim->subpages_per_page);
+	rf_stats_add(&sim->stats, write_bytes,
+		     (uint64_t)n * sim->geo.subpage_size);
+	rf_stats_add(&sim->stats, kernel_programs, n);
+}
+
+int rf_apply_kernel_ops(struct rf_sim *sim, uint64_t b, bool count)
+{
+	int ret = rf_apply_kernel_erases(sim, b, count);
+
+	if (!ret)
+		rf_apply_kernel_programs(sim, b, count);
+	return ret;
+}
+
+/* Whether the kernel did anything to block @b not applied yet. */
+static bool rf_kernel_pending(const struct rf_sim *sim, uint64_t b)
+{
+	return rf_sim_pending_erases(sim, b) || rf_sim_pending_programs(sim, b);
+}
+
 /*
  * Lock block @b for a request that changes it (write, erase, mark bad),
- * with the kernel's erases of it applied first.
+ * with the kernel's erases and programs of it applied first.
  *
  * Return: 0, or -EIO with the lock released.
  */
@@ -344,15 +416,16 @@ static int rf_lock_changing(struct rf_sim *sim, uint64_t b)
 	int ret;
 
 	pthread_rwlock_wrlock(&sim->locks[b]);
-	ret = rf_apply_kernel_erases(sim, b, true);
+	ret = rf_apply_kernel_ops(sim, b, true);
 	if (ret)
 		pthread_rwlock_unlock(&sim->locks[b]);
 	return ret;
 }
 
 /*
- * Lock block @b for a read.  Erases the kernel did are applied first,
- * under the write lock; checking for them is one load.
+ * Lock block @b for a read.  Erases and programs the kernel did are
+ * applied first, under the write lock; checking for them is two loads
+ * from the block's record.
  *
  * Return: 0, or -EIO with the lock released.
  */
@@ -361,7 +434,7 @@ static int rf_lock_reading(struct rf_sim *sim, uint64_t b)
 	int ret;
 
 	pthread_rwlock_rdlock(&sim->locks[b]);
-	if (!rf_sim_pending_erases(sim, b))
+	if (!rf_kernel_pending(sim, b))
 		return 0;
 	pthread_rwlock_unlock(&sim->locks[b]);
 	ret = rf_lock_changing(sim, b);
@@ -799,8 +872,10 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 		if (!io->len)
 			touched++;
 	}
-	if (touched && !meta->program_clock)
-		meta->program_clock = atomic_load(&sim->clock) + 1;
+	if (touched && !__atomic_load_n(&meta->program_clock, __ATOMIC_RELAXED))
+		__atomic_store_n(&meta->program_clock,
+				 atomic_load(&sim->clock) + 1,
+				 __ATOMIC_RELAXED);
 	rf_delay(sim, sim->cfg.faults.latency_program_us, touched);
 	if (weak != UINT64_MAX) {
 		rf_stats_add(&sim->stats, program_failures, 1);
@@ -813,20 +888,26 @@ static int rf_write_block(struct rf_sim *sim, const struct rf_io *io,
 /*
  * Claim the next program/erase number.  Returns 0 to proceed, 1 if this
  * operation is the one the power cut interrupts, RF_POWER_CUT if the power
- * is already off.
+ * is already off.  With a budget the kernel shares (rf_sim_on_power_take())
+ * the operation that finds it spent is the torn one: the kernel's own
+ * operations took from it too.  Without one, the operations are counted
+ * here against --power-cut-after.
  */
 static int rf_power_claim(struct rf_sim *sim)
 {
 	uint64_t n;
+	int left;
 
 	if (atomic_load(&sim->powered_off))
 		return RF_POWER_CUT;
 	n = atomic_fetch_add(&sim->mod_ops, 1);
-	if (!sim->cfg.faults.power_cut || n < sim->cfg.faults.power_cut_after)
+	if (!sim->cfg.faults.power_cut)
 		return 0;
-	if (n > sim->cfg.faults.power_cut_after)
-		return RF_POWER_CUT;
-	return 1;
+	left = sim->power_take ? sim->power_take(sim->power_take_arg) : -ENOSYS;
+	/* The kernel's erases applied may step mod_ops past the number. */
+	if (left > 0 || (left < 0 && n < sim->cfg.faults.power_cut_after))
+		return 0;
+	return atomic_exchange(&sim->torn, true) ? RF_POWER_CUT : 1;
 }
 
 static int rf_power_off(struct rf_sim *sim, const char *what, uint64_t addr)
@@ -910,7 +991,7 @@ static int rf_erase_pages(struct rf_sim *sim, uint64_t b, uint64_t first,
 				     (end - first) * geo->oob_size);
 	if (ret)
 		return rf_store_failed(sim, ret, "erase", addr);
-	return rf_forget_pages(sim, b, first, end);
+	return rf_forget_pages(sim, b, first, end, false);
 }
 
 static int rf_erase_block(struct rf_sim *sim, uint64_t b, bool torn)

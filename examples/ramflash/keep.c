@@ -15,6 +15,9 @@
  * (program, erase, mark bad) forgets it first, under the same lock: a
  * block still kept when the thread holds its write lock has had nothing
  * programmed since its erase, so punching it changes no byte of flash.
+ * The kernel's own programs (kernel program) take no lock of ours: the
+ * thread holds the kernel off the blocks it punches, and a block the
+ * kernel programmed reads programmed in its bitmap and is not punched.
  * The thread also applies, every second, the kernel's erases no request
  * has applied yet, so that the erased blocks nobody touches again are
  * counted too.
@@ -238,7 +241,7 @@ static bool rf_keep_pick(struct rf_sim *sim, uint64_t *lo, uint64_t *hi)
 	return over;
 }
 
-/* Apply the kernel's erases that no request applied yet. */
+/* Apply the kernel's erases (and programs) that no request applied yet. */
 static void rf_keep_sweep(struct rf_sim *sim)
 {
 	uint64_t b;
@@ -247,12 +250,33 @@ static void rf_keep_sweep(struct rf_sim *sim)
 	if (sim->trace)
 		return;
 	for (b = 0; b < sim->blocks; b++) {
-		if (!rf_sim_pending_erases(sim, b))
+		if (!rf_sim_pending_erases(sim, b) &&
+		    !rf_sim_pending_programs(sim, b))
 			continue;
 		pthread_rwlock_wrlock(&sim->locks[b]);
-		rf_apply_kernel_erases(sim, b, true);
+		rf_apply_kernel_ops(sim, b, true);
 		pthread_rwlock_unlock(&sim->locks[b]);
 	}
+}
+
+/*
+ * Punch the kept blocks of [lo, hi), locked: with kernel program the
+ * kernel programs without those locks, so it is held off them first
+ * (rf_sim_on_kernel_hold()); a block it programmed before is found
+ * programmed and forgotten.
+ */
+static int rf_keep_punch_held(struct rf_sim *sim, uint64_t lo, uint64_t hi)
+{
+	int ret = 0;
+
+	if (sim->kernel_hold)
+		ret = sim->kernel_hold(sim->kernel_hold_arg, lo, hi, true);
+	if (ret)
+		return ret;
+	ret = rf_keep_punch_locked(sim, lo, hi);
+	if (sim->kernel_hold)
+		sim->kernel_hold(sim->kernel_hold_arg, lo, hi, false);
+	return ret;
 }
 
 bool rf_sim_keep_trim(struct rf_sim *sim)
@@ -267,7 +291,7 @@ bool rf_sim_keep_trim(struct rf_sim *sim)
 		/* In address order, as every request takes them. */
 		for (b = lo; b < hi; b++)
 			pthread_rwlock_wrlock(&sim->locks[b]);
-		ret = rf_keep_punch_locked(sim, lo, hi);
+		ret = rf_keep_punch_held(sim, lo, hi);
 		for (b = lo; b < hi; b++)
 			pthread_rwlock_unlock(&sim->locks[b]);
 		if (ret) {

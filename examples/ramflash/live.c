@@ -189,7 +189,8 @@ void rf_live_block_erased(struct rf_sim *sim, uint64_t block)
 	pthread_mutex_unlock(&sim->live_lock);
 }
 
-bool rf_live_on_block(const struct rf_sim *sim, uint64_t block, bool reads)
+bool rf_live_on_block(const struct rf_sim *sim, uint64_t block,
+		      unsigned int kinds)
 {
 	/* The lock guards the list; taking it changes no state of the chip. */
 	pthread_mutex_t *lock = (pthread_mutex_t *)&sim->live_lock;
@@ -202,9 +203,7 @@ bool rf_live_on_block(const struct rf_sim *sim, uint64_t block, bool reads)
 	pthread_mutex_lock(lock);
 	for (i = 0; i < sim->live_count && !found; i++) {
 		f = &sim->live[i];
-		found = (reads ? f->kind == RF_LIVE_GRAVE ||
-				 f->kind == RF_LIVE_FLIP :
-				 f->kind == RF_LIVE_FAIL_ERASE) &&
+		found = (kinds & (1U << f->kind)) &&
 			rf_live_in_block(sim, f, block);
 	}
 	pthread_mutex_unlock(lock);
@@ -298,6 +297,16 @@ uint64_t rf_sim_arm_power_cut(struct rf_sim *sim, uint64_t ops)
 	sim->cfg.faults.power_cut_after = ops > UINT64_MAX - done ?
 					  UINT64_MAX : done + ops;
 	return sim->cfg.faults.power_cut_after;
+}
+
+uint64_t rf_sim_power_cut_left(const struct rf_sim *sim)
+{
+	const struct rf_faults *f = &sim->cfg.faults;
+	uint64_t done = atomic_load(&sim->mod_ops);
+
+	if (!f->power_cut)
+		return UINT64_MAX;
+	return f->power_cut_after > done ? f->power_cut_after - done : 0;
 }
 
 void rf_sim_power_off(struct rf_sim *sim)

@@ -30,8 +30,11 @@ struct rf_sim {
 	bool ecc_shadow;		/* NAND with ECC: track RAW writes */
 	bool refuse_reprogram;
 	atomic_uint_fast64_t clock;	/* every request ticks it */
-	atomic_uint_fast64_t mod_ops;	/* programs + block erases started */
+	atomic_uint_fast64_t mod_ops;	/* programs + block erases started,
+					 * the kernel's applied ones too */
 	atomic_bool powered_off;
+	atomic_bool torn;		/* the power cut's torn op claimed */
+	bool program_shared;		/* rf_sim_share_program_state() */
 	atomic_uint_fast64_t wear_erases;	/* for cfg.wear_report */
 	/* Operations so far of each --weak-blocks, --weak-pages and
 	 * --grave-pages entry, this run (nandsim counts from its load). */
@@ -48,6 +51,10 @@ struct rf_sim {
 	size_t event_count, event_size;
 	rf_plain_again_fn plain_again;	/* rf_sim_on_plain_again() */
 	void *plain_again_arg;
+	rf_power_take_fn power_take;	/* rf_sim_on_power_take() */
+	void *power_take_arg;
+	rf_kernel_hold_fn kernel_hold;	/* rf_sim_on_kernel_hold() */
+	void *kernel_hold_arg;
 	struct rf_trace *trace;		/* rf_sim_set_trace(), or NULL */
 	struct rf_keep *keep;		/* --erase-slack (keep.c), or NULL */
 };
@@ -86,6 +93,29 @@ bool rf_block_programmed(const struct rf_sim *sim, uint64_t block);
  */
 int rf_apply_kernel_erases(struct rf_sim *sim, uint64_t block, bool count);
 
+/**
+ * rf_apply_kernel_programs() - apply the programs the kernel did in
+ * @block (struct rf_block_meta.kernel_programs, taken with an atomic
+ * exchange to 0): the data and the "programmed" bits are in the store
+ * already; the bytes are counted as programmed (write_bytes,
+ * kernel_programs, not writes: no WRITE request was served), the
+ * operations in mod_ops, the block's program clock started and the block
+ * no longer kept erased (--erase-slack).  The caller holds the block's
+ * write lock or owns the simulator alone.
+ * @count:	add them to the statistics too (false at open).
+ */
+void rf_apply_kernel_programs(struct rf_sim *sim, uint64_t block, bool count);
+
+/*
+ * rf_apply_kernel_ops() - rf_apply_kernel_erases(), then
+ * rf_apply_kernel_programs() (a program counted after an erase restarts
+ * the block's program clock).  Same rules and return.
+ */
+int rf_apply_kernel_ops(struct rf_sim *sim, uint64_t block, bool count);
+
+/* rf_block_has_raw() - whether a page of NAND @block was RAW-written. */
+bool rf_block_has_raw(const struct rf_sim *sim, uint64_t block);
+
 /* One live fault (rf_sim_live_add()). */
 struct rf_live {
 	enum rf_live_kind kind;
@@ -118,11 +148,18 @@ static inline bool rf_live_any(struct rf_sim *sim)
  */
 void rf_live_block_erased(struct rf_sim *sim, uint64_t block);
 
+/* rf_live_on_block() @kinds: bits (1 << enum rf_live_kind). */
+#define RF_LIVE_ON_READS	((1U << RF_LIVE_GRAVE) | (1U << RF_LIVE_FLIP))
+#define RF_LIVE_ON_ERASES	(1U << RF_LIVE_FAIL_ERASE)
+#define RF_LIVE_ON_ANY		(RF_LIVE_ON_READS | RF_LIVE_ON_ERASES | \
+				 (1U << RF_LIVE_FAIL_PROGRAM))
+
 /*
- * rf_live_on_block() - whether a live fault concerns block @block's reads
- * (@reads: GRAVE, FLIP) or its erases (FAIL_ERASE).
+ * rf_live_on_block() - whether a live fault of one of @kinds concerns
+ * block @block (one of its pages, or the block).
  */
-bool rf_live_on_block(const struct rf_sim *sim, uint64_t block, bool reads);
+bool rf_live_on_block(const struct rf_sim *sim, uint64_t block,
+		      unsigned int kinds);
 
 /* rf_live_free() - free the live faults and events (rf_sim_close()). */
 void rf_live_free(struct rf_sim *sim);

@@ -97,16 +97,17 @@ static int rf_apply_factory_bad(struct rf_sim *sim, char *err, size_t errlen)
 }
 
 /*
- * Apply the erases the kernel did while an earlier ramflash served the
- * image, if it stopped (SIGKILL, a crash) before it applied them.
+ * Apply the erases and programs the kernel did while an earlier ramflash
+ * served the image, if it stopped (SIGKILL, a crash) before it applied
+ * them.
  */
-static int rf_apply_left_erases(struct rf_sim *sim, char *err, size_t errlen)
+static int rf_apply_left_ops(struct rf_sim *sim, char *err, size_t errlen)
 {
 	uint64_t b;
 	int ret;
 
 	for (b = 0; b < sim->blocks; b++) {
-		ret = rf_apply_kernel_erases(sim, b, false);
+		ret = rf_apply_kernel_ops(sim, b, false);
 		if (ret) {
 			snprintf(err, errlen, "cannot apply the kernel's erases of block %"
 				 PRIu64 ": %s", b, strerror(-ret));
@@ -277,7 +278,7 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 			snprintf(err, errlen, "--erase-slack: %s", strerror(-ret));
 	}
 	if (!ret && !sim->img.created)
-		ret = rf_apply_left_erases(sim, err, errlen);
+		ret = rf_apply_left_ops(sim, err, errlen);
 	if (ret) {
 		rf_image_close(&sim->img);
 		rf_sim_free(sim);

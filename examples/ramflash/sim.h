@@ -279,9 +279,10 @@ uint64_t rf_sim_kept_bytes(struct rf_sim *sim);
 
 /*
  * rf_sim_erases_plain() - no model changes what an erase does besides
- * punching holes: a RAM-less type, no power cut to tear it, no erase
- * latency, no retention model (its clock would miss the erase), no wear
- * report (it counts erases as they happen).
+ * punching holes: a RAM-less type, no power cut to tear it unless a
+ * budget hook decides the torn operation (rf_sim_on_power_take()), no
+ * erase latency, no retention model (its clock would miss the erase), no
+ * wear report (it counts erases as they happen).
  */
 bool rf_sim_erases_plain(const struct rf_sim *sim);
 
@@ -315,6 +316,90 @@ typedef void (*rf_plain_again_fn)(void *arg, uint64_t block);
 
 /* rf_sim_on_plain_again() - set the hook; before serving. */
 void rf_sim_on_plain_again(struct rf_sim *sim, rf_plain_again_fn fn,
+			   void *arg);
+
+/*
+ * Kernel program support (plain.c): the kernel may program plain writes
+ * (in-band data, whole subpages, each subpage once per erase) of a NAND
+ * block itself: the data stored as ~byte in the store's data region, the
+ * subpages' bits set in the block's "programmed" bitmap and added to its
+ * count of kernel programs (struct rf_block_meta.kernel_programs), when
+ * the simulator's own program of them would do nothing else.  The
+ * simulator applies such counts before any request about the block and
+ * when it opens an image, as it does kernel erases.
+ */
+
+/*
+ * rf_sim_programs_plain() - no model changes what or when a program does
+ * besides storing: a NAND chip (NOR and RAM writes stay requests), no
+ * program latency, no retention model (its clock starts at a block's
+ * first program), no trace attached (every write is recorded), and a
+ * power cut only with a budget hook (rf_sim_on_power_take()).
+ */
+bool rf_sim_programs_plain(const struct rf_sim *sim);
+
+/*
+ * rf_sim_block_programs_plain() - the kernel may program @block itself:
+ * rf_sim_programs_plain(), the block good and not worn out, not in
+ * --fail-program, none of its pages in --weak-pages, no RAW-written page
+ * (its ECC shadow follows programs), no live fault on it.
+ */
+bool rf_sim_block_programs_plain(const struct rf_sim *sim, uint64_t block);
+
+/*
+ * rf_sim_store_program_layout() - where the store keeps a NAND block's
+ * program state: block b's "programmed" bitmap (bit i % 8 of byte i / 8
+ * for its subpage i) at @map_offset + b * @map_stride, its count of
+ * kernel programs, a 16-bit word, at @count_offset + b * @count_stride.
+ * The chip imposes no order of pages and allows subpage programs: the
+ * only rule is the kernel's own, each subpage once per erase.
+ */
+void rf_sim_store_program_layout(const struct rf_sim *sim,
+				 uint64_t *map_offset, uint32_t *map_stride,
+				 uint64_t *count_offset,
+				 uint32_t *count_stride);
+
+/* rf_sim_pending_programs() - kernel-programmed subpages not applied yet. */
+uint32_t rf_sim_pending_programs(const struct rf_sim *sim, uint64_t block);
+
+/*
+ * rf_sim_share_program_state() - the kernel programs, and clears a
+ * block's "programmed" bits itself when it erases it: applying a kernel
+ * erase then leaves them (clearing them would lose the programs the
+ * kernel made since).  Before serving.
+ */
+void rf_sim_share_program_state(struct rf_sim *sim);
+
+/* rf_sim_store_on_tmpfs() - whether the store is on tmpfs (a memfd is). */
+bool rf_sim_store_on_tmpfs(const struct rf_sim *sim);
+
+/*
+ * Takes one operation from a budget the kernel takes its own from:
+ * returns 1 (taken), 0 (spent: the caller's operation is the torn one),
+ * or a negative errno (no budget: the simulator counts itself).
+ */
+typedef int (*rf_power_take_fn)(void *arg);
+
+/*
+ * rf_sim_on_power_take() - with a power cut armed, decide each program or
+ * block erase of the simulator's own with @fn instead of counting them
+ * (mod_ops against --power-cut-after): the kernel's operations share the
+ * budget, so the torn operation is the same whoever did the earlier ones.
+ * NULL: count.  Before serving, or while no operation runs.
+ */
+void rf_sim_on_power_take(struct rf_sim *sim, rf_power_take_fn fn, void *arg);
+
+/*
+ * Called by the erase-slack thread around punching blocks [first, end)
+ * it holds locked: @hold true before, to stop the kernel programming
+ * them (return 0, or a negative errno: nothing is punched); false after,
+ * to let it again.
+ */
+typedef int (*rf_kernel_hold_fn)(void *arg, uint64_t first, uint64_t end,
+				 bool hold);
+
+/* rf_sim_on_kernel_hold() - set the hook; before serving. */
+void rf_sim_on_kernel_hold(struct rf_sim *sim, rf_kernel_hold_fn fn,
 			   void *arg);
 
 /*
@@ -410,6 +495,12 @@ void rf_sim_set_latency(struct rf_sim *sim, enum rf_latency which,
  * --power-cut-after counts (from the start of this run).
  */
 uint64_t rf_sim_arm_power_cut(struct rf_sim *sim, uint64_t ops);
+
+/*
+ * rf_sim_power_cut_left() - programs/erases that complete before the
+ * armed power cut's torn one, UINT64_MAX if none is armed.
+ */
+uint64_t rf_sim_power_cut_left(const struct rf_sim *sim);
 
 /*
  * rf_sim_power_off() - the power is off now: every later operation fails

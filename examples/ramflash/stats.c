@@ -29,6 +29,7 @@ int rf_wear_take(struct rf_sim *sim, struct rf_wear *w)
 	for (b = 0; b < w->blocks; b++) {
 		ec = rf_sim_erase_count(sim, b);
 		w->pending += rf_sim_pending_erases(sim, b);
+		w->pending_programs += rf_sim_pending_programs(sim, b);
 		w->erase_counts[b] = ec;
 		w->reasons[b] = (uint8_t)rf_sim_bad_reason(sim, b);
 		w->min = ec < w->min ? ec : w->min;
@@ -48,20 +49,26 @@ void rf_wear_free(struct rf_wear *w)
 }
 
 /*
- * The counters as reported: the kernel's erases that the simulator has
- * not applied yet (@pending) are erases already.
+ * The counters as reported: the kernel's erases and programs that the
+ * simulator has not applied yet (@w's pending ones, if any) are erases
+ * and programmed bytes already.
  */
-static void rf_stats_take(struct rf_sim *sim, uint64_t pending,
+static void rf_stats_take(struct rf_sim *sim, const struct rf_wear *w,
 			  struct rf_stats *snap)
 {
 	const struct rf_stats *stats = rf_sim_stats(sim);
+	uint32_t subpage = rf_sim_geometry(sim)->subpage_size;
 
 #define RF_STATS_TAKE(name, text) \
 	atomic_init(&snap->name, rf_stats_get(stats, name));
 	RF_STATS_COUNTERS(RF_STATS_TAKE)
 #undef RF_STATS_TAKE
-	rf_stats_add(snap, erases, pending);
-	rf_stats_add(snap, kernel_erases, pending);
+	if (!w)
+		return;
+	rf_stats_add(snap, erases, w->pending);
+	rf_stats_add(snap, kernel_erases, w->pending);
+	rf_stats_add(snap, write_bytes, w->pending_programs * subpage);
+	rf_stats_add(snap, kernel_programs, w->pending_programs);
 }
 
 /* The erase counts of @w: "min A avg B max C over N blocks". */
@@ -96,7 +103,7 @@ void rf_stats_print(struct rf_sim *sim, FILE *out)
 	int ret;
 
 	ret = rf_wear_take(sim, &w);
-	rf_stats_take(sim, ret ? 0 : w.pending, &stats);
+	rf_stats_take(sim, ret ? NULL : &w, &stats);
 	fprintf(out, "ramflash statistics:\n");
 #define RF_STATS_PRINT(name, text)					\
 	fprintf(out, "  %-20s %12" PRIuFAST64 "  %s\n", #name,		\
@@ -164,7 +171,7 @@ int rf_stats_write_json(struct rf_sim *sim, FILE *out)
 
 	if (rf_wear_take(sim, &w))
 		return -ENOMEM;
-	rf_stats_take(sim, w.pending, &stats);
+	rf_stats_take(sim, &w, &stats);
 	fprintf(out, "{\n  \"schema\": %d,\n  \"ramflash_version\": ",
 		RF_REPORT_SCHEMA);
 	rf_json_write_string(out, RAMFLASH_VERSION);

@@ -26,6 +26,7 @@ struct rf_wear {
 	uint64_t total;			/* erases of all blocks */
 	uint64_t bad;			/* blocks not RF_BLOCK_GOOD */
 	uint64_t pending;		/* kernel erases not applied yet */
+	uint64_t pending_programs;	/* kernel-programmed subpages, same */
 };
 
 /**
@@ -70,7 +71,8 @@ int rf_report_save(const char *path, rf_report_fn fn, void *arg);
  * rf_stats_print() - the human-readable report: counters, erase counts
  * (min/avg/max), the store's allocated bytes and the bad blocks.  The
  * erases the kernel did count (erases, kernel_erases, erase counts) even
- * before the simulator applied them; reporting applies nothing.
+ * before the simulator applied them, and so do its programs (write_bytes,
+ * kernel_programs); reporting applies nothing.
  * @sim:	the simulator.
  * @out:	where to print.
  */
