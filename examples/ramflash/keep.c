@@ -267,15 +267,22 @@ static void rf_keep_sweep(struct rf_sim *sim)
  */
 static int rf_keep_punch_held(struct rf_sim *sim, uint64_t lo, uint64_t hi)
 {
+	rf_kernel_hold_fn hold;
 	int ret = 0;
 
-	if (sim->kernel_hold)
-		ret = sim->kernel_hold(sim->kernel_hold_arg, lo, hi, true);
-	if (ret)
+	/* The hook may not go (rf_sim_on_kernel_hold()) while it holds. */
+	pthread_mutex_lock(&sim->hold_lock);
+	hold = sim->kernel_hold;
+	if (hold)
+		ret = hold(sim->kernel_hold_arg, lo, hi, true);
+	if (ret) {
+		pthread_mutex_unlock(&sim->hold_lock);
 		return ret;
+	}
 	ret = rf_keep_punch_locked(sim, lo, hi);
-	if (sim->kernel_hold)
-		sim->kernel_hold(sim->kernel_hold_arg, lo, hi, false);
+	if (hold)
+		hold(sim->kernel_hold_arg, lo, hi, false);
+	pthread_mutex_unlock(&sim->hold_lock);
 	return ret;
 }
 

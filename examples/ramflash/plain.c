@@ -186,6 +186,8 @@ void rf_sim_on_power_take(struct rf_sim *sim, rf_power_take_fn fn, void *arg)
 void rf_sim_on_kernel_hold(struct rf_sim *sim, rf_kernel_hold_fn fn,
 			   void *arg)
 {
+	pthread_mutex_lock(&sim->hold_lock);
 	sim->kernel_hold = fn;
 	sim->kernel_hold_arg = arg;
+	pthread_mutex_unlock(&sim->hold_lock);
 }

@@ -53,7 +53,10 @@ struct rf_sim {
 	void *plain_again_arg;
 	rf_power_take_fn power_take;	/* rf_sim_on_power_take() */
 	void *power_take_arg;
-	rf_kernel_hold_fn kernel_hold;	/* rf_sim_on_kernel_hold() */
+	/* rf_sim_on_kernel_hold(), under hold_lock: changed while the
+	 * erase-slack thread may run, which holds it around its punch. */
+	pthread_mutex_t hold_lock;
+	rf_kernel_hold_fn kernel_hold;
 	void *kernel_hold_arg;
 	struct rf_trace *trace;		/* rf_sim_set_trace(), or NULL */
 	struct rf_keep *keep;		/* --erase-slack (keep.c), or NULL */

@@ -185,6 +185,7 @@ static void rf_sim_free(struct rf_sim *sim)
 	rf_live_free(sim);
 	rf_keep_close(sim);
 	pthread_mutex_destroy(&sim->live_lock);
+	pthread_mutex_destroy(&sim->hold_lock);
 	free(sim);
 }
 
@@ -203,6 +204,7 @@ int rf_sim_open(struct rf_sim **simp, const struct rf_config *cfg,
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&sim->live_lock, NULL);
+	pthread_mutex_init(&sim->hold_lock, NULL);
 	sim->cfg = *cfg;
 	memset(&sim->cfg.faults.bad_blocks, 0, sizeof(struct rf_block_list));
 	memset(&sim->cfg.faults.fail_program, 0, sizeof(struct rf_block_list));
