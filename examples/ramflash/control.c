@@ -12,12 +12,13 @@
  * seed, the same requests and the same commands at the same indices give
  * the same run.  freeze keeps the gate shut until release.
  *
- * The kernel serves some reads and erases without a request (read
- * passthrough, kernel erase).  Before a command sets a fault the kernel
- * would not show, the blocks concerned are taken back from it,
- * synchronously; freeze and a power cut take back every block; what the
- * chip allows again is handed back when a command lifts a fault and after
- * release.
+ * The kernel serves some reads, erases and programs without a request
+ * (read passthrough, kernel erase, kernel program).  Before a command
+ * sets a fault the kernel would not show, the blocks concerned are taken
+ * back from it, synchronously; freeze and a power cut take back every
+ * block (a power cut armed for later leaves them to the module's budget
+ * when it has one); what the chip allows again is handed back when a
+ * command lifts a fault and after release.
  */
 #define _GNU_SOURCE	/* accept4, pipe2, struct ucred */
 #include <errno.h>
@@ -263,7 +264,7 @@ static int rf_ctl_unit(struct rf_ctl *ctl, const struct rf_ctl_args *a,
 static int rf_ctl_take_back(struct rf_ctl *ctl, uint64_t block, char *ack,
 			    size_t acklen)
 {
-	int ret = ctl->pt ? rf_pt_take_back(ctl->pt, block, 1, true, true) : 0;
+	int ret = ctl->pt ? rf_pt_take_back(ctl->pt, block, 1, RF_PT_ALL) : 0;
 
 	if (ret)
 		return rf_ack(ack, acklen, ret,
@@ -272,15 +273,15 @@ static int rf_ctl_take_back(struct rf_ctl *ctl, uint64_t block, char *ack,
 	return 0;
 }
 
-/* Take every block back for reads and/or erases; 0 or an ack. */
-static int rf_ctl_take_back_all(struct rf_ctl *ctl, bool reads, bool erases,
+/* Take every block back from what @what names (RF_PT_*); 0 or an ack. */
+static int rf_ctl_take_back_all(struct rf_ctl *ctl, unsigned int what,
 				char *ack, size_t acklen)
 {
 	int ret = 0;
 
 	if (ctl->pt)
 		ret = rf_pt_take_back(ctl->pt, 0, rf_sim_blocks(ctl->sim),
-				      reads, erases);
+				      what);
 	if (ret) {
 		rf_pt_refresh(ctl->pt);
 		return rf_ack(ack, acklen, ret,
@@ -321,11 +322,20 @@ static int rf_ctl_power_cut(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 			    acklen);
 	if (ret)
 		return ret;
-	/* The kernel's own erases would not count, nor be torn. */
-	ret = rf_ctl_take_back_all(ctl, false, true, ack, acklen);
-	if (ret)
-		return ret;
+	/*
+	 * The kernel's own erases and programs count in the module's budget;
+	 * without one they would not count, nor be torn: they stop first.
+	 */
+	if (!ctl->pt || !ctl->pt->budget_on) {
+		ret = rf_ctl_take_back_all(ctl, RF_PT_ERASES | RF_PT_PROGRAMS,
+					   ack, acklen);
+		if (ret)
+			return ret;
+	}
 	torn = rf_sim_arm_power_cut(ctl->sim, ops);
+	/* Failures are printed; then the kernel stops as without one. */
+	if (ctl->pt)
+		rf_pt_arm_power_cut(ctl->pt);
 	return rf_ack(ack, acklen, 0,
 		      "power cut after %" PRIu64 " more programs/erases: operation %" PRIu64 " of this run is torn",
 		      ops, torn + 1);
@@ -351,7 +361,7 @@ static int rf_ctl_live(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 		{ "flip-bits", RF_LIVE_FLIP, 1, 1, "bits", "reads with",
 		  "bit(s) of its first ECC step flipped, once" },
 	};
-	uint64_t unit, count;
+	uint64_t unit, count, block;
 	char err[160];
 	size_t k;
 	int ret;
@@ -370,17 +380,18 @@ static int rf_ctl_live(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 			      err, sizeof(err));
 	if (ret)
 		return rf_ack(ack, acklen, ret, "%s", err);
-	if (kinds[k].kind != RF_LIVE_FAIL_PROGRAM) {
-		/* No request about the block runs: the fault is not met yet. */
+	/* No request about the block runs: the fault is not met yet. */
+	if (kinds[k].kind == RF_LIVE_FAIL_ERASE) {
+		block = unit;
+	} else {
 		const struct rf_geometry *geo = rf_sim_geometry(ctl->sim);
-		uint64_t block = kinds[k].kind == RF_LIVE_FAIL_ERASE ? unit :
-				 unit * geo->page_size / geo->erase_size;
 
-		ret = rf_ctl_take_back(ctl, block, ack, acklen);
-		if (ret) {
-			rf_sim_live_cancel(ctl->sim, kinds[k].kind, unit);
-			return ret;
-		}
+		block = unit * geo->page_size / geo->erase_size;
+	}
+	ret = rf_ctl_take_back(ctl, block, ack, acklen);
+	if (ret) {
+		rf_sim_live_cancel(ctl->sim, kinds[k].kind, unit);
+		return ret;
 	}
 	return rf_ack(ack, acklen, 0, "%s %" PRIu64 " %s %" PRIu64 " %s",
 		      kinds[k].kind == RF_LIVE_FAIL_ERASE ? "block" : "page",
@@ -428,7 +439,7 @@ static int rf_ctl_set_flips(struct rf_ctl *ctl, double rate, uint32_t reads,
 	if (!rf_type_is_nand(rf_sim_geometry(ctl->sim)->type))
 		return rf_ack(ack, acklen, -EINVAL,
 			      "bit-flip models need a NAND type");
-	ret = rf_ctl_take_back_all(ctl, true, false, ack, acklen);
+	ret = rf_ctl_take_back_all(ctl, RF_PT_READS, ack, acklen);
 	if (ret)
 		return ret;
 	ret = rate >= 0 ? rf_sim_set_bitflip_rate(ctl->sim, rate, err,
@@ -492,12 +503,13 @@ static int rf_ctl_latency(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 	static const struct {
 		const char *name;
 		enum rf_latency which;
-		bool reads, erases;	/* what the kernel must give back */
+		unsigned int give_back;	/* RF_PT_*: what the kernel stops */
 		const char *unit;
 	} kinds[] = {
-		{ "read", RF_LATENCY_READ, true, false, "page read" },
-		{ "program", RF_LATENCY_PROGRAM, false, false, "page programmed" },
-		{ "erase", RF_LATENCY_ERASE, false, true, "block erased" },
+		{ "read", RF_LATENCY_READ, RF_PT_READS, "page read" },
+		{ "program", RF_LATENCY_PROGRAM, RF_PT_PROGRAMS,
+		  "page programmed" },
+		{ "erase", RF_LATENCY_ERASE, RF_PT_ERASES, "block erased" },
 	};
 	uint64_t usec;
 	size_t k;
@@ -514,8 +526,8 @@ static int rf_ctl_latency(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 	ret = rf_ctl_number(a, 1, "microseconds", 0, UINT32_MAX, &usec, ack,
 			    acklen);
 	if (!ret)
-		ret = rf_ctl_take_back_all(ctl, kinds[k].reads,
-					   kinds[k].erases, ack, acklen);
+		ret = rf_ctl_take_back_all(ctl, kinds[k].give_back, ack,
+					   acklen);
 	if (ret)
 		return ret;
 	rf_sim_set_latency(ctl->sim, kinds[k].which, (uint32_t)usec);
@@ -532,7 +544,7 @@ static int rf_ctl_freeze(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 	if (atomic_load(&ctl->frozen))
 		return rf_ack(ack, acklen, -EINVAL, "frozen already");
 	/* The kernel must not serve granted blocks behind the freeze. */
-	ret = rf_ctl_take_back_all(ctl, true, true, ack, acklen);
+	ret = rf_ctl_take_back_all(ctl, RF_PT_ALL, ack, acklen);
 	if (ret)
 		return ret;
 	atomic_store(&ctl->frozen, true);
@@ -597,20 +609,22 @@ static int rf_ctl_status(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 			 const struct rf_ctl_args *a, char *ack, size_t acklen)
 {
 	const struct rf_faults *f = &rf_sim_config(ctl->sim)->faults;
-	uint64_t marked = 0, granted = 0;
+	uint64_t marked = 0, granted = 0, programs = 0;
 
 	if (ctl->pt)
-		rf_pt_counts(ctl->pt, &marked, &granted);
+		rf_pt_counts(ctl->pt, &marked, &granted, &programs);
 	return rf_ack(ack, acklen, 0,
 		      "power %s, %s, %zu live fault(s), bit-flip rate %g, read disturb %" PRIu32
 		      ", latency read %" PRIu32 " program %" PRIu32 " erase %" PRIu32
-		      " us, power cut %s, kernel reads %" PRIu64 " block(s), kernel erases %" PRIu64 " block(s)",
+		      " us, power cut %s, kernel reads %" PRIu64 " block(s), kernel erases %" PRIu64
+		      " block(s), kernel programs %" PRIu64 " block(s)",
 		      rf_sim_power_cut_done(ctl->sim) ? "off" : "on",
 		      atomic_load(&ctl->frozen) ? "frozen" : "running",
 		      rf_sim_live_count(ctl->sim), f->bitflip_rate,
 		      f->read_disturb, f->latency_read_us,
 		      f->latency_program_us, f->latency_erase_us,
-		      f->power_cut ? "armed" : "not armed", marked, granted);
+		      f->power_cut ? "armed" : "not armed", marked, granted,
+		      programs);
 }
 
 /* The commands; doc/ramflash.md, "Live control", describes each. */

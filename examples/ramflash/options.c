@@ -154,8 +154,14 @@ static const char rf_usage[] =
 "                         (implies --no-kernel-erase)\n"
 "  --no-kernel-erase      answer every erase; by default the kernel erases\n"
 "                         blocks itself when no fault model but --endurance\n"
-"                         touches erases (no power cut, erase latency,\n"
-"                         retention; not the --fail-erase blocks)\n"
+"                         touches erases (no erase latency, retention; not\n"
+"                         the --fail-erase blocks; a power cut only with the\n"
+"                         module's budget) (implies --no-kernel-program)\n"
+"  --no-kernel-program    answer every write; by default the kernel programs\n"
+"                         the plain writes of NAND blocks itself (a memfd\n"
+"                         store) when no fault model touches them (no\n"
+"                         program latency, retention, trace; not the\n"
+"                         --fail-program, --weak-pages or RAW-written blocks)\n"
 "  --erase-slack BYTES    let the kernel erase by zeroing the block's pages\n"
 "                         (a memfd store), keeping up to BYTES (K, M, G) of\n"
 "                         erased blocks' pages for their next program; the\n"
@@ -185,7 +191,7 @@ enum rf_opt {
 	OPT_NO_KERNEL_ERASE, OPT_PRINT_MTD, OPT_VERSION, OPT_NAND_ID,
 	OPT_WEAK_BLOCKS, OPT_WEAK_PAGES, OPT_GRAVE_PAGES, OPT_WEAR_REPORT,
 	OPT_RERUN, OPT_CONTROL, OPT_TRACE, OPT_TRACE_DATA, OPT_READY_FD,
-	OPT_PIDFILE, OPT_ERASE_SLACK,
+	OPT_PIDFILE, OPT_ERASE_SLACK, OPT_NO_KERNEL_PROGRAM,
 };
 
 static const struct option rf_long_options[] = {
@@ -238,6 +244,7 @@ static const struct option rf_long_options[] = {
 	{ "compat", no_argument, NULL, OPT_COMPAT },
 	{ "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
 	{ "no-kernel-erase", no_argument, NULL, OPT_NO_KERNEL_ERASE },
+	{ "no-kernel-program", no_argument, NULL, OPT_NO_KERNEL_PROGRAM },
 	{ "erase-slack", required_argument, NULL, OPT_ERASE_SLACK },
 	{ "print-mtd", no_argument, NULL, OPT_PRINT_MTD },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -644,9 +651,14 @@ static int rf_parse_other_opt(struct rf_options *o, struct rf_geo_overrides *ov,
 	case OPT_NO_PASSTHROUGH:
 		o->no_passthrough = true;
 		o->no_kernel_erase = true;
+		o->no_kernel_program = true;
 		return 0;
 	case OPT_NO_KERNEL_ERASE:
 		o->no_kernel_erase = true;
+		o->no_kernel_program = true;
+		return 0;
+	case OPT_NO_KERNEL_PROGRAM:
+		o->no_kernel_program = true;
 		return 0;
 	case OPT_PRINT_MTD:
 		o->print_mtd = true;

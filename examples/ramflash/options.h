@@ -53,6 +53,7 @@ struct rf_options {
 	bool compat;			/* speak MUSE v2 only */
 	bool no_passthrough;		/* serve every read ourselves */
 	bool no_kernel_erase;		/* and every erase */
+	bool no_kernel_program;		/* and every write */
 	char **rerun_args;		/* the --rerun report's options, which
 					 * the fields above may reference */
 	size_t rerun_nargs;

@@ -401,6 +401,10 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	else if (!opts->no_passthrough)
 		flags = MUSE_SESSION_PASSTHROUGH |
 			(opts->no_kernel_erase ? 0 : MUSE_SESSION_KERNEL_ERASE);
+	/* The module programs only into tmpfs, where the bits are shared. */
+	if (flags & MUSE_SESSION_KERNEL_ERASE && !opts->no_kernel_program &&
+	    rf_sim_store_on_tmpfs(sim))
+		flags |= MUSE_SESSION_KERNEL_PROGRAM;
 	ret = muse_session_new(&dev, sizeof(dev), &rf_ops, sizeof(rf_ops),
 			       flags, srv, &srv->se);
 	if (ret)
@@ -437,11 +441,12 @@ static int rf_server_register(struct rf_server *srv)
 		return ret;
 	if (opts->verbosity != RF_QUIET) {
 		rf_print_geometry(stderr, opts->name, rf_sim_geometry(srv->sim));
-		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads, read passthrough %s, kernel erase %s\n",
+		fprintf(stderr, "ramflash: registered %s, extensions 0x%x, max I/O %u bytes, %u threads, read passthrough %s, kernel erase %s, kernel program %s\n",
 			opts->name, muse_session_extensions(srv->se),
 			muse_session_max_io(srv->se), opts->threads,
 			srv->pt.on ? "on" : "off",
-			srv->pt.erase_on ? "on" : "off");
+			srv->pt.erase_on ? "on" : "off",
+			srv->pt.program_on ? "on" : "off");
 	}
 	if (!(muse_session_extensions(srv->se) & MUSE_EXT_REGISTERED) &&
 	    (opts->ready_fd >= 0 || opts->pidfile || getenv("NOTIFY_SOCKET")))

@@ -61,6 +61,7 @@ static void test_defaults(void **state)
 	assert_false(o.cfg.faults.power_cut);
 	assert_false(o.no_passthrough);
 	assert_false(o.no_kernel_erase);
+	assert_false(o.no_kernel_program);
 	rf_options_free(&o);
 }
 
@@ -70,15 +71,23 @@ static void test_passthrough_options(void **state)
 	char err[256];
 
 	assert_int_equal(t_parse(&o, err, sizeof(err), NULL,
+				 "--no-kernel-program", NULL), RF_PARSE_RUN);
+	assert_false(o.no_kernel_erase);
+	assert_true(o.no_kernel_program);
+	rf_options_free(&o);
+	/* The kernel programs only the blocks whose erases it does. */
+	assert_int_equal(t_parse(&o, err, sizeof(err), NULL,
 				 "--no-kernel-erase", NULL), RF_PARSE_RUN);
 	assert_false(o.no_passthrough);
 	assert_true(o.no_kernel_erase);
+	assert_true(o.no_kernel_program);
 	rf_options_free(&o);
 	/* The kernel erases through the store read passthrough registers. */
 	assert_int_equal(t_parse(&o, err, sizeof(err), NULL,
 				 "--no-passthrough", NULL), RF_PARSE_RUN);
 	assert_true(o.no_passthrough);
 	assert_true(o.no_kernel_erase);
+	assert_true(o.no_kernel_program);
 	rf_options_free(&o);
 }
 

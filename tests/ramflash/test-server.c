@@ -110,24 +110,44 @@ static void test_io_and_ecc_through_libmuse(void **state)
 	t_server_stop(&t);
 }
 
-/* --no-kernel-erase, and --no-passthrough, which it needs, turn it off. */
+/*
+ * --no-kernel-program turns kernel program off, and so does a store the
+ * module would refuse (not on tmpfs); --no-kernel-erase, which it needs,
+ * turns both off, and --no-passthrough, which that needs, all three.
+ */
 static void test_extensions_asked(void **state)
 {
+	static const char *const no_program[] = {
+		"--chip", "slc-8m", "--no-kernel-program", NULL,
+	};
 	static const char *const no_erase[] = {
 		"--chip", "slc-8m", "--no-kernel-erase", NULL,
 	};
 	static const char *const no_pt[] = {
 		"--chip", "slc-8m", "--no-passthrough", NULL,
 	};
+	const char *on_disk[] = { "--chip", "slc-8m", "--image", NULL, NULL };
 	struct t_server t;
 
+	t_server_start(&t, no_program);
+	t_init_accepting(&t, MUSE_EXT_ALL & ~MUSE_EXT_KERNEL_PROGRAM);
+	t_server_stop(&t);
 	t_server_start(&t, no_erase);
-	t_init_accepting(&t, MUSE_EXT_ALL & ~MUSE_EXT_KERNEL_ERASE);
+	t_init_accepting(&t, MUSE_EXT_ALL & ~(MUSE_EXT_KERNEL_ERASE |
+					      MUSE_EXT_KERNEL_PROGRAM));
 	t_server_stop(&t);
 	t_server_start(&t, no_pt);
 	t_init_accepting(&t, MUSE_EXT_ALL & ~(MUSE_EXT_KERNEL_ERASE |
+					      MUSE_EXT_KERNEL_PROGRAM |
 					      MUSE_EXT_PASSTHROUGH));
 	t_server_stop(&t);
+	/* The tests' images are on a disk (tmpfs would be asked). */
+	on_disk[3] = t_tempfile("on-disk.img");
+	t_server_start(&t, on_disk);
+	if (!rf_sim_store_on_tmpfs(t.sim))
+		t_init_accepting(&t, MUSE_EXT_ALL & ~MUSE_EXT_KERNEL_PROGRAM);
+	t_server_stop(&t);
+	unlink(on_disk[3]);
 }
 
 static void test_power_cut_ends_the_session(void **state)
