@@ -80,12 +80,26 @@ int rf_sim_live_add(struct rf_sim *sim, enum rf_live_kind kind, uint64_t unit,
 		    uint32_t count, char *err, size_t errlen)
 {
 	struct rf_live *grown;
+	uint64_t block;
 	size_t i;
 	int ret;
 
 	ret = rf_live_check(sim, kind, unit, count, err, errlen);
 	if (ret)
 		return ret;
+	/*
+	 * The kernel's erases of the block came before the fault: applied
+	 * later they would drop it (rf_live_block_erased()).
+	 */
+	block = kind == RF_LIVE_FAIL_ERASE ? unit : unit / sim->pages_per_block;
+	pthread_rwlock_wrlock(&sim->locks[block]);
+	ret = rf_apply_kernel_ops(sim, block, true);
+	pthread_rwlock_unlock(&sim->locks[block]);
+	if (ret) {
+		snprintf(err, errlen, "cannot apply the kernel's erases of block %"
+			 PRIu64 " first: %s", block, strerror(-ret));
+		return ret;
+	}
 	pthread_mutex_lock(&sim->live_lock);
 	i = rf_live_find(sim, kind, unit);
 	if (i == sim->live_count) {

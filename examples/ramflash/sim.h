@@ -436,11 +436,14 @@ enum rf_live_kind {
  * @err:	receives a one-line reason on failure.
  * @errlen:	size of @err.
  *
- * Safe while operations run.
+ * Safe while operations run.  The kernel's erases and programs of the
+ * block not applied yet are applied first: they came before the fault
+ * (an erase applied after it would drop a GRAVE or FLIP).
  *
  * Return: 0; -EINVAL (unit beyond the chip, a page fault on a chip
  * without pages of its own (NOR, RAM), @count out of range), -ENOSPC
- * (RF_LIVE_MAX reached), -ENOMEM; nothing changed then.
+ * (RF_LIVE_MAX reached), -ENOMEM, -EIO (applying failed); no fault set
+ * then.
  */
 int rf_sim_live_add(struct rf_sim *sim, enum rf_live_kind kind, uint64_t unit,
 		    uint32_t count, char *err, size_t errlen);

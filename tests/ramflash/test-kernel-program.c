@@ -226,6 +226,35 @@ static void test_erase_apply_keeps_kernel_bits(void **state)
 	}
 }
 
+/*
+ * A live fault set on a page after the kernel erased and programmed its
+ * block: the erase came first, so applying it must not drop the fault.
+ */
+static void test_live_fault_after_kernel_ops(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_NAND);
+	struct rf_sim *sim = t_open(&cfg);
+	uint8_t page[T_PAGE];
+	struct rf_ecc ecc;
+	struct t_module m;
+	char err[128];
+
+	t_module_open(&m, sim);
+	rf_sim_share_program_state(sim);
+	t_kernel_erase(&m, 4);
+	t_kernel_program(&m, 4 * T_BLOCK, T_PAGE, 0x3c);
+	assert_int_equal(rf_sim_live_add(sim, RF_LIVE_FLIP,
+					 4 * T_PAGES_PER_BLOCK, 1, err,
+					 sizeof(err)), 0);
+	assert_int_equal(rf_sim_pending_erases(sim, 4), 0);
+	assert_int_equal(rf_sim_pending_programs(sim, 4), 0);
+	t_read(sim, 4 * T_BLOCK, page, T_PAGE, &ecc);
+	assert_int_equal(ecc.corrected, 1);
+	t_assert_filled(page, T_PAGE, 0x3c);
+	t_module_close(&m);
+	rf_sim_close(sim);
+}
+
 /* A ramflash killed before it applied them: the next one does, uncounted. */
 static void test_pending_applied_at_open(void **state)
 {
@@ -517,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_apply_counts),
 		cmocka_unit_test(test_erase_apply_keeps_kernel_bits),
+		cmocka_unit_test(test_live_fault_after_kernel_ops),
 		cmocka_unit_test(test_pending_applied_at_open),
 		cmocka_unit_test(test_grant_policy),
 		cmocka_unit_test(test_power_cut_budget),
