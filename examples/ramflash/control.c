@@ -616,15 +616,15 @@ static int rf_ctl_status(struct rf_ctl *ctl, const struct rf_ctl_cmd *cmd,
 	return rf_ack(ack, acklen, 0,
 		      "power %s, %s, %zu live fault(s), bit-flip rate %g, read disturb %" PRIu32
 		      ", latency read %" PRIu32 " program %" PRIu32 " erase %" PRIu32
-		      " us, power cut %s, kernel reads %" PRIu64 " block(s), kernel erases %" PRIu64
-		      " block(s), kernel programs %" PRIu64 " block(s)",
+		      " us, power cut %s, kernel programs %" PRIu64 " block(s), kernel reads %" PRIu64
+		      " block(s), kernel erases %" PRIu64 " block(s)",
 		      rf_sim_power_cut_done(ctl->sim) ? "off" : "on",
 		      atomic_load(&ctl->frozen) ? "frozen" : "running",
 		      rf_sim_live_count(ctl->sim), f->bitflip_rate,
 		      f->read_disturb, f->latency_read_us,
 		      f->latency_program_us, f->latency_erase_us,
-		      f->power_cut ? "armed" : "not armed", marked, granted,
-		      programs);
+		      f->power_cut ? "armed" : "not armed", programs, marked,
+		      granted);
 }
 
 /* The commands; doc/ramflash.md, "Live control", describes each. */
