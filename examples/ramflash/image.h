@@ -20,7 +20,8 @@
  * write it to disk.
  *
  * File layout, version 3 (host byte order, every region 4 KiB aligned):
- *   header (struct rf_image_header, padded to 4 KiB)
+ *   header (struct rf_image_header, padded to 4 KiB; its flags field,
+ *     zero in older images, says RF_IMAGE_KERNEL_PROGRAMS)
  *   metadata: blocks * meta_stride bytes; block b's record at
  *     meta_off + b * meta_stride: struct rf_block_meta (32 bytes; its
  *     kernel_programs at offset 26 is the count the kernel adds the
@@ -115,7 +116,16 @@ struct rf_image_header {
 	uint32_t ecc_strength;
 	uint32_t ecc_step;
 	uint32_t bitflip_threshold;
+	uint32_t flags;			/* RF_IMAGE_*, 0 in older images */
 };
+
+/*
+ * rf_image_header.flags: the kernel programmed into the image (kernel
+ * program) since it was last opened, so its erases cleared the blocks'
+ * "programmed" bits themselves: the counts of kernel erases it left are
+ * applied without clearing them (the bits set since are its programs).
+ */
+#define RF_IMAGE_KERNEL_PROGRAMS	(1U << 0)
 
 /* The regions of flash contents, addressed by device offset. */
 enum rf_region {

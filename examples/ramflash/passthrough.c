@@ -279,10 +279,14 @@ static void rf_pt_erase_start(struct rf_pt *pt)
 	pt->erase_on = true;
 	if (keep)
 		rf_pt_keep_start(pt, in_force);
+	/*
+	 * Before any kernel erase: from the program state on, the kernel
+	 * clears the bits at its erases and the simulator must not.
+	 */
+	rf_pt_program_start(pt);
 	pthread_mutex_lock(&pt->lock);
 	rf_pt_grant(pt, false, 0, pt->blocks);
 	pthread_mutex_unlock(&pt->lock);
-	rf_pt_program_start(pt);
 }
 
 /*

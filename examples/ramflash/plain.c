@@ -170,6 +170,8 @@ uint32_t rf_sim_pending_programs(const struct rf_sim *sim, uint64_t block)
 void rf_sim_share_program_state(struct rf_sim *sim)
 {
 	sim->program_shared = true;
+	/* For the next run on the image, which applies what is left. */
+	sim->img.hdr->flags |= RF_IMAGE_KERNEL_PROGRAMS;
 }
 
 bool rf_sim_store_on_tmpfs(const struct rf_sim *sim)

@@ -99,13 +99,16 @@ static int rf_apply_factory_bad(struct rf_sim *sim, char *err, size_t errlen)
 /*
  * Apply the erases and programs the kernel did while an earlier ramflash
  * served the image, if it stopped (SIGKILL, a crash) before it applied
- * them.
+ * them: as that ramflash would have, keeping the programmed bits if the
+ * kernel cleared them at its erases then.  This run says anew
+ * (rf_sim_share_program_state()).
  */
 static int rf_apply_left_ops(struct rf_sim *sim, char *err, size_t errlen)
 {
 	uint64_t b;
 	int ret;
 
+	sim->program_shared = sim->img.hdr->flags & RF_IMAGE_KERNEL_PROGRAMS;
 	for (b = 0; b < sim->blocks; b++) {
 		ret = rf_apply_kernel_ops(sim, b, false);
 		if (ret) {
@@ -114,6 +117,8 @@ static int rf_apply_left_ops(struct rf_sim *sim, char *err, size_t errlen)
 			return ret;
 		}
 	}
+	sim->program_shared = false;
+	sim->img.hdr->flags &= ~RF_IMAGE_KERNEL_PROGRAMS;
 	return 0;
 }
 

@@ -89,19 +89,22 @@ static void t_kernel_program(const struct t_module *m, uint64_t addr,
 			   __ATOMIC_RELEASE);
 }
 
-/* The module's erase of block @b with program state: bitmap cleared too. */
-static void t_kernel_erase(const struct t_module *m, uint64_t b)
+/*
+ * The module's erase of block @b; with program state set up (@bits) it
+ * clears the block's bitmap too.
+ */
+static void t_kernel_erase(const struct t_module *m, uint64_t b, bool bits)
 {
 	uint32_t *count = (uint32_t *)(m->map + m->erase_off +
 				       b * m->erase_stride);
-	uint8_t *bits = t_bitmap(m, b);
+	uint8_t *map = t_bitmap(m, b);
 	size_t i;
 
 	assert_int_equal(fallocate(m->fd,
 				   FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				   (off_t)(m->data_off + b * T_BLOCK), T_BLOCK), 0);
-	for (i = 0; i < (T_SUBPAGES_PER_BLOCK + 7) / 8; i++)
-		__atomic_store_n(&bits[i], 0, __ATOMIC_RELAXED);
+	for (i = 0; bits && i < (T_SUBPAGES_PER_BLOCK + 7) / 8; i++)
+		__atomic_store_n(&map[i], 0, __ATOMIC_RELAXED);
 	__atomic_fetch_add(count, 1, __ATOMIC_RELEASE);
 }
 
@@ -213,7 +216,7 @@ static void test_erase_apply_keeps_kernel_bits(void **state)
 		if (shared)
 			rf_sim_share_program_state(sim);
 		assert_int_equal(t_write(sim, 3 * T_BLOCK, page, T_PAGE), 0);
-		t_kernel_erase(&m, 3);
+		t_kernel_erase(&m, 3, shared);
 		t_kernel_program(&m, 3 * T_BLOCK, T_PAGE, 0x22);
 		/* The erase and the program applied by one request. */
 		assert_int_equal(t_write(sim, 3 * T_BLOCK, page, T_PAGE),
@@ -241,7 +244,7 @@ static void test_live_fault_after_kernel_ops(void **state)
 
 	t_module_open(&m, sim);
 	rf_sim_share_program_state(sim);
-	t_kernel_erase(&m, 4);
+	t_kernel_erase(&m, 4, true);
 	t_kernel_program(&m, 4 * T_BLOCK, T_PAGE, 0x3c);
 	assert_int_equal(rf_sim_live_add(sim, RF_LIVE_FLIP,
 					 4 * T_PAGES_PER_BLOCK, 1, err,
@@ -277,6 +280,47 @@ static void test_pending_applied_at_open(void **state)
 	t_read(sim, 5 * T_BLOCK, page, T_PAGE, NULL);
 	t_assert_filled(page, T_PAGE, 0x42);
 	assert_int_equal(t_write(sim, 5 * T_BLOCK, page, T_PAGE), -EIO);
+	rf_sim_close(sim);
+	unlink(cfg.image_path);
+	rmdir(t_tempfile(""));
+}
+
+/*
+ * A ramflash killed after the kernel erased a block and programmed it
+ * again: the next one applies the erase without clearing the bits the
+ * kernel set since (the image says the kernel cleared them at its erase),
+ * and only then: a run without kernel program clears them.
+ */
+static void test_left_erase_keeps_kernel_bits(void **state)
+{
+	struct rf_config cfg = t_config(RF_TYPE_MLC_NAND);
+	uint8_t page[T_PAGE];
+	struct rf_sim *sim;
+	struct t_module m;
+
+	memset(page, 0x42, sizeof(page));
+	cfg.image_path = t_tempfile("left-erase.img");
+	sim = t_open(&cfg);
+	t_module_open(&m, sim);
+	rf_sim_share_program_state(sim);
+	assert_int_equal(t_write(sim, 6 * T_BLOCK, page, T_PAGE), 0);
+	t_kernel_erase(&m, 6, true);
+	t_kernel_program(&m, 6 * T_BLOCK, T_PAGE, 0x24);
+	t_module_close(&m);
+	assert_int_equal(rf_sim_close(sim), 0);
+
+	sim = t_open(&cfg);
+	assert_int_equal(rf_sim_erase_count(sim, 6), 1);
+	assert_int_equal(t_write(sim, 6 * T_BLOCK, page, T_PAGE), -EIO);
+	assert_int_equal(t_write(sim, 6 * T_BLOCK + T_PAGE, page, T_PAGE), 0);
+	/* This run does not share: an erase left now is the simulator's. */
+	t_module_open(&m, sim);
+	t_kernel_erase(&m, 6, false);
+	t_module_close(&m);
+	assert_int_equal(rf_sim_close(sim), 0);
+	sim = t_open(&cfg);
+	/* The kernel cleared the bits; the simulator's view agrees. */
+	assert_int_equal(t_write(sim, 6 * T_BLOCK + T_PAGE, page, T_PAGE), 0);
 	rf_sim_close(sim);
 	unlink(cfg.image_path);
 	rmdir(t_tempfile(""));
@@ -548,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_erase_apply_keeps_kernel_bits),
 		cmocka_unit_test(test_live_fault_after_kernel_ops),
 		cmocka_unit_test(test_pending_applied_at_open),
+		cmocka_unit_test(test_left_erase_keeps_kernel_bits),
 		cmocka_unit_test(test_grant_policy),
 		cmocka_unit_test(test_power_cut_budget),
 		cmocka_unit_test(test_programs_race),
