@@ -439,7 +439,8 @@ struct muse_erase_grant {
  * server's own and returns in value the budget before (0: none was left,
  * nothing taken; MUSE_BUDGET_UNLIMITED: nothing to take).  At 0 every
  * erase and program is a request.  Errors: EOPNOTSUPP (no
- * MUSE_EXT_KERNEL_ERASE), EINVAL (op, padding).
+ * MUSE_EXT_KERNEL_ERASE), EINVAL (op, padding), ENXIO (the connection
+ * died: the general rule above).
  */
 #define MUSE_PROGRAM_IN_ORDER		(1U << 0)
 #define MUSE_PROGRAM_WHOLE_PAGES	(1U << 1)
