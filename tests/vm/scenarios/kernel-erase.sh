@@ -66,11 +66,7 @@ serve() {
 	keep) KE=1 && set -- "$@" --erase-slack $KEEP_SLACK ;;
 	*) fail "serve: mode $sv_mode" ;;
 	esac
-	start_ramflash "$@"
-	wait_for 10 grep -q "registered" "$RAMFLASH_LOG" || {
-		cat "$RAMFLASH_LOG"
-		fail "ramflash did not say it registered"
-	}
+	start_registered "$@"
 	if [ "$KE" -eq 1 ]; then
 		want="kernel erase on"
 	else
@@ -80,7 +76,6 @@ serve() {
 		cat "$RAMFLASH_LOG"
 		fail "ramflash ($sv_mode) does not say '$want'"
 	}
-	CONN=$(conn_dir "$1")
 	[ -f "$CONN/kernel_erases" ] || fail "no kernel_erases for $1: '$CONN'"
 }
 
@@ -97,12 +92,6 @@ kerases_above() {
 # expect_kerases WHAT N: kernel_erases is N with kernel erase, 0 without.
 expect_kerases() {
 	expect_eq "$1: kernel_erases" $((KE * $2)) "$(kerases)"
-}
-
-# json_counter FILE NAME: a number of ramflash's --stats JSON (a counter or
-# a top-level figure).
-json_counter() {
-	tr ',{}' '\n\n\n' <"$1" | sed -n "s/^ *\"$2\": *\([0-9]*\) *\$/\1/p" | head -n 1
 }
 
 # json_list FILE NAME: the inside of a top-level JSON array.
@@ -129,14 +118,6 @@ counts() {
 	echo "$ct_out"
 }
 
-# stats_now FILE: make the running ramflash write its --stats FILE now
-# (SIGUSR1), and wait for it (written to a temporary file, then renamed).
-stats_now() {
-	rm -f "$1"
-	kill -USR1 "$RAMFLASH_PID"
-	wait_for 10 test -s "$1" || fail "ramflash wrote no $1 on SIGUSR1"
-}
-
 # erase_eio WHAT OFFSET LENGTH: an erase (one MEMERASE) that must fail with
 # EIO.
 erase_eio() {
@@ -159,49 +140,25 @@ erase_ok() {
 	}
 }
 
-# ff BYTES: the sha256 of BYTES bytes of 0xff (erased flash).
-ff() {
-	head -c "$1" /dev/zero | tr '\0' '\377' | sha256sum | cut -d' ' -f1
-}
-
 # block_sum FILE FIRST COUNT: the sha256 of COUNT blocks of FILE from
 # block FIRST (a dump without OOB).
 block_sum() {
 	dd if="$1" bs=$block skip="$2" count="$3" 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
-# u32 IMAGE OFFSET, u64 IMAGE OFFSET: a number in a ramflash image (host
-# byte order).
-u32() {
-	od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '
-}
-u64() {
-	od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '
-}
-
 # meta IMAGE BLOCK FIELD: a field of BLOCK's struct rf_block_meta in a
 # ramflash image, erase_count (FIELD 0) or kernel_erases (28), the kernel's
-# erases not applied yet (image.h: meta_stride at 44, meta_off at 48).
+# erases not applied yet.
 meta() {
-	u32 "$1" $(($(u64 "$1" 48) + $2 * $(u32 "$1" 44) + $3))
+	u32 "$1" $(($(block_record "$1" "$2") + $3))
 }
 
 # patterns: the data of part a).
 patterns() {
 	step "patterned data: 4 blocks with OOB, 16 without"
-	# Page + OOB records for nandwrite -o: random data, an OOB naming its page
-	# (the first two bytes stay 0xff: the bad-block marker).
 	random_file /tmp/pat.data $((4 * block))
 	random_file /tmp/pat.plain $((16 * block))
-	: >/tmp/pat.oob
-	exec 3</tmp/pat.data
-	i=0
-	while [ "$i" -lt $((4 * ppb)) ]; do
-		dd bs=$page count=1 <&3 2>/dev/null >>/tmp/pat.oob
-		printf '\377\377%-62.62s' "kernel-erase OOB of page $i" >>/tmp/pat.oob
-		i=$((i + 1))
-	done
-	exec 3<&-
+	oob_records /tmp/pat.data /tmp/pat.oob kernel-erase
 	expect_eq "pattern with OOB, bytes" $((4 * ppb * rec)) "$(wc -c </tmp/pat.oob)"
 }
 

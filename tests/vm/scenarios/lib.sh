@@ -167,6 +167,18 @@ start_ramflash() {
 	wait_for_mtd "$1"
 }
 
+# start_registered NAME ARGS...: start_ramflash, then wait until it says
+# it registered (the kernel's fast paths are granted by then); set CONN to
+# the connection's sysfs directory.
+start_registered() {
+	start_ramflash "$@"
+	wait_for 10 grep -q "registered" "$RAMFLASH_LOG" || {
+		cat "$RAMFLASH_LOG"
+		fail "ramflash did not say it registered"
+	}
+	CONN=$(conn_dir "$1")
+}
+
 # wait_for_mtd NAME: wait until ramflash registered an MTD (or partition)
 # called NAME; set MTD to its /dev/mtdN.
 wait_for_mtd() {
@@ -349,6 +361,21 @@ random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
+# oob_records DATA OUT TAG: into OUT, each 2 KiB page of DATA followed by
+# a 64-byte OOB naming it ("TAG OOB of page N"; its first two bytes stay
+# 0xff: the bad-block marker), the records nandwrite -o writes.
+oob_records() {
+	: >"$2"
+	exec 3<"$1"
+	or_i=0
+	while [ "$or_i" -lt $(($(wc -c <"$1") / 2048)) ]; do
+		dd bs=2048 count=1 <&3 2>/dev/null >>"$2"
+		printf '\377\377%-62.62s' "$3 OOB of page $or_i" >>"$2"
+		or_i=$((or_i + 1))
+	done
+	exec 3<&-
+}
+
 # files_sha DIR: checksums of the regular files under DIR, sorted.
 files_sha() {
 	(cd "$1" && find . -type f | sort | xargs -r sha256sum)
@@ -368,6 +395,44 @@ same_files() {
 # sum FILE: its sha256.
 sum() {
 	sha256sum "$1" | cut -d' ' -f1
+}
+
+# ff BYTES: the sha256 of BYTES bytes of 0xff (erased flash).
+ff() {
+	head -c "$1" /dev/zero | tr '\0' '\377' | sha256sum | cut -d' ' -f1
+}
+
+# json_counter FILE NAME: a number of ramflash's --stats JSON (a counter or
+# a top-level figure).
+json_counter() {
+	tr ',{}' '\n\n\n' <"$1" | sed -n "s/^ *\"$2\": *\([0-9]*\) *\$/\1/p" | head -n 1
+}
+
+# stats_now FILE: make the running ramflash write its --stats FILE now
+# (SIGUSR1), and wait for it (written to a temporary file, then renamed).
+stats_now() {
+	rm -f "$1"
+	kill -USR1 "$RAMFLASH_PID"
+	wait_for 10 test -s "$1" || fail "ramflash wrote no $1 on SIGUSR1"
+}
+
+# u16 IMAGE OFFSET, u32 IMAGE OFFSET, u64 IMAGE OFFSET: a number in a
+# ramflash image (host byte order).
+u16() {
+	od -An -t u2 -j "$2" -N 2 "$1" | tr -d ' '
+}
+u32() {
+	od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '
+}
+u64() {
+	od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '
+}
+
+# block_record IMAGE BLOCK: the offset of BLOCK's struct rf_block_meta in
+# a ramflash image (examples/ramflash/image.h: meta_stride at 44, meta_off
+# at 48 of the header).
+block_record() {
+	echo $(($(u64 "$1" 48) + $2 * $(u32 "$1" 44)))
 }
 
 # export_file PATH NAME: show PATH to the host, which has no other way into
