@@ -22,6 +22,11 @@
  * p90 are the same over the 10th and 90th percentile operation times (p10
  * is the fast one): a median alone hides work that one operation defers
  * to the next, the total and p90 show it.
+ *
+ * With --time PHASE --bytes N it times a command instead (one operation:
+ * fork, exec, wait; the command must exit 0) and prints its RESULT line,
+ * so that whole workloads on top of the MTD (ubiupdatevol, a file system's
+ * writes and sync) are measured by the same clock and reported alike.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,16 +254,53 @@ static void run(struct bench *b)
 	report(b, "cycle", &cycle);
 }
 
+/*
+ * Run @argv (a command and its arguments) and report the time it took as
+ * one operation of @bytes in phase @phase; exit 1 if it does not exit 0.
+ */
+static int time_command(const char *label, const char *phase, uint64_t bytes,
+			char **argv)
+{
+	struct bench b = { .label = label };
+	struct phase_time t = { 0 };
+	double start = now();
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (!pid) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "mtdbench: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", errno);
+	record(&t, bytes, now() - start);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "mtdbench: %s failed (status %#x)\n", argv[0],
+			status);
+		return 1;
+	}
+	report(&b, phase, &t);
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mtdbench [options] /dev/mtdN\n"
+		"       mtdbench --label NAME --time PHASE --bytes N -- COMMAND [ARG]...\n"
 		"  --label NAME     name on the RESULT lines (default: the device)\n"
 		"  --blocks N       eraseblocks to use from block 0 (default: all)\n"
 		"  --page BYTES     size of page-sized requests (default: writesize,\n"
 		"                   or 2048 on devices with 1-byte pages)\n"
 		"  --repeat N       passes over the area (default 1)\n"
-		"  --seed N         seed of the test data (default 1)\n");
+		"  --seed N         seed of the test data (default 1)\n"
+		"  --time PHASE     time COMMAND as one operation of N bytes\n"
+		"                   (--bytes) and print its RESULT line\n");
 }
 
 static unsigned long parse_number(const char *opt, const char *arg)
@@ -283,11 +326,14 @@ int main(int argc, char **argv)
 		{ "page", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "time", required_argument, NULL, 't' },
+		{ "bytes", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct bench b = { .repeat = 1 };
-	unsigned long blocks = 0, seed = 1;
+	unsigned long blocks = 0, seed = 1, bytes = 0;
+	const char *phase = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -297,9 +343,18 @@ int main(int argc, char **argv)
 		case 'p': b.page = parse_number("--page", optarg); break;
 		case 'r': b.repeat = parse_number("--repeat", optarg); break;
 		case 's': seed = parse_number("--seed", optarg); break;
+		case 't': phase = optarg; break;
+		case 'n': bytes = parse_number("--bytes", optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (phase || bytes) {
+		if (!phase || !bytes || !b.label || optind == argc) {
+			fprintf(stderr, "mtdbench: --time wants --bytes, --label and a command\n");
+			return 2;
+		}
+		return time_command(b.label, phase, bytes, argv + optind);
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
