@@ -3,11 +3,13 @@
 #
 # End-to-end MTD throughput: one boot of a Debian stock kernel under QEMU
 # (TCG), from the kernel cache (tests/kernels/fetch-kernel.sh), runs
-# mtdbench on mtdram, nandsim and MUSE+ramflash with the same geometry
-# (bench/scenarios/e2e.sh) and this script prints Markdown tables of
-# MiB/s, of the ratios MUSE / nandsim, MUSE / mtdram and 4 server threads
-# / 1, of what ramflash's store held, and of a process round trip
-# measured on this host and in the guest (dispatch-bench --roundtrip).
+# mtdbench on mtdram, nandsim and MUSE+ramflash with the same geometry,
+# and UBI/UBIFS workloads on nandsim and MUSE+ramflash
+# (bench/scenarios/e2e.sh), and this script prints Markdown tables of
+# MiB/s, of the ratios MUSE / nandsim, MUSE / mtdram, 4 server threads /
+# 1 and kernel program on / off, of what ramflash's store held, and of a
+# process round trip measured on this host and in the guest
+# (dispatch-bench --roundtrip).
 #
 # bench/run-e2e.sh [--smp N] [--repeat N] [--rounds N] [--kernel SPEC]
 #                  [--clock wall|icount|both] [--erase-slack BYTES]
@@ -26,8 +28,8 @@
 #   --erase-slack BYTES  ramflash --erase-slack BYTES for every MUSE
 #                device (default 0: none); the logs and results carry
 #                -slackBYTES in their names
-#   --quick      one round of one pass, few round trips: a check that the
-#                bench works, not a measurement
+#   --quick      one round of one pass, few round trips, UBI workloads of
+#                3 MiB: a check that the bench works, not a measurement
 #   BUILDDIR     default: build
 #
 # Needs the vm suite's muse.ko for that kernel (BUILDDIR/tests/vm/
@@ -49,9 +51,12 @@ slack=0
 # TCG, the host's a few microseconds.
 guest_roundtrips=2000
 host_roundtrips=100000
+# MiB of the UBI volume update (bench/scenarios/e2e.sh sizes the UBIFS
+# workloads from it).
+ubi_mib=12
 spec=$("$top/tests/kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
 usage() {
-	sed -n '12,31p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '14,33p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 # number OPTION VALUE: VALUE, or exit with an error when it is not a
@@ -79,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--erase-slack) slack=$2; shift 2 ;;
 	--quick)
 		repeat=1 rounds=1 guest_roundtrips=200 host_roundtrips=10000
+		ubi_mib=3
 		shift
 		;;
 	-*) echo "run-e2e.sh: unknown option $1" >&2; usage ;;
@@ -115,6 +121,7 @@ tag=
 [ "$slack" = 0 ] || tag=-slack$slack
 results=$builddir/bench/e2e-$spec-smp$smp$tag.results
 "$top/tests/vm/mkinitramfs.sh" --out "$initrd" --modules-dir "$kdir/modules" \
+	--ubifs-config "$kdir/config" \
 	--module mtdram --module nandsim --ko "$ko" \
 	--bin "$ramflash" --bin "$mtdbench" --bin "$dispatch" \
 	--file "$top/tests/kernel-debug/scenarios/kdebug-lib.sh:/scenarios/kdebug-lib.sh" \
@@ -135,7 +142,7 @@ for c in $clocks; do
 	"$top/tests/vm/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 		--scenario e2e --timeout 3600 --smp "$smp" --mem 1024 \
 		--clock "$c" \
-		--append "musetest.args=$repeat,$rounds,$guest_roundtrips,$slack" \
+		--append "musetest.args=$repeat,$rounds,$guest_roundtrips,$slack,$ubi_mib" \
 		--log "$log" >/dev/null || {
 		tr -d '\r' <"$log" | tail -n 60
 		echo "run-e2e.sh: the benchmark run failed ($c clock); console log in $log" >&2
@@ -153,31 +160,60 @@ done
 # same round; the results file keeps every round.
 awk -v kernel="$(cat "$kdir/release")" -v repeat="$repeat" -v rounds="$rounds" \
 	-v smp="$smp" -v clocks="$clocks" '
-function header(title) {
+# The title and head of a table, one column per phase of phs (np of them).
+function header(title, phs, np) {
 	printf "\n%s\n\n| device |", title
-	for (i = 1; i <= n; i++) printf " %s |", ph[i]
+	for (i = 1; i <= np; i++) printf " %s |", phs[i]
 	printf "\n|---|"
-	for (i = 1; i <= n; i++) printf "---:|"
+	for (i = 1; i <= np; i++) printf "---:|"
 	printf "\n"
 }
 # A ratio of two MiB/s figures, or "-" when the base is missing.
 function ratio(num, base) {
 	return base > 0 ? sprintf("%.2f", num / base) : "-"
 }
-# One row: label num over label den, phase by phase, by figure fig (med or
-# tot), one ratio per clock separated by " / ".
-function ratio_row(name, num, den, fig) {
+# One row: label num over label den, phase by phase of phs (np of them),
+# by figure fig (med or tot), one ratio per clock separated by " / ".
+function ratio_row(name, num, den, fig, phs, np) {
 	printf "| %s |", name
-	for (i = 1; i <= n; i++) {
+	for (i = 1; i <= np; i++) {
 		cell = ""
 		for (k = 1; k <= nclk; k++) {
 			c = clk[k]
 			cell = cell (k > 1 ? " / " : "") \
-			       ratio(best[c, num, ph[i], fig], best[c, den, ph[i], fig])
+			       ratio(best[c, num, phs[i], fig], best[c, den, phs[i], fig])
 		}
 		printf " %s |", cell
 	}
 	printf "\n"
+}
+# Every device of devs (nd of them) has a figure for every phase of phs
+# (np) in the boot of every clock, or the run is broken: exit 1.
+function complete(devs, nd, phs, np) {
+	for (k = 1; k <= nclk; k++)
+		for (d = 1; d <= nd; d++)
+			for (i = 1; i <= np; i++)
+				if (best[clk[k], devs[d], phs[i], "med"] <= 0) {
+					printf "run-e2e.sh: no %s figure for %s in the %s clock boot\n", \
+					       phs[i], devs[d], clk[k] > "/dev/stderr"
+					exit 1
+				}
+}
+# MiB/s of devices devs over phases phs, one table per clock.
+function mibs_tables(what, devs, nd, phs, np) {
+	for (k = 1; k <= nclk; k++) {
+		c = clk[k]
+		header("MiB/s, " c " clock, " what ":", phs, np)
+		for (d = 1; d <= nd; d++) {
+			printf "| %s |", devs[d]
+			for (i = 1; i <= np; i++) {
+				key = c SUBSEP devs[d] SUBSEP phs[i]
+				printf " %.1f (%.1f .. %.1f; %.1f) |", best[key, "med"],
+				       best[key, "p90"], best[key, "p10"], best[key, "tot"]
+			}
+			printf "\n"
+		}
+	}
 }
 $2 == "RESULT" {
 	# The best round is the one with the best median operation.
@@ -199,47 +235,47 @@ $2 == "CALIBRATION" {
 END {
 	nclk = split(clocks, clk, " ")
 	n = split("erase erase-multi eb-write eb-read page-write page-read cycle", ph, " ")
-	m = split("mtdram nandsim muse-page-t1 muse-eraseblock-t1 muse-page-nopt-t1 muse-page-t4 muse-eraseblock-t4 muse-page-nopt-t4", dev, " ")
+	m = split("mtdram nandsim muse-page-t1 muse-eraseblock-t1 muse-page-nopt-t1 muse-page-t4 muse-eraseblock-t4 muse-page-nopt-t4 muse-page-nokp-t1 muse-eraseblock-nokp-t1", dev, " ")
+	nu = split("ubi-update ubifs-write ubifs-churn", uph, " ")
+	mu = split("nandsim muse-ubi-kp muse-ubi-nokp", udev, " ")
 	# A device or phase without a figure is a broken run, not a blank cell.
-	for (k = 1; k <= nclk; k++)
-		for (d = 1; d <= m; d++)
-			for (i = 1; i <= n; i++)
-				if (best[clk[k], dev[d], ph[i], "med"] <= 0) {
-					printf "run-e2e.sh: no %s figure for %s in the %s clock boot\n", \
-					       ph[i], dev[d], clk[k] > "/dev/stderr"
-					exit 1
-				}
+	complete(dev, m, ph, n)
+	complete(udev, mu, uph, nu)
 	printf "Kernel %s under QEMU TCG (%s vCPU), 4 MiB, 128 KiB eraseblocks, 2 KiB pages, best of %s rounds of %s passes.\n", kernel, smp, rounds, repeat
 	printf "cycle: per eraseblock, erase + program page by page + read back.\n"
-	for (k = 1; k <= nclk; k++) {
-		c = clk[k]
-		header("MiB/s, " c " clock: median operation of the best round (p90 .. p10 operation; total bytes over total time):")
-		for (d = 1; d <= m; d++) {
-			printf "| %s |", dev[d]
-			for (i = 1; i <= n; i++) {
-				key = c SUBSEP dev[d] SUBSEP ph[i]
-				printf " %.1f (%.1f .. %.1f; %.1f) |", best[key, "med"],
-				       best[key, "p90"], best[key, "p10"], best[key, "tot"]
-			}
-			printf "\n"
-		}
-	}
+	mibs_tables("median operation of the best round (p90 .. p10 operation; total bytes over total time)", dev, m, ph, n)
 	clocks_note = nclk > 1 ? " (" clk[1] " / " clk[2] " clock)" : " (" clk[1] " clock)"
 	for (r = 1; r <= 2; r++) {
 		ref = r == 1 ? "nandsim" : "mtdram"
-		header("MUSE / " ref ", median operation" clocks_note ":")
+		header("MUSE / " ref ", median operation" clocks_note ":", ph, n)
 		for (d = 3; d <= m; d++)
-			ratio_row(dev[d], dev[d], ref, "med")
-		header("MUSE / " ref ", total time" clocks_note ":")
+			ratio_row(dev[d], dev[d], ref, "med", ph, n)
+		header("MUSE / " ref ", total time" clocks_note ":", ph, n)
 		for (d = 3; d <= m; d++)
-			ratio_row(dev[d], dev[d], ref, "tot")
+			ratio_row(dev[d], dev[d], ref, "tot", ph, n)
 	}
 	# The same configuration served by 4 threads against 1: what queueing
 	# the units of one operation together in the module buys.
-	header("MUSE, 4 server threads / 1, median operation" clocks_note ":")
+	header("MUSE, 4 server threads / 1, median operation" clocks_note ":", ph, n)
 	q = split("muse-page muse-eraseblock muse-page-nopt", cfg, " ")
 	for (j = 1; j <= q; j++)
-		ratio_row(cfg[j], cfg[j] "-t4", cfg[j] "-t1", "med")
+		ratio_row(cfg[j], cfg[j] "-t4", cfg[j] "-t1", "med", ph, n)
+	# Kernel program (the default) against --no-kernel-program, 1 thread.
+	for (r = 1; r <= 2; r++) {
+		fig = r == 1 ? "med" : "tot"
+		header("MUSE, kernel program on / off, " (r == 1 ? "median operation" : "total time") clocks_note ":", ph, n)
+		q = split("muse-page muse-eraseblock", cfg, " ")
+		for (j = 1; j <= q; j++)
+			ratio_row(cfg[j], cfg[j] "-t1", cfg[j] "-nokp-t1", fig, ph, n)
+	}
+
+	printf "\nUBI and UBIFS on a 32 MiB NAND (2 KiB pages, 128 KiB eraseblocks; MUSE: ramflash with eraseblock requests, 1 thread, kernel program on (kp) and off (nokp)), each workload one timed operation, best of %s rounds:\n", rounds
+	printf "ubi-update: ubiupdatevol of a volume; ubifs-write: files copied, sync (as the demo does); ubifs-churn: rounds of the same files copied into a new directory, sync, the previous round deleted, sync.\n"
+	mibs_tables("one operation (the total figure)", udev, mu, uph, nu)
+	header("UBI and UBIFS, MiB/s ratios" clocks_note ":", uph, nu)
+	ratio_row("kp / nandsim", "muse-ubi-kp", "nandsim", "tot", uph, nu)
+	ratio_row("nokp / nandsim", "muse-ubi-nokp", "nandsim", "tot", uph, nu)
+	ratio_row("kp / nokp", "muse-ubi-kp", "muse-ubi-nokp", "tot", uph, nu)
 
 	printf "\nramflash at its peak (after writing the whole 4 MiB), KiB, %s clock boot: resident high-water mark (VmHWM), store memfd allocated:\n\n", clk[1]
 	printf "| device | VmHWM | store |\n|---|---:|---:|\n"

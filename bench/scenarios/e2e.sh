@@ -4,11 +4,16 @@
 # Guest side of bench/run-e2e.sh: mtdbench over the same 4 MiB NAND-like
 # geometry (128 KiB eraseblocks, 2 KiB pages) served by mtdram, nandsim and
 # MUSE+ramflash, the latter with single-page and eraseblock-sized requests
-# and with 1 and 4 server threads, and with page requests and read
-# passthrough off.  The host collects the RESULT lines, the MEMORY lines
-# (what ramflash's store held) and the CALIBRATION lines (a process round
-# trip over a socketpair, dispatch-bench --roundtrip, and dispatch-bench's
-# in-process loops, in this guest).
+# and with 1 and 4 server threads, with page requests and read passthrough
+# off, and with kernel program off (--no-kernel-program, 1 thread).  Then
+# UBI and UBIFS workloads on a 32 MiB NAND (nandsim, and ramflash with and
+# without kernel program): a long ubiupdatevol, the demo's UBIFS write
+# (files copied, sync) and a UBIFS fill-and-delete loop, each timed as one
+# operation (mtdbench --time) and its data checked.  The host collects the
+# RESULT lines, the MEMORY lines (what ramflash's store held) and the
+# CALIBRATION lines (a process round trip over a socketpair,
+# dispatch-bench --roundtrip, and dispatch-bench's in-process loops, in
+# this guest).
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
@@ -20,6 +25,10 @@ rounds=${2:-1}
 roundtrips=${3:-2000}
 # ramflash --erase-slack for every MUSE device, 0: none.
 slack=${4:-0}
+# The UBI workloads' size: MiB of the volume update; the UBIFS write is
+# a third of it in 256 KiB files, the fill-and-delete loop writes that
+# many files per round, for as many rounds as the update has MiB / 3.
+ubi_mib=${5:-12}
 slack_arg=
 [ "$slack" = 0 ] || slack_arg="--erase-slack $slack"
 
@@ -63,6 +72,65 @@ muse() {
 	stop_ramflash
 }
 
+# timed LABEL PHASE BYTES CMD...: CMD timed as one operation of BYTES
+# (a RESULT line), or fail.
+timed() {
+	td_label=$1
+	td_phase=$2
+	td_bytes=$3
+	shift 3
+	mtdbench --label "$td_label" --time "$td_phase" --bytes "$td_bytes" -- "$@" ||
+		fail "$td_label $td_phase"
+}
+
+# ubi_data: the UBI workloads' data: the update, the files of the UBIFS
+# write (and of each round of the loop).
+ubi_data() {
+	UBI_FILES=$((ubi_mib * 4 / 3))
+	UBI_ROUNDS=$((ubi_mib / 3))
+	random_file /tmp/ubi-upd.bin $((ubi_mib * 1048576))
+	mkdir -p /tmp/ubi-src
+	i=0
+	while [ "$i" -lt "$UBI_FILES" ]; do
+		random_file "/tmp/ubi-src/f$i" 262144
+		i=$((i + 1))
+	done
+	files_sha /tmp/ubi-src >/tmp/ubi-src.sha256
+}
+
+# ubi_workloads LABEL MTD: on the 32 MiB MTD, UBI (ubiformat, attach), a
+# volume of the update's size written by ubiupdatevol (ubi-update), UBIFS
+# on the rest: the files copied and synced (ubifs-write, the demo's),
+# then UBI_ROUNDS rounds of copying them into a new directory, sync,
+# deleting the previous round's, sync (ubifs-churn); each one's data read
+# back after it, outside the timing.
+ubi_workloads() {
+	ubiformat -y -q "$2" || fail "$1: ubiformat"
+	ubiattach -p "$2" -d 0 >/dev/null || fail "$1: ubiattach"
+	ubimkvol /dev/ubi0 -N upd -s "${ubi_mib}MiB" >/dev/null || fail "$1: ubimkvol"
+	timed "$1" ubi-update $((ubi_mib * 1048576)) \
+		ubiupdatevol /dev/ubi0_0 /tmp/ubi-upd.bin
+	[ "$(head -c $((ubi_mib * 1048576)) /dev/ubi0_0 | sha256sum)" = \
+		"$(sha256sum </tmp/ubi-upd.bin)" ] || fail "$1: the volume update reads back wrong"
+	ubimkvol /dev/ubi0 -N fs -m >/dev/null || fail "$1: ubimkvol fs"
+	mkdir -p /mnt/ubi
+	mount -t ubifs ubi0:fs /mnt/ubi || fail "$1: mount"
+	mkdir /mnt/ubi/r0
+	timed "$1" ubifs-write $((UBI_FILES * 262144)) \
+		sh -c 'cp /tmp/ubi-src/* /mnt/ubi/r0/ && sync'
+	same_files "$1: ubifs-write" /tmp/ubi-src.sha256 /mnt/ubi/r0
+	timed "$1" ubifs-churn $((UBI_ROUNDS * UBI_FILES * 262144)) sh -c '
+		r=1
+		while [ $r -le '"$UBI_ROUNDS"' ]; do
+			mkdir /mnt/ubi/r$r && cp /tmp/ubi-src/* /mnt/ubi/r$r/ &&
+				sync && rm -r /mnt/ubi/r$((r - 1)) && sync || exit 1
+			r=$((r + 1))
+		done'
+	same_files "$1: ubifs-churn" /tmp/ubi-src.sha256 "/mnt/ubi/r$UBI_ROUNDS"
+	umount /mnt/ubi
+	ubidetach -d 0 || fail "$1: ubidetach"
+}
+
 # One round measures every device once.  Several rounds interleave the
 # devices, so that a stretch of host load hits each of them alike (the
 # host takes the best round of each).
@@ -97,9 +165,32 @@ one_round() {
 		muse "muse-page-nopt-t$threads" --threads "$threads" \
 			--max-io 2048 --no-passthrough
 	done
+	step "round $1 of $rounds: MUSE + ramflash, kernel program off"
+	muse muse-page-nokp-t1 --threads 1 --max-io 2048 --no-kernel-program
+	muse muse-eraseblock-nokp-t1 --threads 1 --max-io 131072 \
+		--no-kernel-program
+
+	step "round $1 of $rounds: UBI and UBIFS on nandsim"
+	modprobe nandsim id_bytes=0x20,0xf1,0x00,0x15 overridesize=8 ||
+		fail "modprobe nandsim"
+	ubi_workloads nandsim "$(mtd_by_name "NAND simulator partition 0")"
+	rmmod nandsim
+	for kp in kp nokp; do
+		step "round $1 of $rounds: UBI and UBIFS on MUSE + ramflash, $kp"
+		off=
+		[ $kp = kp ] || off=--no-kernel-program
+		# shellcheck disable=SC2086 # word lists; off: nothing or an option
+		start_ramflash "bench-muse-ubi-$kp" $RF_UBI $slack_arg --threads 1 $off
+		ubi_workloads "muse-ubi-$kp" "$MTD"
+		stop_ramflash
+	done
 }
 
+# The UBI workloads' chip: the demo's, 32 MiB.
+RF_UBI="--type nand --size 32MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 load_muse
+load_ubifs_stack
+ubi_data
 r=1
 while [ "$r" -le "$rounds" ]; do
 	one_round "$r"
