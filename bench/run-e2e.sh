@@ -28,8 +28,9 @@
 #   --erase-slack BYTES  ramflash --erase-slack BYTES for every MUSE
 #                device (default 0: none); the logs and results carry
 #                -slackBYTES in their names
-#   --quick      one round of one pass, few round trips, UBI workloads of
-#                3 MiB: a check that the bench works, not a measurement
+#   --quick      one round of one pass, few round trips, a quarter of the
+#                UBI workloads: a check that the bench works, not a
+#                measurement
 #   BUILDDIR     default: build
 #
 # Needs the vm suite's muse.ko for that kernel (BUILDDIR/tests/vm/
@@ -51,12 +52,12 @@ slack=0
 # TCG, the host's a few microseconds.
 guest_roundtrips=2000
 host_roundtrips=100000
-# MiB of the UBI volume update (bench/scenarios/e2e.sh sizes the UBIFS
-# workloads from it).
-ubi_mib=12
+# The UBI workloads' scale (bench/scenarios/e2e.sh): 4, a 16 MiB volume
+# update, the demo's 24 files of 256 KiB, 4 rounds of them.
+ubi_scale=4
 spec=$("$top/tests/kernels/fetch-kernel.sh" --list | cut -d' ' -f1)
 usage() {
-	sed -n '14,33p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '14,34p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 # number OPTION VALUE: VALUE, or exit with an error when it is not a
@@ -84,7 +85,7 @@ while [ $# -gt 0 ]; do
 	--erase-slack) slack=$2; shift 2 ;;
 	--quick)
 		repeat=1 rounds=1 guest_roundtrips=200 host_roundtrips=10000
-		ubi_mib=3
+		ubi_scale=1
 		shift
 		;;
 	-*) echo "run-e2e.sh: unknown option $1" >&2; usage ;;
@@ -142,7 +143,7 @@ for c in $clocks; do
 	"$top/tests/vm/run-scenario.sh" --kernel "$kernel" --initrd "$initrd" \
 		--scenario e2e --timeout 3600 --smp "$smp" --mem 1024 \
 		--clock "$c" \
-		--append "musetest.args=$repeat,$rounds,$guest_roundtrips,$slack,$ubi_mib" \
+		--append "musetest.args=$repeat,$rounds,$guest_roundtrips,$slack,$ubi_scale" \
 		--log "$log" >/dev/null || {
 		tr -d '\r' <"$log" | tail -n 60
 		echo "run-e2e.sh: the benchmark run failed ($c clock); console log in $log" >&2
@@ -269,7 +270,7 @@ END {
 			ratio_row(cfg[j], cfg[j] "-t1", cfg[j] "-nokp-t1", fig, ph, n)
 	}
 
-	printf "\nUBI and UBIFS on a 32 MiB NAND (2 KiB pages, 128 KiB eraseblocks; MUSE: ramflash with eraseblock requests, 1 thread, kernel program on (kp) and off (nokp)), each workload one timed operation, best of %s rounds:\n", rounds
+	printf "\nUBI and UBIFS on a 64 MiB NAND (2 KiB pages, 128 KiB eraseblocks; MUSE: ramflash with eraseblock requests, 1 thread, kernel program on (kp) and off (nokp)), each workload one timed operation, best of %s rounds:\n", rounds
 	printf "ubi-update: ubiupdatevol of a volume; ubifs-write: files copied, sync (as the demo does); ubifs-churn: rounds of the same files copied into a new directory, sync, the previous round deleted, sync.\n"
 	mibs_tables("one operation (the total figure)", udev, mu, uph, nu)
 	header("UBI and UBIFS, MiB/s ratios" clocks_note ":", uph, nu)

@@ -6,7 +6,7 @@
 # MUSE+ramflash, the latter with single-page and eraseblock-sized requests
 # and with 1 and 4 server threads, with page requests and read passthrough
 # off, and with kernel program off (--no-kernel-program, 1 thread).  Then
-# UBI and UBIFS workloads on a 32 MiB NAND (nandsim, and ramflash with and
+# UBI and UBIFS workloads on a 64 MiB NAND (nandsim, and ramflash with and
 # without kernel program): a long ubiupdatevol, the demo's UBIFS write
 # (files copied, sync) and a UBIFS fill-and-delete loop, each timed as one
 # operation (mtdbench --time) and its data checked.  The host collects the
@@ -25,10 +25,10 @@ rounds=${2:-1}
 roundtrips=${3:-2000}
 # ramflash --erase-slack for every MUSE device, 0: none.
 slack=${4:-0}
-# The UBI workloads' size: MiB of the volume update; the UBIFS write is
-# a third of it in 256 KiB files, the fill-and-delete loop writes that
-# many files per round, for as many rounds as the update has MiB / 3.
-ubi_mib=${5:-12}
+# The UBI workloads' scale S: a volume update of 4S MiB, a UBIFS write of
+# 6S files of 256 KiB (S = 4: the demo's 24 files), S rounds of them in
+# the fill-and-delete loop.
+ubi_scale=${5:-4}
 slack_arg=
 [ "$slack" = 0 ] || slack_arg="--erase-slack $slack"
 
@@ -86,9 +86,10 @@ timed() {
 # ubi_data: the UBI workloads' data: the update, the files of the UBIFS
 # write (and of each round of the loop).
 ubi_data() {
-	UBI_FILES=$((ubi_mib * 4 / 3))
-	UBI_ROUNDS=$((ubi_mib / 3))
-	random_file /tmp/ubi-upd.bin $((ubi_mib * 1048576))
+	UBI_UPDATE=$((4 * ubi_scale * 1048576))
+	UBI_FILES=$((6 * ubi_scale))
+	UBI_ROUNDS=$ubi_scale
+	random_file /tmp/ubi-upd.bin $UBI_UPDATE
 	mkdir -p /tmp/ubi-src
 	i=0
 	while [ "$i" -lt "$UBI_FILES" ]; do
@@ -98,7 +99,7 @@ ubi_data() {
 	files_sha /tmp/ubi-src >/tmp/ubi-src.sha256
 }
 
-# ubi_workloads LABEL MTD: on the 32 MiB MTD, UBI (ubiformat, attach), a
+# ubi_workloads LABEL MTD: on the 64 MiB MTD, UBI (ubiformat, attach), a
 # volume of the update's size written by ubiupdatevol (ubi-update), UBIFS
 # on the rest: the files copied and synced (ubifs-write, the demo's),
 # then UBI_ROUNDS rounds of copying them into a new directory, sync,
@@ -107,10 +108,9 @@ ubi_data() {
 ubi_workloads() {
 	ubiformat -y -q "$2" || fail "$1: ubiformat"
 	ubiattach -p "$2" -d 0 >/dev/null || fail "$1: ubiattach"
-	ubimkvol /dev/ubi0 -N upd -s "${ubi_mib}MiB" >/dev/null || fail "$1: ubimkvol"
-	timed "$1" ubi-update $((ubi_mib * 1048576)) \
-		ubiupdatevol /dev/ubi0_0 /tmp/ubi-upd.bin
-	[ "$(head -c $((ubi_mib * 1048576)) /dev/ubi0_0 | sha256sum)" = \
+	ubimkvol /dev/ubi0 -N upd -s "$UBI_UPDATE" >/dev/null || fail "$1: ubimkvol"
+	timed "$1" ubi-update $UBI_UPDATE ubiupdatevol /dev/ubi0_0 /tmp/ubi-upd.bin
+	[ "$(head -c $UBI_UPDATE /dev/ubi0_0 | sha256sum)" = \
 		"$(sha256sum </tmp/ubi-upd.bin)" ] || fail "$1: the volume update reads back wrong"
 	ubimkvol /dev/ubi0 -N fs -m >/dev/null || fail "$1: ubimkvol fs"
 	mkdir -p /mnt/ubi
@@ -171,7 +171,7 @@ one_round() {
 		--no-kernel-program
 
 	step "round $1 of $rounds: UBI and UBIFS on nandsim"
-	modprobe nandsim id_bytes=0x20,0xf1,0x00,0x15 overridesize=8 ||
+	modprobe nandsim id_bytes=0x20,0xf1,0x00,0x15 overridesize=9 ||
 		fail "modprobe nandsim"
 	ubi_workloads nandsim "$(mtd_by_name "NAND simulator partition 0")"
 	rmmod nandsim
@@ -186,8 +186,8 @@ one_round() {
 	done
 }
 
-# The UBI workloads' chip: the demo's, 32 MiB.
-RF_UBI="--type nand --size 32MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
+# The UBI workloads' chip: the demo's geometry, 64 MiB.
+RF_UBI="--type nand --size 64MiB --page-size 2048 --erase-size 128KiB --oob-size 64"
 load_muse
 load_ubifs_stack
 ubi_data
