@@ -67,15 +67,7 @@ serve() {
 	*) fail "serve: mode $sv_mode" ;;
 	esac
 	start_registered "$@"
-	if [ "$KE" -eq 1 ]; then
-		want="kernel erase on"
-	else
-		want="kernel erase off"
-	fi
-	grep -q "$want" "$RAMFLASH_LOG" || {
-		cat "$RAMFLASH_LOG"
-		fail "ramflash ($sv_mode) does not say '$want'"
-	}
+	ramflash_says "kernel erase" "$KE"
 	[ -f "$CONN/kernel_erases" ] || fail "no kernel_erases for $1: '$CONN'"
 }
 

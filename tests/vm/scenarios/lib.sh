@@ -179,6 +179,20 @@ start_registered() {
 	CONN=$(conn_dir "$1")
 }
 
+# ramflash_says WHAT ON: ramflash's log says "WHAT on" (ON 1) or "WHAT
+# off" (ON 0), e.g. of its registration line's "kernel erase on".
+ramflash_says() {
+	if [ "$2" -eq 1 ]; then
+		rs_want="$1 on"
+	else
+		rs_want="$1 off"
+	fi
+	grep -q "$rs_want" "$RAMFLASH_LOG" || {
+		cat "$RAMFLASH_LOG"
+		fail "ramflash does not say '$rs_want'"
+	}
+}
+
 # wait_for_mtd NAME: wait until ramflash registered an MTD (or partition)
 # called NAME; set MTD to its /dev/mtdN.
 wait_for_mtd() {
