@@ -422,9 +422,9 @@ image_diff() {
 
 # power_cut CUT-OPTION...: part e) on and off with the same cut.  At the
 # cut the data and OOB must be the same; the image with kernel program
-# still holds the kernel's counts, which the next ramflash applies: after
-# one has served each image, the images must be the same but for the
-# retention clock (image_diff all).
+# still holds the kernel's counts (and says so in its header's flags),
+# which the next ramflash applies: after one has served each image, the
+# images must be the same but for the retention clock (image_diff all).
 power_cut() {
 	for mode in kernel control; do
 		step "e) $mode: power cut $*"
@@ -449,9 +449,11 @@ power_cut() {
 	expect_eq "control: kernel_programs" 0 "$(json_counter /tmp/pc-control.json kernel_programs)"
 	image_diff contents /tmp/pc-kernel.img /tmp/pc-control.img ||
 		fail "power cut $*: data or OOB differ with and without kernel program"
+	# Served by a ramflash without kernel program, each image ends with
+	# no count pending and no sign of kernel program (the header's flags).
 	for mode in kernel control; do
 		# shellcheck disable=SC2086 # a word list
-		serve $mode pc $PC --image "/tmp/pc-$mode.img"
+		serve control pc $PC --image "/tmp/pc-$mode.img"
 		stop_ramflash
 	done
 	image_diff all /tmp/pc-kernel.img /tmp/pc-control.img ||
