@@ -494,13 +494,16 @@ storm_writer() {
 # pending IMAGE: the kernel's programs not applied yet in the 32 blocks
 # (struct rf_block_meta's kernel_programs, a __u16 at 26), summed.
 pending() {
-	pd_sum=0
-	pd_b=0
-	while [ $pd_b -lt 32 ]; do
-		pd_sum=$((pd_sum + $(u16 "$1" $(($(block_record "$1" $pd_b) + 26)))))
-		pd_b=$((pd_b + 1))
-	done
-	echo $pd_sum
+	pd_stride=$(u32 "$1" 44)
+	od -An -v -t u2 -j "$(block_record "$1" 0)" -N $((32 * pd_stride)) "$1" |
+		awk -v per=$((pd_stride / 2)) '{
+			for (i = 1; i <= NF; i++) {
+				if (n % per == 13)
+					s += $i
+				n++
+			}
+		}
+		END { print s + 0 }'
 }
 
 # storm_check MODE FIRST LOG: the pages writer LOG saw succeed read

@@ -430,11 +430,8 @@ stats_now() {
 	wait_for 10 test -s "$1" || fail "ramflash wrote no $1 on SIGUSR1"
 }
 
-# u16 IMAGE OFFSET, u32 IMAGE OFFSET, u64 IMAGE OFFSET: a number in a
-# ramflash image (host byte order).
-u16() {
-	od -An -t u2 -j "$2" -N 2 "$1" | tr -d ' '
-}
+# u32 IMAGE OFFSET, u64 IMAGE OFFSET: a number in a ramflash image (host
+# byte order).
 u32() {
 	od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '
 }
