@@ -6,9 +6,12 @@
 # requests, the chip rules, the per-block and device-wide budgets, a
 # sealed memfd, a bad block, a connection aborted, grants taken back
 # under four racing writers, kernel erases clearing the bitmaps and racing
-# two writers), twice (erase-race once), then the module unloads and
-# nothing leaked.  not-tmpfs (a file on ext4) is the stock suite's: it
-# skips here.
+# two writers), once, then the module unloads and nothing leaked.
+# not-tmpfs (a file on ext4) is the stock suite's: it skips here.  One
+# round, not passthrough's three: every path runs in it (takeback-race
+# and erase-race hundreds of times), and with two rounds this test took
+# 270 s on 6.1 and 501 s on 7.3 (a loaded machine) of the test command's
+# budget, for no path the first round had not run.
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
 
@@ -16,13 +19,7 @@ require_bin muse-peer
 kmemleak_begin
 load_muse
 
-step "round 1"
 run_peer -v program
-# The second round without erase-race's 2000 erases (minutes under KASAN).
-step "round 2"
-cases=$(muse-peer program --list | grep -vx erase-race | tr '\n' ' ')
-# shellcheck disable=SC2086 # one case name per word
-run_peer -v program $cases
 
 kmemleak_check
 rmmod muse || fail "rmmod muse"
