@@ -401,9 +401,14 @@ int rf_server_init(struct rf_server *srv, const struct rf_options *opts,
 	else if (!opts->no_passthrough)
 		flags = MUSE_SESSION_PASSTHROUGH |
 			(opts->no_kernel_erase ? 0 : MUSE_SESSION_KERNEL_ERASE);
-	/* The module programs only into tmpfs, where the bits are shared. */
+	/*
+	 * The module programs only into tmpfs, where the bits are shared.
+	 * Not under --trace: a trace records every program, and the program
+	 * state alone (the kernel's erases clearing the bits, the image
+	 * saying so) would make its replay's image differ.
+	 */
 	if (flags & MUSE_SESSION_KERNEL_ERASE && !opts->no_kernel_program &&
-	    rf_sim_store_on_tmpfs(sim))
+	    !opts->trace_path && rf_sim_store_on_tmpfs(sim))
 		flags |= MUSE_SESSION_KERNEL_PROGRAM;
 	ret = muse_session_new(&dev, sizeof(dev), &rf_ops, sizeof(rf_ops),
 			       flags, srv, &srv->se);
