@@ -154,15 +154,17 @@ static void muse_kp_budget_give(atomic_t *budget)
 		atomic_inc(budget);
 }
 
-/* Subpages per block, and the bytes of a block's bitmap. */
+/* Subpages per block. */
 static u32 muse_kp_subpages(const struct mtd_info *mtd)
 {
 	return (mtd->erasesize / mtd->writesize) << mtd->subpage_sft;
 }
 
+/* The rule libmuse checks too (muse_kernel.h). */
 static u32 muse_kp_map_bytes(const struct mtd_info *mtd)
 {
-	return DIV_ROUND_UP(muse_kp_subpages(mtd), BITS_PER_BYTE);
+	return muse_program_map_bytes(mtd->erasesize, mtd->writesize,
+				      mtd->subpage_sft);
 }
 
 /*

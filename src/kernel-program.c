@@ -25,15 +25,6 @@ _Static_assert(MUSE_PROGRAM_BUDGET_UNLIMITED == MUSE_PROGRAM_UNLIMITED,
 _Static_assert(MUSE_KERNEL_BUDGET_UNLIMITED == MUSE_BUDGET_UNLIMITED,
 	       "muse.h and the protocol agree on the unlimited budget");
 
-/* Bytes of one block's programmed bitmap: a bit per subpage. */
-static uint32_t bitmap_size(const struct muse_device *dev)
-{
-	uint32_t subpage = dev->writesize >> dev->subpage_shift;
-	uint32_t subpages = dev->erasesize / subpage;
-
-	return (subpages + 7) / 8;
-}
-
 int muse_session_set_program_backing(struct muse_session *se,
 				     uint64_t map_offset, uint32_t map_stride,
 				     uint64_t count_offset,
@@ -55,7 +46,9 @@ int muse_session_set_program_backing(struct muse_session *se,
 	 * naturally aligned: a shorter stride would make blocks share them.
 	 * Where they sit in the file is the kernel's to check.
 	 */
-	if (map_stride < bitmap_size(&se->dev))
+	if (map_stride < muse_program_map_bytes(se->dev.erasesize,
+						se->dev.writesize,
+						se->dev.subpage_shift))
 		return -EINVAL;
 	if (count_offset % 2 || count_stride % 2 || count_stride < 2)
 		return -EINVAL;

@@ -639,6 +639,17 @@ static inline __u32 muse_oob_bbm_bytes(__u32 oobsize, __u32 oobavail)
 							 MUSE_OOB_BBM_BYTES;
 }
 
+/*
+ * Bytes of one block's programmed bitmap (MUSE_IOC_PROGRAM_BACKING): a
+ * bit per subpage, rounded up to whole bytes; a map_stride below it
+ * makes blocks share bits, which both sides refuse.
+ */
+static inline __u32 muse_program_map_bytes(__u32 erasesize, __u32 writesize,
+					   __u32 subpage_shift)
+{
+	return (((erasesize / writesize) << subpage_shift) + 7) / 8;
+}
+
 /* static_assert is a keyword in C++ and the kernel's, _Static_assert C11's. */
 #if defined(__KERNEL__) || defined(__cplusplus)
 #define MUSE_STATIC_ASSERT(expr, msg)	static_assert(expr, msg)
