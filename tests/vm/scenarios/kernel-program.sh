@@ -491,6 +491,11 @@ storm_writer() {
 	exec 3<&-
 }
 
+# storm_at LOG N: the writer logging to LOG saw N pages succeed.
+storm_at() {
+	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
+}
+
 # pending IMAGE: the kernel's programs not applied yet in the 32 blocks
 # (struct rf_block_meta's kernel_programs, a __u16 at 26), summed.
 pending() {
@@ -549,13 +554,22 @@ part_f() {
 		wa=$!
 		storm_writer $((16 * ppb)) $((32 * ppb - 1)) /tmp/storm-b &
 		wb=$!
+		# The kill comes once both writers are seen writing (a
+		# varying number of pages in), not after a guessed sleep.
 		rand 10
-		usleep $((500000 + RAND * 100000))
+		at=$((20 + RAND * 10))
+		wait_for 30 storm_at /tmp/storm-a $at ||
+			fail "$mode: writer a did not write $at pages"
+		wait_for 30 storm_at /tmp/storm-b $at ||
+			fail "$mode: writer b did not write $at pages"
 		kill -KILL "$RAMFLASH_PID"
 		wait "$RAMFLASH_PID" || true
 		ends_within 20 "$wa"
 		ends_within 20 "$wb"
 		wait_for 10 mtd_gone "$MTD" || fail "$MTD still registered after SIGKILL"
+		[ "$(tail -n 1 /tmp/storm-a)" -lt $((16 * ppb - 1)) ] &&
+			[ "$(tail -n 1 /tmp/storm-b)" -lt $((32 * ppb - 1)) ] ||
+			fail "$mode: a writer finished before the kill: no storm was cut"
 		written=$(($(wc -l </tmp/storm-a) + $(wc -l </tmp/storm-b)))
 		counted=$(pending "$img")
 		if [ "$KP" -eq 1 ]; then
