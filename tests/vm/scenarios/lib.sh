@@ -268,7 +268,15 @@ run_peer() {
 	done
 	echo "ok: muse-peer $rp_target: $(grep -c '^PASS ' "$rp_log") PASS" \
 		"and $(grep -c '^SKIP ' "$rp_log") SKIP lines (cases and checks)"
+	# A dead connection's MTD goes in the module's workqueue, after the
+	# peer's close() returned: wait for it, and a leaked one still fails.
+	wait_for 10 mtds_are "$rp_before" || true
 	expect_eq "MTDs left after muse-peer $rp_target" "$rp_before" "$(mtd_list)"
+}
+
+# mtds_are LIST: mtd_list says LIST.
+mtds_are() {
+	[ "$(mtd_list)" = "$1" ]
 }
 
 # nandsim_up [PARAM...]: load nandsim with $NANDSIM_ARGS and PARAM,
