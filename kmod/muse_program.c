@@ -819,6 +819,50 @@ static int muse_kp_claim(struct muse_conn *conn, struct file *file,
 	return err;
 }
 
+/*
+ * Whether no bit of block @b's bitmap is set, seen without locks or
+ * allocation: false when a folio of it is not in memory.  An erase of an
+ * erased block (a fresh chip's, UBI's of a block it never wrote) then
+ * costs one look instead of the locked visit.  The caller holds pt->lock
+ * exclusively: no kernel program sets a bit meanwhile, and a bit the
+ * server sets after this look is as one set after the clear.
+ */
+static bool muse_kp_map_clear(struct muse_conn *conn, struct file *file,
+			      u64 b)
+{
+	u32 subpages = muse_kp_subpages(&conn->mtd);
+	loff_t pos = conn->kp.map_offset + b * conn->kp.map_stride;
+	loff_t end = pos + subpages / BITS_PER_BYTE;
+	u32 tail_bits = subpages % BITS_PER_BYTE;
+	u8 tail = tail_bits ? GENMASK(tail_bits - 1, 0) : 0;
+	struct folio *folio;
+	bool clear = true;
+	size_t n;
+	u8 *p;
+
+	while (clear && (pos < end || tail)) {
+		folio = filemap_get_folio(file->f_mapping, pos >> PAGE_SHIFT);
+		/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
+		if (IS_ERR_OR_NULL(folio))
+			return false;
+		clear = folio_test_uptodate(folio);
+		n = min_t(loff_t, end - pos, PAGE_SIZE - offset_in_page(pos));
+		p = kmap_local_folio(folio, offset_in_folio(folio, pos));
+		if (clear && n)
+			clear = !memchr_inv(p, 0, n);
+		/* The last byte's bits past the last subpage are not ours. */
+		if (clear && pos + n == end && tail &&
+		    n < PAGE_SIZE - offset_in_page(pos)) {
+			clear = !(READ_ONCE(p[n]) & tail);
+			tail = 0;
+		}
+		kunmap_local(p);
+		folio_put(folio);
+		pos += n;
+	}
+	return clear;
+}
+
 /**
  * muse_kp_erase_block() - clear a block's bitmap for its kernel erase
  * @conn:	connection
@@ -844,7 +888,8 @@ int muse_kp_erase_block(struct muse_conn *conn, const struct muse_store *store,
 	int err;
 
 	/* Pairs with muse_kp_set_backing(): the geometry is set. */
-	if (!smp_load_acquire(&store->prog_budget))
+	if (!smp_load_acquire(&store->prog_budget) ||
+	    muse_kp_map_clear(conn, store->file, b))
 		return 0;
 	memcg = set_active_memcg(store->memcg);
 	noio = memalloc_noio_save();

@@ -7,7 +7,7 @@
 # passthrough reads in flight, the backing files refused, a read-only one
 # served, kernel erase against bad blocks and readers, a backing file on a
 # FUSE filesystem that stopped answering under an abort and under the
-# request timeout), three rounds, then the module unloads and nothing
+# request timeout), two rounds, then the module unloads and nothing
 # leaked.
 . /scenarios/lib.sh
 . /scenarios/kdebug-lib.sh
@@ -30,7 +30,7 @@ skip=x
 	skip=stuck-backing
 }
 
-for round in 1 2 3; do
+for round in 1 2; do
 	[ $round -eq 1 ] || skip="$skip huge-erase"
 	# shellcheck disable=SC2086 # one name per word
 	cases=$(muse-peer passthrough --list |
