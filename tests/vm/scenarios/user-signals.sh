@@ -47,10 +47,24 @@ kill_later() {
 	kill -KILL "$kl_pid" $kl_kids 2>/dev/null || true
 	kl_rc=0
 	wait "$kl_pid" || kl_rc=$?
+	# The writer is not our child: wait returns while it may still be
+	# finishing the write the kill found it in, holding the device (CI
+	# saw the next ubiupdatevol get EBUSY on the volume).
+	# shellcheck disable=SC2086 # a list of pids
+	wait_for 20 exited $kl_kids || fail "$label: a killed writer ($kl_kids) did not exit in 20 s"
 	case "$1" in
 	*_writer) [ -z "$kl_kids" ] || LANDED=$((LANDED + 1)) ;;
 	*) [ "$kl_rc" -ne 137 ] || LANDED=$((LANDED + 1)) ;;
 	esac
+}
+
+# exited PID...: every PID has exited (gone, or a zombie: one that has
+# already closed its files).
+exited() {
+	for ex_pid; do
+		ex_state=$(sed 's/.*) \([A-Z]\).*/\1/' "/proc/$ex_pid/stat" 2>/dev/null) || continue
+		[ "$ex_state" = Z ] || [ -z "$ex_state" ] || return 1
+	done
 }
 
 # kill_rounds WHAT ROUND...: run the command ROUND... (which calls
