@@ -830,36 +830,33 @@ static int muse_kp_claim(struct muse_conn *conn, struct file *file,
 static bool muse_kp_map_clear(struct muse_conn *conn, struct file *file,
 			      u64 b)
 {
-	u32 subpages = muse_kp_subpages(&conn->mtd);
-	loff_t pos = conn->kp.map_offset + b * conn->kp.map_stride;
-	loff_t end = pos + subpages / BITS_PER_BYTE;
-	u32 tail_bits = subpages % BITS_PER_BYTE;
-	u8 tail = tail_bits ? GENMASK(tail_bits - 1, 0) : 0;
-	struct folio *folio;
+	struct muse_kp *kp = &conn->kp;
+	struct folio *folio = NULL;
+	struct muse_kp_bits it;
 	bool clear = true;
-	size_t n;
-	u8 *p;
+	atomic_t *word;
+	u32 mask;
 
-	while (clear && (pos < end || tail)) {
-		folio = filemap_get_folio(file->f_mapping, pos >> PAGE_SHIFT);
-		/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
-		if (IS_ERR_OR_NULL(folio))
-			return false;
-		clear = folio_test_uptodate(folio);
-		n = min_t(loff_t, end - pos, PAGE_SIZE - offset_in_page(pos));
-		p = kmap_local_folio(folio, offset_in_folio(folio, pos));
-		if (clear && n)
-			clear = !memchr_inv(p, 0, n);
-		/* The last byte's bits past the last subpage are not ours. */
-		if (clear && pos + n == end && tail &&
-		    n < PAGE_SIZE - offset_in_page(pos)) {
-			clear = !(READ_ONCE(p[n]) & tail);
-			tail = 0;
+	muse_kp_bits_start(&it, kp->map_offset + b * kp->map_stride, 0,
+			   muse_kp_subpages(&conn->mtd));
+	for (; clear && muse_kp_bits_next(&it, &mask);
+	     muse_kp_bits_advance(&it)) {
+		if (!folio || it.pos >= folio_pos(folio) + folio_size(folio)) {
+			if (folio)
+				folio_put(folio);
+			folio = filemap_get_folio(file->f_mapping,
+						  it.pos >> PAGE_SHIFT);
+			/* Absent: NULL before 6.3, ERR_PTR(-ENOENT) since. */
+			if (IS_ERR_OR_NULL(folio))
+				return false;
+			clear = folio_test_uptodate(folio);
 		}
-		kunmap_local(p);
-		folio_put(folio);
-		pos += n;
+		word = kmap_local_folio(folio, offset_in_folio(folio, it.pos));
+		clear = clear && !(atomic_read(word) & mask);
+		kunmap_local(word);
 	}
+	if (folio)
+		folio_put(folio);
 	return clear;
 }
 
