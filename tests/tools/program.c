@@ -71,6 +71,14 @@
  *               programmed whole with its bit set or erased with its bit
  *               clear; the count is 4 subpages per successful write and
  *               every erase the kernel's
+ * store-full    the store on a tmpfs of its own, full but one page: a
+ *               granted write of two pages of memory fails with EIO (the
+ *               server refuses its request, its store full too); the
+ *               kernel stored the first page, then wrote it erased again,
+ *               and left no bit or count; with room again the same write
+ *               is the kernel's and reads back
+ * store-full-control the same, nothing granted: the request fails, the
+ *               first page stays a hole; with room it is a request
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,6 +92,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -139,6 +148,8 @@ struct server {
 	atomic_uchar requested[PAGES];	/* WRITE requests per page */
 	atomic_bool bad[BLOCKS];	/* marked bad by MARKBAD */
 	atomic_int refuse_block;	/* its WRITE requests fail, or -1 */
+	atomic_uint refused;		/* WRITE requests failed so */
+	char dir[64];			/* the store's own tmpfs, or "" */
 	pthread_mutex_t apply_lock;	/* program counts vs. applied */
 	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
 };
@@ -222,8 +233,10 @@ static int srv_write(void *userdata, struct muse_req *req,
 
 	apply_range(s, io->addr, io->len);
 	/* The file holds only the kernel's programs of that block. */
-	if ((int)(io->addr / BLOCK) == atomic_load(&s->refuse_block))
+	if ((int)(io->addr / BLOCK) == atomic_load(&s->refuse_block)) {
+		atomic_fetch_add(&s->refused, 1);
 		return -EIO;
+	}
 	/* Through the file, as the kernel's programs: never a torn byte. */
 	for (a = io->addr; a < io->addr + io->len; a++)
 		s->mem[a] = (uint8_t)~((const uint8_t *)io->buf)[a - io->addr];
@@ -302,20 +315,28 @@ static struct muse_device prog_device(const char *name)
 	return dev;
 }
 
-/* A fresh inverted store in a memfd, and a session for it: NULL or why. */
-static const char *srv_start(struct server *s, unsigned int session_flags)
+/*
+ * A fresh inverted store in @store (a memfd, or a file of the tmpfs at
+ * s->dir), and a session for it: NULL or why.  The store is closed on
+ * failure.
+ */
+static const char *srv_start_on(struct server *s, unsigned int session_flags,
+				int store)
 {
 	const struct muse_device dev = prog_device(NAME);
 	const unsigned int want = MUSE_EXT_PASSTHROUGH | MUSE_EXT_KERNEL_ERASE |
 				  MUSE_EXT_KERNEL_PROGRAM;
 	const char *err = NULL;
 
-	memset(s, 0, sizeof(*s));
 	atomic_store(&s->refuse_block, -1);
 	pthread_mutex_init(&s->apply_lock, NULL);
-	s->store = memfd_create("progtest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (s->store < 0 || ftruncate(s->store, STORE_SIZE))
-		return "memfd";
+	s->store = store;
+	if (s->store < 0)
+		return "the store";
+	if (ftruncate(s->store, STORE_SIZE)) {
+		close(s->store);
+		return "ftruncate of the store";
+	}
 	s->mem = mmap(NULL, STORE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      s->store, 0);
 	if (s->mem == MAP_FAILED) {
@@ -344,6 +365,14 @@ static const char *srv_start(struct server *s, unsigned int session_flags)
 		s->se = NULL;
 	}
 	return err;
+}
+
+static const char *srv_start(struct server *s, unsigned int session_flags)
+{
+	memset(s, 0, sizeof(*s));
+	return srv_start_on(s, session_flags,
+			    memfd_create("progtest",
+					 MFD_CLOEXEC | MFD_ALLOW_SEALING));
 }
 
 static void srv_stop(struct server *s)
@@ -1738,6 +1767,143 @@ static const char *case_erase_clears_control(struct server *s, int mtd)
 	return NULL;
 }
 
+/* --- store-full ------------------------------------------------------ */
+
+#define FULL_BLOCK	3u
+#define FULL_LEN	(4 * PAGE)	/* two pages of the store's memory */
+
+/* The free pages of the store's file system (tmpfs counts in pages). */
+static long store_free_pages(struct server *s)
+{
+	struct statfs sfs;
+
+	return fstatfs(s->store, &sfs) ? -1 : (long)sfs.f_bfree;
+}
+
+/* Whether the store's memory page at @pos is allocated (not a hole). */
+static bool store_allocated(struct server *s, off_t pos)
+{
+	return lseek(s->store, pos, SEEK_DATA) == pos;
+}
+
+/*
+ * Whether the store reads erased (zero: inverted) at [@pos, @pos + @len),
+ * read with pread: a fault on the shared mapping would allocate.
+ */
+static bool store_erased(struct server *s, off_t pos, size_t len)
+{
+	static uint8_t got[FULL_LEN];
+
+	return len <= sizeof(got) &&
+	       pread(s->store, got, len, pos) == (ssize_t)len &&
+	       got[0] == 0 && !memcmp(got, got + 1, len - 1);
+}
+
+/*
+ * Fill the store's file system but one page with a file beside it, after
+ * allocating the bitmaps and counts (the kernel's claim would allocate
+ * them).  Returns NULL or why.
+ */
+static const char *fill_but_one_page(struct server *s)
+{
+	const off_t pg = sysconf(_SC_PAGESIZE);
+	static const uint8_t zeros[65536];
+	char path[sizeof(s->dir) + 16];
+	off_t size = 0, pos;
+	ssize_t n;
+	int fd;
+
+	for (pos = MAP_OFF; pos < (off_t)STORE_SIZE; pos += pg)
+		__atomic_fetch_or(s->mem + pos, 0, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(s->mem + STORE_SIZE - 1, 0, __ATOMIC_SEQ_CST);
+	snprintf(path, sizeof(path), "%s/filler", s->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return "the filler file";
+	while ((n = pwrite(fd, zeros, sizeof(zeros), size)) > 0)
+		size += n;
+	if (n == 0 || errno != ENOSPC || size < pg || ftruncate(fd, size - pg)) {
+		close(fd);
+		return "filling the store's file system";
+	}
+	close(fd);
+	if (store_free_pages(s) != 1)
+		return "the store's file system does not have exactly one page free";
+	return NULL;
+}
+
+/*
+ * A write of two pages of memory into block FULL_BLOCK while the store's
+ * file system has room for one, the server refusing the request it
+ * becomes (its own store full too): EIO, and nothing of it left in the
+ * bitmap or the count.  With @granted the kernel stored the first page
+ * before the second failed, and wrote it erased again: the page is
+ * allocated and reads erased.  Without (the control) it stays a hole.
+ * With room again, the same write is the kernel's (granted) or a request
+ * and reads back.
+ */
+static const char *store_full_run(struct server *s, int mtd, bool granted)
+{
+	const off_t pg = sysconf(_SC_PAGESIZE);
+	const off_t pos = (off_t)FULL_BLOCK * BLOCK;
+	const char *err = setup(s, 0);
+	char path[sizeof(s->dir) + 16];
+	static uint8_t buf[FULL_LEN];
+	struct expect_write w;
+
+	err = err ?: granted ? grant(s, 0, BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED) :
+		      NULL;
+	err = err ?: fill_but_one_page(s);
+	if (err)
+		return err;
+	if (store_allocated(s, pos) || store_allocated(s, pos + pg))
+		return "block 3's first pages are allocated before the write";
+	atomic_store(&s->refuse_block, (int)FULL_BLOCK);
+	pattern(buf, FULL_LEN, 1);
+	if (pwrite(mtd, buf, FULL_LEN, pos) != -1 || errno != EIO)
+		return "the write with the store full did not fail with EIO";
+	note("store-full: %u request(s) refused, %u bit(s), %u kernel subpage(s), first page %s, %ld page(s) free\n",
+	     atomic_load(&s->refused),
+	     popcount_block(s, FULL_BLOCK), kernel_subs(s, FULL_BLOCK),
+	     store_allocated(s, pos) ? "allocated" : "a hole",
+	     store_free_pages(s));
+	if (atomic_load(&s->refused) != 1)
+		return "the failed write was not handed to the server once";
+	if (popcount_block(s, FULL_BLOCK) || kernel_subs(s, FULL_BLOCK))
+		return "the failed write left bits or a count behind";
+	if (store_allocated(s, pos + pg))
+		return "the second page, beyond the file system's room, is allocated";
+	if (granted && !store_allocated(s, pos))
+		return "the kernel did not store the first page: no partial program was rolled back";
+	if (!granted && store_allocated(s, pos))
+		return "the first page is allocated with nothing granted";
+	if (!store_erased(s, pos, FULL_LEN))
+		return "the failed write left data in the store";
+
+	snprintf(path, sizeof(path), "%s/filler", s->dir);
+	if (unlink(path))
+		return "unlink of the filler";
+	atomic_store(&s->refuse_block, -1);
+	w = (struct expect_write){ "the same write with room again", pos,
+				   FULL_LEN, granted };
+	err = expect_pwrite(s, mtd, &w, 2);
+	if (err)
+		return err;
+	if (!mtd_holds(mtd, pos, FULL_LEN, 2))
+		return "the write with room again does not read back";
+	return NULL;
+}
+
+static const char *case_store_full(struct server *s, int mtd)
+{
+	return store_full_run(s, mtd, true);
+}
+
+static const char *case_store_full_control(struct server *s, int mtd)
+{
+	return store_full_run(s, mtd, false);
+}
+
 /*
  * Run @run on a fresh server (all three extensions) with its MTD open
  * read-write; returns why it failed, NULL if it passed (or skipped).
@@ -1758,8 +1924,49 @@ static const char *run_served(const char *(*run)(struct server *s, int mtd))
 	return why;
 }
 
+/*
+ * Run @run as run_served() does, the store a file on a tmpfs of its own
+ * (mounted on a temporary directory, its size the store's and 64 KiB).
+ */
+static const char *run_on_own_tmpfs(const char *(*run)(struct server *s,
+							 int mtd))
+{
+	char opts[64], path[sizeof(((struct server *)0)->dir) + 16];
+	struct server s;
+	const char *why;
+	int mtd = -1;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.dir, "/tmp/progtest-tmpfs.XXXXXX");
+	if (!mkdtemp(s.dir))
+		return "mkdtemp";
+	snprintf(opts, sizeof(opts), "size=%llu,mode=0700",
+		 (unsigned long long)STORE_SIZE + 65536);
+	if (mount("tmpfs", s.dir, "tmpfs", 0, opts)) {
+		rmdir(s.dir);
+		return "mount of a tmpfs (CAP_SYS_ADMIN?)";
+	}
+	snprintf(path, sizeof(path), "%s/store", s.dir);
+	why = srv_start_on(&s, ALL_THREE,
+			   open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+				0600));
+	if (!why) {
+		mtd = procmtd_open(NAME, O_RDWR);
+		why = mtd < 0 ? "the MTD did not appear" : run(&s, mtd);
+		if (mtd >= 0)
+			close(mtd);
+		srv_stop(&s);
+	}
+	if (umount(s.dir) && !why)
+		why = "umount of the store's tmpfs";
+	rmdir(s.dir);
+	return why;
+}
+
 #define SERVED(fn) \
 	static const char *fn##_served(void) { return run_served(fn); }
+#define ON_OWN_TMPFS(fn) \
+	static const char *fn##_served(void) { return run_on_own_tmpfs(fn); }
 SERVED(case_ioctls)
 SERVED(case_not_tmpfs)
 SERVED(case_program)
@@ -1778,6 +1985,8 @@ SERVED(case_takeback_race)
 SERVED(case_erase_clears)
 SERVED(case_erase_clears_control)
 SERVED(case_erase_race)
+ON_OWN_TMPFS(case_store_full)
+ON_OWN_TMPFS(case_store_full_control)
 
 static const struct peer_case cases[] = {
 	{ "ioctls", case_ioctls_served },
@@ -1798,6 +2007,8 @@ static const struct peer_case cases[] = {
 	{ "erase-clears", case_erase_clears_served },
 	{ "erase-clears-control", case_erase_clears_control_served },
 	{ "erase-race", case_erase_race_served },
+	{ "store-full", case_store_full_served },
+	{ "store-full-control", case_store_full_control_served },
 };
 
 const struct peer_target target_program = PEER_TARGET("program",
