@@ -71,6 +71,14 @@
  *               programmed whole with its bit set or erased with its bit
  *               clear; the count is 4 subpages per successful write and
  *               every erase the kernel's
+ * death-mid-program the server dies (its /dev/muse closed) while a granted
+ *               write is held in its kernel program, on the store's inode
+ *               lock, which a write of the store stalled in a userfaultfd
+ *               fault holds: the death returns within 2 s; released, the
+ *               program ends whole (data, bits and count in the store) or
+ *               not at all, and never as a request (skipped without
+ *               userfaultfd).  The control, a write held as a request at
+ *               the death, is the vm suite's server-death
  * store-full    the store on a tmpfs of its own, full but one page: a
  *               granted write of two pages of memory fails with EIO (the
  *               server refuses its request, its store full too); the
@@ -83,6 +91,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -93,12 +102,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
+#include <linux/userfaultfd.h>
 #include <mtd/mtd-user.h>
 
 #include <muse/muse.h>
@@ -150,6 +161,7 @@ struct server {
 	atomic_int refuse_block;	/* its WRITE requests fail, or -1 */
 	atomic_uint refused;		/* WRITE requests failed so */
 	char dir[64];			/* the store's own tmpfs, or "" */
+	atomic_bool dead;		/* srv_die() returned */
 	pthread_mutex_t apply_lock;	/* program counts vs. applied */
 	unsigned int applied[BLOCKS];	/* counts applied, under the lock */
 };
@@ -375,11 +387,19 @@ static const char *srv_start(struct server *s, unsigned int session_flags)
 					 MFD_CLOEXEC | MFD_ALLOW_SEALING));
 }
 
-static void srv_stop(struct server *s)
+/* The server's death: its loop ended, /dev/muse closed; the store stays. */
+static void srv_die(struct server *s)
 {
 	muse_session_exit(s->se);
 	pthread_join(s->loop, NULL);
 	muse_session_destroy(s->se);
+	atomic_store(&s->dead, true);
+}
+
+static void srv_stop(struct server *s)
+{
+	if (!atomic_load(&s->dead))
+		srv_die(s);
 	munmap(s->mem, STORE_SIZE);
 	close(s->store);
 }
@@ -1904,6 +1924,233 @@ static const char *case_store_full_control(struct server *s, int mtd)
 	return store_full_run(s, mtd, false);
 }
 
+/* --- death-mid-program ------------------------------------------------ */
+
+#define DEATH_BLOCK	2u
+#define DEATH_WAIT_MS	2000
+
+/*
+ * A write of the store from a page that is not there yet (userfaultfd):
+ * tmpfs faults the page in with the file's inode lock held, and the
+ * fault waits until stall_release().  So the store's lock is held by
+ * I/O foreign to the module, as a stalled file system would hold it.
+ */
+struct store_stall {
+	int uffd;
+	uint8_t *page;
+	size_t len;
+	int fd;
+	off_t pos;
+	pthread_t thread;
+	bool started;
+};
+
+static void *store_stall_write(void *arg)
+{
+	struct store_stall *st = arg;
+
+	if (pwrite(st->fd, st->page, st->len, st->pos) != (ssize_t)st->len)
+		note("the stalled write of the store failed: %s\n",
+		     strerror(errno));
+	return NULL;
+}
+
+/* Returns NULL or why; NULL with skip_reason set without userfaultfd. */
+static const char *stall_store(struct store_stall *st, int fd, off_t pos)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffd_msg msg;
+	struct pollfd pfd;
+
+	memset(st, 0, sizeof(*st));
+	st->len = (size_t)sysconf(_SC_PAGESIZE);
+	st->fd = fd;
+	st->pos = pos;
+	st->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (st->uffd < 0) {
+		skip_reason = "no userfaultfd (CONFIG_USERFAULTFD)";
+		return NULL;
+	}
+	if (ioctl(st->uffd, UFFDIO_API, &api))
+		return "UFFDIO_API";
+	st->page = mmap(NULL, st->len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st->page == MAP_FAILED) {
+		st->page = NULL;
+		return "mmap of the stalled page";
+	}
+	reg.range.start = (uintptr_t)st->page;
+	reg.range.len = st->len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(st->uffd, UFFDIO_REGISTER, &reg))
+		return "UFFDIO_REGISTER";
+	if (pthread_create(&st->thread, NULL, store_stall_write, st))
+		return "pthread_create";
+	st->started = true;
+	pfd.fd = st->uffd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, DEATH_WAIT_MS) != 1 ||
+	    read(st->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return "the write of the store never faulted";
+	return NULL;
+}
+
+/* Let the stalled write finish (with zeros) and free what it held. */
+static void stall_release(struct store_stall *st)
+{
+	struct uffdio_zeropage zp = {
+		.range = { (uintptr_t)st->page, st->len },
+	};
+
+	if (st->started) {
+		ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp);
+		pthread_join(st->thread, NULL);
+	}
+	if (st->page)
+		munmap(st->page, st->len);
+	if (st->uffd >= 0)
+		close(st->uffd);
+}
+
+/* One MTD write in a thread of its own. */
+struct mtd_write {
+	int mtd;
+	off_t pos;
+	uint8_t buf[PAGE];
+	pthread_t thread;
+	atomic_int tid;
+	atomic_bool done;
+	ssize_t ret;
+	int err;
+};
+
+static void *mtd_write_run(void *arg)
+{
+	struct mtd_write *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	w->ret = pwrite(w->mtd, w->buf, sizeof(w->buf), w->pos);
+	w->err = w->ret < 0 ? errno : 0;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* The state letter of thread @tid of this process ('?' if unknown). */
+static char task_state(int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Whether @flag is set within @ms milliseconds. */
+static bool set_within(atomic_bool *flag, unsigned int ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms && !atomic_load(flag); i++)
+		usleep(1000);
+	return atomic_load(flag);
+}
+
+static void *srv_die_run(void *arg)
+{
+	srv_die(arg);
+	return NULL;
+}
+
+/*
+ * The server dies while a kernel program of a granted page is held on
+ * the store's inode lock by foreign I/O.  The death (its /dev/muse
+ * closed) must not wait for it.  Once the lock is free the program
+ * finishes one way or the other, never half: the write succeeds with
+ * the data, its bits and its count in the store (a restarted server
+ * takes it up), or fails leaving none of them.  The control, a write
+ * held as a request at the death, is the vm suite's server-death.
+ */
+static const char *case_death_mid_program(struct server *s, int mtd)
+{
+	const off_t pos = (off_t)DEATH_BLOCK * BLOCK;
+	const char *err = setup(s, 0);
+	struct store_stall st = { .uffd = -1 };
+	static struct mtd_write w;
+	pthread_t death;
+	unsigned int writes, i;
+	bool prompt;
+
+	err = err ?: grant(s, 0, BLOCKS, MUSE_PROGRAM_BUDGET_UNLIMITED);
+	/* The stalled write puts zeros (erased) in block 0's OOB. */
+	err = err ?: stall_store(&st, s->store, OOB_OFF);
+	if (err || skip_reason) {
+		stall_release(&st);
+		return err;
+	}
+	memset(&w, 0, sizeof(w));
+	w.mtd = mtd;
+	w.pos = pos;
+	pattern(w.buf, PAGE, 7);
+	writes = atomic_load(&s->writes[DEATH_BLOCK]);
+	if (pthread_create(&w.thread, NULL, mtd_write_run, &w)) {
+		stall_release(&st);
+		return "pthread_create";
+	}
+	for (i = 0; i < DEATH_WAIT_MS &&
+	     !(atomic_load(&w.tid) && task_state(atomic_load(&w.tid)) == 'D');
+	     i++)
+		usleep(1000);
+	if (atomic_load(&w.done) || task_state(atomic_load(&w.tid)) != 'D' ||
+	    atomic_load(&s->writes[DEATH_BLOCK]) != writes) {
+		stall_release(&st);
+		pthread_join(w.thread, NULL);
+		return "the write was not held in the kernel program (state D, no request)";
+	}
+
+	if (pthread_create(&death, NULL, srv_die_run, s)) {
+		stall_release(&st);
+		pthread_join(w.thread, NULL);
+		return "pthread_create";
+	}
+	prompt = set_within(&s->dead, DEATH_WAIT_MS);
+	note("death-mid-program: the server's death %s; the write %s\n",
+	     prompt ? "returned" : "did not return in 2 s",
+	     atomic_load(&w.done) ? "returned" : "still held");
+	stall_release(&st);
+	pthread_join(death, NULL);
+	pthread_join(w.thread, NULL);
+	if (!prompt)
+		return "the server's death waited for the kernel program held on its store";
+
+	note("death-mid-program: the write %s; %u bit(s), count %u, data %s\n",
+	     w.ret == PAGE ? "succeeded" : strerror(w.err),
+	     popcount_block(s, DEATH_BLOCK), kernel_subs(s, DEATH_BLOCK),
+	     file_holds(s, pos, PAGE, 7) ? "programmed" :
+	     store_erased(s, pos, PAGE) ? "erased" : "neither");
+	if (atomic_load(&s->writes[DEATH_BLOCK]) != writes)
+		return "the held write reached the dead server as a request";
+	if (w.ret == PAGE)
+		return file_holds(s, pos, PAGE, 7) &&
+		       bits_exactly(s, DEATH_BLOCK, 0, SUBS_PER_PAGE) &&
+		       kernel_subs(s, DEATH_BLOCK) == SUBS_PER_PAGE ? NULL :
+		       "the write succeeded, but its data, bits or count are not all in the store";
+	return !popcount_block(s, DEATH_BLOCK) &&
+	       !kernel_subs(s, DEATH_BLOCK) && store_erased(s, pos, PAGE) ?
+	       NULL : "the write failed, but left data, bits or a count behind";
+}
+
 /*
  * Run @run on a fresh server (all three extensions) with its MTD open
  * read-write; returns why it failed, NULL if it passed (or skipped).
@@ -1985,6 +2232,7 @@ SERVED(case_takeback_race)
 SERVED(case_erase_clears)
 SERVED(case_erase_clears_control)
 SERVED(case_erase_race)
+SERVED(case_death_mid_program)
 ON_OWN_TMPFS(case_store_full)
 ON_OWN_TMPFS(case_store_full_control)
 
@@ -2007,6 +2255,7 @@ static const struct peer_case cases[] = {
 	{ "erase-clears", case_erase_clears_served },
 	{ "erase-clears-control", case_erase_clears_control_served },
 	{ "erase-race", case_erase_race_served },
+	{ "death-mid-program", case_death_mid_program_served },
 	{ "store-full", case_store_full_served },
 	{ "store-full-control", case_store_full_control_served },
 };
