@@ -2,8 +2,11 @@
 /* The case harness, see check.h. */
 #include "check.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 int check_failures;
 const char *skip_reason;
@@ -90,4 +93,24 @@ int check_summary(void)
 	printf("%s: %u case(s) passed, %u failed, %u skipped\n",
 	       check_failures ? "FAIL" : "PASS", passed, failed, skipped);
 	return check_failures ? 1 : 0;
+}
+
+char task_state(int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	/* "tid (comm) S ...": comm may hold anything. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
 }

@@ -51,4 +51,11 @@ void run_case(const struct peer_case *c);
 /* The summary line; returns the exit status (0 or 1). */
 int check_summary(void);
 
+/*
+ * The state letter of thread @tid of this process, as /proc/self/task/
+ * TID/stat gives it ('S' asleep, 'D' uninterruptible, ...), '?' if it
+ * cannot be read.
+ */
+char task_state(int tid);
+
 #endif /* CHECK_H */

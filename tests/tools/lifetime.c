@@ -272,20 +272,11 @@ struct sleeper {
  */
 static bool thread_sleeps_in_read(pid_t tid)
 {
-	char path[64], buf[256], *p;
-	bool sleeping = false;
+	bool sleeping = task_state((int)tid) == 'S';
+	char path[64];
 	long nr = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f)) {
-		p = strrchr(buf, ')');
-		sleeping = p && p[1] == ' ' && p[2] == 'S';
-	}
-	fclose(f);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	f = fopen(path, "r");
 	if (!f)

@@ -2037,26 +2037,6 @@ static void *mtd_write_run(void *arg)
 	return NULL;
 }
 
-/* The state letter of thread @tid of this process ('?' if unknown). */
-static char task_state(int tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Whether @flag is set within @ms milliseconds. */
 static bool set_within(atomic_bool *flag, unsigned int ms)
 {
